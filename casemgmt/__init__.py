@@ -1,0 +1,86 @@
+"""casemgmt: child-protection case management for Indonesia. The application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from casemgmt import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. ``config`` overrides what the environment says (tests use it)."""
+    instance_path = os.environ.get("CASEMGMT_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(config_module.load(app.instance_path, config))
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templates(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from casemgmt import models  # noqa: F401  (every table known before migrations and create_all)
+    from casemgmt.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from casemgmt.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    from casemgmt.dbsetup import configure_engines
+
+    configure_engines(app)
+
+
+def register_security(app: Flask) -> None:
+    from casemgmt import security
+
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from casemgmt.accounts.views import bp as accounts_bp
+    from casemgmt.api import register_api
+    from casemgmt.directory.views import bp as directory_bp
+    from casemgmt.home.views import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(directory_bp)
+    register_api(app)
+
+
+def register_errors(app: Flask) -> None:
+    from casemgmt.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_templates(app: Flask) -> None:
+    from casemgmt import templating
+
+    templating.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from casemgmt.accounts.cli import users_cli
+    from casemgmt.demo import demo_cli
+    from casemgmt.directory.cli import areas_cli, organisations_cli
+
+    for group in (areas_cli, organisations_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Users, roles, log-in, lock-out, passwords and API tokens."""

@@ -1,0 +1,76 @@
+"""User accounts and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgmt.dbtypes import TimestampMixin, UTCDateTime, utcnow, version_column
+from casemgmt.directory.models import Area, Organisation
+from casemgmt.extensions import db
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    full_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    sex: Mapped[str] = mapped_column(String(1), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # The area a user answers for: a coordinator's district, a village worker's village.
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(default=0, nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped to end every session of the user at once (disable, password reset).
+    session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
+    version: Mapped[int] = version_column()
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    area: Mapped[Area | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # Flask-Login reads is_active; a disabled account cannot log in or keep a session.
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token. Only its SHA-256 is stored: the token itself is 256 random bits."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's session epoch when the token was issued: disabling a user ends tokens too.
+    session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,255 @@
+"""Account operations: log-in with lock-out, creating and changing users, API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from casemgmt.accounts.models import ApiToken, User
+from casemgmt.accounts.passwords import (
+    burn_time_like_a_verify,
+    hash_password,
+    needs_rehash,
+    policy_problems,
+    verify_password,
+)
+from casemgmt.audit import services as audit
+from casemgmt.codes import ROLES, SEXES
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Area, Organisation
+from casemgmt.errors import InvalidCredentials, LockedOut, StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+
+# Roles that work for an organisation; the analyst and admin may stand outside one.
+ROLES_NEEDING_ORGANISATION = {"village_worker", "social_worker", "coordinator", "agency_officer"}
+
+USER_FIELDS = ("username", "full_name", "sex", "role", "organisation_id", "area_code",
+               "email", "phone", "active")
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def find_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == normalise_username(username)))
+
+
+def snapshot(user: User) -> dict:
+    return {field: getattr(user, field) for field in USER_FIELDS}
+
+
+# ---- log-in -------------------------------------------------------------------------------
+
+def authenticate(username: str, password: str) -> User:
+    """The user whose credentials these are, or InvalidCredentials / LockedOut.
+
+    Five failures in a row lock the account for 15 minutes, counted across pages and API.
+    Commits, because a failed attempt must be remembered even though the request fails.
+    """
+    now = utcnow()
+    user = find_by_username(username)
+    if user is None:
+        burn_time_like_a_verify()
+        raise InvalidCredentials()
+    if user.is_locked(now):
+        raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
+    if not verify_password(user.password_hash, password) or not user.active:
+        _register_failure(user, now)
+        raise InvalidCredentials()
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record("login", "user", user.id, actor=user)
+    db.session.commit()
+    return user
+
+
+def _register_failure(user: User, now: datetime) -> None:
+    cfg = current_app.config
+    user.failed_logins += 1
+    locked = user.failed_logins >= cfg["LOCKOUT_THRESHOLD"]
+    if locked:
+        user.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
+        user.failed_logins = 0
+    audit.record("login_locked" if locked else "login_failed", "user", user.id, actor=None)
+    db.session.commit()
+    if locked:
+        raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
+
+
+# ---- users --------------------------------------------------------------------------------
+
+def _validate(data: dict, *, existing: User | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    username = normalise_username(data.get("username", existing.username if existing else ""))
+    if not username or len(username) < 3 or not all(c.isalnum() or c in "._-" for c in username):
+        errors["username"] = _("Use at least 3 letters, digits, dots, dashes or underscores.")
+    else:
+        other = find_by_username(username)
+        if other is not None and other is not existing:
+            errors["username"] = _("This username is taken.")
+    if not (data.get("full_name") or "").strip():
+        errors["full_name"] = _("Enter the full name.")
+    if data.get("sex") not in SEXES:
+        errors["sex"] = _("Choose female or male.")
+    role = data.get("role")
+    if role not in ROLES:
+        errors["role"] = _("Choose a role.")
+    org_id = data.get("organisation_id")
+    org = db.session.get(Organisation, org_id) if org_id else None
+    if org_id and org is None:
+        errors["organisation_id"] = _("No such organisation.")
+    elif role in ROLES_NEEDING_ORGANISATION and org is None:
+        errors["organisation_id"] = _("This role works for an organisation: choose one.")
+    area_code = data.get("area_code")
+    if area_code and db.session.get(Area, area_code) is None:
+        errors["area_code"] = _("Unknown region code.")
+    return errors
+
+
+def create_user(data: dict, password: str, actor: User | None, *, must_change: bool = False) -> User:
+    errors = _validate(data, existing=None)
+    problems = policy_problems(password, data.get("username"))
+    if problems:
+        errors["password"] = " ".join(problems)
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        username=normalise_username(data["username"]),
+        full_name=data["full_name"].strip(),
+        sex=data["sex"],
+        role=data["role"],
+        organisation_id=data.get("organisation_id") or None,
+        area_code=data.get("area_code") or None,
+        email=(data.get("email") or None),
+        phone=(data.get("phone") or None),
+        active=data.get("active", True),
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+        must_change_password=must_change,
+    )
+    if user.area_code is None and user.organisation_id:
+        # By default a user answers for the area of their organisation.
+        user.area_code = db.session.get(Organisation, user.organisation_id).area_code
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user_created", "user", user.id, actor=actor, after=snapshot(user))
+    db.session.commit()
+    return user
+
+
+def update_user(user: User, data: dict, version: int, actor: User) -> User:
+    if version != user.version:
+        raise StaleVersion()
+    merged = {**snapshot(user), **data}
+    errors = _validate(merged, existing=user)
+    if user.id == actor.id and (merged["role"] != user.role or not merged["active"]):
+        errors["role"] = _("You cannot change your own role or disable yourself.")
+    if errors:
+        raise ValidationFailed(errors)
+    before = snapshot(user)
+    for field in USER_FIELDS:
+        if field in data:
+            value = data[field]
+            if field == "username":
+                value = normalise_username(value)
+            elif isinstance(value, str):
+                value = value.strip() or None if field in ("email", "phone", "area_code") else value.strip()
+            setattr(user, field, value)
+    if before["active"] and not user.active:
+        user.session_epoch += 1  # a disabled user's sessions and tokens end at once
+    b, a = audit.changes(before, snapshot(user))
+    if a:
+        audit.record("user_updated", "user", user.id, actor=actor, before=b, after=a)
+    db.session.commit()
+    return user
+
+
+def set_active(user: User, active: bool, version: int, actor: User) -> User:
+    return update_user(user, {"active": active}, version, actor)
+
+
+def set_password(user: User, password: str, actor: User, *, current_password: str | None = None,
+                 temporary: bool = False) -> User:
+    """Change a password. Users changing their own give the current one; an admin's reset is
+    temporary, so the user must choose a new one at the next log-in."""
+    errors = {}
+    if current_password is not None and not verify_password(user.password_hash, current_password):
+        errors["current_password"] = _("The current password is wrong.")
+    problems = policy_problems(password, user.username)
+    if not problems and current_password is not None and password == current_password:
+        problems = [_("Choose a password different from the current one.")]
+    if problems:
+        errors["password"] = " ".join(problems)
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = temporary
+    user.failed_logins = 0
+    user.locked_until = None
+    if actor.id != user.id:
+        user.session_epoch += 1  # a reset ends the sessions of whoever knew the old one
+    audit.record("password_reset" if actor.id != user.id else "password_changed", "user", user.id,
+                 actor=actor)
+    db.session.commit()
+    return user
+
+
+def unlock(user: User, actor: User) -> User:
+    user.locked_until = None
+    user.failed_logins = 0
+    audit.record("user_unlocked", "user", user.id, actor=actor)
+    db.session.commit()
+    return user
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count(User.id))) or 0
+
+
+# ---- API tokens ---------------------------------------------------------------------------
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    token = "cm_" + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_digest(token),
+        expires_at=utcnow() + timedelta(hours=current_app.config["API_TOKEN_HOURS"]),
+        session_epoch=user.session_epoch,
+    )
+    db.session.add(row)
+    audit.record("token_issued", "user", user.id, actor=user)
+    db.session.commit()
+    return token, row
+
+
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
+    """The user a bearer token speaks for, if it is live: not revoked, not expired, user active."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = row.user
+    if not user.active or row.session_epoch != user.session_epoch:
+        return None
+    return user, row
+
+
+def revoke_token(row: ApiToken, actor: User) -> None:
+    row.revoked_at = utcnow()
+    audit.record("token_revoked", "user", row.user_id, actor=actor)
+    db.session.commit()

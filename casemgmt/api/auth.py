@@ -1,0 +1,38 @@
+"""Token log-in and revocation, and who the caller is."""
+from __future__ import annotations
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+
+from casemgmt.accounts import services
+from casemgmt.api.schemas import MeSchema, TokenRequestSchema, TokenSchema, me
+from casemgmt.extensions import limiter
+
+blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Log-in and the caller")
+
+
+@blp.route("/auth/token", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(200, TokenSchema)
+@blp.doc(security=[], responses={"401": {"description": "invalid_credentials"},
+                                 "429": {"description": "locked_out or rate_limited"}})
+def issue_token(body):
+    """Exchange a username and password for a bearer token."""
+    user = services.authenticate(body["username"], body["password"])
+    token, row = services.issue_token(user)
+    return {"token": token, "expires_at": row.expires_at, "user": me(user)}
+
+
+@blp.route("/auth/token", methods=["DELETE"])
+@blp.response(204)
+def revoke_token():
+    """Revoke the token this request was made with."""
+    services.revoke_token(g.api_token, g.api_user)
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, MeSchema)
+def whoami():
+    """The caller: role, organisation and the area they answer for."""
+    return me(g.api_user)

@@ -1,0 +1,87 @@
+"""Shapes of the API's bodies (marshmallow), shared by the endpoints and the OpenAPI document."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from casemgmt.codes import ORGANISATION_KINDS, ROLES, SERVICES
+
+
+class QuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # clients may add cache-busting parameters
+
+
+class OrganisationRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String(validate=validate.OneOf(list(ORGANISATION_KINDS)))
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    role = fields.String(validate=validate.OneOf(list(ROLES)))
+    organisation = fields.Nested(OrganisationRefSchema, allow_none=True)
+    area_code = fields.String(allow_none=True)
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    user = fields.Nested(MeSchema)
+
+
+class AreaSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String(validate=validate.OneOf(["province", "regency", "district", "village"]))
+
+
+class AreaListSchema(Schema):
+    items = fields.List(fields.Nested(AreaSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AreaQuerySchema(QuerySchema):
+    parent = fields.String(validate=validate.Regexp(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"))
+
+
+class OrganisationSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    area_code = fields.String()
+    services = fields.List(fields.String())
+    covers = fields.List(fields.String(), attribute="covered_area_codes")
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class OrganisationListSchema(Schema):
+    items = fields.List(fields.Nested(OrganisationSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class OrganisationQuerySchema(QuerySchema):
+    kind = fields.String(validate=validate.OneOf(list(ORGANISATION_KINDS)))
+    service = fields.String(validate=validate.OneOf(list(SERVICES)))
+    area_code = fields.String(validate=validate.Regexp(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"))
+
+
+def me(user) -> dict:
+    org = user.organisation
+    return {
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+        "organisation": {"id": org.id, "name": org.name, "kind": org.kind} if org else None,
+        "area_code": user.area_code,
+    }

@@ -1,0 +1,37 @@
+"""Writing audit entries."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+from casemgmt.audit.models import AuditEntry
+from casemgmt.extensions import db
+
+# Never written into an audit row, whatever the caller passes.
+_SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash"})
+
+
+def _clean(values: dict | None) -> dict | None:
+    if values is None:
+        return None
+    return {k: v for k, v in values.items() if k not in _SECRET_FIELDS}
+
+
+def record(action: str, obj_type: str, obj_id, actor=None, before=None, after=None) -> AuditEntry:
+    """Add an audit entry to the current transaction; the caller commits with the change."""
+    entry = AuditEntry(
+        action=action,
+        object_type=obj_type,
+        object_id=None if obj_id is None else str(obj_id),
+        actor_id=getattr(actor, "id", None),
+        before=_clean(before),
+        after=_clean(after),
+        ip_address=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def changes(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the fields that changed, as (before, after)."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}

@@ -1,0 +1,114 @@
+"""Settings read from the environment (CASEMGMT_*), with safe defaults for one laptop."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something the app must not start with."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"CASEMGMT_{name}")
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A random key generated once and kept in instance/, so a laptop needs no setup.
+
+    Several app servers must share one key: set CASEMGMT_SECRET_KEY there.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment and optional overrides."""
+    overrides = dict(overrides or {})
+    env = overrides.pop("ENV", None) or _env("ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CASEMGMT_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    production = env == "production"
+    db_url = _env("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'casemgmt.db'}"
+    if db_url.startswith("postgres://"):
+        db_url = "postgresql://" + db_url[len("postgres://"):]
+    if db_url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; the plain scheme would ask for psycopg2.
+        db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
+
+    cfg: dict = {
+        "CASEMGMT_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": _env("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Sessions: HttpOnly and SameSite always; Secure whenever we are in production.
+        "SESSION_COOKIE_NAME": "casemgmt_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or _flag("SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(_env("IDLE_TIMEOUT_MINUTES", "30"))),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Accounts
+        "LOCKOUT_THRESHOLD": 5,
+        "LOCKOUT_MINUTES": 15,
+        "PASSWORD_MIN_LENGTH": 10,
+        "API_TOKEN_HOURS": int(_env("API_TOKEN_HOURS", "12")),
+        # Argon2id parameters (RFC 9106 "second recommended" profile by default).
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 64 * 1024,
+        "ARGON2_PARALLELISM": 2,
+        # Rate limiting: memory on one machine, Redis where several app servers share it.
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "20 per minute"),
+        # i18n: Bahasa Indonesia first; times shown in South Sulawesi's zone (WITA).
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Makassar"),
+        "LANGUAGES": ("id", "en"),
+        "PROXY_FIX": _flag("PROXY_FIX", False),
+        "DEMO_DATA_ALLOWED": not production,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "casemgmt API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+    if env == "testing":
+        cfg.update(
+            ARGON2_TIME_COST=1,
+            ARGON2_MEMORY_COST=8 * 1024,
+            ARGON2_PARALLELISM=1,
+        )
+    cfg.update(overrides)
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = instance_secret_key(instance_path)
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return cfg

@@ -1,0 +1,56 @@
+"""Column types and mixins shared by every feature's models."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every database.
+
+    PostgreSQL keeps the offset (timestamptz); SQLite stores naive UTC text, so we
+    re-attach UTC on the way out and refuse naive values on the way in.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def version_column() -> Mapped[int]:
+    """An integer version that SQLAlchemy bumps on every UPDATE.
+
+    Declare it in the model and name it in ``__mapper_args__ = {"version_id_col": version}``.
+    Services compare the version a client saw with the current one first (a clear 409
+    or conflict message); the mapper's check then also catches a race between two
+    transactions that both passed that comparison.
+    """
+    return mapped_column(Integer, nullable=False)

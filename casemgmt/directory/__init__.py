@@ -1,0 +1,1 @@
+"""Places (Kemendagri region codes) and organisations with the services they offer."""

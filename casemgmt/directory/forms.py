@@ -1,0 +1,28 @@
+"""Organisation form."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from casemgmt.codes import ORGANISATION_KINDS, SERVICES, choices
+from casemgmt.forms import MultiCheckboxField
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=choices(ORGANISATION_KINDS),
+                       validators=[DataRequired(_l("Choose a kind of organisation."))])
+    area_code = StringField(_l("Seat (region code)"), validators=[DataRequired(_l("Enter a region code.")),
+                                                                    Length(max=13)],
+                            description=_l("Where the organisation sits, e.g. 73.06 for Kabupaten Gowa."))
+    services = MultiCheckboxField(_l("Services offered"), choices=choices(SERVICES))
+    covers = TextAreaField(_l("Areas covered (region codes)"), validators=[Optional(), Length(max=4000)],
+                           description=_l("Separate codes with commas, e.g. 73.06.01, 73.06.07."))
+    contact_person = StringField(_l("Contact person"), validators=[Optional(), Length(max=120)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
+    active = BooleanField(_l("Active"), default=True)
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])

@@ -1,0 +1,99 @@
+"""Areas and organisations."""
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgmt.dbtypes import TimestampMixin, version_column
+from casemgmt.extensions import db
+
+LEVELS_BY_DEPTH = ("province", "regency", "district", "village")
+
+
+def level_of(code: str) -> str:
+    """province 73, regency 73.06, district (kecamatan) 73.06.01, village 73.06.01.2006."""
+    return LEVELS_BY_DEPTH[code.count(".")]
+
+
+def parent_of(code: str) -> str | None:
+    return code.rsplit(".", 1)[0] if "." in code else None
+
+
+class Area(db.Model):
+    __tablename__ = "area"
+
+    code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+
+    __table_args__ = (Index("ix_area_name", "name"),)
+
+    @property
+    def display_name(self) -> str:
+        """Villages say whether they are a desa or a kelurahan; the rest carry it in the name."""
+        if self.level == "village":
+            prefix = "Kelurahan" if self.code.rsplit(".", 1)[1].startswith("1") else "Desa"
+            return f"{prefix} {self.name}"
+        if self.level == "district":
+            return f"Kecamatan {self.name}"
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Area {self.code} {self.name}>"
+
+
+class OrganisationService(db.Model):
+    __tablename__ = "organisation_service"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class OrganisationCoverage(db.Model):
+    __tablename__ = "organisation_coverage"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), primary_key=True, index=True)
+
+    area: Mapped[Area] = relationship(lazy="joined")
+
+
+class Organisation(TimestampMixin, db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    contact_person: Mapped[str | None] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    version: Mapped[int] = version_column()
+
+    area: Mapped[Area] = relationship(lazy="joined")
+    service_rows: Mapped[list[OrganisationService]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=OrganisationService.service
+    )
+    coverage_rows: Mapped[list[OrganisationCoverage]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=OrganisationCoverage.area_code
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def services(self) -> list[str]:
+        return [row.service for row in self.service_rows]
+
+    @property
+    def covered_area_codes(self) -> list[str]:
+        return [row.area_code for row in self.coverage_rows]
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name}>"

@@ -1,0 +1,232 @@
+"""Loading region codes, finding areas, and managing organisations."""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from importlib import resources
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from casemgmt.audit import services as audit
+from casemgmt.codes import ORGANISATION_KINDS, SERVICES
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import (
+    Area,
+    Organisation,
+    OrganisationCoverage,
+    OrganisationService,
+    level_of,
+    parent_of,
+)
+from casemgmt.errors import StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+
+ORG_FIELDS = ("name", "kind", "area_code", "phone", "email", "address", "contact_person", "active")
+
+
+# ---- areas --------------------------------------------------------------------------------
+
+def read_region_codes(province: str | None = None):
+    """Rows (code, name) of the shipped Kemendagri list, parents before children.
+
+    The package carries the whole national list (Kepmendagri 300.2.2-2138/2025, compiled by
+    cahyadsn/wilayah, MIT); ``province`` keeps one province's rows.
+    """
+    raw = resources.files("casemgmt.directory").joinpath("data/wilayah.csv.gz").read_bytes()
+    reader = csv.reader(io.TextIOWrapper(gzip.GzipFile(fileobj=io.BytesIO(raw)), encoding="utf-8"))
+    next(reader)  # header
+    rows = []
+    for code, name in reader:
+        if province and code != province and not code.startswith(province + "."):
+            continue
+        rows.append((code, name))
+    rows.sort(key=lambda r: (r[0].count("."), r[0]))
+    return rows
+
+
+def load_areas(province: str | None = "73") -> dict[str, int]:
+    """Insert missing areas and correct changed names. Returns counts."""
+    rows = read_region_codes(province)
+    if not rows:
+        raise ValidationFailed({"province": _("No region codes start with %(code)s.", code=province)})
+    existing = dict(db.session.execute(select(Area.code, Area.name)).all())
+    to_insert, renamed = [], 0
+    for code, name in rows:
+        if code not in existing:
+            to_insert.append({"code": code, "name": name, "level": level_of(code),
+                              "parent_code": parent_of(code)})
+        elif existing[code] != name:
+            db.session.execute(Area.__table__.update().where(Area.code == code).values(name=name))
+            renamed += 1
+    for start in range(0, len(to_insert), 5000):
+        db.session.execute(Area.__table__.insert(), to_insert[start:start + 5000])
+    db.session.commit()
+    return {"read": len(rows), "inserted": len(to_insert), "renamed": renamed}
+
+
+def area_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Area)) or 0
+
+
+def get_area(code: str | None) -> Area | None:
+    return db.session.get(Area, code) if code else None
+
+
+def children(parent: str | None) -> list[Area]:
+    query = select(Area).order_by(Area.code)
+    query = query.where(Area.parent_code == parent) if parent else query.where(Area.level == "province")
+    return list(db.session.scalars(query))
+
+
+def lineage(code: str) -> list[Area]:
+    """The area and its parents, province first."""
+    codes = []
+    parts = code.split(".")
+    for depth in range(1, len(parts) + 1):
+        codes.append(".".join(parts[:depth]))
+    found = {a.code: a for a in db.session.scalars(select(Area).where(Area.code.in_(codes)))}
+    return [found[c] for c in codes if c in found]
+
+
+def search_areas(text: str, *, within: str | None = None, level: str | None = None,
+                 prefer: str | None = None, limit: int = 20) -> list[Area]:
+    """Areas whose name or code matches, those inside ``prefer`` first (a worker's own area)."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    pattern = f"%{text.lower()}%"
+    query = select(Area).where(or_(func.lower(Area.name).like(pattern), Area.code.like(text + "%")))
+    if within:
+        query = query.where(or_(Area.code == within, Area.code.like(within + ".%")))
+    if level:
+        query = query.where(Area.level == level)
+    candidates = list(db.session.scalars(query.order_by(Area.code).limit(limit * 5)))
+
+    def rank(area: Area):
+        inside = bool(prefer) and (area.code == prefer or area.code.startswith(prefer + "."))
+        starts = area.name.lower().startswith(text.lower())
+        return (not inside, not starts, area.code)
+
+    return sorted(candidates, key=rank)[:limit]
+
+
+def parse_area_codes(text: str) -> list[str]:
+    return [part.strip() for part in (text or "").replace(";", ",").replace("\n", ",").split(",")
+            if part.strip()]
+
+
+# ---- organisations ------------------------------------------------------------------------
+
+def find_organisation(name: str) -> Organisation | None:
+    return db.session.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == (name or "").strip().lower())
+    )
+
+
+def list_organisations(*, kind: str | None = None, service: str | None = None,
+                       area_code: str | None = None, text: str | None = None,
+                       active_only: bool = True) -> list[Organisation]:
+    """Organisations filtered by kind, service offered and area (their own or one they cover)."""
+    query = select(Organisation).order_by(Organisation.area_code, Organisation.name)
+    if active_only:
+        query = query.where(Organisation.active.is_(True))
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    if service:
+        query = query.where(Organisation.service_rows.any(OrganisationService.service == service))
+    if area_code:
+        inside = or_(Organisation.area_code == area_code, Organisation.area_code.like(area_code + ".%"))
+        covers = Organisation.coverage_rows.any(or_(
+            OrganisationCoverage.area_code == area_code,
+            OrganisationCoverage.area_code.like(area_code + ".%"),
+        ))
+        query = query.where(or_(inside, covers))
+    if text:
+        query = query.where(func.lower(Organisation.name).like(f"%{text.strip().lower()}%"))
+    return list(db.session.scalars(query))
+
+
+def organisation_snapshot(org: Organisation) -> dict:
+    data = {field: getattr(org, field) for field in ORG_FIELDS}
+    data["services"] = org.services
+    data["covers"] = org.covered_area_codes
+    return data
+
+
+def _validate_org(data: dict, existing: Organisation | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = _("Enter the organisation's name.")
+    else:
+        other = find_organisation(name)
+        if other is not None and other is not existing:
+            errors["name"] = _("An organisation with this name exists already.")
+    if data.get("kind") not in ORGANISATION_KINDS:
+        errors["kind"] = _("Choose a kind of organisation.")
+    if get_area(data.get("area_code")) is None:
+        errors["area_code"] = _("Unknown region code.")
+    unknown_services = [s for s in data.get("services", []) if s not in SERVICES]
+    if unknown_services:
+        errors["services"] = _("Unknown services: %(codes)s", codes=", ".join(unknown_services))
+    covers = data.get("covers", [])
+    known = set(db.session.scalars(select(Area.code).where(Area.code.in_(covers)))) if covers else set()
+    unknown_areas = [c for c in covers if c not in known]
+    if unknown_areas:
+        errors["covers"] = _("Unknown region codes: %(codes)s", codes=", ".join(unknown_areas))
+    return errors
+
+
+def _apply_org(org: Organisation, data: dict) -> None:
+    for field in ORG_FIELDS:
+        if field in data:
+            value = data[field]
+            if isinstance(value, str):
+                value = value.strip() or (None if field not in ("name", "kind", "area_code") else value)
+            setattr(org, field, value)
+    if "services" in data:
+        wanted = list(dict.fromkeys(data["services"]))
+        org.service_rows = [row for row in org.service_rows if row.service in wanted] + [
+            OrganisationService(service=s) for s in wanted if s not in org.services
+        ]
+    if "covers" in data:
+        wanted = list(dict.fromkeys(data["covers"]))
+        org.coverage_rows = [row for row in org.coverage_rows if row.area_code in wanted] + [
+            OrganisationCoverage(area_code=c) for c in wanted if c not in org.covered_area_codes
+        ]
+
+
+def create_organisation(data: dict, actor) -> Organisation:
+    data = {"services": [], "covers": [], **data}
+    errors = _validate_org(data, None)
+    if errors:
+        raise ValidationFailed(errors)
+    org = Organisation(name=data["name"].strip(), kind=data["kind"], area_code=data["area_code"])
+    _apply_org(org, data)
+    db.session.add(org)
+    db.session.flush()
+    audit.record("organisation_created", "organisation", org.id, actor=actor,
+                 after=organisation_snapshot(org))
+    db.session.commit()
+    return org
+
+
+def update_organisation(org: Organisation, data: dict, version: int, actor) -> Organisation:
+    if version != org.version:
+        raise StaleVersion()
+    merged = {**organisation_snapshot(org), **data}
+    errors = _validate_org(merged, org)
+    if errors:
+        raise ValidationFailed(errors)
+    before = organisation_snapshot(org)
+    _apply_org(org, data)
+    b, a = audit.changes(before, organisation_snapshot(org))
+    if a:
+        # Touching the row makes the mapper bump its version even when only services or
+        # coverage (other tables) changed, so a concurrent edit of those is caught too.
+        org.updated_at = utcnow()
+        audit.record("organisation_updated", "organisation", org.id, actor=actor, before=b, after=a)
+    db.session.commit()
+    return org

@@ -1,0 +1,105 @@
+"""The service directory: organisations everyone can look up, edited by the admin."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from casemgmt.access import requires
+from casemgmt.codes import ORGANISATION_KINDS, SERVICES
+from casemgmt.directory import services
+from casemgmt.directory.forms import OrganisationForm
+from casemgmt.directory.models import Organisation
+from casemgmt.errors import StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.forms import apply_errors
+from casemgmt.referrals.pathway import group_by_tier
+
+bp = Blueprint("directory", __name__, url_prefix="/directory")
+
+
+@bp.get("/organisations")
+@requires("directory.view")
+def organisations():
+    kind = request.args.get("kind") if request.args.get("kind") in ORGANISATION_KINDS else None
+    service = request.args.get("service") if request.args.get("service") in SERVICES else None
+    area_code = (request.args.get("area") or "").strip() or None
+    text = (request.args.get("q") or "").strip() or None
+    area = services.get_area(area_code) if area_code else None
+    rows = services.list_organisations(kind=kind, service=service, area_code=area_code, text=text)
+    return render_template("directory/organisations.html", groups=group_by_tier(rows), total=len(rows), kind=kind, service=service,
+                           area_code=area_code or "", area=area, q=text or "")
+
+
+@bp.get("/organisations/<int:org_id>")
+@requires("directory.view")
+def organisation(org_id: int):
+    org = db.session.get(Organisation, org_id) or abort(404)
+    return render_template("directory/organisation.html", org=org,
+                           lineage=services.lineage(org.area_code))
+
+
+def _org_data(form: OrganisationForm) -> dict:
+    return {
+        "name": form.name.data,
+        "kind": form.kind.data,
+        "area_code": (form.area_code.data or "").strip(),
+        "services": form.services.data or [],
+        "covers": services.parse_area_codes(form.covers.data),
+        "contact_person": form.contact_person.data,
+        "phone": form.phone.data,
+        "email": form.email.data,
+        "address": form.address.data,
+        "active": form.active.data,
+    }
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@requires("organisations.manage")
+def new_organisation():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(_org_data(form), current_user)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(_("Organisation %(name)s created.", name=org.name), "success")
+            return redirect(url_for("directory.organisation", org_id=org.id))
+    return render_template("directory/organisation_form.html", form=form, org=None), 422 if form.errors else 200
+
+
+@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@requires("organisations.manage")
+def edit_organisation(org_id: int):
+    org = db.session.get(Organisation, org_id) or abort(404)
+    form = OrganisationForm()
+    if request.method == "GET":
+        form.process(obj=org, services=org.services, covers=", ".join(org.covered_area_codes))
+    conflict = False
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(org, _org_data(form), form.version.data or 0, current_user)
+        except StaleVersion as exc:
+            conflict = True
+            form.form_errors.append(exc.message)
+            # The page now shows their values beside ours; saving again is a deliberate overwrite.
+            form.version.data = org.version
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("directory.organisation", org_id=org.id))
+    status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
+    return render_template("directory/organisation_form.html", form=form, org=org,
+                           current=org if conflict else None), status
+
+
+@bp.get("/areas/search")
+@requires("directory.view")
+def area_search():
+    """Options for an area picker (htmx): villages of the user's own area come first."""
+    areas = services.search_areas(request.args.get("q", ""), level=request.args.get("level") or None,
+                                  within=request.args.get("within") or None,
+                                  prefer=getattr(current_user, "area_code", None))
+    return render_template("directory/_area_options.html", areas=areas)

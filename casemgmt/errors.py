@@ -1,0 +1,151 @@
+"""Domain errors raised by services, and the one error handler for pages and API.
+
+API callers get ``{"error": {"code", "message", "details"}}``; people get a page in their
+language. A 500 rolls the session back so nothing half-done is committed.
+"""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from casemgmt.extensions import db
+
+
+class ServiceError(Exception):
+    """An operation refused for a reason the caller can show to a person."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str | None = None, details: dict | None = None):
+        super().__init__(message or self.default_message())
+        self.message = message or self.default_message()
+        self.details = details or {}
+
+    def default_message(self) -> str:
+        return str(_("The request could not be processed."))
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
+        self.errors = {k: v if isinstance(v, list) else [v] for k, v in errors.items()}
+        super().__init__(message or str(_("Some fields need correcting.")), {"fields": self.errors})
+
+
+class StaleVersion(ServiceError):
+    status = 409
+    code = "stale_version"
+
+    def default_message(self) -> str:
+        return str(_("Someone else changed this record after you opened it. "
+                     "Reload it to see their changes, then make yours again."))
+
+
+class InvalidCredentials(ServiceError):
+    status = 401
+    code = "invalid_credentials"
+
+    def default_message(self) -> str:
+        return str(_("Wrong username or password."))
+
+
+class LockedOut(ServiceError):
+    status = 429
+    code = "locked_out"
+
+    def default_message(self) -> str:
+        return str(_("Too many failed log-ins. The account is locked for 15 minutes."))
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+    def default_message(self) -> str:
+        return str(_("You are not permitted to do this."))
+
+
+_CODES = {
+    400: ("bad_request", _l("The request was malformed.")),
+    401: ("unauthorized", _l("Log in first.")),
+    403: ("forbidden", _l("You are not permitted to do this.")),
+    404: ("not_found", _l("Not found.")),
+    405: ("method_not_allowed", _l("This method is not allowed here.")),
+    409: ("conflict", _l("The record is not in a state that allows this.")),
+    413: ("too_large", _l("The upload is too large.")),
+    415: ("unsupported_media_type", _l("Send JSON with Content-Type application/json.")),
+    422: ("validation_error", _l("Some fields need correcting.")),
+    429: ("rate_limited", _l("Too many requests. Wait a moment and try again.")),
+    500: ("server_error", _l("Something went wrong on our side. Nothing was saved.")),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, details: dict | None = None):
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return jsonify(body), status
+
+
+def _page(status: int, message: str):
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def handle_http_exception(err: HTTPException):
+    status = err.code or 500
+    code, default_message = _CODES.get(status, ("error", _l("The request failed.")))
+    message = str(default_message)
+    details: dict = {}
+    if isinstance(err, CSRFError):
+        code = "csrf_failed"
+        message = str(_("The form had expired or was sent from elsewhere. "
+                        "Go back, reload the page and send it again."))
+    data = getattr(err, "data", None)
+    if isinstance(data, dict) and "messages" in data:
+        # webargs / marshmallow: 400 for unreadable JSON, 422 for fields that fail the schema.
+        details = {"fields": data["messages"].get("json", data["messages"])}
+        if status == 400:
+            message = str(_("The request body is not valid JSON."))
+    if status == 429 and getattr(err, "description", None) and code == "rate_limited":
+        details = {"limit": str(err.description)}
+    if status >= 500:
+        db.session.rollback()
+    if wants_json():
+        response = json_error(status, code, message, details)
+        if status == 401:
+            response[0].headers["WWW-Authenticate"] = 'Bearer realm="casemgmt"'
+        if status == 405 and hasattr(err, "valid_methods") and err.valid_methods:
+            response[0].headers["Allow"] = ", ".join(err.valid_methods)
+        return response
+    return _page(status, message)
+
+
+def handle_service_error(err: ServiceError):
+    if wants_json():
+        return json_error(err.status, err.code, err.message, err.details)
+    return _page(err.status, err.message)
+
+
+def handle_unexpected(err: Exception):
+    db.session.rollback()
+    if isinstance(err, HTTPException):
+        return handle_http_exception(err)
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_exception(InternalServerError())
+
+
+def register_error_handlers(app) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ServiceError, handle_service_error)
+    if not app.config.get("TESTING") or app.config.get("HANDLE_UNEXPECTED_IN_TESTS"):
+        app.register_error_handler(Exception, handle_unexpected)

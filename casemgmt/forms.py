@@ -1,0 +1,34 @@
+"""Form helpers shared by every feature."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from wtforms import SelectMultipleField, widgets
+
+from casemgmt.errors import ValidationFailed
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def apply_errors(form, exc: ValidationFailed, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's validation errors next to the form fields they belong to."""
+    field_map = field_map or {}
+    for key, messages in exc.errors.items():
+        field = getattr(form, field_map.get(key, key), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors or []) + list(messages)
+        else:
+            form.form_errors.extend(messages)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A redirect target only if it stays on this site."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target

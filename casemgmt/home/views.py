@@ -1,0 +1,32 @@
+"""Home page by role, language switch, health check."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from casemgmt.extensions import db
+from casemgmt.forms import safe_next
+from casemgmt.workflow.stages import STAGES
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("home/index.html", user=current_user, sop_stages=STAGES)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(safe_next(request.args.get("next"), url_for("home.index")))
+
+
+@bp.get("/healthz")
+def health():
+    """For load balancers: the app answers and reaches its database."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

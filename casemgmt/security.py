@@ -1,0 +1,96 @@
+"""Sessions, idle time-out, forced password change and the security headers of every answer."""
+from __future__ import annotations
+
+import time
+
+from flask import flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from casemgmt.extensions import db, login_manager
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+# Pages a user who must change their password may still reach.
+_OPEN_WHILE_PASSWORD_MUST_CHANGE = {"accounts.change_password", "accounts.logout", "static",
+                                    "home.set_language"}
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from casemgmt.accounts.models import User
+
+    try:
+        uid, epoch = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    # A disabled user, or one whose sessions were ended (epoch bumped), is logged out.
+    if user is None or not user.active or user.session_epoch != epoch:
+        return None
+    return user
+
+
+def init_app(app) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"  # phones change IP often; "strong" would log them out
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    @app.before_request
+    def idle_timeout():
+        if request.path.startswith("/api/") or request.endpoint == "static":
+            return None
+        if not current_user.is_authenticated:
+            return None
+        now = time.time()
+        seen = session.get("seen")
+        limit = app.permanent_session_lifetime.total_seconds()
+        if seen is not None and now - seen > limit:
+            logout_user()
+            session.clear()
+            flash(_l("You were logged out after 30 minutes without activity."), "warning")
+            return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+        session["seen"] = now
+        session.permanent = True
+        if current_user.must_change_password and request.endpoint not in _OPEN_WHILE_PASSWORD_MUST_CHANGE:
+            flash(_l("Choose a new password before you go on."), "warning")
+            return redirect(url_for("accounts.change_password"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint == "static":
+            if request.args.get("v"):
+                # Asset URLs carry a content hash, so a phone keeps them until they change.
+                headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            # Pages may show a child's data: never left in a shared phone's cache.
+            headers["Cache-Control"] = "no-store"
+            headers.setdefault("Vary", "Cookie")
+        return response

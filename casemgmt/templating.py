@@ -1,0 +1,38 @@
+"""What every template can use: hashed asset URLs, navigation, labels, dates."""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app, url_for
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+from casemgmt import codes
+from casemgmt.access import can
+from casemgmt.home.navigation import items_for
+
+
+@lru_cache(maxsize=256)
+def _digest(path: str, mtime: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def asset_url(filename: str) -> str:
+    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, v=_digest(str(path), path.stat().st_mtime))
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(
+        asset_url=asset_url,
+        can=lambda permission: can(current_user, permission),
+        nav_items=lambda: items_for(current_user),
+        codes=codes,
+        current_locale=lambda: str(get_locale()),
+    )
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else "")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
