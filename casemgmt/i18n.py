@@ -1,11 +1,13 @@
 """Which language and time zone a request is answered in."""
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line, background jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.path.startswith("/api/"):
         # API clients say what they want; people choose in the page and keep it in the session.
         return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -53,6 +53,18 @@ def init_app(app) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if request.path.startswith("/api/"):
+            from flask import abort
+
+            abort(401)
+        # Opening the app's front page logged out is not a mistake worth a message.
+        if request.path != "/":
+            flash(login_manager.login_message, login_manager.login_message_category)
+        target = request.full_path if request.method == "GET" and request.path != "/" else None
+        return redirect(url_for("accounts.login", next=target))
+
     @app.before_request
     def idle_timeout():
         if request.path.startswith("/api/") or request.endpoint == "static":

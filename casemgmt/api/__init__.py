@@ -25,8 +25,8 @@ def register_api(app) -> None:
         g.api_token = None
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        if request.endpoint is None:
-            abort(404)
+        if request.routing_exception is not None:
+            raise request.routing_exception  # 404 or 405, answered in the contract's shape
         from casemgmt.accounts.services import user_for_token
 
         header = request.headers.get("Authorization", "")

@@ -98,8 +98,9 @@ def edit_organisation(org_id: int):
 @bp.get("/areas/search")
 @requires("directory.view")
 def area_search():
-    """Options for an area picker (htmx): villages of the user's own area come first."""
+    """Options for an area picker (htmx): places in the user's own kabupaten/kota come first."""
+    own = getattr(current_user, "area_code", None)
     areas = services.search_areas(request.args.get("q", ""), level=request.args.get("level") or None,
                                   within=request.args.get("within") or None,
-                                  prefer=getattr(current_user, "area_code", None))
+                                  prefer=".".join(own.split(".")[:2]) if own else None)
     return render_template("directory/_area_options.html", areas=areas)

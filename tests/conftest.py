@@ -1,0 +1,169 @@
+"""Fixtures: one app per session on SQLite or (CASEMGMT_TEST_DATABASE_URL) PostgreSQL,
+a clean database per test (region codes of province 73 stay loaded), and a web client
+that logs in and sends CSRF tokens like a browser."""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from casemgmt import create_app
+from casemgmt.extensions import db, limiter
+from tests.factories import PASSWORD, OrganisationFactory, UserFactory
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+PG_URL = os.environ.get("CASEMGMT_TEST_DATABASE_URL") or None
+KEEP_TABLES = {"area", "alembic_version"}
+
+
+def database_url(tmp_dir: Path) -> str:
+    return PG_URL or f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs outside the test's own app context, as a real request would:
+    its own ``g``, its own database session. (Flask reuses an app context that is
+    already pushed, which would share ``g`` and the session between requests.)"""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("instance")
+    os.environ["CASEMGMT_INSTANCE_PATH"] = str(tmp)
+    if PG_URL:
+        os.environ["CASEMGMT_DATABASE_URL"] = PG_URL
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url(tmp),
+                      "SERVER_NAME": None})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        from casemgmt.directory.services import load_areas
+
+        load_areas("73")
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    ctx = app.app_context()
+    ctx.push()
+    limiter.reset()
+    yield
+    db.session.rollback()
+    db.session.remove()
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+    ctx.pop()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Web:
+    """A test client that behaves like a browser: keeps cookies, sends the CSRF token."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self._token = None
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self.client.get("/login").get_data(as_text=True)
+            match = _CSRF.search(page)
+            if match is None:  # logged in: /login redirects; take any form page
+                page = self.client.get("/account/password").get_data(as_text=True)
+                match = _CSRF.search(page)
+            self._token = match.group(1)
+        return self._token
+
+    def post(self, url, data=None, csrf=True, **kw):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token())
+        response = self.client.post(url, data=data, **kw)
+        if url.startswith(("/login", "/logout")):
+            self._token = None  # the session is renewed at log-in and log-out
+        return response
+
+    def login(self, username, password=PASSWORD):
+        response = self.post("/login", {"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def web(app):
+    return Web(app)
+
+
+@pytest.fixture
+def make_web(app):
+    return lambda: Web(app)
+
+
+@pytest.fixture
+def org():
+    return OrganisationFactory(name="PKSAI Kabupaten Gowa", kind="pksai", area_code="73.06",
+                               services=["case_management"], covers=["73.06"])
+
+
+@pytest.fixture
+def users(org):
+    """One user per role, Gowa-based where a role has an organisation."""
+    village = OrganisationFactory(name="Puskesos Barembeng", kind="puskesos", area_code="73.06.01.2006")
+    dukcapil = OrganisationFactory(name="Dukcapil Kabupaten Gowa", kind="dukcapil", area_code="73.06",
+                                   services=["birth_certificate"])
+    return {
+        "village_worker": UserFactory(username="desa", role="village_worker", organisation=village),
+        "social_worker": UserFactory(username="peksos", role="social_worker", organisation=org),
+        "coordinator": UserFactory(username="koordinator", role="coordinator", organisation=org),
+        "agency_officer": UserFactory(username="dukcapil", role="agency_officer", organisation=dukcapil),
+        "analyst": UserFactory(username="analis", role="analyst", organisation=None, area_code="73"),
+        "admin": UserFactory(username="admin", role="admin", organisation=None, area_code=None),
+    }
+
+
+@pytest.fixture
+def admin_web(web, users):
+    web.login("admin")
+    return web
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served on loopback in a thread, for the browser tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

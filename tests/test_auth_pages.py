@@ -1,0 +1,187 @@
+"""Log-in, lock-out, idle time-out, CSRF, forced password change, ending sessions."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time
+
+from casemgmt.accounts.models import User
+from casemgmt.dbtypes import utcnow
+from casemgmt.extensions import db
+from tests.factories import PASSWORD
+
+
+def reload(user):
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def test_login_page_is_indonesian_by_default(web):
+    page = web.get("/login").get_data(as_text=True)
+    assert 'lang="id"' in page
+    assert "Kata sandi" in page and "Masuk" in page
+
+
+def test_login_page_switches_to_english_and_back(web):
+    response = web.get("/lang/en?next=/login")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    page = web.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page and "Password" in page and "Kata sandi" not in page
+    web.get("/lang/id")
+    assert "Kata sandi" in web.get("/login").get_data(as_text=True)
+
+
+def test_language_switch_never_redirects_off_site(web):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = web.get("/lang/en", query_string={"next": target})
+        assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_successful_login_goes_home_and_shows_role(web, users):
+    response = web.login("koordinator")
+    assert response.headers["Location"] == "/"
+    page = web.get("/").get_data(as_text=True)
+    assert "Koordinator PKSAI" in page
+    assert "PKSAI Kabupaten Gowa" in page
+    assert reload(users["coordinator"]).last_login_at is not None
+
+
+def test_login_follows_local_next_only(web, users):
+    response = web.post("/login?next=/directory/organisations", {"username": "admin", "password": PASSWORD})
+    assert response.headers["Location"] == "/directory/organisations"
+    web.logout()
+    response = web.post("/login?next=https://evil.example/x", {"username": "admin", "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+def test_wrong_password_is_refused_with_message(web, users):
+    response = web.post("/login", {"username": "koordinator", "password": "salah-sekali-123"})
+    assert response.status_code == 422
+    assert "Nama pengguna atau kata sandi salah" in response.get_data(as_text=True)
+    assert reload(users["coordinator"]).failed_logins == 1
+
+
+def test_unknown_user_gets_the_same_message(web, users):
+    response = web.post("/login", {"username": "tidakada", "password": "salah-sekali-123"})
+    assert response.status_code == 422
+    assert "Nama pengguna atau kata sandi salah" in response.get_data(as_text=True)
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(web, users):
+    for _ in range(4):
+        assert web.post("/login", {"username": "peksos", "password": "salah-sekali-123"}).status_code == 422
+    response = web.post("/login", {"username": "peksos", "password": "salah-sekali-123"})
+    assert "dikunci" in response.get_data(as_text=True)
+    user = reload(users["social_worker"])
+    assert user.locked_until is not None
+    minutes = (user.locked_until - utcnow()).total_seconds() / 60
+    assert 14 < minutes <= 15
+    # Even the right password is refused while locked.
+    response = web.post("/login", {"username": "peksos", "password": PASSWORD})
+    assert response.status_code == 422 and "dikunci" in response.get_data(as_text=True)
+    # Once the time has passed, the right password works again.
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert web.login("peksos").status_code == 302
+
+
+def test_success_resets_the_failure_count(web, users):
+    for _ in range(3):
+        web.post("/login", {"username": "peksos", "password": "salah-sekali-123"})
+    web.login("peksos")
+    assert reload(users["social_worker"]).failed_logins == 0
+
+
+def test_disabled_user_cannot_log_in(web, users):
+    users["analyst"].active = False
+    db.session.commit()
+    response = web.post("/login", {"username": "analis", "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_login_without_csrf_token_is_refused(web, users):
+    response = web.post("/login", {"username": "admin", "password": PASSWORD}, csrf=False)
+    assert response.status_code == 400
+    assert "kedaluwarsa" in response.get_data(as_text=True) or "formulir" in response.get_data(as_text=True).lower()
+    assert reload(users["admin"]).last_login_at is None
+
+
+def test_admin_form_without_csrf_token_saves_nothing(admin_web):
+    response = admin_web.post("/directory/organisations/new", {
+        "name": "Lembaga Tanpa Token", "kind": "ngo", "area_code": "73.06"}, csrf=False)
+    assert response.status_code == 400
+    from casemgmt.directory.services import find_organisation
+
+    assert find_organisation("Lembaga Tanpa Token") is None
+
+
+def test_logout_needs_post_and_ends_the_session(web, users):
+    web.login("admin")
+    assert web.get("/logout").status_code == 405
+    assert web.logout().status_code == 302
+    response = web.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_anonymous_user_is_sent_to_login(web):
+    response = web.get("/admin/users")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_idle_session_times_out_after_thirty_minutes(web, users):
+    web.login("koordinator")
+    assert web.get("/").status_code == 200
+    with web.client.session_transaction() as session:
+        session["seen"] = time.time() - 29 * 60
+    assert web.get("/").status_code == 200  # 29 minutes idle: still in
+    with web.client.session_transaction() as session:
+        session["seen"] = time.time() - 31 * 60
+    response = web.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert "30 menit" in page
+
+
+def test_session_cookie_flags(web, users):
+    response = web.post("/login", {"username": "admin", "password": PASSWORD})
+    cookie = response.headers.get("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_disabling_a_user_ends_their_session_at_once(make_web, users):
+    worker, admin = make_web(), make_web()
+    worker.login("peksos")
+    assert worker.get("/").status_code == 200
+    admin.login("admin")
+    user = users["social_worker"]
+    response = admin.post(f"/admin/users/{user.id}/active", {"version": user.version})
+    assert response.status_code == 302
+    assert reload(user).active is False
+    response = worker.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_admin_reset_forces_a_new_password_at_next_login(make_web, users):
+    admin, worker = make_web(), make_web()
+    admin.login("admin")
+    user = users["social_worker"]
+    response = admin.post(f"/admin/users/{user.id}/password",
+                          {"password": "Sementara-Gowa-77", "confirm": "Sementara-Gowa-77"})
+    assert response.status_code == 302
+    worker.login("peksos", "Sementara-Gowa-77")
+    response = worker.get("/directory/organisations")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account/password")
+    response = worker.post("/account/password", {"current_password": "Sementara-Gowa-77",
+                                                 "password": "Pilihan-Sendiri-88", "confirm": "Pilihan-Sendiri-88"})
+    assert response.status_code == 302
+    assert worker.get("/directory/organisations").status_code == 200
+
+
+def test_change_password_shows_policy_errors_next_to_the_field(web, users):
+    web.login("koordinator")
+    response = web.post("/account/password", {"current_password": PASSWORD, "password": "pendek",
+                                               "confirm": "pendek"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="password-error"' in page and 'aria-invalid="true"' in page
+    assert "10" in page

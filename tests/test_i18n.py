@@ -1,0 +1,117 @@
+"""Every piece of text a person sees is translated: Indonesian by default, English on request."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = ROOT / "casemgmt" / "translations"
+TEMPLATES = ROOT / "templates"
+# Words that are the same in every language: the product's name, and the languages' own names.
+ALLOWED_WORDS = {"casemgmt"}
+TEXT_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt", "label", "data-confirm", "data-label"}
+
+
+def catalogue(lang):
+    with (CATALOGUES / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def untranslated(cat):
+    missing = []
+    for message in cat:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(s and s.strip() for s in strings):
+            missing.append(message.id)
+    return missing
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_catalogue_is_complete(lang):
+    assert untranslated(catalogue(lang)) == []
+
+
+def test_catalogue_has_every_message_of_the_code_and_templates(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+                    "-k", "lazy_gettext", "--no-location", "--omit-header", "-o", str(pot), "."],
+                   cwd=ROOT, check=True, capture_output=True)
+    with pot.open("rb") as fh:
+        wanted = {m.id for m in read_po(fh) if m.id}
+    have = {m.id for m in catalogue("id") if m.id}
+    assert sorted(wanted - have, key=str) == [], "run `make i18n` and translate the new messages"
+
+
+def test_placeholders_survive_translation():
+    for message in catalogue("id"):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(re.findall(r"%\(\w+\)[sd]", ids[0]))
+        for s in strings:
+            assert set(re.findall(r"%\(\w+\)[sd]", s)) == wanted, message.id
+
+
+class _TextFinder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in TEXT_ATTRIBUTES and value:
+                self._check(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self._check(data)
+
+    def _check(self, text):
+        for word in re.findall(r"[A-Za-zÀ-ÿ]{2,}", text):
+            if word not in ALLOWED_WORDS:
+                self.found.append(text.strip())
+                return
+
+
+def untranslated_template_text(source: str) -> list[str]:
+    source = re.sub(r"\{#.*?#\}", "", source, flags=re.S)
+    source = re.sub(r"\{\{.*?\}\}", "", source, flags=re.S)
+    source = re.sub(r"\{%.*?%\}", "", source, flags=re.S)
+    finder = _TextFinder()
+    finder.feed(source)
+    return finder.found
+
+
+def test_the_template_checker_catches_raw_text():
+    assert untranslated_template_text("<p>Save</p>") == ["Save"]
+    assert untranslated_template_text('<input placeholder="Search">') == ["Search"]
+    assert untranslated_template_text("<p>{{ _('Save') }} &larr; 73.06</p>") == []
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_templates_hold_no_untranslated_text(path):
+    assert untranslated_template_text(path.read_text()) == []
+
+
+def test_error_pages_in_both_languages(web):
+    response = web.get("/tidak-ada")
+    assert response.status_code == 404
+    assert "Tidak ditemukan" in response.get_data(as_text=True)
+    web.get("/lang/en")
+    assert "Not found." in web.get("/tidak-ada").get_data(as_text=True)

@@ -1,0 +1,48 @@
+"""The migrations build the schema the models describe, on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from casemgmt import create_app
+from casemgmt.extensions import db
+from tests.conftest import PG_URL
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """An empty database of the kind this run tests: a new SQLite file, or a new PostgreSQL database."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        return
+    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"cm_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_from_empty_matches_the_models(empty_database_url):
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, db.metadata)
+        assert diff == [], diff
+        assert PG_URL is None or db.engine.dialect.name == "postgresql"
+        downgrade(revision="base")
+        with db.engine.connect() as conn:
+            remaining = set(db.inspect(conn).get_table_names()) - {"alembic_version"}
+        assert remaining == set()
+        db.engine.dispose()

@@ -1,0 +1,110 @@
+"""Security headers, caching, error handling and the PDF fetcher."""
+from __future__ import annotations
+
+import pytest
+
+from casemgmt import config as config_module
+from casemgmt import create_app
+
+
+def test_security_headers_on_pages(web):
+    response = web.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script_or_style_attribute(web, users):
+    import re
+
+    web.login("admin")
+    for path in ("/login", "/", "/admin/users", "/directory/organisations", "/directory/organisations/new"):
+        page = web.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
+        assert not re.search(r"\son[a-z]+=", page), path
+        assert " style=" not in page, path
+
+
+def test_hashed_assets_are_cached_for_a_year(web):
+    page = web.get("/login").get_data(as_text=True)
+    import re
+
+    css = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.min\.css\?v=[0-9a-f]+)"', page).group(1)
+    response = web.get(css)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    response.close()
+
+
+def test_api_errors_are_json_and_pages_are_html(web):
+    assert web.get("/api/v1/none").is_json
+    assert web.get("/none").mimetype == "text/html"
+
+
+def test_server_error_rolls_back_and_shows_a_page(tmp_path):
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e.db'}",
+                      "HANDLE_UNEXPECTED_IN_TESTS": True, "PROPAGATE_EXCEPTIONS": False})
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    @app.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("boom")
+
+    client = app.test_client()
+    response = client.get("/boom")
+    assert response.status_code == 500 and "Tidak ada data yang disimpan" in response.get_data(as_text=True)
+    response = client.get("/api/v1/boom")
+    assert response.status_code in (401, 500)  # unauthenticated API callers learn nothing more
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.delenv("CASEMGMT_SECRET_KEY", raising=False)
+    first = config_module.load(str(tmp_path))["SECRET_KEY"]
+    second = config_module.load(str(tmp_path))["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("CASEMGMT_SECRET_KEY", "from-the-environment")
+    assert config_module.load(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
+
+
+def test_production_requires_secure_cookies_and_refuses_demo(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEMGMT_ENV", "production")
+    cfg = config_module.load(str(tmp_path))
+    assert cfg["SESSION_COOKIE_SECURE"] is True and cfg["DEMO_DATA_ALLOWED"] is False
+    assert cfg["PREFERRED_URL_SCHEME"] == "https"
+
+
+def test_unknown_environment_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEMGMT_ENV", "staging")
+    with pytest.raises(config_module.ConfigError):
+        config_module.load(str(tmp_path))
+
+
+def test_database_url_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEMGMT_DATABASE_URL", "postgres://u@db/casemgmt")
+    assert config_module.load(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/casemgmt"
+    monkeypatch.delenv("CASEMGMT_DATABASE_URL")
+    assert config_module.load(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'casemgmt.db'}"
+
+
+def test_health_check(web):
+    assert web.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_pdf_fetcher_refuses_files_and_remote_urls(app):
+    from casemgmt.pdf import html_to_pdf
+
+    html = ('<html><head><link rel="stylesheet" href="http://127.0.0.1:9/x.css"></head><body>'
+            '<h1>Surat Rujukan</h1><img src="file:///etc/passwd"><img src="static:../../pyproject.toml">'
+            '<img src="static:vendor/htmx/LICENSE"></body></html>')
+    with app.test_request_context():
+        pdf, refused = html_to_pdf(html)
+    assert pdf.startswith(b"%PDF")
+    assert refused == ["http://127.0.0.1:9/x.css", "file:///etc/passwd", "static:../../pyproject.toml"]
