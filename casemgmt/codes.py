@@ -93,6 +93,8 @@ AREA_LEVELS = {
 }
 
 
-def choices(mapping: dict) -> list[tuple[str, str]]:
+def choices(mapping: dict, optgroup: str | None = None) -> list:
     """WTForms choices from a code mapping, labels translated at render time."""
-    return [(code, label) for code, label in mapping.items()]
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(code, label, optgroup=optgroup) for code, label in mapping.items()]

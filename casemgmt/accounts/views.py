@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
 
 from casemgmt.access import requires
 from casemgmt.accounts import services
@@ -82,7 +83,8 @@ def change_password():
 # ---- admin: users ---------------------------------------------------------------------------
 
 def _organisation_choices():
-    return [("", _("(none)"))] + [(str(o.id), o.name) for o in list_organisations(active_only=False)]
+    return [SelectChoice("", _("(none)"))] + [SelectChoice(str(o.id), o.name)
+                                             for o in list_organisations(active_only=False)]
 
 
 def _user_or_404(user_id: int) -> User:
