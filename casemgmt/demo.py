@@ -100,12 +100,16 @@ def load_demo_command(if_empty: bool):
     and a demo user for every role; then print the log-ins."""
     from casemgmt.accounts.services import count_users
 
+    from casemgmt.accounts.services import find_by_username
+
     if if_empty and count_users() > 0:
         click.echo("The database has users already; demo data not loaded.")
-        return
-    added = load_demo()
-    click.echo(f"Demo data: {added['areas']} areas, {added['organisations']} organisations and "
-               f"{added['users']} users added.")
+        if find_by_username(USERS[0][0]) is None:
+            return
+    else:
+        added = load_demo()
+        click.echo(f"Demo data: {added['areas']} areas, {added['organisations']} organisations and "
+                   f"{added['users']} users added.")
     click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
     for username, full_name, _sex, role, org_name, _area in USERS:
         click.echo(f"  {username:<24} {role:<15} {org_name or ''}")
