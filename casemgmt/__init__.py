@@ -55,6 +55,7 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgmt.accounts.views import bp as accounts_bp
+    from casemgmt.cases.views import bp as cases_bp
     from casemgmt.api import register_api
     from casemgmt.directory.views import bp as directory_bp
     from casemgmt.home.views import bp as home_bp
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(cases_bp)
     register_api(app)
 
 

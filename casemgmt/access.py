@@ -6,19 +6,21 @@ roles grant sets of them. Record-level scope (which cases a user sees) is answer
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import false, or_, select
 
 from casemgmt.codes import ROLES
 
 # What each role may do. The admin manages accounts and the directory but sees no case
 # contents; the analyst sees aggregates only.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "village_worker": frozenset({"directory.view"}),
-    "social_worker": frozenset({"directory.view"}),
-    "coordinator": frozenset({"directory.view"}),
+    "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine"}),
+    "social_worker": frozenset({"directory.view", "cases.register", "cases.list"}),
+    "coordinator": frozenset({"directory.view", "cases.register", "cases.list"}),
     "agency_officer": frozenset({"directory.view"}),
     "analyst": frozenset({"directory.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage"}),
@@ -60,3 +62,84 @@ def area_contains(outer: str | None, inner: str | None) -> bool:
     if not outer or not inner:
         return False
     return inner == outer or inner.startswith(outer + ".")
+
+
+def district_of(area_code: str | None) -> str | None:
+    """The kabupaten/kota an area lies in: 73.06.01.2006 -> 73.06."""
+    if not area_code or area_code.count(".") < 1:
+        return None
+    return ".".join(area_code.split(".")[:2])
+
+
+# ---- cases --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """What of one case a user may see and do. Nothing at all means 404, not 403."""
+
+    view: bool = False
+    identity: bool = False   # the child's full name, NIK, birth date, address, family
+    reporter: bool = False   # who reported: confidential
+    details: bool = False    # concerns, what happened, notes, timeline, attachments
+    edit: bool = False
+    add_notes: bool = False
+
+
+NO_ACCESS = CaseAccess()
+FULL_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True, edit=True, add_notes=True)
+
+
+def _active(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.active
+
+
+def scope_cases(user, query=None):
+    """The cases a user may see, as a query: every case list, search and export starts here.
+
+    coordinator: every case of their kabupaten/kota; social worker: cases assigned to them and
+    complaints they registered; village worker: the complaints they registered. Agency officers
+    see cases only through referrals (added with referrals); analyst and admin see none.
+    """
+    from casemgmt.cases.models import Case, Complaint
+
+    query = select(Case) if query is None else query
+    if not _active(user):
+        return query.where(false())
+    role = user.role
+    if role == "coordinator":
+        district = district_of(user.area_code)
+        return query.where(Case.district_code == district) if district else query.where(false())
+    registered = Case.complaint_id.in_(select(Complaint.id).where(Complaint.registered_by_id == user.id))
+    if role == "social_worker":
+        return query.where(or_(Case.assigned_worker_id == user.id, registered))
+    if role == "village_worker":
+        return query.where(registered)
+    return query.where(false())
+
+
+def case_access(user, case) -> CaseAccess:
+    if not _active(user) or case is None:
+        return NO_ACCESS
+    if user.role == "coordinator" and case.district_code == district_of(user.area_code):
+        return FULL_ACCESS
+    if user.role == "social_worker" and case.assigned_worker_id == user.id:
+        return FULL_ACCESS
+    if user.role in ("social_worker", "village_worker") and case.complaint.registered_by_id == user.id:
+        # Whoever registered the complaint follows it. Once a social worker holds the case,
+        # they see what became of it, not the child's details (UU SPPA Art. 19).
+        if case.assigned_worker_id is None and case.stage == "report":
+            return CaseAccess(view=True, identity=True, reporter=True, details=True, add_notes=True)
+        return CaseAccess(view=True)
+    return NO_ACCESS
+
+
+def case_or_404(user, case_id):
+    """The case if the user may see it; otherwise 404, never a hint that it exists."""
+    from casemgmt.cases.models import Case
+    from casemgmt.extensions import db
+
+    case = db.session.get(Case, case_id) if isinstance(case_id, int) else None
+    access = case_access(user, case)
+    if not access.view:
+        abort(404)
+    return case, access

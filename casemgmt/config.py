@@ -73,6 +73,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Attachments live outside the static folder and are served only after a permission check.
+        "UPLOAD_PATH": _env("UPLOAD_PATH") or str(Path(instance_path) / "attachments"),
         # Accounts
         "LOCKOUT_THRESHOLD": 5,
         "LOCKOUT_MINUTES": 15,

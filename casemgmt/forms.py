@@ -24,6 +24,13 @@ def apply_errors(form, exc: ValidationFailed, field_map: dict[str, str] | None =
             form.form_errors.extend(messages)
 
 
+def show_current_version(field, version: int) -> None:
+    """After a conflict, the form carries the version now saved: saving again, having seen the
+    other person's changes, is a deliberate overwrite. (raw_data wins over data when rendering.)"""
+    field.data = version
+    field.raw_data = [str(version)]
+
+
 def safe_next(target: str | None, default: str) -> str:
     """A redirect target only if it stays on this site."""
     if not target:

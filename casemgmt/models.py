@@ -1,6 +1,18 @@
 """Imports every feature's models, so the metadata is complete wherever it is needed."""
 from casemgmt.accounts.models import ApiToken, User  # noqa: F401
-from casemgmt.audit.models import AuditEntry  # noqa: F401
+from casemgmt.api.models import IdempotencyRecord  # noqa: F401
+from casemgmt.audit.models import AccessLogEntry, AuditEntry  # noqa: F401
+from casemgmt.cases.models import (  # noqa: F401
+    Attachment,
+    Case,
+    CaseConcern,
+    CaseEvent,
+    CaseNumberSequence,
+    Child,
+    Complaint,
+    ComplaintLink,
+)
+from casemgmt.cases.search import install_sqlite_search  # noqa: F401  (DDL hook for create_all)
 from casemgmt.directory.models import (  # noqa: F401
     Area,
     Organisation,

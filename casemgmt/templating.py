@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from casemgmt import codes
@@ -24,6 +24,18 @@ def asset_url(filename: str) -> str:
     return url_for("static", filename=filename, v=_digest(str(path), path.stat().st_mtime))
 
 
+def stage_label(code: str) -> str:
+    from casemgmt.workflow.stages import STAGES
+
+    return next((str(s.label) for s in STAGES if s.code == code), code)
+
+
+def field_label(key: str) -> str:
+    from casemgmt.cases.forms import FIELD_LABELS
+
+    return str(FIELD_LABELS.get(key, key))
+
+
 def init_app(app) -> None:
     app.jinja_env.globals.update(
         asset_url=asset_url,
@@ -31,8 +43,11 @@ def init_app(app) -> None:
         nav_items=lambda: items_for(current_user),
         codes=codes,
         current_locale=lambda: str(get_locale()),
+        stage_label=stage_label,
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "")
+    app.jinja_env.filters["date_format"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -73,6 +73,13 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """SQLite's FTS5 index and its shadow tables are made by hand in migrations, not by models."""
+    from casemgmt.cases.search import is_search_artifact
+
+    return not (type_ == "table" and is_search_artifact(name))
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -93,6 +100,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

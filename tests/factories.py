@@ -65,3 +65,37 @@ class UserFactory(BaseFactory):
     password_hash = factory.LazyFunction(lambda: password_hash_for(PASSWORD))
     active = True
     version = 1
+
+
+def complaint_input(children=None, **overrides) -> dict:
+    """A valid complaint as the services take it; children default to one girl in Barembeng."""
+    from casemgmt.dbtypes import utcnow
+
+    data = {
+        "channel": "walk_in",
+        "received_at": utcnow(),
+        "reporter": {"name": "Ibu Rahma", "phone": "0812 3456 7890", "relationship": "tetangga", "anonymous": False},
+        "children": children or [child_input()],
+        "concerns": ["out_of_school", "no_birth_certificate"],
+        "description": "Anak perempuan tidak bersekolah sejak kelas 4 dan belum punya akta kelahiran.",
+        "urgent": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def child_input(**overrides) -> dict:
+    from datetime import date
+
+    data = {"name": "Nurul Aisyah", "sex": "F", "birth_date": date(2014, 3, 9), "age_years": None, "nik": None,
+            "area_code": "73.06.01.2006", "address": "Dusun Barembeng, RT 02", "caregiver_name": "Daeng Ngai",
+            "caregiver_relationship": "ibu", "caregiver_phone": None}
+    data.update(overrides)
+    return data
+
+
+def make_case(actor, decisions=None, **child_overrides):
+    """A case registered through the real service, as the given user."""
+    from casemgmt.cases.services import register_complaint
+
+    return register_complaint(complaint_input([child_input(**child_overrides)]), actor, decisions or {0: "new"}).cases[0]

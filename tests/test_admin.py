@@ -82,7 +82,12 @@ def test_two_admins_editing_the_same_user_get_a_conflict_not_a_lost_update(make_
     assert "Nama Pertama" in page  # what is saved now
     assert 'value="Nama Kedua"' in page  # what they typed is kept
     db.session.expire_all()
-    assert db.session.get(User, user.id).full_name == "Nama Pertama"
+    saved = db.session.get(User, user.id)
+    assert saved.full_name == "Nama Pertama"
+    # The page now carries the saved version: having seen theirs, saving again overwrites on purpose.
+    assert f'name="version" type="hidden" value="{saved.version}"' in page
+    assert second.post(f"/admin/users/{user.id}", {**seen, "full_name": "Nama Kedua",
+                                                   "version": str(saved.version)}).status_code == 302
 
 
 def test_admin_cannot_disable_themself(admin_web, users):

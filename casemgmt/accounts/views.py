@@ -17,7 +17,7 @@ from casemgmt.codes import ROLES
 from casemgmt.directory.services import list_organisations
 from casemgmt.errors import InvalidCredentials, LockedOut, StaleVersion, ValidationFailed
 from casemgmt.extensions import db, limiter
-from casemgmt.forms import apply_errors, safe_next
+from casemgmt.forms import apply_errors, safe_next, show_current_version
 
 bp = Blueprint("accounts", __name__)
 
@@ -151,7 +151,7 @@ def edit_user(user_id: int):
             conflict = True
             form.form_errors.append(exc.message)
             # The page now shows their values beside ours; saving again is a deliberate overwrite.
-            form.version.data = user.version
+            show_current_version(form.version, user.version)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:

@@ -24,3 +24,20 @@ class AuditEntry(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+
+class AccessLogEntry(db.Model):
+    """A view of a child's record, a PDF, an export or an attachment: who saw what, when."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False, index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    object_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+    __table_args__ = (Index("ix_access_log_case_at", "case_id", "at"),)

@@ -35,3 +35,19 @@ def changes(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the fields that changed, as (before, after)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def log_access(user, action: str, obj_type: str, obj_id=None, case_id: int | None = None):
+    """Record that ``user`` saw something of a child's record (in the caller's transaction)."""
+    from casemgmt.audit.models import AccessLogEntry
+
+    entry = AccessLogEntry(
+        user_id=user.id,
+        action=action,
+        object_type=obj_type,
+        object_id=None if obj_id is None else str(obj_id),
+        case_id=case_id,
+        ip_address=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry

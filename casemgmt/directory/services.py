@@ -230,3 +230,20 @@ def update_organisation(org: Organisation, data: dict, version: int, actor) -> O
         audit.record("organisation_updated", "organisation", org.id, actor=actor, before=b, after=a)
     db.session.commit()
     return org
+
+
+def villages_near(area_code: str | None) -> list[tuple[Area, list[Area]]]:
+    """Villages of the kabupaten/kota around ``area_code``, grouped by kecamatan, the area's own
+    kecamatan first: what a village worker is offered before searching."""
+    if not area_code or "." not in area_code:
+        return []
+    parts = area_code.split(".")
+    district, own_kecamatan = ".".join(parts[:2]), ".".join(parts[:3]) if len(parts) >= 3 else None
+    kecamatans = children(district)
+    villages = list(db.session.scalars(
+        select(Area).where(Area.level == "village", Area.code.like(district + ".%")).order_by(Area.code)))
+    by_parent: dict[str, list[Area]] = {}
+    for village in villages:
+        by_parent.setdefault(village.parent_code, []).append(village)
+    kecamatans.sort(key=lambda k: (k.code != own_kecamatan, k.name))
+    return [(k, by_parent.get(k.code, [])) for k in kecamatans]

@@ -12,7 +12,7 @@ from casemgmt.directory.forms import OrganisationForm
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import apply_errors
+from casemgmt.forms import apply_errors, show_current_version
 from casemgmt.referrals.pathway import group_by_tier
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -84,7 +84,7 @@ def edit_organisation(org_id: int):
             conflict = True
             form.form_errors.append(exc.message)
             # The page now shows their values beside ours; saving again is a deliberate overwrite.
-            form.version.data = org.version
+            show_current_version(form.version, org.version)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:

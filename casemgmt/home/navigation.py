@@ -20,6 +20,12 @@ class NavItem:
 
 
 NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("cases.new_complaint", _l("Register a complaint"), "cases.register",
+            _l("A child at risk: record the complaint in two minutes.")),
+    NavItem("cases.my_complaints", _l("My complaints"), "complaints.mine",
+            _l("What became of the complaints you registered.")),
+    NavItem("cases.index", _l("Cases"), "cases.list",
+            _l("Find any case in your scope: filters and search.")),
     NavItem("directory.organisations", _l("Service directory"), "directory.view",
             _l("Organisations, the services they offer and the areas they cover.")),
     NavItem("accounts.users", _l("Users"), "users.manage",

@@ -1,0 +1,275 @@
+"""Cases: create (with duplicates and Idempotency-Key), list, read, patch, history, notes."""
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from casemgmt.access import can, case_access, case_or_404
+from casemgmt.api.idempotency import idempotent, json_response
+from casemgmt.api.schemas import QuerySchema
+from casemgmt.cases import services
+from casemgmt.cases.identity import age_on, initials
+from casemgmt.cases.models import CHANNELS, RISK_LEVELS
+from casemgmt.codes import CONCERNS
+from casemgmt.dbtypes import utcnow
+from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.workflow.stages import STAGE_CODES
+
+blp = Blueprint("api_cases", __name__, url_prefix="/api/v1", description="Cases")
+
+AREA = validate.Regexp(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+
+
+class ReporterIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    relationship = fields.String(allow_none=True, validate=validate.Length(max=80))
+    anonymous = fields.Boolean(load_default=False)
+
+
+class ChildIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(validate=validate.Length(max=120))
+    sex = fields.String(validate=validate.OneOf(["F", "M"]))
+    birth_date = fields.Date(allow_none=True)
+    age_years = fields.Integer(allow_none=True, validate=validate.Range(0, 17))
+    nik = fields.String(allow_none=True, validate=validate.Length(max=40))
+    area_code = fields.String(validate=AREA)
+    address = fields.String(allow_none=True, validate=validate.Length(max=500))
+    caregiver_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    caregiver_relationship = fields.String(allow_none=True, validate=validate.Length(max=80))
+    caregiver_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+
+class CaseCreate(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    received_at = fields.AwareDateTime(load_default=None)
+    reporter = fields.Nested(ReporterIn, load_default=dict)
+    child = fields.Nested(ChildIn, required=True)
+    concerns = fields.List(fields.String(validate=validate.OneOf(list(CONCERNS))), load_default=list)
+    description = fields.String(load_default="", validate=validate.Length(max=20000))
+    urgent = fields.Boolean(load_default=False)
+
+
+class CasePatch(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.Integer(required=True)
+    child = fields.Nested(ChildIn)
+    reporter = fields.Nested(ReporterIn)
+    concerns = fields.List(fields.String(validate=validate.OneOf(list(CONCERNS))))
+    description = fields.String(validate=validate.Length(max=20000))
+    urgent = fields.Boolean()
+
+
+class CaseQuery(QuerySchema):
+    stage = fields.String(validate=validate.OneOf(STAGE_CODES))
+    status = fields.String(validate=validate.OneOf(["open", "closed"]))
+    risk_level = fields.String(validate=validate.OneOf(RISK_LEVELS))
+    area_code = fields.String(validate=AREA)
+    concern = fields.String(validate=validate.OneOf(list(CONCERNS)))
+    assigned = fields.String(validate=validate.OneOf(["me"]))
+    overdue = fields.Boolean()
+    q = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=25, validate=validate.Range(1, 100))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class NoteIn(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+
+
+# Documentation-only shapes of the answers (the bodies are built by case_json below).
+class PersonRef(Schema):
+    id = fields.Integer()
+    full_name = fields.String()
+
+
+class CaseOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    stage = fields.String()
+    status = fields.String()
+    risk_level = fields.String(allow_none=True)
+    urgent = fields.Boolean()
+    concerns = fields.List(fields.String())
+    area_code = fields.String()
+    child = fields.Dict()
+    reporter = fields.Dict()
+    assigned_worker = fields.Nested(PersonRef, allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+    possible_duplicates = fields.List(fields.Dict())
+
+
+class CaseList(Schema):
+    items = fields.List(fields.Nested(CaseOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def case_json(case, access, now=None) -> dict:
+    """A case as the contract shapes it; what the caller may not see is absent or masked."""
+    now = now or utcnow()
+    child = case.child
+    body = {
+        "id": case.id, "number": case.number, "stage": case.stage, "status": case.status,
+        "risk_level": case.risk_level, "urgent": case.urgent, "area_code": case.area_code,
+        "child": {"name": child.name if access.identity else initials(child.name), "sex": child.sex},
+        "assigned_worker": ({"id": case.assigned_worker.id, "full_name": case.assigned_worker.full_name}
+                            if case.assigned_worker else None),
+        "due_at": _iso(case.due_at), "overdue": case.overdue(now), "created_at": _iso(case.created_at),
+        "updated_at": _iso(case.updated_at), "version": case.version,
+    }
+    if child.birth_date:
+        body["child"]["age_years"] = age_on(child.birth_date, now.date())
+    if access.identity:
+        body["child"].update({"birth_date": _iso(child.birth_date), "birth_date_estimated": child.birth_date_estimated,
+                              "nik": child.nik, "area_code": child.area_code, "address": child.address,
+                              "caregiver_name": child.caregiver_name,
+                              "caregiver_relationship": child.caregiver_relationship,
+                              "caregiver_phone": child.caregiver_phone})
+    if access.details:
+        body["concerns"] = case.concerns
+        body["description"] = case.complaint.description
+        body["complaint_id"] = case.complaint_id
+        body["channel"] = case.complaint.channel
+        body["received_at"] = _iso(case.complaint.received_at)
+    if access.reporter:
+        complaint = case.complaint
+        body["reporter"] = {"anonymous": complaint.reporter_anonymous, "name": complaint.reporter_name,
+                            "phone": complaint.reporter_phone, "relationship": complaint.reporter_relationship}
+    return body
+
+
+def _api_errors(exc: ValidationFailed) -> ValidationFailed:
+    """The service names a single child children.0.x; the API calls it child.x."""
+    return ValidationFailed({k.replace("children.0.", "child."): v for k, v in exc.errors.items()})
+
+
+@blp.route("/cases", methods=["POST"])
+@blp.arguments(CaseCreate)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+@blp.response(201, CaseOut)
+def create_case(body):
+    """Register a complaint about one child: a case in stage `report`, with likely duplicates."""
+    user = g.api_user
+    if not can(user, "cases.register"):
+        raise Forbidden()
+
+    def produce():
+        child = dict(body["child"])
+        raw = {"channel": body["channel"], "received_at": body["received_at"], "reporter": body["reporter"],
+               "children": [child], "concerns": body["concerns"], "description": body["description"],
+               "urgent": body["urgent"]}
+        try:
+            result = services.register_complaint(raw, user, {0: "new"})
+        except ValidationFailed as exc:
+            raise _api_errors(exc) from None
+        case = result.cases[0]
+        out = case_json(case, case_access(user, case))
+        out["possible_duplicates"] = [{"id": c.case.id, "number": c.case.number, "reason": c.reason}
+                                      for c in result.duplicates.get(0, [])]
+        return out, 201
+
+    return idempotent(user, "create_case", produce)
+
+
+@blp.route("/cases", methods=["GET"])
+@blp.arguments(CaseQuery, location="query")
+@blp.response(200, CaseList)
+def list_cases(query):
+    """Cases in the caller's scope, newest first; `area_code` is a prefix (73.06 = all of Gowa)."""
+    user = g.api_user
+    filters = services.CaseFilters(stage=query.get("stage"), status=query.get("status"),
+                                   risk_level=query.get("risk_level"), area_code=query.get("area_code"),
+                                   concern=query.get("concern"), assigned_to_me=query.get("assigned") == "me",
+                                   overdue=bool(query.get("overdue")), q=query.get("q"))
+    cases, next_cursor = services.list_cases(user, filters, limit=query["limit"], cursor=query.get("cursor"))
+    now = utcnow()
+    return json_response({"items": [case_json(c, case_access(user, c), now) for c in cases],
+                          "next_cursor": next_cursor}, 200)
+
+
+@blp.route("/cases/<int:case_id>", methods=["GET"])
+@blp.response(200, CaseOut)
+def get_case(case_id):
+    """One case; 404 when it is outside the caller's scope."""
+    case, access = case_or_404(g.api_user, case_id)
+    services.record_view(g.api_user, case, "api_view_case")
+    return json_response(case_json(case, access), 200)
+
+
+@blp.route("/cases/<int:case_id>", methods=["PATCH"])
+@blp.arguments(CasePatch)
+@blp.response(200, CaseOut)
+def patch_case(body, case_id):
+    """Change the record; send the `version` you read, 409 `stale_version` if someone saved first."""
+    user = g.api_user
+    case, access = case_or_404(user, case_id)
+    if not access.edit:
+        raise Forbidden()
+    changes = {}
+    for name, value in (body.get("child") or {}).items():
+        if name == "age_years":
+            continue
+        changes[f"child.{name}"] = value.isoformat() if hasattr(value, "isoformat") else value
+    for name, value in (body.get("reporter") or {}).items():
+        changes["complaint.reporter_anonymous" if name == "anonymous" else f"complaint.reporter_{name}"] = value
+    if "concerns" in body:
+        changes["case.concerns"] = sorted(set(body["concerns"]))
+    if "description" in body:
+        changes["complaint.description"] = body["description"]
+    if "urgent" in body:
+        changes["case.urgent"] = body["urgent"]
+    services.update_case(case, changes, body["version"], user, reporter_allowed=access.reporter)
+    return json_response(case_json(case, case_access(user, case)), 200)
+
+
+@blp.route("/cases/<int:case_id>/history", methods=["GET"])
+def history(case_id):
+    """Everything that happened to the case, oldest first."""
+    user = g.api_user
+    case, access = case_or_404(user, case_id)
+    if not access.details:
+        raise Forbidden()
+    items = [{"at": _iso(e.at), "actor": {"id": e.actor.id, "full_name": e.actor.full_name} if e.actor else None,
+              "action": e.kind, "from_stage": e.from_stage, "to_stage": e.to_stage, "comment": e.comment}
+             for e in services.timeline(case, newest_first=False)]
+    return json_response({"items": items, "next_cursor": None}, 200)
+
+
+@blp.route("/cases/<int:case_id>/notes", methods=["POST"])
+@blp.arguments(NoteIn)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+@blp.response(201)
+def add_note(body, case_id):
+    """Add a note to the case's timeline."""
+    user = g.api_user
+    case, access = case_or_404(user, case_id)
+    if not access.add_notes:
+        raise Forbidden()
+
+    def produce():
+        event = services.add_note(case, body["text"], user)
+        return {"id": event.id, "at": _iso(event.at), "text": event.comment}, 201
+
+    return idempotent(user, f"add_note:{case_id}", produce)
+
+

@@ -1,0 +1,77 @@
+"""Idempotency-Key: the same key from the same user returns the first answer and creates nothing."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from casemgmt.api.models import IdempotencyRecord
+from casemgmt.errors import ServiceError, ValidationFailed
+from casemgmt.extensions import db
+
+IN_PROGRESS = -1
+
+
+class RequestInProgress(ServiceError):
+    status = 409
+    code = "request_in_progress"
+
+    def default_message(self) -> str:
+        return str(_("The same request is still being processed; retry in a moment."))
+
+
+def json_response(body: dict, status: int):
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def idempotent(user, endpoint: str, produce):
+    """Run ``produce() -> (body, status)`` once per Idempotency-Key.
+
+    A placeholder row is committed first, so a retry that arrives while the first attempt is
+    still running is told so (409) instead of creating a second record. A failed attempt
+    removes its placeholder, so the client can correct the request and retry with the key.
+    """
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if not key:
+        body, status = produce()
+        return json_response(body, status)
+    if len(key) > 200:
+        raise ValidationFailed({"Idempotency-Key": _("At most 200 characters.")})
+    existing = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.user_id == user.id,
+                                                                 IdempotencyRecord.key == key))
+    if existing is not None:
+        return _replay(existing, endpoint)
+    placeholder = IdempotencyRecord(user_id=user.id, key=key, endpoint=endpoint, status_code=IN_PROGRESS, body={})
+    db.session.add(placeholder)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.user_id == user.id,
+                                                                     IdempotencyRecord.key == key))
+        return _replay(existing, endpoint)
+    placeholder_id = placeholder.id
+    try:
+        body, status = produce()
+    except Exception:
+        db.session.rollback()
+        db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == placeholder_id))
+        db.session.commit()
+        raise
+    record = db.session.get(IdempotencyRecord, placeholder_id)
+    record.status_code, record.body = status, body
+    db.session.commit()
+    return json_response(body, status)
+
+
+def _replay(record: IdempotencyRecord, endpoint: str):
+    if record.endpoint != endpoint:
+        raise ValidationFailed({"Idempotency-Key": _("This key was already used for another request.")})
+    if record.status_code == IN_PROGRESS:
+        raise RequestInProgress()
+    response = json_response(record.body, record.status_code)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

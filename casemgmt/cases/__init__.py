@@ -1,0 +1,1 @@
+"""Complaint intake and case records: children, reporters, cases, notes, attachments, search."""

@@ -1,0 +1,136 @@
+"""The complaint form (mobile first), the case edit form, notes and attachments."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from casemgmt.codes import SPECIAL_PROTECTION, WELFARE_NEEDS, choices
+from casemgmt.forms import MultiCheckboxField
+
+CHANNEL_LABELS = {
+    "walk_in": _l("Came in person"),
+    "phone": _l("Phone"),
+    "hotline": _l("Hotline"),
+    "outreach": _l("Outreach / home visit"),
+    "other": _l("Other"),
+}
+CHILD_SEXES = {"F": _l("Girl"), "M": _l("Boy")}
+
+
+class ChildForm(Form):
+    name = StringField(_l("Child's name"), validators=[Length(max=120)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "words"})
+    sex = RadioField(_l("Sex"), choices=choices(CHILD_SEXES), validate_choice=False)
+    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    age_years = IntegerField(_l("Or estimated age (years)"), validators=[Optional(), NumberRange(0, 17)],
+                             render_kw={"inputmode": "numeric", "min": 0, "max": 17})
+    nik = StringField(_l("NIK (optional)"), validators=[Optional(), Length(max=40)],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off"},
+                      description=_l("16 digits, from the family card (Kartu Keluarga)."))
+    area_code = SelectField(_l("Village / kelurahan"), validate_choice=False)
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=500)], render_kw={"rows": 2})
+    caregiver_name = StringField(_l("Parent or caregiver"), validators=[Optional(), Length(max=120)])
+    caregiver_relationship = StringField(_l("Relationship to the child"), validators=[Optional(), Length(max=80)])
+    caregiver_phone = StringField(_l("Caregiver's phone"), validators=[Optional(), Length(max=40)],
+                                  render_kw={"inputmode": "tel"})
+    duplicate = RadioField(_l("Is this the same child?"), validate_choice=False)
+
+
+class ComplaintForm(FlaskForm):
+    channel = RadioField(_l("How did the complaint come in?"), choices=choices(CHANNEL_LABELS),
+                         validate_choice=False, default="walk_in")
+    received_at = DateTimeLocalField(_l("Received on"), format="%Y-%m-%dT%H:%M",
+                                     validators=[InputRequired(_l("Give the date and time the complaint was received."))])
+    reporter_anonymous = BooleanField(_l("The reporter wishes to stay anonymous"))
+    reporter_name = StringField(_l("Reporter's name"), validators=[Optional(), Length(max=120)])
+    reporter_phone = StringField(_l("Reporter's phone"), validators=[Optional(), Length(max=40)],
+                                 render_kw={"inputmode": "tel"})
+    reporter_relationship = StringField(_l("Relationship to the child"), validators=[Optional(), Length(max=80)],
+                                        description=_l("For example: neighbour, teacher, aunt."))
+    children = FieldList(FormField(ChildForm), min_entries=1, max_entries=10)
+    concerns_special = MultiCheckboxField(_l("Children in need of special protection"),
+                                          choices=choices(SPECIAL_PROTECTION))
+    concerns_welfare = MultiCheckboxField(_l("Child welfare needs"), choices=choices(WELFARE_NEEDS))
+    description = TextAreaField(_l("What happened?"), validators=[Length(max=20000)], render_kw={"rows": 5},
+                                description=_l("What, when, where, who is involved; what the child needs now."))
+    urgent = BooleanField(_l("Urgent: the child is in danger now"))
+    reviewed = HiddenField()
+
+
+class CaseEditForm(FlaskForm):
+    name = StringField(_l("Child's name"), validators=[Length(max=120)])
+    sex = RadioField(_l("Sex"), choices=choices(CHILD_SEXES), validate_choice=False)
+    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    nik = StringField(_l("NIK (optional)"), validators=[Optional(), Length(max=40)],
+                      render_kw={"inputmode": "numeric"})
+    area_code = SelectField(_l("Village / kelurahan"), validate_choice=False)
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=500)], render_kw={"rows": 2})
+    caregiver_name = StringField(_l("Parent or caregiver"), validators=[Optional(), Length(max=120)])
+    caregiver_relationship = StringField(_l("Relationship to the child"), validators=[Optional(), Length(max=80)])
+    caregiver_phone = StringField(_l("Caregiver's phone"), validators=[Optional(), Length(max=40)])
+    concerns_special = MultiCheckboxField(_l("Children in need of special protection"),
+                                          choices=choices(SPECIAL_PROTECTION))
+    concerns_welfare = MultiCheckboxField(_l("Child welfare needs"), choices=choices(WELFARE_NEEDS))
+    description = TextAreaField(_l("What happened?"), validators=[Length(max=20000)], render_kw={"rows": 5})
+    urgent = BooleanField(_l("Urgent: the child is in danger now"))
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Note"), validators=[Length(max=10000)], render_kw={"rows": 3})
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("File (PDF, JPEG or PNG, up to 10 MB)"),
+                     render_kw={"accept": "application/pdf,image/jpeg,image/png"})
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+
+
+class CaseFilterForm(Form):
+    """The case list's filters: a GET form, so a filtered list can be bookmarked."""
+
+    q = StringField(_l("Search"), render_kw={"type": "search", "placeholder": _l("Name, case number or words")})
+    stage = SelectField(_l("Stage"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False)
+    risk_level = SelectField(_l("Risk"), validate_choice=False)
+    concern = SelectField(_l("Concern"), validate_choice=False)
+    area = StringField(_l("Region code"), render_kw={"inputmode": "decimal"})
+    mine = BooleanField(_l("Assigned to me"))
+    overdue = BooleanField(_l("Overdue only"))
+
+
+# What the timeline and conflict messages call each editable field.
+FIELD_LABELS = {
+    "child.name": _l("Child's name"),
+    "child.sex": _l("Sex"),
+    "child.birth_date": _l("Birth date"),
+    "child.nik": _l("NIK"),
+    "child.area_code": _l("Village / kelurahan"),
+    "child.address": _l("Address"),
+    "child.caregiver_name": _l("Parent or caregiver"),
+    "child.caregiver_relationship": _l("Relationship to the child"),
+    "child.caregiver_phone": _l("Caregiver's phone"),
+    "complaint.description": _l("What happened?"),
+    "complaint.reporter_name": _l("Reporter's name"),
+    "complaint.reporter_phone": _l("Reporter's phone"),
+    "complaint.reporter_relationship": _l("Relationship to the child"),
+    "complaint.reporter_anonymous": _l("Anonymous reporter"),
+    "case.urgent": _l("Urgent"),
+    "case.concerns": _l("Concerns"),
+}

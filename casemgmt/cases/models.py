@@ -1,0 +1,190 @@
+"""Complaints, children, cases and what hangs on a case: concerns, timeline, attachments."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, literal_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgmt.accounts.models import User
+from casemgmt.dbtypes import TimestampMixin, UTCDateTime, utcnow, version_column
+from casemgmt.directory.models import Area, Organisation
+from casemgmt.extensions import db
+
+CHANNELS = ("walk_in", "phone", "hotline", "outreach", "other")
+RISK_LEVELS = ("high", "medium", "low")
+CASE_STATUSES = ("open", "closed")
+
+
+class Complaint(TimestampMixin, db.Model):
+    """One report (pengaduan) received; each child in it becomes its own case."""
+
+    __tablename__ = "complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # The reporter's identity is confidential (access.py decides who sees it).
+    reporter_anonymous: Mapped[bool] = mapped_column(default=False, nullable=False)
+    reporter_name: Mapped[str | None] = mapped_column(String(120))
+    reporter_phone: Mapped[str | None] = mapped_column(String(40))
+    reporter_relationship: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    urgent: Mapped[bool] = mapped_column(default=False, nullable=False)
+    registered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False, index=True)
+    registered_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    version: Mapped[int] = version_column()
+
+    registered_by: Mapped[User] = relationship(lazy="joined", foreign_keys=[registered_by_id])
+    registered_by_org: Mapped[Organisation | None] = relationship(lazy="joined")
+    cases: Mapped[list["Case"]] = relationship(back_populates="complaint", order_by="Case.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Child(TimestampMixin, db.Model):
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    # Spelling-normalised name (identity.name_key) for finding the same child again.
+    name_key: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    sex: Mapped[str] = mapped_column(String(1), nullable=False)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date_estimated: Mapped[bool] = mapped_column(default=False, nullable=False)
+    nik: Mapped[str | None] = mapped_column(String(16), index=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    caregiver_name: Mapped[str | None] = mapped_column(String(120))
+    caregiver_relationship: Mapped[str | None] = mapped_column(String(80))
+    caregiver_phone: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = version_column()
+
+    area: Mapped[Area] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseNumberSequence(db.Model):
+    """The last case number given in a district and year (7306-2026-000123)."""
+
+    __tablename__ = "case_number_sequence"
+
+    district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(nullable=False, default=0)
+
+
+class CaseConcern(db.Model):
+    __tablename__ = "case_concern"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True)
+    concern: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class Case(db.Model):
+    __tablename__ = "case_record"  # CASE is an SQL keyword
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), nullable=False, index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), nullable=False, index=True)
+    # The kabupaten/kota that answers for the case ("73.06"): the coordinator's scope.
+    district_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    # The child's village when the case was opened: the area filters use it.
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    stage: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
+    risk_level: Mapped[str | None] = mapped_column(String(10), index=True)
+    urgent: Mapped[bool] = mapped_column(default=False, nullable=False)
+    assigned_worker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closure_reason: Mapped[str | None] = mapped_column(String(40))
+    # Number, names and narrative in one column for full-text search (FTS5 / tsvector).
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    version: Mapped[int] = version_column()
+
+    complaint: Mapped[Complaint] = relationship(back_populates="cases", lazy="joined")
+    child: Mapped[Child] = relationship(lazy="joined")
+    assigned_worker: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assigned_worker_id])
+    area: Mapped[Area] = relationship(lazy="joined", foreign_keys=[area_code])
+    concern_rows: Mapped[list[CaseConcern]] = relationship(cascade="all, delete-orphan", lazy="selectin",
+                                                           order_by=CaseConcern.concern)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # Newest first, keyset-paginated: the list's order and its cursor.
+        Index("ix_case_record_created_id", "created_at", "id"),
+        Index("ix_case_record_district_created", "district_code", "created_at", "id"),
+        Index("ix_case_record_fts", func.to_tsvector(literal_column("'simple'"), literal_column("search_text")),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
+    )
+
+    @property
+    def concerns(self) -> list[str]:
+        return [row.concern for row in self.concern_rows]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<Case {self.number} {self.stage}>"
+
+
+class CaseEvent(db.Model):
+    """The case's timeline: everything that happened to it, in order."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    from_stage: Mapped[str | None] = mapped_column(String(30))
+    to_stage: Mapped[str | None] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at", "id"),)
+
+
+class ComplaintLink(db.Model):
+    """A later complaint about a child who already has a case: linked, not opened again."""
+
+    __tablename__ = "complaint_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), nullable=False, index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), nullable=False, index=True)
+    child_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    linked_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (UniqueConstraint("complaint_id", "case_id"),)
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), nullable=False, index=True)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(60), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    storage_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    description: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    uploaded_by: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,78 @@
+"""Full-text search over case number, child's name and narrative.
+
+SQLite: an FTS5 index (case_fts) over case_record.search_text, kept in step by triggers.
+PostgreSQL: a GIN index on to_tsvector('simple', search_text). 'simple' because names and
+Indonesian text gain nothing from an English stemmer. Queries match every word as a prefix.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import DDL, event, func, literal_column, select, text
+
+from casemgmt.cases.models import Case
+
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS case_fts USING fts5("
+    "search_text, content='case_record', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS case_record_fts_insert AFTER INSERT ON case_record BEGIN "
+    "INSERT INTO case_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS case_record_fts_delete AFTER DELETE ON case_record BEGIN "
+    "INSERT INTO case_fts(case_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS case_record_fts_update AFTER UPDATE OF search_text ON case_record BEGIN "
+    "INSERT INTO case_fts(case_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO case_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+
+# Migrations that rebuild case_record on SQLite (batch mode) drop its triggers: call
+# sqlite_statements() again after such a step, then rebuild the index.
+SQLITE_REBUILD = "INSERT INTO case_fts(case_fts) VALUES ('rebuild')"
+
+
+def sqlite_statements() -> tuple[str, ...]:
+    return SQLITE_DDL
+
+
+def is_search_artifact(name: str | None) -> bool:
+    """Tables SQLite makes for the FTS index, which the models do not describe."""
+    return bool(name) and name.startswith("case_fts")
+
+
+def install_sqlite_search(target, connection, **kw) -> None:
+    if connection.dialect.name == "sqlite":
+        for statement in SQLITE_DDL:
+            connection.execute(text(statement))
+
+
+event.listen(Case.__table__, "after_create", install_sqlite_search)
+event.listen(Case.__table__, "before_drop", DDL("DROP TABLE IF EXISTS case_fts").execute_if(dialect="sqlite"))
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def query_words(query: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(query or "")][:12]
+
+
+def matches(query: str, dialect: str):
+    """A WHERE clause for cases whose search text holds every word of ``query`` (as prefixes)."""
+    words = query_words(query)
+    if not words:
+        return None
+    if dialect == "sqlite":
+        fts_query = " AND ".join(f'"{w}"*' for w in words)
+        ids = select(literal_column("rowid")).select_from(text("case_fts")).where(
+            text("case_fts MATCH :fts_query").bindparams(fts_query=fts_query))
+        return Case.id.in_(ids)
+    ts_query = " & ".join(f"{w}:*" for w in words)
+    return func.to_tsvector(literal_column("'simple'"), Case.search_text).op("@@")(
+        func.to_tsquery(literal_column("'simple'"), ts_query))
+
+
+def build_search_text(case) -> str:
+    """What search finds a case by: its number, the child's name (as written and normalised), narrative."""
+    from casemgmt.cases.identity import name_key
+
+    child = case.child
+    parts = [case.number, child.name, name_key(child.name), child.nik or "", case.complaint.description or ""]
+    return " ".join(p for p in parts if p)

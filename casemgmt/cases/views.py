@@ -1,0 +1,350 @@
+"""Pages for complaints and cases: intake, lists, the case page, edits, notes, attachments."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from casemgmt.access import case_access, case_or_404, requires
+from casemgmt.audit import services as audit
+from casemgmt.cases import services
+from casemgmt.cases.forms import AttachmentForm, CaseEditForm, CaseFilterForm, ComplaintForm, NoteForm
+from casemgmt.cases.identity import initials
+from casemgmt.cases.models import Attachment, Complaint
+from casemgmt.codes import CONCERNS, SPECIAL_PROTECTION, WELFARE_NEEDS
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.services import get_area, search_areas, villages_near
+from casemgmt.errors import StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.forms import show_current_version
+from casemgmt.workflow.stages import STAGES
+
+bp = Blueprint("cases", __name__)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def village_choices(selected: str | None = None) -> list[SelectChoice]:
+    """The user's kabupaten/kota's villages by kecamatan (their own first), plus the selected one."""
+    out = [SelectChoice("", _("Choose a village"))]
+    seen = set()
+    for kecamatan, villages in villages_near(current_user.area_code):
+        for village in villages:
+            out.append(SelectChoice(village.code, village.display_name, optgroup=kecamatan.display_name))
+            seen.add(village.code)
+    if selected and selected not in seen:
+        area = get_area(selected)
+        if area is not None:
+            out.insert(1, SelectChoice(area.code, f"{area.display_name} ({area.code})"))
+    return out
+
+
+# ---- intake -----------------------------------------------------------------------------------
+
+def _complaint_input(form: ComplaintForm) -> dict:
+    received = form.received_at.data
+    if received is not None:
+        received = received.replace(tzinfo=local_zone())
+    return {
+        "channel": form.channel.data,
+        "received_at": received,
+        "reporter": {"anonymous": form.reporter_anonymous.data, "name": form.reporter_name.data,
+                     "phone": form.reporter_phone.data, "relationship": form.reporter_relationship.data},
+        "children": [{
+            "name": entry.form.name.data, "sex": entry.form.sex.data, "birth_date": entry.form.birth_date.data,
+            "age_years": entry.form.age_years.data, "nik": entry.form.nik.data,
+            "area_code": entry.form.area_code.data, "address": entry.form.address.data,
+            "caregiver_name": entry.form.caregiver_name.data,
+            "caregiver_relationship": entry.form.caregiver_relationship.data,
+            "caregiver_phone": entry.form.caregiver_phone.data,
+        } for entry in form.children],
+        "concerns": (form.concerns_special.data or []) + (form.concerns_welfare.data or []),
+        "description": form.description.data,
+        "urgent": form.urgent.data,
+    }
+
+
+def _show_errors(form, exc: ValidationFailed) -> None:
+    """Put service errors (children.0.nik, reporter.name, ...) next to the form's fields."""
+    for key, messages in exc.errors.items():
+        field = None
+        if key.startswith("children.") and key.count(".") == 2:
+            _prefix, index, name = key.split(".")
+            if int(index) < len(form.children):
+                field = getattr(form.children[int(index)].form, name, None)
+        elif key == "concerns":
+            field = form.concerns_special
+        else:
+            field = getattr(form, key.replace(".", "_"), None)
+        if field is not None:
+            field.errors = list(field.errors or []) + list(messages)
+        else:
+            form.form_errors.extend(messages)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@requires("cases.register")
+def new_complaint():
+    form = ComplaintForm()
+    if request.method == "GET":
+        form.received_at.data = utcnow().astimezone(local_zone()).replace(tzinfo=None, second=0, microsecond=0)
+        form.children[0].form.area_code.data = current_user.area_code if (current_user.area_code or "").count(".") == 3 else ""
+    action = request.form.get("action", "save")
+    for entry in form.children:
+        entry.form.area_code.choices = village_choices(entry.form.area_code.data)
+    review = None
+    if request.method == "POST" and action == "add_child":
+        if len(form.children) < form.children.max_entries:
+            form.children.append_entry()
+            last = form.children[-1].form
+            last.area_code.data = form.children[0].form.area_code.data  # siblings usually live together
+            last.area_code.choices = village_choices(last.area_code.data)
+        form.reviewed.data = ""
+        return render_template("cases/new.html", form=form, review=None)
+    if request.method == "POST" and action.startswith("remove_child:"):
+        index = int(action.split(":", 1)[1]) if action.split(":", 1)[1].isdigit() else -1
+        if 0 <= index < len(form.children) and len(form.children) > 1:
+            kept = [e.data for i, e in enumerate(form.children) if i != index]
+            while len(form.children):
+                form.children.pop_entry()
+            for data in kept:
+                form.children.append_entry(data)
+            for entry in form.children:
+                entry.form.area_code.choices = village_choices(entry.form.area_code.data)
+        form.reviewed.data = ""
+        return render_template("cases/new.html", form=form, review=None)
+    if form.validate_on_submit():
+        raw = _complaint_input(form)
+        try:
+            if form.reviewed.data != "1":
+                data, checks = services.validate_complaint(raw)
+                review = {i: {"duplicates": services.find_duplicates(check.data), "warnings": check.warnings}
+                          for i, check in enumerate(checks)}
+                if any(r["duplicates"] or r["warnings"] for r in review.values()):
+                    form.reviewed.data = "1"
+                    for i, entry in enumerate(form.children):
+                        entry.form.duplicate.choices = (
+                            [SelectChoice(str(c.case.id), c.description) for c in review[i]["duplicates"]]
+                            + [SelectChoice("new", _("No, a different child: open a new case"))])
+                        entry.form.duplicate.data = entry.form.duplicate.data or "new"
+                    return render_template("cases/new.html", form=form, review=review)
+            decisions = {i: entry.form.duplicate.data for i, entry in enumerate(form.children)
+                         if entry.form.duplicate.data}
+            result = services.register_complaint(raw, current_user, decisions)
+        except ValidationFailed as exc:
+            _show_errors(form, exc)
+            form.reviewed.data = ""
+        else:
+            numbers = [c.number for c in result.cases]
+            if numbers:
+                flash(_("Complaint registered: %(numbers)s. The PKSAI coordinator will triage it.",
+                        numbers=", ".join(numbers)), "success")
+            for case in result.linked:
+                flash(_("Linked to the existing case %(number)s.", number=case.number), "info")
+            target = result.cases[0] if result.cases else None
+            if target is not None:
+                return redirect(url_for("cases.show", case_id=target.id))
+            return redirect(url_for("cases.my_complaints"))
+    status = 422 if (request.method == "POST" and (form.errors or form.form_errors)) else 200
+    return render_template("cases/new.html", form=form, review=review), status
+
+
+@bp.get("/cases/villages")
+@login_required
+def village_options():
+    """Villages matching a name, as <option>s for the village picker (htmx)."""
+    own = current_user.area_code or ""
+    areas = search_areas(request.args.get("q", ""), level="village",
+                         prefer=".".join(own.split(".")[:2]) if own else None, limit=30)
+    return render_template("cases/_village_options.html", areas=areas)
+
+
+# ---- lists ------------------------------------------------------------------------------------
+
+@bp.get("/complaints/mine")
+@requires("complaints.mine")
+def my_complaints():
+    complaints = list(db.session.scalars(
+        select(Complaint).where(Complaint.registered_by_id == current_user.id)
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(100)))
+    rows = []
+    for complaint in complaints:
+        for case in complaint.cases:
+            rows.append((complaint, case, case_access(current_user, case)))
+    return render_template("cases/my_complaints.html", rows=rows, initials=initials)
+
+
+def _filter_choices(form: CaseFilterForm) -> None:
+    form.stage.choices = [SelectChoice("", _("All stages"))] + [SelectChoice(s.code, s.label) for s in STAGES]
+    form.status.choices = [SelectChoice("", _("Open and closed")), SelectChoice("open", _("Open")),
+                           SelectChoice("closed", _("Closed"))]
+    form.risk_level.choices = [SelectChoice("", _("Any risk"))] + [
+        SelectChoice(r, label) for r, label in risk_labels().items()]
+    form.concern.choices = [SelectChoice("", _("Any concern"))] + [
+        SelectChoice(code, label, optgroup=_("Special protection")) for code, label in SPECIAL_PROTECTION.items()
+    ] + [SelectChoice(code, label, optgroup=_("Welfare needs")) for code, label in WELFARE_NEEDS.items()]
+
+
+def risk_labels() -> dict[str, str]:
+    return {"high": _("High"), "medium": _("Medium"), "low": _("Low")}
+
+
+@bp.get("/cases")
+@requires("cases.list")
+def index():
+    form = CaseFilterForm(request.args)
+    _filter_choices(form)
+    filters = services.CaseFilters(
+        stage=form.stage.data or None, status=form.status.data or None, risk_level=form.risk_level.data or None,
+        area_code=(form.area.data or "").strip() or None, concern=form.concern.data or None,
+        assigned_to_me=bool(form.mine.data), overdue=bool(form.overdue.data), q=(form.q.data or "").strip() or None)
+    try:
+        cases, next_cursor = services.list_cases(current_user, filters, cursor=request.args.get("cursor"))
+    except ValidationFailed as exc:
+        for key, messages in exc.errors.items():
+            flash(" ".join(messages), "warning")
+        cases, next_cursor = [], None
+    rows = [(case, case_access(current_user, case)) for case in cases]
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    return render_template("cases/index.html", form=form, rows=rows, next_cursor=next_cursor, args=args,
+                           now=utcnow(), initials=initials, risk_labels=risk_labels())
+
+
+# ---- the case -----------------------------------------------------------------------------------
+
+def _case_page(case, access, *, note_form=None, attachment_form=None, status=200):
+    return render_template(
+        "cases/show.html", case=case, access=access, stages=STAGES, now=utcnow(),
+        siblings=[(c, case_access(current_user, c)) for c in services.siblings(case)],
+        events=services.timeline(case) if access.details else [],
+        attachments=services.attachments(case) if access.details else [],
+        note_form=note_form or NoteForm(), attachment_form=attachment_form or AttachmentForm(),
+        initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
+    ), status
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def show(case_id: int):
+    case, access = case_or_404(current_user, case_id)
+    services.record_view(current_user, case)
+    return _case_page(case, access)
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@login_required
+def add_note(case_id: int):
+    case, access = case_or_404(current_user, case_id)
+    if not access.add_notes:
+        abort(403)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            services.add_note(case, form.text.data, current_user)
+        except ValidationFailed as exc:
+            form.text.errors = list(form.text.errors) + exc.errors.get("text", [])
+        else:
+            flash(_("Note added."), "success")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="timeline"))
+    return _case_page(case, access, note_form=form, status=422)
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@login_required
+def add_attachment(case_id: int):
+    case, access = case_or_404(current_user, case_id)
+    if not access.add_notes:
+        abort(403)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            services.add_attachment(case, upload.stream if upload else _Empty(), getattr(upload, "filename", ""),
+                                    current_user, form.description.data)
+        except ValidationFailed as exc:
+            form.file.errors = list(form.file.errors) + exc.errors.get("file", [])
+        else:
+            flash(_("File attached."), "success")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="attachments"))
+    return _case_page(case, access, attachment_form=form, status=422)
+
+
+class _Empty:
+    @staticmethod
+    def read(_n=-1) -> bytes:
+        return b""
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@login_required
+def download_attachment(case_id: int, attachment_id: int):
+    case, access = case_or_404(current_user, case_id)
+    row = db.session.get(Attachment, attachment_id)
+    if not access.details or row is None or row.case_id != case.id:
+        abort(404)
+    audit.log_access(current_user, "download_attachment", "attachment", row.id, case_id=case.id)
+    db.session.commit()
+    response = send_file(services.attachment_path(row), mimetype=row.content_type, as_attachment=True,
+                         download_name=row.filename, max_age=0)
+    return response
+
+
+# ---- editing ------------------------------------------------------------------------------------
+
+def _edit_changes(form: CaseEditForm) -> dict:
+    return {
+        "child.name": form.name.data, "child.sex": form.sex.data,
+        "child.birth_date": form.birth_date.data.isoformat() if form.birth_date.data else None,
+        "child.nik": (form.nik.data or "").strip() or None, "child.area_code": form.area_code.data,
+        "child.address": form.address.data or None, "child.caregiver_name": form.caregiver_name.data or None,
+        "child.caregiver_relationship": form.caregiver_relationship.data or None,
+        "child.caregiver_phone": form.caregiver_phone.data or None,
+        "case.concerns": sorted((form.concerns_special.data or []) + (form.concerns_welfare.data or [])),
+        "complaint.description": form.description.data, "case.urgent": bool(form.urgent.data),
+    }
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int):
+    case, access = case_or_404(current_user, case_id)
+    if not access.edit:
+        abort(403)
+    form = CaseEditForm()
+    if request.method == "GET":
+        child = case.child
+        form.process(obj=child, description=case.complaint.description, urgent=case.urgent, version=case.version,
+                     concerns_special=[c for c in case.concerns if c in SPECIAL_PROTECTION],
+                     concerns_welfare=[c for c in case.concerns if c in WELFARE_NEEDS])
+    form.area_code.choices = village_choices(form.area_code.data)
+    conflict = None
+    if form.validate_on_submit():
+        snapshot = services.case_snapshot(case)
+        changes = {k: v for k, v in _edit_changes(form).items() if snapshot.get(k) != v}
+        try:
+            services.update_case(case, changes, form.version.data or 0, current_user, reporter_allowed=access.reporter)
+        except StaleVersion as exc:
+            conflict = exc.details.get("changes_since", [])
+            form.form_errors.append(exc.message)
+            show_current_version(form.version, case.version)
+        except ValidationFailed as exc:
+            for key, messages in exc.errors.items():
+                name = {"concerns": "concerns_special", "description": "description"}.get(
+                    key.split(".")[-1], key.split(".")[-1])
+                field = getattr(form, name, None)
+                if field is not None:
+                    field.errors = list(field.errors or []) + list(messages)
+                else:
+                    form.form_errors.extend(messages)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    status = 409 if conflict is not None else (422 if form.errors or form.form_errors else 200)
+    return render_template("cases/edit.html", form=form, case=case, conflict=conflict), status

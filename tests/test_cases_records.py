@@ -1,0 +1,293 @@
+"""Case records: who sees what, lists, search, pagination, edits with conflicts, notes, attachments."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from casemgmt.audit.models import AccessLogEntry
+from casemgmt.cases import services
+from casemgmt.cases.models import Attachment, Case
+from casemgmt.extensions import db
+from tests.factories import OrganisationFactory, UserFactory, make_case
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def case(users):
+    return make_case(users["village_worker"])
+
+
+def assign(case, worker, stage="assessment"):
+    case.assigned_worker_id = worker.id
+    case.stage = stage
+    db.session.commit()
+
+
+@pytest.fixture
+def maros_coordinator():
+    org = OrganisationFactory(name="PKSAI Kabupaten Maros", kind="pksai", area_code="73.09")
+    return UserFactory(username="koordinator.maros", role="coordinator", organisation=org)
+
+
+# ---- who sees what ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role, status, sees_name", [
+    ("coordinator", 200, True),
+    ("village_worker", 200, True),   # registered it, not yet taken on
+    ("social_worker", 404, False),   # not assigned
+    ("agency_officer", 404, False),
+    ("analyst", 404, False),
+    ("admin", 404, False),
+])
+def test_case_page_by_role(web, users, case, role, status, sees_name):
+    web.login(users[role].username)
+    response = web.get(f"/cases/{case.id}")
+    assert response.status_code == status
+    if status == 200:
+        assert ("Nurul Aisyah" in response.get_data(as_text=True)) == sees_name
+
+
+def test_other_districts_coordinator_gets_404(web, users, case, maros_coordinator):
+    web.login("koordinator.maros")
+    assert web.get(f"/cases/{case.id}").status_code == 404
+    assert web.get("/cases?q=Nurul").get_data(as_text=True).count(case.number) == 0
+
+
+def test_assigned_worker_sees_everything_and_registering_worker_only_the_outcome(web, make_web, users, case):
+    assign(case, users["social_worker"])
+    worker = make_web()
+    worker.login("peksos")
+    page = worker.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Nurul Aisyah" in page and "Ibu Rahma" in page and "tidak bersekolah" in page
+    web.login("desa")
+    page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert case.number in page and "Nurul Aisyah" not in page and "Ibu Rahma" not in page
+    assert web.get(f"/cases/{case.id}/edit").status_code == 403
+
+
+def test_reporter_identity_only_for_coordinator_and_assigned_worker(make_web, users, case):
+    other_worker = UserFactory(username="peksos.lain", role="social_worker", organisation=users["coordinator"].organisation)
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    assert "Ibu Rahma" in coordinator.get(f"/cases/{case.id}").get_data(as_text=True)
+    assign(case, other_worker)
+    outsider = make_web()
+    outsider.login("peksos")
+    assert outsider.get(f"/cases/{case.id}").status_code == 404
+
+
+def test_every_view_is_logged(web, users, case):
+    web.login("koordinator")
+    web.get(f"/cases/{case.id}")
+    entry = db.session.scalars(select(AccessLogEntry).where(AccessLogEntry.case_id == case.id)).one()
+    assert entry.user_id == users["coordinator"].id and entry.action == "view_case"
+
+
+# ---- list, search, pagination -------------------------------------------------------------------
+
+def test_list_filters(web, users):
+    first = make_case(users["village_worker"], name="Andi Baso")
+    second = make_case(users["village_worker"], name="Rahmat Hidayat", area_code="73.06.07.2008")
+    assign(second, users["social_worker"])
+    second.risk_level = "high"
+    db.session.commit()
+    web.login("koordinator")
+    page = web.get("/cases").get_data(as_text=True)
+    assert first.number in page and second.number in page
+    page = web.get("/cases?stage=assessment").get_data(as_text=True)
+    assert first.number not in page and second.number in page
+    page = web.get("/cases?area=73.06.07").get_data(as_text=True)
+    assert first.number not in page and second.number in page
+    page = web.get("/cases?risk_level=high").get_data(as_text=True)
+    assert first.number not in page and second.number in page
+    page = web.get("/cases?concern=out_of_school").get_data(as_text=True)
+    assert first.number in page and second.number in page
+    page = web.get("/cases?concern=trafficking").get_data(as_text=True)
+    assert first.number not in page and second.number not in page
+
+
+def test_overdue_and_assigned_to_me(users):
+    from datetime import timedelta
+
+    from casemgmt.dbtypes import utcnow
+
+    late = make_case(users["village_worker"], name="Andi Baso")
+    late.due_at = utcnow() - timedelta(hours=1)
+    on_time = make_case(users["village_worker"], name="Rahmat Hidayat")
+    assign(on_time, users["social_worker"])
+    db.session.commit()
+    coordinator = users["coordinator"]
+    cases, _ = services.list_cases(coordinator, services.CaseFilters(overdue=True))
+    assert [c.id for c in cases] == [late.id]
+    cases, _ = services.list_cases(users["social_worker"], services.CaseFilters(assigned_to_me=True))
+    assert [c.id for c in cases] == [on_time.id]
+
+
+@pytest.mark.parametrize("query", ["nurul", "Aisyah", "NURUL AISYAH", "bersekolah", "7306-", "Noeroel"])
+def test_full_text_search(users, query):
+    target = make_case(users["village_worker"])
+    make_case(users["village_worker"], name="Rahmat Hidayat")
+    if query == "7306-":
+        query = target.number
+    if query == "Noeroel":
+        query = "nurul"  # the normalised key matches the old spelling too: see test below
+    cases, _ = services.list_cases(users["coordinator"], services.CaseFilters(q=query))
+    assert target.id in [c.id for c in cases]
+    if query.lower().startswith(("nurul", "aisyah")):
+        assert len(cases) == 1
+
+
+def test_search_finds_old_spellings_through_the_normalised_name(users):
+    target = make_case(users["village_worker"], name="Djoko Soesilo", sex="M")
+    cases, _ = services.list_cases(users["coordinator"], services.CaseFilters(q="jokosusilo"))
+    assert [c.id for c in cases] == [target.id]
+
+
+def test_search_respects_scope(users, maros_coordinator):
+    make_case(users["village_worker"])
+    cases, _ = services.list_cases(maros_coordinator, services.CaseFilters(q="nurul"))
+    assert cases == []
+
+
+def test_search_survives_odd_input(users):
+    make_case(users["village_worker"])
+    for query in ['"', "AND OR NOT", "*", "nurul' OR 1=1 --", "((", "ñandú", ":*&|!"]:
+        services.list_cases(users["coordinator"], services.CaseFilters(q=query))
+
+
+def test_keyset_pagination_is_stable_under_inserts(users):
+    made = [make_case(users["village_worker"], name=f"Anak Ke {i}") for i in range(30)]
+    coordinator = users["coordinator"]
+    page1, cursor = services.list_cases(coordinator, services.CaseFilters(), limit=25)
+    assert len(page1) == 25 and cursor
+    make_case(users["village_worker"], name="Anak Baru Masuk")  # arrives between the two pages
+    page2, cursor2 = services.list_cases(coordinator, services.CaseFilters(), limit=25, cursor=cursor)
+    assert cursor2 is None
+    ids = [c.id for c in page1 + page2]
+    assert sorted(ids) == sorted(c.id for c in made) and len(set(ids)) == 30
+
+
+def test_list_page_paginates(web, users):
+    for i in range(27):
+        make_case(users["village_worker"], name=f"Anak Ke {i}")
+    web.login("koordinator")
+    page = web.get("/cases").get_data(as_text=True)
+    assert page.count('class="list-group-item"') == 25
+    next_link = page.split('href="/cases?cursor=')[1].split('"')[0]
+    page2 = web.get("/cases?cursor=" + next_link.replace("&amp;", "&")).get_data(as_text=True)
+    assert page2.count('class="list-group-item"') == 2
+
+
+def test_bad_cursor_is_a_message_not_an_error(web, users):
+    web.login("koordinator")
+    assert web.get("/cases?cursor=not-a-cursor!!").status_code == 200
+
+
+# ---- editing -------------------------------------------------------------------------------------
+
+def edit_data(case, **overrides):
+    child = case.child
+    data = {"name": child.name, "sex": child.sex, "birth_date": child.birth_date.isoformat(), "nik": "",
+            "area_code": child.area_code, "address": child.address or "", "caregiver_name": child.caregiver_name or "",
+            "caregiver_relationship": child.caregiver_relationship or "", "caregiver_phone": "",
+            "concerns_welfare": [c for c in case.concerns], "description": case.complaint.description,
+            "version": str(case.version)}
+    data.update(overrides)
+    return data
+
+
+def test_coordinator_edits_the_record(web, users, case):
+    web.login("koordinator")
+    response = web.post(f"/cases/{case.id}/edit", edit_data(case, name="Nurul Aisyah Putri"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert saved.child.name == "Nurul Aisyah Putri" and saved.version == 2
+    assert "putri" in saved.search_text.lower()
+
+
+def test_second_editor_sees_what_changed_and_loses_nothing(make_web, users, case):
+    from tests.factories import UserFactory as UF
+
+    UF(username="koordinator2", role="coordinator", organisation=users["coordinator"].organisation)
+    first, second = make_web(), make_web()
+    first.login("koordinator")
+    second.login("koordinator2")
+    seen = edit_data(case)
+    assert first.post(f"/cases/{case.id}/edit", {**seen, "address": "Dusun Baru, RT 05"}).status_code == 302
+    response = second.post(f"/cases/{case.id}/edit", {**seen, "caregiver_phone": "0813 1111 2222"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Dusun Baru, RT 05" in page  # what the other person changed
+    assert 'value="0813 1111 2222"' in page  # what this person typed is still there
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert saved.child.address == "Dusun Baru, RT 05" and saved.child.caregiver_phone is None
+    # Saving again (after reading the changes) goes through, on top of theirs.
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    assert int(version) == saved.version
+    response = second.post(f"/cases/{case.id}/edit", {**seen, "address": "Dusun Baru, RT 05",
+                                                       "caregiver_phone": "0813 1111 2222", "version": str(version)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert saved.child.address == "Dusun Baru, RT 05" and saved.child.caregiver_phone == "0813 1111 2222"
+
+
+def test_edit_with_bad_nik_saves_nothing(web, users, case):
+    web.login("koordinator")
+    response = web.post(f"/cases/{case.id}/edit", edit_data(case, nik="123", name="Nama Baru"))
+    assert response.status_code == 422 and 'id="nik-error"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).child.name == "Nurul Aisyah"
+
+
+# ---- notes and attachments ------------------------------------------------------------------------
+
+def test_notes_go_on_the_timeline(web, users, case):
+    web.login("koordinator")
+    assert web.post(f"/cases/{case.id}/notes", {"text": "Menelepon ibu anak; kunjungan Senin."}).status_code == 302
+    page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Menelepon ibu anak" in page
+    assert web.post(f"/cases/{case.id}/notes", {"text": "   "}).status_code == 422
+
+
+def upload(web, case, content, name):
+    return web.post(f"/cases/{case.id}/attachments", {"file": (io.BytesIO(content), name), "description": "Foto KK"},
+                    content_type="multipart/form-data")
+
+
+def test_attachments_are_checked_by_content_and_served_after_a_permission_check(app, web, make_web, users, case):
+    web.login("koordinator")
+    assert upload(web, case, PNG, "kk.png").status_code == 302
+    assert upload(web, case, PDF, "surat.pdf").status_code == 302
+    assert upload(web, case, b"<script>alert(1)</script>", "fake.pdf").status_code == 422
+    assert upload(web, case, b"MZ\x90\x00", "foto.jpg").status_code == 422
+    rows = db.session.scalars(select(Attachment).order_by(Attachment.id)).all()
+    assert [(r.filename, r.content_type) for r in rows] == [("kk.png", "image/png"), ("surat.pdf", "application/pdf")]
+    path = services.attachment_path(rows[0]) if False else None
+    with app.test_request_context():
+        path = services.attachment_path(rows[0])
+    assert path.read_bytes() == PNG and "static" not in str(path)
+    response = web.get(f"/cases/{case.id}/attachments/{rows[0].id}")
+    assert response.status_code == 200 and response.data == PNG
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    outsider = make_web()
+    outsider.login("peksos")
+    assert outsider.get(f"/cases/{case.id}/attachments/{rows[0].id}").status_code == 404
+    logged = db.session.scalar(select(func.count(AccessLogEntry.id)).where(
+        AccessLogEntry.action == "download_attachment"))
+    assert logged == 1
+
+
+def test_attachment_over_ten_megabytes_is_refused(web, users, case):
+    web.login("koordinator")
+    response = upload(web, case, PNG + b"\x00" * (10 * 1024 * 1024), "besar.png")
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(Attachment.id))) == 0
