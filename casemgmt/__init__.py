@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_mapping(config_module.load(app.instance_path, config))
+    register_workflow(app)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -45,6 +46,13 @@ def register_extensions(app: Flask) -> None:
     from casemgmt.dbsetup import configure_engines
 
     configure_engines(app)
+
+
+def register_workflow(app: Flask) -> None:
+    """Refuse to start with a broken SOP definition (unknown stage, guard, role, clock...)."""
+    from casemgmt.workflow.definition import validate
+
+    validate()
 
 
 def register_security(app: Flask) -> None:
@@ -83,6 +91,7 @@ def register_cli(app: Flask) -> None:
     from casemgmt.accounts.cli import users_cli
     from casemgmt.demo import demo_cli
     from casemgmt.directory.cli import areas_cli, organisations_cli
+    from casemgmt.workflow.cli import workflow_cli
 
-    for group in (areas_cli, organisations_cli, users_cli, demo_cli):
+    for group in (areas_cli, organisations_cli, users_cli, demo_cli, workflow_cli):
         app.cli.add_command(group)

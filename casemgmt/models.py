@@ -13,6 +13,15 @@ from casemgmt.cases.models import (  # noqa: F401
     ComplaintLink,
 )
 from casemgmt.cases.search import install_sqlite_search  # noqa: F401  (DDL hook for create_all)
+from casemgmt.workflow.models import (  # noqa: F401
+    Approval,
+    Assessment,
+    DeadlineSetting,
+    MonitoringVisit,
+    Notification,
+    PlanAction,
+    PlanGoal,
+)
 from casemgmt.directory.models import (  # noqa: F401
     Area,
     Organisation,

@@ -12,6 +12,9 @@ LINKS = {
     "/directory/organisations": {"village_worker", "social_worker", "coordinator", "agency_officer",
                                  "analyst", "admin"},
     "/directory/organisations/new": {"admin"},
+    "/cases/new": {"village_worker", "social_worker", "coordinator"},
+    "/complaints/mine": {"village_worker"},
+    "/cases": {"social_worker", "coordinator"},
 }
 
 

@@ -99,8 +99,13 @@ class Case(db.Model):
     urgent: Mapped[bool] = mapped_column(default=False, nullable=False)
     assigned_worker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    stage_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closure_reason: Mapped[str | None] = mapped_column(String(40))
+    closure_summary: Mapped[str | None] = mapped_column(Text)
+    goals_met: Mapped[bool | None] = mapped_column()
+    # When the overdue sweep last told people about the current deadline.
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Number, names and narrative in one column for full-text search (FTS5 / tsvector).
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -294,7 +294,8 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
         district = district_of(child.area_code)
         case = Case(number=allocate_case_number(district, year), complaint=complaint, child=child,
                     district_code=district, area_code=child.area_code, stage=STAGE_CODES[0], status="open",
-                    urgent=data["urgent"], due_at=triage_due(data["received_at"], data["urgent"]))
+                    urgent=data["urgent"], stage_entered_at=now,
+                    due_at=triage_due(data["received_at"], data["urgent"], district))
         case.concern_rows = [CaseConcern(concern=code) for code in data["concerns"]]
         case.search_text = search.build_search_text(case)
         db.session.add(case)

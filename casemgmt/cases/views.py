@@ -212,8 +212,10 @@ def index():
             flash(" ".join(messages), "warning")
         cases, next_cursor = [], None
     rows = [(case, case_access(current_user, case)) for case in cases]
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    args = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    filters_active = any(k != "q" for k in args)
     return render_template("cases/index.html", form=form, rows=rows, next_cursor=next_cursor, args=args,
+                           filters_active=filters_active,
                            now=utcnow(), initials=initials, risk_labels=risk_labels())
 
 

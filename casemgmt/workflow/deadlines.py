@@ -1,21 +1,92 @@
-"""The SOP's clocks (DOMAIN.md defaults): how long each step may take, by risk level.
+"""The SOP's clocks (DOMAIN.md defaults), a district's own lengths, and each case's due date.
 
-Defaults, not law; the workflow issue lets a district's admin change them per district.
+The defaults are working defaults, not law: an admin changes them per district on the
+deadlines page (DeadlineSetting rows), without touching code.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-# clock -> {risk level or "urgent"/"normal" -> duration}
-DEFAULT_CLOCKS: dict[str, dict[str, timedelta]] = {
-    "triage": {"urgent": timedelta(hours=24), "normal": timedelta(hours=72)},
-    "assessment": {"high": timedelta(days=3), "medium": timedelta(days=7), "low": timedelta(days=14)},
-    "plan": {"high": timedelta(days=7), "medium": timedelta(days=14), "low": timedelta(days=30)},
-    "monitoring_visit": {"high": timedelta(days=14), "medium": timedelta(days=30), "low": timedelta(days=90)},
-    "referral_answer": {"urgent": timedelta(hours=24), "normal": timedelta(hours=72)},
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+H = 1  # hours
+D = 24  # hours in a day
+
+# clock -> level -> hours. Levels: risk (high/medium/low) or urgency (urgent/normal).
+DEFAULT_HOURS: dict[str, dict[str, int]] = {
+    "triage": {"urgent": 24 * H, "normal": 72 * H},
+    "assessment": {"high": 3 * D, "medium": 7 * D, "low": 14 * D},
+    "plan": {"high": 7 * D, "medium": 14 * D, "low": 30 * D},
+    "monitoring_visit": {"high": 14 * D, "medium": 30 * D, "low": 90 * D},
+    "referral_answer": {"urgent": 24 * H, "normal": 72 * H},
+    "conference_review": {"open": 91 * D},
 }
+# Not a length: in intervention the case is due when its earliest open plan action is.
+CLOCKS = set(DEFAULT_HOURS) | {"actions"}
+
+CLOCK_LABELS = {
+    "triage": _l("Triage of a new complaint"),
+    "assessment": _l("Assessment done after acceptance"),
+    "plan": _l("Plan submitted after assessment"),
+    "monitoring_visit": _l("Interval between monitoring visits"),
+    "referral_answer": _l("Referral answered"),
+    "conference_review": _l("Open case reviewed in a case conference"),
+}
+LEVEL_LABELS = {"urgent": _l("Urgent"), "normal": _l("Normal"), "high": _l("High risk"),
+                "medium": _l("Medium risk"), "low": _l("Low risk"), "open": _l("Every open case")}
 
 
-def triage_due(received_at: datetime, urgent: bool) -> datetime:
-    """A new complaint is triaged within 24 hours when urgent, 72 hours otherwise."""
-    return received_at + DEFAULT_CLOCKS["triage"]["urgent" if urgent else "normal"]
+def hours_for(clock: str, level: str, district_code: str | None = None) -> int:
+    """The length of a clock in hours: the district's own setting, else the default."""
+    from casemgmt.extensions import db
+    from casemgmt.workflow.models import DeadlineSetting
+
+    if district_code:
+        hours = db.session.scalar(select(DeadlineSetting.hours).where(
+            DeadlineSetting.district_code == district_code, DeadlineSetting.clock == clock,
+            DeadlineSetting.level == level))
+        if hours is not None:
+            return hours
+    return DEFAULT_HOURS[clock][level]
+
+
+def triage_due(received_at: datetime, urgent: bool, district_code: str | None = None) -> datetime:
+    """A new complaint is triaged within 24 hours when urgent, 72 hours otherwise (by default)."""
+    return received_at + timedelta(hours=hours_for("triage", "urgent" if urgent else "normal", district_code))
+
+
+def _end_of_local_day(day) -> datetime:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(23, 59), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def compute_due(case, now: datetime) -> datetime | None:
+    """When the case's current step is due, from the clock of the stage it is in."""
+    from casemgmt.extensions import db
+    from casemgmt.workflow.models import MonitoringVisit, PlanAction
+
+    if case.status != "open":
+        return None
+    risk = case.risk_level or "medium"
+    entered = case.stage_entered_at or case.created_at or now
+    district = case.district_code
+    if case.stage == "report":
+        return triage_due(case.complaint.received_at, case.urgent, district)
+    if case.stage == "assessment":
+        return entered + timedelta(hours=hours_for("assessment", risk, district))
+    if case.stage == "intervention_plan":
+        return entered + timedelta(hours=hours_for("plan", risk, district))
+    if case.stage == "intervention":
+        first = db.session.scalar(select(PlanAction.due_date).where(
+            PlanAction.case_id == case.id, PlanAction.status == "open", PlanAction.due_date.is_not(None))
+            .order_by(PlanAction.due_date).limit(1))
+        return _end_of_local_day(first) if first else None
+    if case.stage == "monitoring":
+        last = db.session.scalar(select(MonitoringVisit.visited_on).where(MonitoringVisit.case_id == case.id)
+                                 .order_by(MonitoringVisit.visited_on.desc()).limit(1))
+        start = _end_of_local_day(last) if last and _end_of_local_day(last) > entered else entered
+        return start + timedelta(hours=hours_for("monitoring_visit", risk, district))
+    return None

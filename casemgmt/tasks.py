@@ -1,0 +1,39 @@
+"""Background jobs (huey): SQLite-backed on one machine, Redis where several servers share the work.
+
+Run the worker with:  huey_consumer casemgmt.tasks.huey
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+_redis = os.environ.get("CASEMGMT_HUEY_REDIS_URL")
+if _redis:
+    huey = RedisHuey("casemgmt", url=_redis)
+else:
+    _instance = Path(os.environ.get("CASEMGMT_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
+    _instance.mkdir(parents=True, exist_ok=True)
+    huey = SqliteHuey("casemgmt", filename=str(_instance / "huey.db"),
+                      immediate=os.environ.get("CASEMGMT_HUEY_IMMEDIATE") == "1")
+
+_app = None
+
+
+def app():
+    """One app per worker process, made on first use."""
+    global _app
+    if _app is None:
+        from casemgmt import create_app
+
+        _app = create_app()
+    return _app
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def overdue_sweep():
+    from casemgmt.workflow.services import sweep_overdue
+
+    with app().app_context():
+        return sweep_overdue()

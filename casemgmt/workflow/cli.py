@@ -1,0 +1,31 @@
+"""flask workflow ...: the deadline sweep and a check of the SOP definition."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("workflow", help="The SOP engine: deadlines and the definition.")
+def workflow_cli():
+    pass
+
+
+@workflow_cli.command("sweep")
+@with_appcontext
+def sweep_command():
+    """Mark cases past their due date and tell the assigned worker and the district coordinators.
+    The background worker runs this every 15 minutes; run it by hand or from cron as well."""
+    from casemgmt.workflow.services import sweep_overdue
+
+    result = sweep_overdue()
+    click.echo(f"Overdue sweep: {result['cases']} cases newly overdue, {result['notifications']} notifications.")
+
+
+@workflow_cli.command("check")
+@with_appcontext
+def check_command():
+    """Validate the SOP definition (the app also does this when it starts)."""
+    from casemgmt.workflow.definition import TRANSITIONS, validate
+
+    validate()
+    click.echo(f"The SOP definition is valid: {len(TRANSITIONS)} transitions.")

@@ -1,0 +1,458 @@
+"""The engine: applying transitions, binding approvals, recording what each stage produces,
+and the deadline sweep. Every operation is one transaction with its timeline and audit rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from casemgmt.access import case_access, district_of
+from casemgmt.audit import services as audit
+from casemgmt.cases.models import Case
+from casemgmt.cases.services import add_event
+from casemgmt.codes import SERVICES
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Organisation
+from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.workflow import definition
+from casemgmt.workflow.deadlines import compute_due
+from casemgmt.workflow.guards import GUARDS, MISSING_LABELS
+from casemgmt.workflow.models import (
+    ACTION_STATUSES,
+    PROGRESS,
+    Approval,
+    Assessment,
+    MonitoringVisit,
+    PlanAction,
+    PlanGoal,
+)
+
+
+class WrongStage(ServiceError):
+    status = 409
+    code = "wrong_stage"
+
+    def default_message(self) -> str:
+        return str(_("The case is not in a stage where this can be done."))
+
+
+class ApprovalPending(ServiceError):
+    status = 409
+    code = "approval_pending"
+
+    def default_message(self) -> str:
+        return str(_("A request on this case is already waiting for the coordinator's approval."))
+
+
+class GuardFailed(ServiceError):
+    status = 422
+    code = "guard_failed"
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        labels = ", ".join(str(MISSING_LABELS.get(m, m)) for m in missing)
+        super().__init__(_("Still missing: %(missing)s.", missing=labels), {"missing": missing})
+
+
+class Locked(ServiceError):
+    status = 409
+    code = "record_locked"
+
+    def default_message(self) -> str:
+        return str(_("This can no longer be changed at the case's current stage."))
+
+
+# ---- who may take a transition -------------------------------------------------------------------
+
+def actor_allowed(transition: definition.Transition, case: Case, actor) -> bool:
+    if actor is None or not actor.active or actor.role not in transition.roles:
+        return False
+    is_coordinator = actor.role == "coordinator" and district_of(actor.area_code) == case.district_code
+    is_worker = actor.role == "social_worker" and case.assigned_worker_id == actor.id
+    return {
+        "district_coordinator": is_coordinator,
+        "assigned_worker": is_worker,
+        "assigned_worker_or_coordinator": is_coordinator or is_worker,
+    }[transition.actor]
+
+
+def pending_approval(case: Case) -> Approval | None:
+    return db.session.scalar(select(Approval).where(Approval.case_id == case.id, Approval.status == "pending"))
+
+
+@dataclass
+class Option:
+    """A transition as one user sees it on one case now."""
+
+    transition: definition.Transition
+    allowed: bool
+    missing: list[str]
+
+
+def options(case: Case, actor, data: dict | None = None) -> list[Option]:
+    """Every transition defined from the case's stage, whether this user may take it now, and
+    what is missing first (guards that depend on the form's data are checked with ``data``)."""
+    out = []
+    waiting = pending_approval(case)
+    for transition in definition.available_from(case.stage):
+        missing = GUARDS[transition.guard](case, data or {})
+        may = actor_allowed(transition, case, actor) and waiting is None
+        out.append(Option(transition, may, missing))
+    return out
+
+
+# ---- applying ---------------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    case: Case
+    moved: bool
+    approval: Approval | None = None
+
+
+def _check(case: Case, name: str, actor, data: dict, version: int | None) -> definition.Transition:
+    transition = definition.BY_NAME.get(name)
+    if transition is None:
+        raise ValidationFailed({"name": _("Unknown transition.")})
+    if not actor_allowed(transition, case, actor):
+        raise Forbidden()
+    if version is not None and version != case.version:
+        raise StaleVersion(details={"current_version": case.version})
+    if case.stage not in transition.from_stages:
+        raise WrongStage()
+    missing = GUARDS[transition.guard](case, data)
+    if missing:
+        raise GuardFailed(missing)
+    return transition
+
+
+def _clean_data(transition: definition.Transition, data: dict) -> dict:
+    keep = {"comment", "reason", "summary", "risk_level", "assigned_worker_id", "goals_met"}
+    return {k: v for k, v in data.items() if k in keep and v not in (None, "")}
+
+
+def apply_transition(case: Case, name: str, actor, data: dict | None = None, version: int | None = None,
+                     now: datetime | None = None) -> Outcome:
+    """Take a transition: check permission, stage, version and guard; then, in one transaction,
+    move the case (or, when the step needs approval, file a pending approval and stay), write
+    the timeline and audit rows and recompute the due date."""
+    data = dict(data or {})
+    now = now or utcnow()
+    transition = _check(case, name, actor, data, version)
+    if transition.needs_approval:
+        if pending_approval(case) is not None:
+            raise ApprovalPending()
+        approval = Approval(case_id=case.id, transition=name, data=_clean_data(transition, data),
+                            comment=(data.get("comment") or None), requested_by_id=actor.id, requested_at=now)
+        db.session.add(approval)
+        db.session.flush()
+        add_event(case, "approval_requested", actor, comment=approval.comment,
+                  data={"transition": name, "approval_id": approval.id})
+        case.updated_at = now  # a request changes what others may do: the version moves on
+        audit.record("approval_requested", "case", case.id, actor=actor,
+                     after={"transition": name, "approval_id": approval.id})
+        db.session.commit()
+        return Outcome(case, moved=False, approval=approval)
+    _move(case, transition, actor, data, now)
+    db.session.commit()
+    return Outcome(case, moved=True)
+
+
+def _move(case: Case, transition: definition.Transition, actor, data: dict, now: datetime,
+          approval: Approval | None = None) -> None:
+    before = {"stage": case.stage, "status": case.status, "risk_level": case.risk_level,
+              "assigned_worker_id": case.assigned_worker_id}
+    from_stage = case.stage
+    if transition.name == "accept":
+        case.risk_level = data["risk_level"]
+        case.assigned_worker_id = data["assigned_worker_id"]
+    elif transition.name == "submit_assessment":
+        case.risk_level = db.session.scalar(select(Assessment.risk_level).where(Assessment.case_id == case.id))
+    if transition.closes:
+        case.status = "closed"
+        case.closed_at = now
+        case.closure_reason = data.get("reason")
+        case.closure_summary = (data.get("summary") or None)
+        case.goals_met = bool(data.get("goals_met")) if "goals_met" in data else (
+            data.get("reason") == "goals_met" or None)
+    if transition.reopens:
+        case.status = "open"
+        case.closed_at = case.closure_reason = case.closure_summary = case.goals_met = None
+    case.stage = transition.to_stage
+    case.stage_entered_at = now
+    case.overdue_notified_at = None
+    db.session.flush()
+    case.due_at = compute_due(case, now)
+    case.updated_at = now
+    event_data = {"transition": transition.name}
+    for key in ("reason", "risk_level", "assigned_worker_id"):
+        if data.get(key) is not None:
+            event_data[key] = data[key]
+    if approval is not None:
+        event_data["approval_id"] = approval.id
+        event_data["approved_by"] = approval.decided_by_id
+    add_event(case, "transition", actor, from_stage=from_stage, to_stage=case.stage,
+              comment=(data.get("comment") or data.get("summary") or None), data=event_data)
+    after = {"stage": case.stage, "status": case.status, "risk_level": case.risk_level,
+             "assigned_worker_id": case.assigned_worker_id}
+    audit.record(f"transition:{transition.name}", "case", case.id, actor=actor, before=before, after=after)
+
+
+def decide_approval(approval: Approval, actor, decision: str, comment: str | None = None,
+                    now: datetime | None = None, conference_id: int | None = None) -> Approval:
+    """A coordinator of the case's district approves (the case moves) or rejects (it stays, and
+    the comment goes back to the worker). Nobody decides on their own request."""
+    now = now or utcnow()
+    case = db.session.get(Case, approval.case_id)
+    if actor is None or actor.role != "coordinator" or district_of(actor.area_code) != case.district_code:
+        raise Forbidden()
+    if approval.requested_by_id == actor.id:
+        raise Forbidden(_("You cannot decide on your own request."))
+    if approval.status != "pending":
+        raise ServiceError(_("This request has already been decided."))
+    if decision not in ("approve", "reject"):
+        raise ValidationFailed({"decision": _("Choose approve or reject.")})
+    if decision == "reject" and not (comment or "").strip():
+        raise ValidationFailed({"comment": _("Say why, so the social worker knows what to change.")})
+    transition = definition.BY_NAME[approval.transition]
+    approval.decided_by_id = actor.id
+    approval.decided_at = now
+    approval.decision_comment = (comment or "").strip() or None
+    approval.conference_id = conference_id
+    if decision == "approve":
+        if case.stage not in transition.from_stages:
+            raise WrongStage()
+        missing = GUARDS[transition.guard](case, approval.data)
+        if missing:  # something changed since the request: it no longer holds
+            raise GuardFailed(missing)
+        approval.status = "approved"
+        requester = approval.requested_by
+        _move(case, transition, requester, approval.data, now, approval)
+        add_event(case, "approval_approved", actor, comment=approval.decision_comment,
+                  data={"transition": transition.name, "approval_id": approval.id, "conference_id": conference_id})
+    else:
+        approval.status = "rejected"
+        case.updated_at = now
+        add_event(case, "approval_rejected", actor, comment=approval.decision_comment,
+                  data={"transition": transition.name, "approval_id": approval.id, "conference_id": conference_id})
+    audit.record(f"approval_{approval.status}", "case", case.id, actor=actor,
+                 after={"approval_id": approval.id, "transition": transition.name})
+    db.session.commit()
+    return approval
+
+
+def approvals_for(actor, status: str | None = "pending") -> list[Approval]:
+    """Approvals the user may see: a coordinator's district's, a worker's own requests."""
+    query = select(Approval).join(Case, Case.id == Approval.case_id)
+    if status:
+        query = query.where(Approval.status == status)
+    if actor.role == "coordinator":
+        query = query.where(Case.district_code == district_of(actor.area_code))
+    elif actor.role == "social_worker":
+        query = query.where(Approval.requested_by_id == actor.id)
+    else:
+        return []
+    return list(db.session.scalars(query.order_by(Approval.requested_at)))
+
+
+# ---- what each stage records -----------------------------------------------------------------------
+
+def _require(case: Case, actor, stages: tuple[str, ...]) -> None:
+    access = case_access(actor, case)
+    is_worker = actor.role == "social_worker" and case.assigned_worker_id == actor.id
+    is_coordinator = actor.role == "coordinator" and access.edit
+    if not (is_worker or is_coordinator):
+        raise Forbidden()
+    if case.stage not in stages:
+        raise Locked()
+
+
+def save_assessment(case: Case, actor, risk_level: str | None, needs: list[str], summary: str) -> Assessment:
+    _require(case, actor, ("assessment",))
+    errors = {}
+    if risk_level not in (None, "", "high", "medium", "low"):
+        errors["risk_level"] = _("Choose high, medium or low.")
+    unknown = [n for n in needs if n not in SERVICES]
+    if unknown:
+        errors["needs"] = _("Unknown services: %(codes)s", codes=", ".join(map(str, unknown)))
+    if len(summary or "") > 20000:
+        errors["summary"] = _("At most 20,000 characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    assessment = db.session.scalar(select(Assessment).where(Assessment.case_id == case.id))
+    if assessment is None:
+        assessment = Assessment(case_id=case.id, updated_by_id=actor.id)
+        db.session.add(assessment)
+    assessment.risk_level = risk_level or None
+    assessment.needs = list(dict.fromkeys(needs))
+    assessment.summary = (summary or "").strip()
+    assessment.updated_by_id = actor.id
+    case.updated_at = utcnow()
+    add_event(case, "assessment_saved", actor, data={"risk_level": assessment.risk_level, "needs": assessment.needs})
+    audit.record("assessment_saved", "case", case.id, actor=actor,
+                 after={"risk_level": assessment.risk_level, "needs": assessment.needs})
+    db.session.commit()
+    return assessment
+
+
+def get_assessment(case: Case) -> Assessment | None:
+    return db.session.scalar(select(Assessment).where(Assessment.case_id == case.id))
+
+
+def plan_goals(case: Case) -> list[PlanGoal]:
+    return list(db.session.scalars(select(PlanGoal).where(PlanGoal.case_id == case.id).order_by(PlanGoal.position)))
+
+
+def save_plan(case: Case, actor, goals: list[dict]) -> list[PlanGoal]:
+    """Replace the plan's goals and actions (while planning). Each goal: description, actions:
+    [{description, service, organisation_id, due_date}]. Done or cancelled actions are history
+    and stay; open ones are replaced."""
+    _require(case, actor, ("intervention_plan",))
+    errors = {}
+    for gi, goal in enumerate(goals):
+        if not (goal.get("description") or "").strip():
+            errors[f"goals.{gi}.description"] = _("Describe the goal.")
+        for ai, action in enumerate(goal.get("actions") or []):
+            prefix = f"goals.{gi}.actions.{ai}."
+            if action.get("service") and action["service"] not in SERVICES:
+                errors[prefix + "service"] = _("Unknown service.")
+            org_id = action.get("organisation_id")
+            if org_id is not None and (not isinstance(org_id, int) or db.session.get(Organisation, org_id) is None):
+                errors[prefix + "organisation_id"] = _("No such organisation.")
+            due = action.get("due_date")
+            if due is not None and not isinstance(due, date):
+                errors[prefix + "due_date"] = _("Give a date.")
+    if errors:
+        raise ValidationFailed(errors)
+    for goal in plan_goals(case):
+        kept = [a for a in goal.actions if a.status != "open"]
+        if kept:
+            goal.actions = kept
+        else:
+            db.session.delete(goal)
+    db.session.flush()
+    saved = []
+    for gi, goal in enumerate(goals):
+        row = PlanGoal(case_id=case.id, position=gi, description=goal["description"].strip())
+        for ai, action in enumerate(goal.get("actions") or []):
+            row.actions.append(PlanAction(case_id=case.id, position=ai,
+                                          description=(action.get("description") or "").strip(),
+                                          service=action.get("service") or None,
+                                          organisation_id=action.get("organisation_id"),
+                                          due_date=action.get("due_date"), status="open", updated_by_id=actor.id))
+        db.session.add(row)
+        saved.append(row)
+    case.updated_at = utcnow()
+    db.session.flush()
+    add_event(case, "plan_saved", actor, data={"goals": len(saved), "actions": sum(len(g.actions) for g in saved)})
+    audit.record("plan_saved", "case", case.id, actor=actor,
+                 after={"goals": [{"description": g.description, "actions": [
+                     {"id": a.id, "service": a.service, "organisation_id": a.organisation_id,
+                      "due_date": a.due_date.isoformat() if a.due_date else None} for a in g.actions]} for g in saved]})
+    db.session.commit()
+    return saved
+
+
+def update_action(case: Case, action: PlanAction, actor, status: str, note: str | None = None,
+                  done_on: date | None = None, now: datetime | None = None) -> PlanAction:
+    """Mark a plan action done or cancelled (with a note), while the plan is carried out."""
+    _require(case, actor, ("intervention", "monitoring"))
+    if action.case_id != case.id:
+        raise ValidationFailed({"action": _("This action belongs to another case.")})
+    if status not in ACTION_STATUSES or status == "open":
+        raise ValidationFailed({"status": _("Choose done or cancelled.")})
+    if action.status != "open":
+        raise Locked(_("This action is already %(status)s.", status=action.status))
+    if status == "cancelled" and not (note or "").strip():
+        raise ValidationFailed({"note": _("Say why the action is cancelled.")})
+    now = now or utcnow()
+    if done_on and done_on > now.date():
+        raise ValidationFailed({"done_on": _("The date cannot be in the future.")})
+    action.status = status
+    action.note = (note or "").strip() or None
+    action.done_on = (done_on or now.date()) if status == "done" else None
+    action.updated_by_id = actor.id
+    db.session.flush()
+    case.due_at = compute_due(case, now)
+    case.updated_at = now
+    add_event(case, f"action_{status}", actor, comment=action.note,
+              data={"action_id": action.id, "description": action.description, "service": action.service})
+    audit.record(f"action_{status}", "case", case.id, actor=actor, after={"action_id": action.id, "status": status})
+    db.session.commit()
+    return action
+
+
+def record_visit(case: Case, actor, visited_on: date, progress: str, notes: str,
+                 now: datetime | None = None) -> MonitoringVisit:
+    _require(case, actor, ("monitoring",))
+    now = now or utcnow()
+    errors = {}
+    if not isinstance(visited_on, date):
+        errors["visited_on"] = _("Give the date of the visit.")
+    elif visited_on > now.date():
+        errors["visited_on"] = _("The date cannot be in the future.")
+    if progress not in PROGRESS:
+        errors["progress"] = _("Choose improved, the same or worse.")
+    if errors:
+        raise ValidationFailed(errors)
+    visit = MonitoringVisit(case_id=case.id, visited_on=visited_on, progress=progress, notes=(notes or "").strip(),
+                            recorded_by_id=actor.id)
+    db.session.add(visit)
+    db.session.flush()
+    case.due_at = compute_due(case, now)
+    case.overdue_notified_at = None
+    case.updated_at = now
+    add_event(case, "monitoring_visit", actor, comment=visit.notes or None,
+              data={"visited_on": visited_on.isoformat(), "progress": progress})
+    audit.record("monitoring_visit", "case", case.id, actor=actor,
+                 after={"visit_id": visit.id, "visited_on": visited_on.isoformat(), "progress": progress})
+    db.session.commit()
+    return visit
+
+
+def visits(case: Case) -> list[MonitoringVisit]:
+    return list(db.session.scalars(select(MonitoringVisit).where(MonitoringVisit.case_id == case.id)
+                                   .order_by(MonitoringVisit.visited_on.desc(), MonitoringVisit.id.desc())))
+
+
+# ---- deadlines -------------------------------------------------------------------------------------
+
+def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
+    """Tell the assigned worker and the district's coordinators about each case that has
+    passed its due date, once per deadline (a new deadline resets the mark)."""
+    from casemgmt.accounts.models import User
+    from casemgmt.workflow.models import Notification
+
+    now = now or utcnow()
+    cases = list(db.session.scalars(select(Case).where(Case.status == "open", Case.due_at < now,
+                                                       Case.overdue_notified_at.is_(None))))
+    coordinators: dict[str, list[User]] = {}
+    told = 0
+    for case in cases:
+        if case.district_code not in coordinators:
+            coordinators[case.district_code] = [
+                u for u in db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True)))
+                if district_of(u.area_code) == case.district_code]
+        people = {u.id for u in coordinators[case.district_code]}
+        if case.assigned_worker_id:
+            people.add(case.assigned_worker_id)
+        for user_id in sorted(people):
+            db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
+                                        data={"number": case.number, "stage": case.stage,
+                                              "due_at": case.due_at.isoformat()}))
+            told += 1
+        case.overdue_notified_at = now
+        add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
+    db.session.commit()
+    return {"cases": len(cases), "notifications": told}
+
+
+def unread_notifications(user) -> list:
+    from casemgmt.workflow.models import Notification
+
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
+                                                              Notification.read_at.is_(None))
+                                   .order_by(Notification.created_at.desc()).limit(50)))

@@ -1,0 +1,192 @@
+"""The cases API of the contract: create, duplicates, idempotency, list, read, patch, history, notes."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from casemgmt.cases.models import Case
+from casemgmt.dbtypes import utcnow
+from casemgmt.extensions import db
+from tests.factories import PASSWORD, make_case
+from tests.test_api import assert_error, bearer
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def token(client, users):
+    def issue(username):
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+        return bearer(response.get_json()["token"])
+    return issue
+
+
+def body(**overrides):
+    data = {"channel": "phone", "received_at": utcnow().replace(microsecond=0).isoformat(),
+            "reporter": {"name": "Pak Amir", "phone": "0812", "relationship": "guru", "anonymous": False},
+            "child": {"name": "Andi Baso", "sex": "M", "age_years": 11, "area_code": "73.06.01.2006",
+                      "address": "Barembeng"},
+            "concerns": ["out_of_school"], "description": "Tidak sekolah sejak Juli.", "urgent": True}
+    data.update(overrides)
+    return data
+
+
+def count_cases():
+    return db.session.scalar(select(func.count(Case.id)))
+
+
+def test_create_answers_the_case_in_report_stage(client, token):
+    response = client.post("/api/v1/cases", json=body(), headers=token("desa"))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    case = response.get_json()
+    assert case["stage"] == "report" and case["status"] == "open" and case["risk_level"] is None
+    assert case["number"].startswith("7306-") and case["urgent"] is True and case["overdue"] is False
+    assert case["child"]["name"] == "Andi Baso" and case["child"]["sex"] == "M" and case["child"]["age_years"] == 11
+    assert case["reporter"]["name"] == "Pak Amir"
+    assert case["concerns"] == ["out_of_school"] and case["area_code"] == "73.06.01.2006"
+    assert case["assigned_worker"] is None and case["version"] == 1
+    assert case["due_at"].endswith("+00:00") and case["possible_duplicates"] == []
+
+
+def test_create_reports_possible_duplicates(client, token, users):
+    existing = make_case(users["village_worker"], name="Andi Baso", sex="M", birth_date=None, age_years=11)
+    case = client.post("/api/v1/cases", json=body(child={**body()["child"], "name": "ANDI  BASSO"}),
+                       headers=token("desa")).get_json()
+    assert case["possible_duplicates"] == [{"id": existing.id, "number": existing.number, "reason": "similar_name"}]
+
+
+@pytest.mark.parametrize("child_change, field", [
+    ({"nik": "7306011505120000"}, "child.nik"),          # serial 0000
+    ({"nik": "12345"}, "child.nik"),
+    ({"area_code": "73.99.99.9999"}, "child.area_code"),
+])
+def test_create_refuses_invalid_child_with_422(client, token, child_change, field):
+    response = client.post("/api/v1/cases", json=body(child={**body()["child"], **child_change}), headers=token("desa"))
+    error = assert_error(response, 422, "validation_error")
+    assert field in error["details"]["fields"]
+    assert count_cases() == 0
+
+
+def test_an_old_urgent_complaint_is_overdue_at_once(client, token):
+    case = client.post("/api/v1/cases", json=body(received_at="2026-01-05T09:30:00+08:00"),
+                       headers=token("desa")).get_json()
+    assert case["overdue"] is True and case["due_at"] == "2026-01-06T01:30:00+00:00"
+
+
+def test_create_refuses_unknown_concern_and_naive_time(client, token):
+    error = assert_error(client.post("/api/v1/cases", json=body(concerns=["flying"]), headers=token("desa")),
+                         422, "validation_error")
+    assert "concerns" in error["details"]["fields"]
+    error = assert_error(client.post("/api/v1/cases", json=body(received_at="2026-11-20T09:30:00"),
+                                     headers=token("desa")), 422, "validation_error")
+    assert "received_at" in error["details"]["fields"]
+
+
+def test_roles_that_do_not_register_get_403(client, token):
+    for username in ("dukcapil", "analis", "admin"):
+        assert_error(client.post("/api/v1/cases", json=body(), headers=token(username)), 403, "forbidden")
+    assert count_cases() == 0
+
+
+def test_idempotent_retry_returns_the_first_result(client, token):
+    headers = {**token("desa"), "Idempotency-Key": "hp-desa-0001"}
+    first = client.post("/api/v1/cases", json=body(), headers=headers)
+    again = client.post("/api/v1/cases", json=body(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json() and again.headers.get("Idempotent-Replayed") == "true"
+    assert count_cases() == 1
+    other = client.post("/api/v1/cases", json=body(), headers={**headers, "Idempotency-Key": "hp-desa-0002"})
+    assert other.status_code == 201 and other.get_json()["id"] != first.get_json()["id"]
+    assert count_cases() == 2
+
+
+def test_failed_attempt_frees_its_key(client, token):
+    headers = {**token("desa"), "Idempotency-Key": "hp-desa-0003"}
+    assert client.post("/api/v1/cases", json=body(concerns=["flying"]), headers=headers).status_code == 422
+    assert client.post("/api/v1/cases", json=body(), headers=headers).status_code == 201
+
+
+def test_idempotency_keys_are_per_user_and_per_call(client, token, users):
+    case = client.post("/api/v1/cases", json=body(), headers={**token("koordinator"), "Idempotency-Key": "k1"})
+    assert case.status_code == 201
+    # Another user may use the same key for their own request.
+    assert client.post("/api/v1/cases", json=body(), headers={**token("desa"), "Idempotency-Key": "k1"}).status_code == 201
+    # The same user may not reuse it for a different call.
+    case_id = case.get_json()["id"]
+    response = client.post(f"/api/v1/cases/{case_id}/notes", json={"text": "x"},
+                           headers={**token("koordinator"), "Idempotency-Key": "k1"})
+    assert_error(response, 422, "validation_error")
+
+
+def test_list_filters_and_pagination(client, token, users):
+    for name in ("Anak Alfa", "Anak Beta", "Anak Gamma"):
+        make_case(users["village_worker"], name=name)
+    headers = token("koordinator")
+    page = client.get("/api/v1/cases?limit=2", headers=headers).get_json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = client.get(f"/api/v1/cases?limit=2&cursor={page['next_cursor']}", headers=headers).get_json()
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+    numbers = [c["number"] for c in page["items"] + rest["items"]]
+    assert numbers == sorted(numbers, reverse=True)
+    assert len(client.get("/api/v1/cases?area_code=73.06", headers=headers).get_json()["items"]) == 3
+    assert client.get("/api/v1/cases?area_code=73.09", headers=headers).get_json()["items"] == []
+    assert len(client.get("/api/v1/cases?q=beta", headers=headers).get_json()["items"]) == 1
+    assert_error(client.get("/api/v1/cases?stage=flying", headers=headers), 422, "validation_error")
+    assert_error(client.get("/api/v1/cases?limit=500", headers=headers), 422, "validation_error")
+    assert_error(client.get("/api/v1/cases?cursor=@@@", headers=headers), 422, "validation_error")
+
+
+def test_get_is_404_outside_scope_and_masks_after_assignment(client, token, users):
+    case = make_case(users["village_worker"])
+    assert_error(client.get(f"/api/v1/cases/{case.id}", headers=token("peksos")), 404, "not_found")
+    assert_error(client.get("/api/v1/cases/999999", headers=token("koordinator")), 404, "not_found")
+    case.assigned_worker_id = users["social_worker"].id
+    case.stage = "assessment"
+    db.session.commit()
+    seen = client.get(f"/api/v1/cases/{case.id}", headers=token("desa")).get_json()
+    assert seen["child"]["name"] == "N. A." and "reporter" not in seen and "concerns" not in seen
+    assert "nik" not in seen["child"] and "birth_date" not in seen["child"]
+    full = client.get(f"/api/v1/cases/{case.id}", headers=token("peksos")).get_json()
+    assert full["child"]["name"] == "Nurul Aisyah" and full["reporter"]["name"] == "Ibu Rahma"
+    assert full["assigned_worker"] == {"id": users["social_worker"].id, "full_name": users["social_worker"].full_name}
+
+
+def test_patch_with_version_and_conflict(client, token, users):
+    case = make_case(users["village_worker"])
+    headers = token("koordinator")
+    response = client.patch(f"/api/v1/cases/{case.id}", json={"version": 1, "child": {"address": "Dusun Bontoa"}},
+                            headers=headers)
+    assert response.status_code == 200 and response.get_json()["version"] == 2
+    assert response.get_json()["child"]["address"] == "Dusun Bontoa"
+    stale = client.patch(f"/api/v1/cases/{case.id}", json={"version": 1, "urgent": True}, headers=headers)
+    error = assert_error(stale, 409, "stale_version")
+    assert error["details"]["current_version"] == 2
+    assert error["details"]["changes_since"][0]["changes"]["child.address"] == ["Dusun Barembeng, RT 02", "Dusun Bontoa"]
+    bad = client.patch(f"/api/v1/cases/{case.id}", json={"version": 2, "child": {"nik": "99"}}, headers=headers)
+    assert "child.nik" in assert_error(bad, 422, "validation_error")["details"]["fields"]
+    assert_error(client.patch(f"/api/v1/cases/{case.id}", json={"urgent": True}, headers=headers), 422,
+                 "validation_error")
+
+
+def test_patch_refused_to_whoever_may_only_look(client, token, users):
+    case = make_case(users["village_worker"])
+    assert_error(client.patch(f"/api/v1/cases/{case.id}", json={"version": 1, "urgent": True},
+                              headers=token("desa")), 403, "forbidden")
+
+
+def test_history_and_notes(client, token, users):
+    case = make_case(users["village_worker"])
+    headers = token("koordinator")
+    response = client.post(f"/api/v1/cases/{case.id}/notes", json={"text": "Kunjungan rumah Senin."}, headers=headers)
+    assert response.status_code == 201 and response.get_json()["text"] == "Kunjungan rumah Senin."
+    assert_error(client.post(f"/api/v1/cases/{case.id}/notes", json={"text": ""}, headers=headers), 422,
+                 "validation_error")
+    items = client.get(f"/api/v1/cases/{case.id}/history", headers=headers).get_json()["items"]
+    assert [i["action"] for i in items] == ["registered", "note"]
+    assert items[0]["to_stage"] == "report" and items[0]["from_stage"] is None
+    assert items[1]["comment"] == "Kunjungan rumah Senin." and items[1]["actor"]["id"] == users["coordinator"].id
+    assert items[0]["at"] <= items[1]["at"]
+    assert_error(client.get(f"/api/v1/cases/{case.id}/history", headers=token("peksos")), 404, "not_found")
