@@ -67,11 +67,13 @@ def register_blueprints(app: Flask) -> None:
     from casemgmt.api import register_api
     from casemgmt.directory.views import bp as directory_bp
     from casemgmt.home.views import bp as home_bp
+    from casemgmt.workflow.views import bp as workflow_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(workflow_bp)
     register_api(app)
 
 

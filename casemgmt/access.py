@@ -19,11 +19,11 @@ from casemgmt.codes import ROLES
 # contents; the analyst sees aggregates only.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine"}),
-    "social_worker": frozenset({"directory.view", "cases.register", "cases.list"}),
-    "coordinator": frozenset({"directory.view", "cases.register", "cases.list"}),
+    "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view"}),
+    "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view"}),
     "agency_officer": frozenset({"directory.view"}),
     "analyst": frozenset({"directory.view"}),
-    "admin": frozenset({"directory.view", "users.manage", "organisations.manage"}),
+    "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage"}),
 }
 
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role needs a permission set"

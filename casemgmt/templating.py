@@ -47,6 +47,9 @@ def init_app(app) -> None:
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "")
+    from casemgmt.workflow.labels import template_globals
+
+    app.jinja_env.globals.update(template_globals())
     app.jinja_env.filters["date_format"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.trim_blocks = True

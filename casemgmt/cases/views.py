@@ -22,6 +22,7 @@ from casemgmt.directory.services import get_area, search_areas, villages_near
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.forms import show_current_version
+from casemgmt.workflow.presenters import panel
 from casemgmt.workflow.stages import STAGES
 
 bp = Blueprint("cases", __name__)
@@ -229,6 +230,7 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, status=200
         attachments=services.attachments(case) if access.details else [],
         note_form=note_form or NoteForm(), attachment_form=attachment_form or AttachmentForm(),
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
+        wf=panel(case, current_user) if access.edit else None,
     ), status
 
 

@@ -26,10 +26,16 @@ NAVIGATION: tuple[NavItem, ...] = (
             _l("What became of the complaints you registered.")),
     NavItem("cases.index", _l("Cases"), "cases.list",
             _l("Find any case in your scope: filters and search.")),
+    NavItem("workflow.triage", _l("Triage"), "triage.view",
+            _l("New complaints, urgent first; overdue cases by stage and by worker.")),
+    NavItem("workflow.approvals", _l("Approvals"), "approvals.view",
+            _l("Plans and closures waiting for a decision.")),
     NavItem("directory.organisations", _l("Service directory"), "directory.view",
             _l("Organisations, the services they offer and the areas they cover.")),
     NavItem("accounts.users", _l("Users"), "users.manage",
             _l("Create accounts, reset passwords, disable users.")),
+    NavItem("workflow.deadlines", _l("Deadlines"), "deadlines.manage",
+            _l("The SOP's deadlines for each kabupaten/kota.")),
 )
 
 

@@ -90,3 +90,31 @@ def compute_due(case, now: datetime) -> datetime | None:
         start = _end_of_local_day(last) if last and _end_of_local_day(last) > entered else entered
         return start + timedelta(hours=hours_for("monitoring_visit", risk, district))
     return None
+
+
+def save_district_hours(district_code: str, values: dict[tuple[str, str], int], actor) -> None:
+    """Set a district's own clock lengths; a value equal to the default removes the override."""
+    from casemgmt.audit import services as audit
+    from casemgmt.extensions import db
+    from casemgmt.workflow.models import DeadlineSetting
+
+    before, after = {}, {}
+    for (clock, level), hours in values.items():
+        row = db.session.scalar(select(DeadlineSetting).where(
+            DeadlineSetting.district_code == district_code, DeadlineSetting.clock == clock,
+            DeadlineSetting.level == level))
+        key = f"{clock}.{level}"
+        before[key] = row.hours if row else DEFAULT_HOURS[clock][level]
+        after[key] = hours
+        if hours == DEFAULT_HOURS[clock][level]:
+            if row is not None:
+                db.session.delete(row)
+        elif row is None:
+            db.session.add(DeadlineSetting(district_code=district_code, clock=clock, level=level, hours=hours,
+                                           updated_by_id=actor.id))
+        else:
+            row.hours, row.updated_by_id = hours, actor.id
+    b, a = audit.changes(before, after)
+    if a:
+        audit.record("deadlines_changed", "district", district_code, actor=actor, before=b, after=a)
+    db.session.commit()

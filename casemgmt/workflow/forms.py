@@ -1,0 +1,99 @@
+"""Forms of the SOP's steps: triage, assessment, plan, actions, visits, termination, approvals."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from casemgmt.codes import SERVICES, choices
+from casemgmt.forms import MultiCheckboxField
+from casemgmt.workflow.definition import DISMISS_REASONS, TERMINATION_REASONS
+
+RISK_CHOICES = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+PROGRESS_CHOICES = {"improved": _l("Improved"), "same": _l("The same"), "worse": _l("Worse")}
+
+
+class VersionedForm(FlaskForm):
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class TransitionForm(VersionedForm):
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
+
+
+class AcceptForm(TransitionForm):
+    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_CHOICES), validate_choice=False)
+    assigned_worker_id = SelectField(_l("Social worker"), coerce=lambda v: int(v) if str(v).isdigit() else None,
+                                     validate_choice=False)
+
+
+class DismissForm(TransitionForm):
+    reason = SelectField(_l("Reason"), choices=choices(DISMISS_REASONS), validate_choice=False)
+
+
+class TerminateForm(TransitionForm):
+    reason = SelectField(_l("Reason for closing"), choices=choices(TERMINATION_REASONS), validate_choice=False)
+    summary = TextAreaField(_l("Final summary"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 3})
+    goals_met = BooleanField(_l("The plan's goals were met"))
+
+
+class AssessmentForm(FlaskForm):
+    risk_level = SelectField(_l("Risk level"), choices=[SelectChoice("", "—")] + choices(RISK_CHOICES),
+                             validate_choice=False)
+    needs = MultiCheckboxField(_l("Needs (services)"), choices=choices(SERVICES))
+    summary = TextAreaField(_l("Assessment summary"), validators=[Optional(), Length(max=20000)],
+                            render_kw={"rows": 5})
+
+
+class ActionRowForm(Form):
+    description = StringField(_l("Action"), validators=[Optional(), Length(max=500)])
+    service = SelectField(_l("Service"), validate_choice=False)
+    organisation_id = SelectField(_l("Responsible organisation"),
+                                  coerce=lambda v: int(v) if str(v).isdigit() else None, validate_choice=False)
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+
+
+class GoalForm(Form):
+    description = TextAreaField(_l("Goal"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
+    actions = FieldList(FormField(ActionRowForm), min_entries=1, max_entries=15)
+
+
+class PlanForm(FlaskForm):
+    goals = FieldList(FormField(GoalForm), min_entries=1, max_entries=10)
+
+
+class ActionUpdateForm(FlaskForm):
+    status = RadioField(_l("Outcome"), choices=choices({"done": _l("Done"), "cancelled": _l("Cancelled")}),
+                        validate_choice=False, default="done")
+    done_on = DateField(_l("Done on"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class VisitForm(FlaskForm):
+    visited_on = DateField(_l("Date of the visit"), validators=[Optional()])
+    progress = RadioField(_l("Progress"), choices=choices(PROGRESS_CHOICES), validate_choice=False)
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 3})
+
+
+class DecisionForm(FlaskForm):
+    decision = HiddenField()
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2},
+                            description=_l("Required when you send the request back."))
+
+
+class DeadlineForm(FlaskForm):
+    district = SelectField(_l("Kabupaten / kota"), validate_choice=False)

@@ -1,0 +1,24 @@
+"""Labels of the SOP's codes for templates."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from casemgmt.workflow.definition import ACTOR_RULES, BY_NAME, DISMISS_REASONS, TERMINATION_REASONS
+
+ACTION_STATUS_LABELS = {"open": _l("Open"), "done": _l("Done"), "cancelled": _l("Cancelled")}
+PROGRESS_LABELS = {"improved": _l("Improved"), "same": _l("The same"), "worse": _l("Worse")}
+CLOSURE_LABELS = {**DISMISS_REASONS, **TERMINATION_REASONS}
+
+
+def transition_label(name: str) -> str:
+    return str(BY_NAME[name].label) if name in BY_NAME else name
+
+
+def template_globals() -> dict:
+    return {
+        "transition_label": transition_label,
+        "action_status_label": lambda code: str(ACTION_STATUS_LABELS.get(code, code)),
+        "progress_label": lambda code: str(PROGRESS_LABELS.get(code, code)),
+        "closure_label": lambda code: str(CLOSURE_LABELS.get(code, code or "")),
+        "actor_label": lambda code: str(ACTOR_RULES.get(code, code)),
+    }

@@ -1,0 +1,86 @@
+"""What the case page shows of the SOP for one user: the step they can take, what is missing,
+the pending approval, and the forms of the current stage, prefilled."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from casemgmt.access import district_of
+from casemgmt.codes import SERVICES
+from casemgmt.directory.services import list_organisations
+from casemgmt.extensions import db
+from casemgmt.workflow import forms, services
+from casemgmt.workflow.definition import TERMINATION_FROM, TERMINATION_REASONS
+from casemgmt.workflow.guards import MISSING_LABELS
+
+
+@dataclass
+class Panel:
+    options: list
+    pending: object | None
+    can_decide: bool
+    assessment: object | None
+    goals: list
+    visits: list
+    forms: dict = field(default_factory=dict)
+    missing_labels: dict = field(default_factory=lambda: MISSING_LABELS)
+
+    @property
+    def allowed(self):
+        return [o for o in self.options if o.allowed]
+
+
+def district_workers(district_code: str):
+    from casemgmt.accounts.models import User
+
+    return [u for u in db.session.scalars(select(User).where(User.role == "social_worker", User.active.is_(True))
+                                          .order_by(User.full_name))
+            if district_of(u.area_code) == district_code]
+
+
+def service_choices(blank: str) -> list[SelectChoice]:
+    return [SelectChoice("", blank)] + [SelectChoice(code, label) for code, label in SERVICES.items()]
+
+
+def organisation_choices(district_code: str, blank: str) -> list[SelectChoice]:
+    orgs = list_organisations(area_code=district_code)
+    return [SelectChoice("", blank)] + [SelectChoice(str(o.id), o.name) for o in orgs]
+
+
+def panel(case, user) -> Panel:
+    pending = services.pending_approval(case)
+    can_decide = (pending is not None and user.role == "coordinator" and pending.requested_by_id != user.id
+                  and district_of(user.area_code) == case.district_code)
+    result = Panel(options=services.options(case, user), pending=pending, can_decide=can_decide,
+                   assessment=services.get_assessment(case), goals=services.plan_goals(case),
+                   visits=services.visits(case))
+    names = {o.transition.name for o in result.allowed}
+    if "accept" in names:
+        form = forms.AcceptForm(prefix="accept", version=case.version, risk_level="medium")
+        form.assigned_worker_id.choices = [SelectChoice("", "—")] + [
+            SelectChoice(str(u.id), u.full_name) for u in district_workers(case.district_code)]
+        result.forms["accept"] = form
+    if "dismiss" in names:
+        result.forms["dismiss"] = forms.DismissForm(prefix="dismiss", version=case.version)
+    if "terminate" in names:
+        form = forms.TerminateForm(prefix="terminate", version=case.version)
+        form.reason.choices = [SelectChoice(code, label) for code, label in TERMINATION_REASONS.items()
+                               if case.stage in TERMINATION_FROM[code]]
+        result.forms["terminate"] = form
+    for name in names - {"accept", "dismiss", "terminate"}:
+        result.forms[name] = forms.TransitionForm(prefix=name, version=case.version)
+    editing = user.role == "coordinator" or case.assigned_worker_id == user.id
+    if editing and case.stage == "assessment":
+        a = result.assessment
+        result.forms["assessment"] = forms.AssessmentForm(
+            prefix="assessment", risk_level=(a.risk_level if a else case.risk_level) or "",
+            needs=a.needs if a else [], summary=a.summary if a else "")
+    if editing and case.stage in ("intervention", "monitoring"):
+        result.forms["action"] = forms.ActionUpdateForm(prefix="action")
+    if editing and case.stage == "monitoring":
+        result.forms["visit"] = forms.VisitForm(prefix="visit")
+    if result.can_decide:
+        result.forms["decision"] = forms.DecisionForm(prefix="decision")
+    return result

@@ -1,0 +1,289 @@
+"""Pages of the SOP's steps: transitions, assessment, plan, actions, visits, approvals,
+the coordinator's triage queue, the SOP diagram, and per-district deadlines."""
+from __future__ import annotations
+
+
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from casemgmt.access import case_or_404, district_of, requires
+from casemgmt.cases.identity import initials
+from casemgmt.cases.models import Case
+from casemgmt.dbtypes import utcnow
+from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.workflow import definition, diagram, forms, services
+from casemgmt.workflow.guards import MISSING_LABELS
+from casemgmt.workflow.models import Approval, PlanAction
+from casemgmt.workflow.presenters import district_workers, organisation_choices, service_choices
+
+bp = Blueprint("workflow", __name__)
+
+FORM_FOR = {"accept": forms.AcceptForm, "dismiss": forms.DismissForm, "terminate": forms.TerminateForm}
+
+
+def _back(case: Case):
+    return redirect(url_for("cases.show", case_id=case.id, _anchor="next-step"))
+
+
+def _problem_page(case: Case, title: str, form, message: str, missing: list[str] | None = None, status=422):
+    """A failed step shows the form again with what was typed and what is wrong; nothing is lost."""
+    return render_template("workflow/problem.html", case=case, title=title, form=form, message=message,
+                           missing=[MISSING_LABELS.get(m, m) for m in (missing or [])]), status
+
+
+@bp.post("/cases/<int:case_id>/transitions/<name>")
+@login_required
+def transition(case_id: int, name: str):
+    case, _access = case_or_404(current_user, case_id)
+    step = definition.BY_NAME.get(name) or abort(404)
+    form = FORM_FOR.get(name, forms.TransitionForm)(prefix=name)
+    if name == "accept":
+        form.assigned_worker_id.choices = [SelectChoice(str(u.id), u.full_name)
+                                           for u in district_workers(case.district_code)]
+    if not form.validate_on_submit():
+        return _problem_page(case, step.label, form, _("Some fields need correcting."))
+    data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "version")}
+    try:
+        outcome = services.apply_transition(case, name, current_user, data, form.version.data)
+    except services.GuardFailed as exc:
+        return _problem_page(case, step.label, form, exc.message, exc.missing)
+    except StaleVersion:
+        return _problem_page(case, step.label, form, _("Someone else changed this case after you opened it. "
+                                                       "Open the case again to see the changes."), status=409)
+    except ServiceError as exc:
+        return _problem_page(case, step.label, form, exc.message, status=exc.status)
+    if outcome.moved:
+        flash(_("Done: %(step)s.", step=step.label), "success")
+    else:
+        flash(_("Sent to the coordinator for approval. The case moves on once it is approved."), "info")
+    return _back(case)
+
+
+@bp.post("/cases/<int:case_id>/assessment")
+@login_required
+def save_assessment(case_id: int):
+    case, _access = case_or_404(current_user, case_id)
+    form = forms.AssessmentForm(prefix="assessment")
+    if form.validate_on_submit():
+        try:
+            services.save_assessment(case, current_user, form.risk_level.data, form.needs.data or [],
+                                     form.summary.data or "")
+        except ValidationFailed as exc:
+            return _problem_page(case, _("Assessment"), form, " ".join(m for ms in exc.errors.values() for m in ms))
+        except ServiceError as exc:
+            return _problem_page(case, _("Assessment"), form, exc.message, status=exc.status)
+        flash(_("Assessment saved."), "success")
+        return _back(case)
+    return _problem_page(case, _("Assessment"), form, _("Some fields need correcting."))
+
+
+def _plan_form_choices(form: forms.PlanForm, case: Case) -> None:
+    services_ = service_choices(_("Choose a service"))
+    orgs = organisation_choices(case.district_code, _("Choose an organisation"))
+    for goal in form.goals:
+        for action in goal.form.actions:
+            action.form.service.choices = services_
+            action.form.organisation_id.choices = orgs
+
+
+def _plan_input(form: forms.PlanForm) -> list[dict]:
+    goals = []
+    for goal in form.goals:
+        actions = [{"description": a.form.description.data or "", "service": a.form.service.data or None,
+                    "organisation_id": a.form.organisation_id.data, "due_date": a.form.due_date.data}
+                   for a in goal.form.actions
+                   if (a.form.description.data or a.form.service.data or a.form.organisation_id.data
+                       or a.form.due_date.data)]
+        if (goal.form.description.data or "").strip() or actions:
+            goals.append({"description": goal.form.description.data or "", "actions": actions})
+    return goals
+
+
+@bp.route("/cases/<int:case_id>/plan", methods=["GET", "POST"])
+@login_required
+def plan(case_id: int):
+    case, access = case_or_404(current_user, case_id)
+    if not (current_user.role == "coordinator" and access.edit) and case.assigned_worker_id != current_user.id:
+        abort(403)
+    form = forms.PlanForm()
+    if request.method == "GET":
+        goals = services.plan_goals(case)
+        data = [{"description": g.description, "actions": [
+            {"description": a.description, "service": a.service or "", "organisation_id": a.organisation_id,
+             "due_date": a.due_date} for a in g.actions if a.status == "open"] or [{}]} for g in goals]
+        form = forms.PlanForm(data={"goals": data or [{"actions": [{}]}]})
+    action = request.form.get("action", "save")
+    if request.method == "POST" and action.startswith("add_action:"):
+        index = int(action.split(":")[1]) if action.split(":")[1].isdigit() else -1
+        if 0 <= index < len(form.goals) and len(form.goals[index].form.actions) < 15:
+            form.goals[index].form.actions.append_entry()
+    elif request.method == "POST" and action == "add_goal" and len(form.goals) < 10:
+        form.goals.append_entry()
+    _plan_form_choices(form, case)
+    editable = case.stage == "intervention_plan"
+    if request.method == "POST" and action == "save" and form.validate_on_submit():
+        try:
+            services.save_plan(case, current_user, _plan_input(form))
+        except ValidationFailed as exc:
+            for key, messages in exc.errors.items():
+                parts = key.split(".")
+                try:
+                    target = form.goals[int(parts[1])].form
+                    if len(parts) > 3:
+                        target = target.actions[int(parts[3])].form
+                    getattr(target, parts[-1]).errors = list(messages)
+                except (IndexError, ValueError, AttributeError):
+                    form.form_errors.extend(messages)
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Plan saved."), "success")
+            return _back(case)
+    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    return render_template("workflow/plan.html", case=case, form=form, editable=editable), status
+
+
+@bp.post("/cases/<int:case_id>/actions/<int:action_id>")
+@login_required
+def update_action(case_id: int, action_id: int):
+    case, _access = case_or_404(current_user, case_id)
+    action = db.session.get(PlanAction, action_id)
+    if action is None or action.case_id != case.id:
+        abort(404)
+    form = forms.ActionUpdateForm(prefix="action")
+    if form.validate_on_submit():
+        try:
+            services.update_action(case, action, current_user, form.status.data, form.note.data, form.done_on.data)
+        except ValidationFailed as exc:
+            return _problem_page(case, action.description or _("Action"), form,
+                                 " ".join(m for ms in exc.errors.values() for m in ms))
+        except ServiceError as exc:
+            return _problem_page(case, action.description or _("Action"), form, exc.message, status=exc.status)
+        flash(_("Action updated."), "success")
+        return _back(case)
+    return _problem_page(case, _("Action"), form, _("Some fields need correcting."))
+
+
+@bp.post("/cases/<int:case_id>/visits")
+@login_required
+def record_visit(case_id: int):
+    case, _access = case_or_404(current_user, case_id)
+    form = forms.VisitForm(prefix="visit")
+    if form.validate_on_submit():
+        try:
+            services.record_visit(case, current_user, form.visited_on.data, form.progress.data, form.notes.data or "")
+        except ValidationFailed as exc:
+            return _problem_page(case, _("Monitoring visit"), form,
+                                 " ".join(m for ms in exc.errors.values() for m in ms))
+        except ServiceError as exc:
+            return _problem_page(case, _("Monitoring visit"), form, exc.message, status=exc.status)
+        flash(_("Visit recorded."), "success")
+        return _back(case)
+    return _problem_page(case, _("Monitoring visit"), form, _("Some fields need correcting."))
+
+
+@bp.post("/approvals/<int:approval_id>")
+@login_required
+def decide(approval_id: int):
+    approval = db.session.get(Approval, approval_id) or abort(404)
+    case, _access = case_or_404(current_user, approval.case_id)
+    form = forms.DecisionForm(prefix="decision")
+    if form.validate_on_submit():
+        try:
+            services.decide_approval(approval, current_user, form.decision.data, form.comment.data)
+        except ValidationFailed as exc:
+            return _problem_page(case, _("Decision"), form, " ".join(m for ms in exc.errors.values() for m in ms))
+        except services.GuardFailed as exc:
+            return _problem_page(case, _("Decision"), form, exc.message, exc.missing)
+        except ServiceError as exc:
+            return _problem_page(case, _("Decision"), form, exc.message, status=exc.status)
+        flash(_("Approved: the case moved on.") if approval.status == "approved"
+              else _("Sent back to the social worker with your comment."), "success")
+        return _back(case)
+    return _problem_page(case, _("Decision"), form, _("Some fields need correcting."))
+
+
+@bp.get("/approvals")
+@requires("approvals.view")
+def approvals():
+    rows = [(a, db.session.get(Case, a.case_id)) for a in services.approvals_for(current_user)]
+    return render_template("workflow/approvals.html", rows=rows, initials=initials)
+
+
+@bp.get("/triage")
+@requires("triage.view")
+def triage():
+    """New complaints, urgent first then oldest; overdue cases by stage and by worker."""
+    district = district_of(current_user.area_code)
+    now = utcnow()
+    queue = list(db.session.scalars(select(Case).where(Case.district_code == district, Case.stage == "report",
+                                                       Case.status == "open")
+                                    .order_by(Case.urgent.desc(), Case.created_at, Case.id)))
+    overdue = list(db.session.scalars(select(Case).where(Case.district_code == district, Case.status == "open",
+                                                         Case.due_at < now).order_by(Case.due_at)))
+    by_stage: dict[str, int] = {}
+    by_worker: dict[str, int] = {}
+    for case in overdue:
+        by_stage[case.stage] = by_stage.get(case.stage, 0) + 1
+        name = case.assigned_worker.full_name if case.assigned_worker else _("Not assigned yet")
+        by_worker[name] = by_worker.get(name, 0) + 1
+    return render_template("workflow/triage.html", queue=queue, overdue=overdue, by_stage=by_stage,
+                           by_worker=sorted(by_worker.items(), key=lambda kv: -kv[1]), now=now, initials=initials)
+
+
+@bp.get("/help/sop")
+@login_required
+def sop_help():
+    return render_template("workflow/sop.html", transitions=definition.TRANSITIONS, missing_labels=MISSING_LABELS)
+
+
+@bp.get("/help/sop.svg")
+@login_required
+def sop_svg():
+    return Response(diagram.svg(), mimetype="image/svg+xml")
+
+
+@bp.route("/admin/deadlines", methods=["GET", "POST"])
+@requires("deadlines.manage")
+def deadlines():
+    from casemgmt.directory.models import Area
+    from casemgmt.workflow.deadlines import CLOCK_LABELS, DEFAULT_HOURS, LEVEL_LABELS, hours_for
+    from casemgmt.workflow.deadlines import save_district_hours
+
+    districts = list(db.session.scalars(select(Area).where(Area.level == "regency").order_by(Area.code)))
+    form = forms.DeadlineForm(request.args if request.method == "GET" else None)
+    form.district.choices = [SelectChoice(a.code, a.name) for a in districts]
+    code = request.values.get("district") or (districts[0].code if districts else None)
+    if request.method == "POST":
+        values, errors = {}, {}
+        for clock, levels in DEFAULT_HOURS.items():
+            for level in levels:
+                raw = (request.form.get(f"{clock}.{level}") or "").strip()
+                if raw == "":
+                    continue
+                try:
+                    hours = int(raw)
+                    if not 1 <= hours <= 24 * 366:
+                        raise ValueError
+                except ValueError:
+                    errors[f"{clock}.{level}"] = _("Whole hours, from 1 to 8,784.")
+                    continue
+                values[(clock, level)] = hours
+        if errors:
+            flash(_("Some values need correcting; nothing was saved."), "danger")
+        else:
+            save_district_hours(code, values, current_user)
+            flash(_("Deadlines of %(district)s saved.", district=code), "success")
+            return redirect(url_for("workflow.deadlines", district=code))
+    table = [(clock, CLOCK_LABELS[clock], [(level, LEVEL_LABELS[level], DEFAULT_HOURS[clock][level],
+                                            hours_for(clock, level, code)) for level in levels])
+             for clock, levels in DEFAULT_HOURS.items()]
+    return render_template("workflow/deadlines.html", form=form, code=code, table=table,
+                           values=request.form if request.method == "POST" else None)
+
+

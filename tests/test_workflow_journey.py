@@ -1,0 +1,158 @@
+"""The whole SOP through the pages: triage, assessment, plan, approval, actions, monitoring, closure."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from casemgmt.cases.models import Case, CaseEvent
+from casemgmt.extensions import db
+from casemgmt.workflow.models import Approval, PlanAction
+from tests.factories import OrganisationFactory, make_case
+
+
+def version_of(case_id):
+    db.session.expire_all()
+    return db.session.get(Case, case_id).version
+
+
+def reload(case_id):
+    db.session.expire_all()
+    return db.session.get(Case, case_id)
+
+
+def test_a_case_through_every_stage(make_web, users):
+    school = OrganisationFactory(name="SMP Negeri 1 Bontonompo", kind="school", area_code="73.06.01",
+                                 services=["education"], covers=["73.06.01"])
+    dukcapil_id = users["agency_officer"].organisation_id
+    case = make_case(users["village_worker"])
+    coordinator, worker = make_web(), make_web()
+    coordinator.login("koordinator")
+    worker.login("peksos")
+
+    # Triage: the coordinator sees the accept and dismiss steps, and accepts.
+    page = coordinator.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'action="/cases/%d/transitions/accept"' % case.id in page
+    assert 'action="/cases/%d/transitions/dismiss"' % case.id in page
+    response = coordinator.post(f"/cases/{case.id}/transitions/accept", {
+        "accept-version": version_of(case.id), "accept-risk_level": "medium",
+        "accept-assigned_worker_id": str(users["social_worker"].id), "accept-comment": "Tangani minggu ini."})
+    assert response.status_code == 302
+    c = reload(case.id)
+    assert (c.stage, c.risk_level, c.assigned_worker_id) == ("assessment", "medium", users["social_worker"].id)
+    assert abs((c.due_at - c.stage_entered_at) - timedelta(days=7)) < timedelta(seconds=1)
+
+    # The worker cannot submit before the assessment is saved: the page says what is missing.
+    page = worker.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "missing-submit_assessment" in page and "disabled" in page
+    response = worker.post(f"/cases/{case.id}/transitions/submit_assessment",
+                           {"submit_assessment-version": version_of(case.id)})
+    assert response.status_code == 422
+    response = worker.post(f"/cases/{case.id}/assessment", {
+        "assessment-risk_level": "high", "assessment-needs": ["birth_certificate", "education"],
+        "assessment-summary": "Tidak punya akta; putus sekolah sejak kelas 4."})
+    assert response.status_code == 302
+    response = worker.post(f"/cases/{case.id}/transitions/submit_assessment",
+                           {"submit_assessment-version": version_of(case.id)})
+    assert response.status_code == 302
+    c = reload(case.id)
+    assert c.stage == "intervention_plan" and c.risk_level == "high"
+    assert abs((c.due_at - c.stage_entered_at) - timedelta(days=7)) < timedelta(seconds=1)  # plan, high risk
+
+    # The plan: two goals, actions for Dukcapil and the school.
+    due = (date.today() + timedelta(days=30)).isoformat()
+    response = worker.post(f"/cases/{case.id}/plan", {
+        "action": "save",
+        "goals-0-description": "Anak memiliki akta kelahiran",
+        "goals-0-actions-0-description": "Urus akta kelahiran", "goals-0-actions-0-service": "birth_certificate",
+        "goals-0-actions-0-organisation_id": str(dukcapil_id), "goals-0-actions-0-due_date": due,
+        "goals-1-description": "Anak kembali bersekolah",
+        "goals-1-actions-0-description": "Daftar ulang ke SMP", "goals-1-actions-0-service": "education",
+        "goals-1-actions-0-organisation_id": str(school.id), "goals-1-actions-0-due_date": due,
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    response = worker.post(f"/cases/{case.id}/transitions/submit_plan",
+                           {"submit_plan-version": version_of(case.id), "submit_plan-comment": "Mohon disetujui."})
+    assert response.status_code == 302
+    c = reload(case.id)
+    assert c.stage == "intervention_plan"  # binding: it waits for the coordinator
+    approval = db.session.scalars(select(Approval)).one()
+    assert approval.status == "pending"
+
+    # The worker cannot approve; the coordinator approves.
+    assert worker.post(f"/approvals/{approval.id}", {"decision-decision": "approve"}).status_code == 403
+    page = coordinator.get("/approvals").get_data(as_text=True)
+    assert case.number in page
+    assert coordinator.post(f"/approvals/{approval.id}", {"decision-decision": "approve"}).status_code == 302
+    c = reload(case.id)
+    assert c.stage == "intervention"
+
+    # Actions done; then monitoring.
+    actions = db.session.scalars(select(PlanAction).order_by(PlanAction.id)).all()
+    response = worker.post(f"/cases/{case.id}/transitions/start_monitoring",
+                           {"start_monitoring-version": version_of(case.id)})
+    assert response.status_code == 422  # actions still open
+    for action in actions:
+        assert worker.post(f"/cases/{case.id}/actions/{action.id}",
+                           {"action-status": "done", "action-note": "Selesai"}).status_code == 302
+    assert worker.post(f"/cases/{case.id}/transitions/start_monitoring",
+                       {"start_monitoring-version": version_of(case.id)}).status_code == 302
+    assert reload(case.id).stage == "monitoring"
+
+    # Termination needs a visit first, then the coordinator's approval.
+    terminate = {"terminate-reason": "goals_met", "terminate-summary": "Akta terbit; anak kembali sekolah.",
+                 "terminate-goals_met": "y"}
+    response = worker.post(f"/cases/{case.id}/transitions/terminate",
+                           {**terminate, "terminate-version": version_of(case.id)})
+    assert response.status_code == 422
+    assert worker.post(f"/cases/{case.id}/visits", {"visit-visited_on": date.today().isoformat(),
+                                                   "visit-progress": "improved",
+                                                   "visit-notes": "Anak rajin sekolah."}).status_code == 302
+    assert worker.post(f"/cases/{case.id}/transitions/terminate",
+                       {**terminate, "terminate-version": version_of(case.id)}).status_code == 302
+    approval = db.session.scalars(select(Approval).where(Approval.status == "pending")).one()
+    assert coordinator.post(f"/approvals/{approval.id}", {"decision-decision": "approve"}).status_code == 302
+    c = reload(case.id)
+    assert (c.stage, c.status, c.closure_reason, c.goals_met) == ("termination", "closed", "goals_met", True)
+    assert c.due_at is None
+
+    # The history is complete and in order.
+    moves = [(e.from_stage, e.to_stage) for e in db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "transition")
+        .order_by(CaseEvent.at, CaseEvent.id))]
+    assert moves == [("report", "assessment"), ("assessment", "intervention_plan"),
+                     ("intervention_plan", "intervention"), ("intervention", "monitoring"),
+                     ("monitoring", "termination")]
+    page = coordinator.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert re.search(r'action="/cases/\d+/transitions/reopen"', page)
+
+
+def test_a_failed_step_keeps_what_was_typed(make_web, users):
+    case = make_case(users["village_worker"])
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    response = coordinator.post(f"/cases/{case.id}/transitions/dismiss", {
+        "dismiss-version": version_of(case.id), "dismiss-reason": "flying", "dismiss-comment": "Komentar saya"})
+    assert response.status_code == 422
+    assert "Komentar saya" in response.get_data(as_text=True)
+    assert reload(case.id).stage == "report"
+
+
+def test_stale_version_is_a_conflict(make_web, users):
+    case = make_case(users["village_worker"])
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    response = coordinator.post(f"/cases/{case.id}/transitions/dismiss", {
+        "dismiss-version": "0", "dismiss-reason": "duplicate"})
+    assert response.status_code == 409 and reload(case.id).stage == "report"
+
+
+def test_sop_help_page_and_diagram(make_web, users):
+    web = make_web()
+    web.login("peksos")
+    assert web.get("/help/sop").status_code == 200
+    svg = web.get("/help/sop.svg")
+    assert svg.mimetype == "image/svg+xml"
+    text = svg.get_data(as_text=True)
+    assert text.count("<rect") == 6 and "marker-end" in text
