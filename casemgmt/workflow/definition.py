@@ -92,12 +92,14 @@ class DefinitionError(RuntimeError):
     """The SOP definition is broken; the app refuses to start with it."""
 
 
-def validate(stages: tuple[Stage, ...] = STAGES, transitions: tuple[Transition, ...] = TRANSITIONS,
+def validate(stages: tuple[Stage, ...] | None = None, transitions: tuple[Transition, ...] | None = None,
              guards: dict | None = None, clocks: set[str] | None = None, roles: set[str] | None = None) -> None:
-    """Raise DefinitionError naming every problem of the definition."""
+    """Raise DefinitionError naming every problem of the definition (the module's tables by default)."""
     from casemgmt.workflow.deadlines import CLOCKS
     from casemgmt.workflow.guards import GUARDS
 
+    stages = STAGES if stages is None else stages
+    transitions = globals()["TRANSITIONS"] if transitions is None else transitions
     guards = GUARDS if guards is None else guards
     clocks = set(CLOCKS) if clocks is None else clocks
     roles = set(ROLES) if roles is None else roles

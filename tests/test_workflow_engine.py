@@ -1,0 +1,434 @@
+"""The engine: every transition for every role, guards, binding approvals, deadlines, the definition."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from sqlalchemy import select
+
+from casemgmt.cases.models import Case, CaseEvent
+from casemgmt.errors import Forbidden, StaleVersion
+from casemgmt.extensions import db
+from casemgmt.workflow import definition, services
+from casemgmt.workflow.deadlines import compute_due, hours_for, save_district_hours
+from casemgmt.workflow.models import Approval, PlanAction
+from casemgmt.workflow.stages import STAGES
+from tests.factories import OrganisationFactory, UserFactory, make_case
+
+ROLES = ["village_worker", "social_worker", "coordinator", "agency_officer", "analyst", "admin"]
+
+
+def at_stage(users, stage: str) -> Case:
+    """A case driven by the real engine to ``stage``."""
+    case = make_case(users["village_worker"])
+    coordinator, worker = users["coordinator"], users["social_worker"]
+    if stage == "report":
+        return case
+    if stage == "termination":
+        services.apply_transition(case, "dismiss", coordinator, {"reason": "duplicate"})
+        return case
+    services.apply_transition(case, "accept", coordinator, {"risk_level": "medium",
+                                                            "assigned_worker_id": worker.id})
+    if stage == "assessment":
+        return case
+    services.save_assessment(case, worker, "medium", ["birth_certificate"], "Ringkasan asesmen.")
+    services.apply_transition(case, "submit_assessment", worker)
+    if stage == "intervention_plan":
+        return case
+    org = users["agency_officer"].organisation
+    services.save_plan(case, worker, [{"description": "Akta", "actions": [
+        {"description": "Urus akta", "service": "birth_certificate", "organisation_id": org.id,
+         "due_date": date.today() + timedelta(days=20)}]}])
+    outcome = services.apply_transition(case, "submit_plan", worker)
+    services.decide_approval(outcome.approval, coordinator, "approve")
+    if stage == "intervention":
+        return case
+    for action in db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)):
+        services.update_action(case, action, worker, "done")
+    services.apply_transition(case, "start_monitoring", worker)
+    assert case.stage == "monitoring"
+    return case
+
+
+def valid_data(name, users):
+    return {
+        "accept": {"risk_level": "high", "assigned_worker_id": users["social_worker"].id},
+        "dismiss": {"reason": "not_child_protection"},
+        "revise_plan": {"comment": "Rencana perlu diubah."},
+        "reopen": {"comment": "Ada laporan baru."},
+        "terminate": {"reason": "moved_away", "summary": "Keluarga pindah ke Kalimantan."},
+    }.get(name, {})
+
+
+# Who may take each transition (in the right stage, guard satisfied).
+ALLOWED = {
+    "accept": {"coordinator"}, "dismiss": {"coordinator"}, "submit_assessment": {"social_worker"},
+    "submit_plan": {"social_worker"}, "start_monitoring": {"social_worker"},
+    "revise_plan": {"social_worker", "coordinator"}, "terminate": {"social_worker"}, "reopen": {"coordinator"},
+}
+READY = {  # a stage from which the transition's guard can be met by valid_data alone
+    "accept": "report", "dismiss": "report", "submit_assessment": None, "submit_plan": None,
+    "start_monitoring": None, "revise_plan": "monitoring", "terminate": "assessment", "reopen": "termination",
+}
+
+
+@pytest.mark.parametrize("name", list(ALLOWED))
+@pytest.mark.parametrize("role", ROLES)
+def test_every_transition_for_every_role(users, name, role):
+    stage = READY[name] or definition.BY_NAME[name].from_stages[0]
+    case = at_stage(users, stage)
+    if name == "submit_assessment":
+        services.save_assessment(case, users["social_worker"], "low", ["education"], "Ringkasan.")
+    if name == "submit_plan":
+        services.save_plan(case, users["social_worker"], [{"description": "Tujuan", "actions": [
+            {"description": "Aksi", "service": "education", "organisation_id": users["agency_officer"].organisation_id,
+             "due_date": date.today() + timedelta(days=5)}]}])
+    if name == "start_monitoring":
+        for action in db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)):
+            services.update_action(case, action, users["social_worker"], "cancelled", "Tidak perlu lagi.")
+    actor = users[role]
+    if role in ALLOWED[name]:
+        outcome = services.apply_transition(case, name, actor, valid_data(name, users), case.version)
+        transition = definition.BY_NAME[name]
+        assert outcome.moved != transition.needs_approval
+        assert case.stage == (stage if transition.needs_approval else transition.to_stage)
+    else:
+        with pytest.raises(Forbidden):
+            services.apply_transition(case, name, actor, valid_data(name, users), case.version)
+        assert case.stage == stage
+
+
+def test_the_district_matters(users):
+    org = OrganisationFactory(name="PKSAI Kabupaten Maros", kind="pksai", area_code="73.09")
+    maros = UserFactory(username="koordinator.maros", role="coordinator", organisation=org)
+    other_worker = UserFactory(username="peksos.lain", role="social_worker", organisation=users["coordinator"].organisation)
+    case = at_stage(users, "report")
+    with pytest.raises(Forbidden):
+        services.apply_transition(case, "accept", maros, valid_data("accept", users))
+    services.apply_transition(case, "accept", users["coordinator"], valid_data("accept", users))
+    with pytest.raises(Forbidden):  # not the assigned worker
+        services.apply_transition(case, "terminate", other_worker, valid_data("terminate", users))
+
+
+def test_wrong_stage_and_stale_version(users):
+    case = at_stage(users, "report")
+    with pytest.raises(services.WrongStage):
+        services.apply_transition(case, "reopen", users["coordinator"], {"comment": "x"})
+    with pytest.raises(StaleVersion):
+        services.apply_transition(case, "dismiss", users["coordinator"], {"reason": "duplicate"}, case.version - 1)
+    assert case.stage == "report"
+
+
+@pytest.mark.parametrize("name, stage, data, missing", [
+    ("accept", "report", {}, ["risk_level", "assigned_worker_id"]),
+    ("accept", "report", {"risk_level": "extreme", "assigned_worker_id": -1}, ["risk_level", "assigned_worker_id"]),
+    ("dismiss", "report", {"reason": "bored"}, ["reason"]),
+    ("submit_assessment", "assessment", {}, ["assessment"]),
+    ("submit_plan", "intervention_plan", {}, ["plan.goal"]),
+    ("start_monitoring", "intervention", {}, ["plan.actions_settled"]),
+    ("revise_plan", "monitoring", {"comment": "  "}, ["comment"]),
+    ("terminate", "monitoring", {"reason": "goals_met"}, ["summary", "monitoring_visit"]),
+    ("terminate", "assessment", {"reason": "goals_met", "summary": "x"}, ["reason"]),
+    ("reopen", "termination", {}, ["comment"]),
+])
+def test_guards_list_what_is_missing(users, name, stage, data, missing):
+    case = at_stage(users, stage)
+    actor = users["coordinator"] if "coordinator" in ALLOWED[name] else users["social_worker"]
+    with pytest.raises(services.GuardFailed) as exc:
+        services.apply_transition(case, name, actor, data)
+    assert exc.value.missing == missing
+    assert case.stage == stage
+
+
+def test_incomplete_assessment_and_plan_are_listed(users):
+    case = at_stage(users, "assessment")
+    worker = users["social_worker"]
+    services.save_assessment(case, worker, None, [], "")
+    with pytest.raises(services.GuardFailed) as exc:
+        services.apply_transition(case, "submit_assessment", worker)
+    assert exc.value.missing == ["assessment.risk_level", "assessment.needs", "assessment.summary"]
+    case = at_stage(users, "intervention_plan")
+    services.save_plan(case, worker, [{"description": "Tujuan tanpa aksi", "actions": []},
+                                      {"description": "Tujuan", "actions": [{"description": "Aksi"}]}])
+    with pytest.raises(services.GuardFailed) as exc:
+        services.apply_transition(case, "submit_plan", worker)
+    assert exc.value.missing == ["plan.goal_actions", "plan.action_service", "plan.action_organisation",
+                                 "plan.action_due_date"]
+
+
+def test_accept_refuses_a_worker_of_another_district(users):
+    org = OrganisationFactory(name="PKSAI Kabupaten Maros", kind="pksai", area_code="73.09")
+    maros_worker = UserFactory(username="peksos.maros", role="social_worker", organisation=org)
+    case = at_stage(users, "report")
+    with pytest.raises(services.GuardFailed) as exc:
+        services.apply_transition(case, "accept", users["coordinator"],
+                                  {"risk_level": "low", "assigned_worker_id": maros_worker.id})
+    assert exc.value.missing == ["assigned_worker_id"]
+
+
+# ---- approvals ------------------------------------------------------------------------------------
+
+def test_approval_is_binding_and_rejection_sends_back(users):
+    case = at_stage(users, "assessment")
+    worker, coordinator = users["social_worker"], users["coordinator"]
+    outcome = services.apply_transition(case, "terminate", worker, valid_data("terminate", users))
+    assert not outcome.moved and case.stage == "assessment" and case.status == "open"
+    with pytest.raises(services.ApprovalPending):
+        services.apply_transition(case, "terminate", worker, valid_data("terminate", users))
+    with pytest.raises(Exception):
+        services.decide_approval(outcome.approval, coordinator, "reject", "")  # a reason is required
+    services.decide_approval(outcome.approval, coordinator, "reject", "Lanjutkan asesmen dulu.")
+    assert case.stage == "assessment" and outcome.approval.status == "rejected"
+    events = [e.kind for e in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+    assert "approval_rejected" in events
+    again = services.apply_transition(case, "terminate", worker, valid_data("terminate", users))
+    services.decide_approval(again.approval, coordinator, "approve")
+    assert case.stage == "termination" and case.status == "closed" and case.closure_reason == "moved_away"
+
+
+def test_nobody_approves_their_own_request(users):
+    case = at_stage(users, "monitoring")
+    coordinator = users["coordinator"]
+    services.apply_transition(case, "revise_plan", coordinator, {"comment": "Ubah rencana."})
+    services.save_plan(case, coordinator, [{"description": "Baru", "actions": [
+        {"description": "Aksi", "service": "education", "organisation_id": users["agency_officer"].organisation_id,
+         "due_date": date.today() + timedelta(days=3)}]}])
+    # A coordinator may not submit a plan (only the assigned worker), so build a request by the worker...
+    outcome = services.apply_transition(case, "submit_plan", users["social_worker"])
+    # ...and show that the requester cannot decide, nor anyone outside the district.
+    with pytest.raises(Forbidden):
+        services.decide_approval(outcome.approval, users["social_worker"], "approve")
+    second = UserFactory(username="koordinator2", role="coordinator", organisation=coordinator.organisation)
+    outcome.approval.requested_by_id = second.id  # as if the second coordinator had asked
+    db.session.commit()
+    with pytest.raises(Forbidden):
+        services.decide_approval(outcome.approval, second, "approve")
+    services.decide_approval(outcome.approval, coordinator, "approve")
+    assert case.stage == "intervention"
+
+
+def test_approval_rechecks_the_guard(users):
+    case = at_stage(users, "intervention_plan")
+    worker = users["social_worker"]
+    services.save_plan(case, worker, [{"description": "Tujuan", "actions": [
+        {"description": "Aksi", "service": "education", "organisation_id": users["agency_officer"].organisation_id,
+         "due_date": date.today()}]}])
+    outcome = services.apply_transition(case, "submit_plan", worker)
+    services.save_plan(case, worker, [])  # the plan was emptied after the request
+    with pytest.raises(services.GuardFailed):
+        services.decide_approval(outcome.approval, users["coordinator"], "approve")
+    db.session.rollback()
+    assert db.session.get(Case, case.id).stage == "intervention_plan"
+
+
+# ---- deadlines ------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("risk, days", [("high", 3), ("medium", 7), ("low", 14)])
+def test_assessment_deadline_by_risk(users, risk, days):
+    case = make_case(users["village_worker"])
+    services.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": risk, "assigned_worker_id": users["social_worker"].id}, now=NOW)
+    assert case.due_at == NOW + timedelta(days=days)
+
+
+@pytest.mark.parametrize("risk, days", [("high", 7), ("medium", 14), ("low", 30)])
+def test_plan_deadline_by_risk(users, risk, days):
+    case = at_stage(users, "assessment")
+    services.save_assessment(case, users["social_worker"], risk, ["education"], "Ringkasan.")
+    services.apply_transition(case, "submit_assessment", users["social_worker"], now=NOW)
+    assert case.due_at == NOW + timedelta(days=days)
+
+
+@pytest.mark.parametrize("risk, days", [("high", 14), ("medium", 30), ("low", 90)])
+def test_monitoring_visits_are_due_at_the_interval_of_the_risk(users, risk, days):
+    case = at_stage(users, "monitoring")
+    case.risk_level = risk
+    case.stage_entered_at = NOW - timedelta(days=10)  # monitoring began before the visit
+    db.session.commit()
+    visit_day = date(2026, 11, 1)
+    services.record_visit(case, users["social_worker"], visit_day, "same", "", now=NOW)
+    # From the end of the visit's day in WITA (UTC+8): 2026-11-01 23:59 WITA = 15:59 UTC.
+    assert case.due_at == datetime(2026, 11, 1, 15, 59, tzinfo=timezone.utc) + timedelta(days=days)
+
+
+def test_in_intervention_the_earliest_open_action_is_due(users):
+    case = at_stage(users, "intervention")
+    action = db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)).one()
+    assert case.due_at.date() in (action.due_date, action.due_date - timedelta(days=1))
+
+
+def test_a_district_can_set_its_own_deadlines(users):
+    save_district_hours("73.06", {("assessment", "high"): 48}, users["admin"])
+    assert hours_for("assessment", "high", "73.06") == 48
+    assert hours_for("assessment", "high", "73.09") == 72
+    case = make_case(users["village_worker"])
+    services.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": "high", "assigned_worker_id": users["social_worker"].id}, now=NOW)
+    assert case.due_at == NOW + timedelta(hours=48)
+    assert compute_due(case, NOW) == case.due_at
+
+
+def test_admin_deadlines_page(make_web, users):
+    admin = make_web()
+    admin.login("admin")
+    assert admin.get("/admin/deadlines?district=73.06").status_code == 200
+    response = admin.post("/admin/deadlines", {"district": "73.06", "triage.urgent": "12", "triage.normal": "abc"})
+    assert response.status_code == 200 and hours_for("triage", "urgent", "73.06") == 24  # nothing saved
+    response = admin.post("/admin/deadlines", {"district": "73.06", "triage.urgent": "12"})
+    assert response.status_code == 302 and hours_for("triage", "urgent", "73.06") == 12
+
+
+def test_sweep_tells_worker_and_coordinator_once(users):
+    from casemgmt.workflow.models import Notification
+
+    case = at_stage(users, "assessment")
+    later = case.due_at + timedelta(minutes=1)
+    assert services.sweep_overdue(later) == {"cases": 1, "notifications": 2}
+    assert services.sweep_overdue(later + timedelta(hours=1)) == {"cases": 0, "notifications": 0}
+    who = {n.user_id for n in db.session.scalars(select(Notification))}
+    assert who == {users["social_worker"].id, users["coordinator"].id}
+
+
+def test_sweep_command(runner, users):
+    result = runner.invoke(args=["workflow", "sweep"])
+    assert result.exit_code == 0 and "0 cases newly overdue" in result.output
+    assert runner.invoke(args=["workflow", "check"]).exit_code == 0
+
+
+# ---- the definition ------------------------------------------------------------------------------
+
+def test_the_shipped_definition_is_valid():
+    definition.validate()
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"to_stage": "limbo"}, "unknown stage 'limbo'"),
+    ({"guard": "vibes"}, "guard 'vibes'"),
+    ({"roles": frozenset({"wizard"})}, "unknown role 'wizard'"),
+    ({"clock": "sundial"}, "unknown clock 'sundial'"),
+    ({"actor": "anyone"}, "unknown actor rule 'anyone'"),
+])
+def test_a_broken_definition_is_refused(change, words):
+    from dataclasses import replace
+
+    broken = tuple(replace(t, **change) if t.name == "accept" else t for t in definition.TRANSITIONS)
+    with pytest.raises(definition.DefinitionError, match=words):
+        definition.validate(transitions=broken)
+
+
+def test_an_unreachable_stage_is_refused():
+    broken = tuple(t for t in definition.TRANSITIONS if t.to_stage != "monitoring")
+    with pytest.raises(definition.DefinitionError, match="'monitoring' cannot be reached"):
+        definition.validate(transitions=broken)
+
+
+def test_the_app_does_not_start_with_a_broken_definition(monkeypatch, tmp_path):
+    from dataclasses import replace
+
+    from casemgmt import create_app
+
+    broken = tuple(replace(t, guard="missing_guard") if t.name == "reopen" else t for t in definition.TRANSITIONS)
+    monkeypatch.setattr(definition, "TRANSITIONS", broken)
+    with pytest.raises(definition.DefinitionError, match="missing_guard"):
+        create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+
+
+# ---- random walks ------------------------------------------------------------------------------------
+
+STAGE_CODES = [s.code for s in STAGES]
+
+
+@pytest.fixture
+def machine_users(users):
+    return users
+
+
+def test_random_walks_keep_the_case_consistent(machine_users):
+    users = machine_users
+    actors = [users[r] for r in ROLES]
+    org_id = users["agency_officer"].organisation_id
+
+    class Walk(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.case = make_case(users["village_worker"], name="Anak Acak")
+            self.moves = 0
+
+        @rule(name=st.sampled_from(list(ALLOWED)), actor=st.sampled_from(actors), full=st.booleans())
+        def try_transition(self, name, actor, full):
+            before = self.case.stage
+            data = valid_data(name, users) if full else {}
+            try:
+                outcome = services.apply_transition(self.case, name, actor, data, self.case.version)
+            except Exception as exc:  # a refusal must leave the case where it was
+                db.session.rollback()
+                assert type(exc).__name__ in ("Forbidden", "WrongStage", "GuardFailed", "ApprovalPending",
+                                              "ValidationFailed"), repr(exc)
+                assert db.session.get(Case, self.case.id).stage == before
+                return
+            transition = definition.BY_NAME[name]
+            assert before in transition.from_stages
+            assert actor.role in transition.roles
+            assert not services.GUARDS[transition.guard](self.case, data) or not outcome.moved
+            if outcome.moved:
+                self.moves += 1
+
+        @rule(actor=st.sampled_from(actors), approve=st.booleans())
+        def decide(self, actor, approve):
+            approval = services.pending_approval(self.case)
+            if approval is None:
+                return
+            try:
+                services.decide_approval(approval, actor, "approve" if approve else "reject", "Alasan.")
+            except Exception as exc:
+                db.session.rollback()
+                assert type(exc).__name__ in ("Forbidden", "GuardFailed", "WrongStage"), repr(exc)
+
+        @rule()
+        def do_the_work(self):
+            worker = users["social_worker"]
+            case = self.case
+            try:
+                if case.stage == "assessment":
+                    services.save_assessment(case, worker, "low", ["education"], "Ringkasan.")
+                elif case.stage == "intervention_plan" and services.pending_approval(case) is None:
+                    services.save_plan(case, worker, [{"description": "T", "actions": [
+                        {"description": "A", "service": "education", "organisation_id": org_id,
+                         "due_date": date.today()}]}])
+                elif case.stage in ("intervention", "monitoring"):
+                    for action in db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id,
+                                                                              PlanAction.status == "open")):
+                        services.update_action(case, action, worker, "done")
+                    if case.stage == "monitoring":
+                        services.record_visit(case, worker, date.today(), "improved", "")
+            except Forbidden:
+                db.session.rollback()  # not assigned (yet) to this worker
+
+        @invariant()
+        def consistent(self):
+            case = db.session.get(Case, self.case.id)
+            assert case.stage in STAGE_CODES
+            assert (case.status == "closed") == (case.stage == "termination")
+            moves = list(db.session.scalars(select(CaseEvent).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "transition").order_by(CaseEvent.at, CaseEvent.id)))
+            assert len(moves) == self.moves
+            stage = "report"
+            for event in moves:  # the history chains from report to where the case is now
+                assert event.from_stage == stage
+                transition = definition.BY_NAME[event.data["transition"]]
+                assert event.from_stage in transition.from_stages and event.to_stage == transition.to_stage
+                stage = event.to_stage
+            assert stage == case.stage
+            pending = db.session.scalars(select(Approval).where(Approval.case_id == case.id,
+                                                                Approval.status == "pending")).all()
+            assert len(pending) <= 1
+
+    Walk.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
+                                      suppress_health_check=list(HealthCheck))
+    Walk.TestCase().runTest()
