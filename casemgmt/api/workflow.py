@@ -1,0 +1,178 @@
+"""Workflow calls of the contract: transitions, assessment, plan, actions, monitoring, approvals."""
+from __future__ import annotations
+
+from flask import abort, g
+from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from casemgmt.access import case_access, case_or_404
+from casemgmt.api.cases import case_json
+from casemgmt.api.idempotency import json_response
+from casemgmt.api.schemas import QuerySchema
+from casemgmt.codes import SERVICES
+from casemgmt.errors import Forbidden
+from casemgmt.extensions import db
+from casemgmt.workflow import services
+from casemgmt.workflow.models import Approval, PlanAction
+
+blp = Blueprint("api_workflow", __name__, url_prefix="/api/v1", description="The SOP: transitions and approvals")
+
+
+class TransitionIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    data = fields.Dict(load_default=dict)
+
+
+class AssessmentIn(Schema):
+    risk_level = fields.String(allow_none=True, validate=validate.OneOf(["high", "medium", "low"]))
+    needs = fields.List(fields.String(validate=validate.OneOf(list(SERVICES))), load_default=list)
+    summary = fields.String(load_default="", validate=validate.Length(max=20000))
+
+
+class ActionIn(Schema):
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+    service = fields.String(allow_none=True, validate=validate.OneOf(list(SERVICES)))
+    organisation_id = fields.Integer(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+
+
+class GoalIn(Schema):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    actions = fields.List(fields.Nested(ActionIn), load_default=list, validate=validate.Length(max=15))
+
+
+class PlanIn(Schema):
+    goals = fields.List(fields.Nested(GoalIn), required=True, validate=validate.Length(max=10))
+
+
+class ActionUpdateIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["done", "cancelled"]))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    done_on = fields.Date(load_default=None, allow_none=True)
+
+
+class MonitoringIn(Schema):
+    visited_on = fields.Date(required=True)
+    progress = fields.String(required=True, validate=validate.OneOf(["improved", "same", "worse"]))
+    notes = fields.String(load_default="", validate=validate.Length(max=10000))
+
+
+class ApprovalQuery(QuerySchema):
+    status = fields.String(validate=validate.OneOf(["pending", "approved", "rejected"]))
+
+
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+def approval_json(a: Approval) -> dict:
+    return {"id": a.id, "case_id": a.case_id, "transition": a.transition,
+            "requested_by": {"id": a.requested_by.id, "full_name": a.requested_by.full_name},
+            "requested_at": a.requested_at.isoformat(), "status": a.status, "comment": a.comment,
+            "decided_by": ({"id": a.decided_by.id, "full_name": a.decided_by.full_name} if a.decided_by else None),
+            "decided_at": a.decided_at.isoformat() if a.decided_at else None,
+            "decision_comment": a.decision_comment}
+
+
+def action_json(a: PlanAction) -> dict:
+    return {"id": a.id, "description": a.description, "service": a.service, "organisation_id": a.organisation_id,
+            "due_date": a.due_date.isoformat() if a.due_date else None, "status": a.status, "note": a.note,
+            "done_on": a.done_on.isoformat() if a.done_on else None, "version": a.version}
+
+
+def plan_json(case) -> dict:
+    return {"goals": [{"id": g.id, "description": g.description, "actions": [action_json(a) for a in g.actions]}
+                      for g in services.plan_goals(case)]}
+
+
+@blp.route("/cases/<int:case_id>/transitions", methods=["GET"])
+def list_transitions(case_id):
+    """The steps defined from the case's stage: whether the caller may take them now, what is missing."""
+    case, _ = case_or_404(g.api_user, case_id)
+    items = [{"name": o.transition.name, "to_stage": o.transition.to_stage, "allowed": o.allowed,
+              "missing": o.missing, "needs_approval": o.transition.needs_approval}
+             for o in services.options(case, g.api_user)]
+    return json_response({"items": items}, 200)
+
+
+@blp.route("/cases/<int:case_id>/transitions", methods=["POST"])
+@blp.arguments(TransitionIn)
+def take_transition(body, case_id):
+    """Take a step: 200 with the moved case, or 202 with the approval it waits for."""
+    user = g.api_user
+    case, _ = case_or_404(user, case_id)
+    data = dict(body["data"])
+    if body.get("comment") is not None:
+        data["comment"] = body["comment"]
+    outcome = services.apply_transition(case, body["name"], user, data, body["version"])
+    if outcome.moved:
+        return json_response(case_json(case, case_access(user, case)), 200)
+    return json_response({"approval": approval_json(outcome.approval)}, 202)
+
+
+@blp.route("/cases/<int:case_id>/assessment", methods=["PUT"])
+@blp.arguments(AssessmentIn)
+def put_assessment(body, case_id):
+    """Save the assessment (while the case is in assessment)."""
+    case, _ = case_or_404(g.api_user, case_id)
+    a = services.save_assessment(case, g.api_user, body.get("risk_level"), body["needs"], body["summary"])
+    return json_response({"risk_level": a.risk_level, "needs": a.needs, "summary": a.summary, "version": a.version}, 200)
+
+
+@blp.route("/cases/<int:case_id>/plan", methods=["PUT"])
+@blp.arguments(PlanIn)
+def put_plan(body, case_id):
+    """Replace the plan's goals and open actions (while planning); answers the plan with action ids."""
+    case, _ = case_or_404(g.api_user, case_id)
+    services.save_plan(case, g.api_user, body["goals"])
+    return json_response(plan_json(case), 200)
+
+
+@blp.route("/cases/<int:case_id>/actions/<int:action_id>", methods=["POST"])
+@blp.arguments(ActionUpdateIn)
+def post_action(body, case_id, action_id):
+    """Mark a plan action done or cancelled."""
+    case, _ = case_or_404(g.api_user, case_id)
+    action = db.session.get(PlanAction, action_id)
+    if action is None or action.case_id != case.id:
+        abort(404)
+    services.update_action(case, action, g.api_user, body["status"], body.get("note"), body.get("done_on"))
+    return json_response(action_json(action), 200)
+
+
+@blp.route("/cases/<int:case_id>/monitoring", methods=["POST"])
+@blp.arguments(MonitoringIn)
+def post_monitoring(body, case_id):
+    """Record a monitoring visit; the next one falls due at the interval of the case's risk."""
+    case, _ = case_or_404(g.api_user, case_id)
+    visit = services.record_visit(case, g.api_user, body["visited_on"], body["progress"], body["notes"])
+    return json_response({"id": visit.id, "visited_on": visit.visited_on.isoformat(), "progress": visit.progress,
+                          "notes": visit.notes, "case_due_at": case.due_at.isoformat() if case.due_at else None}, 201)
+
+
+@blp.route("/approvals", methods=["GET"])
+@blp.arguments(ApprovalQuery, location="query")
+def list_approvals(query):
+    """Approvals the caller may see: a coordinator's district's, a worker's own requests."""
+    rows = services.approvals_for(g.api_user, query.get("status"))
+    return json_response({"items": [approval_json(a) for a in rows], "next_cursor": None}, 200)
+
+
+@blp.route("/approvals/<int:approval_id>", methods=["POST"])
+@blp.arguments(DecisionIn)
+def decide(body, approval_id):
+    """Approve (the case moves on) or reject (it stays; the comment goes back). Not on your own request."""
+    approval = db.session.get(Approval, approval_id)
+    if approval is None:
+        abort(404)
+    case_or_404(g.api_user, approval.case_id)
+    if g.api_user.role != "coordinator" and approval.requested_by_id != g.api_user.id:
+        raise Forbidden()
+    services.decide_approval(approval, g.api_user, body["decision"], body.get("comment"))
+    return json_response(approval_json(approval), 200)

@@ -1,0 +1,95 @@
+"""Workflow calls of the API contract."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.factories import PASSWORD, make_case
+from tests.test_api import assert_error, bearer
+
+
+@pytest.fixture
+def api(app, users):
+    client = app.test_client()
+    tokens = {}
+
+    def call(method, url, username, **kw):
+        if username not in tokens:
+            tokens[username] = bearer(client.post("/api/v1/auth/token", json={
+                "username": username, "password": PASSWORD}).get_json()["token"])
+        return getattr(client, method)(url, headers=tokens[username], **kw)
+    return call
+
+
+def test_the_sop_through_the_api(api, users):
+    case = make_case(users["village_worker"])
+    base = f"/api/v1/cases/{case.id}"
+    items = api("get", f"{base}/transitions", "koordinator").get_json()["items"]
+    accept = next(i for i in items if i["name"] == "accept")
+    assert accept == {"name": "accept", "to_stage": "assessment", "allowed": True,
+                      "missing": ["risk_level", "assigned_worker_id"], "needs_approval": False}
+    assert all(not i["allowed"] for i in api("get", f"{base}/transitions", "desa").get_json()["items"])
+
+    error = assert_error(api("post", f"{base}/transitions", "koordinator", json={
+        "name": "accept", "version": 1, "data": {"risk_level": "high"}}), 422, "guard_failed")
+    assert error["details"]["missing"] == ["assigned_worker_id"]
+    assert_error(api("post", f"{base}/transitions", "peksos", json={"name": "accept", "version": 1}), 404, "not_found")
+    assert_error(api("post", f"{base}/transitions", "koordinator", json={"name": "reopen", "version": 1}),
+                 409, "wrong_stage")
+    assert_error(api("post", f"{base}/transitions", "koordinator", json={
+        "name": "accept", "version": 0, "data": {}}), 409, "stale_version")
+    moved = api("post", f"{base}/transitions", "koordinator", json={
+        "name": "accept", "version": 1, "comment": "OK",
+        "data": {"risk_level": "high", "assigned_worker_id": users["social_worker"].id}})
+    assert moved.status_code == 200 and moved.get_json()["stage"] == "assessment"
+    version = moved.get_json()["version"]
+
+    assert api("put", f"{base}/assessment", "peksos", json={"risk_level": "high", "needs": ["birth_certificate"],
+                                                            "summary": "Ringkasan."}).status_code == 200
+    assert_error(api("put", f"{base}/assessment", "peksos", json={"needs": ["flying"]}), 422, "validation_error")
+    version = api("get", base, "peksos").get_json()["version"]
+    assert api("post", f"{base}/transitions", "peksos", json={
+        "name": "submit_assessment", "version": version}).status_code == 200
+
+    due = (date.today() + timedelta(days=10)).isoformat()
+    plan = api("put", f"{base}/plan", "peksos", json={"goals": [{"description": "Akta kelahiran", "actions": [
+        {"description": "Urus akta", "service": "birth_certificate",
+         "organisation_id": users["agency_officer"].organisation_id, "due_date": due}]}]})
+    assert plan.status_code == 200
+    action_id = plan.get_json()["goals"][0]["actions"][0]["id"]
+    version = api("get", base, "peksos").get_json()["version"]
+    waiting = api("post", f"{base}/transitions", "peksos", json={"name": "submit_plan", "version": version})
+    assert waiting.status_code == 202
+    approval = waiting.get_json()["approval"]
+    assert approval["status"] == "pending" and approval["transition"] == "submit_plan"
+    assert api("get", base, "peksos").get_json()["stage"] == "intervention_plan"
+
+    pending = api("get", "/api/v1/approvals?status=pending", "koordinator").get_json()["items"]
+    assert [p["id"] for p in pending] == [approval["id"]]
+    assert_error(api("post", f"/api/v1/approvals/{approval['id']}", "peksos", json={"decision": "approve"}),
+                 403, "forbidden")
+    decided = api("post", f"/api/v1/approvals/{approval['id']}", "koordinator", json={"decision": "approve"})
+    assert decided.status_code == 200 and decided.get_json()["status"] == "approved"
+    assert api("get", base, "peksos").get_json()["stage"] == "intervention"
+
+    done = api("post", f"{base}/actions/{action_id}", "peksos", json={"status": "done", "note": "Akta terbit"})
+    assert done.status_code == 200 and done.get_json()["status"] == "done"
+    assert_error(api("post", f"{base}/actions/{action_id}", "peksos", json={"status": "done"}), 409, "record_locked")
+    version = api("get", base, "peksos").get_json()["version"]
+    assert api("post", f"{base}/transitions", "peksos", json={"name": "start_monitoring",
+                                                              "version": version}).status_code == 200
+    visit = api("post", f"{base}/monitoring", "peksos", json={"visited_on": date.today().isoformat(),
+                                                               "progress": "improved", "notes": "Baik."})
+    assert visit.status_code == 201
+    assert_error(api("post", f"{base}/monitoring", "peksos", json={"visited_on": "2999-01-01", "progress": "same"}),
+                 422, "validation_error")
+    history = api("get", f"{base}/history", "koordinator").get_json()["items"]
+    assert [h["to_stage"] for h in history if h["action"] == "transition"] == [
+        "assessment", "intervention_plan", "intervention", "monitoring"]
+
+
+def test_unknown_transition_name_is_422(api, users):
+    case = make_case(users["village_worker"])
+    assert_error(api("post", f"/api/v1/cases/{case.id}/transitions", "koordinator",
+                     json={"name": "teleport", "version": 1}), 422, "validation_error")
