@@ -74,5 +74,8 @@ def build_search_text(case) -> str:
     from casemgmt.cases.identity import name_key
 
     child = case.child
-    parts = [case.number, child.name, name_key(child.name), child.nik or "", case.complaint.description or ""]
+    # The number's parts also go in space-separated: PostgreSQL's parser reads "-2026" as a
+    # signed number, which a search for "2026" would not find.
+    parts = [case.number, case.number.replace("-", " "), child.name, name_key(child.name), child.nik or "",
+             case.complaint.description or ""]
     return " ".join(p for p in parts if p)

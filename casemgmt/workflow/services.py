@@ -365,7 +365,9 @@ def update_action(case: Case, action: PlanAction, actor, status: str, note: str 
     if status not in ACTION_STATUSES or status == "open":
         raise ValidationFailed({"status": _("Choose done or cancelled.")})
     if action.status != "open":
-        raise Locked(_("This action is already %(status)s.", status=action.status))
+        from casemgmt.workflow.labels import ACTION_STATUS_LABELS
+
+        raise Locked(_("This action is already %(status)s.", status=str(ACTION_STATUS_LABELS[action.status]).lower()))
     if status == "cancelled" and not (note or "").strip():
         raise ValidationFailed({"note": _("Say why the action is cancelled.")})
     now = now or utcnow()
