@@ -21,6 +21,12 @@ else:
 _app = None
 
 
+def use_app(app) -> None:
+    """Run jobs inside the given app (tests; an embedding server)."""
+    global _app
+    _app = app
+
+
 def app():
     """One app per worker process, made on first use."""
     global _app

@@ -432,3 +432,27 @@ def test_random_walks_keep_the_case_consistent(machine_users):
     Walk.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
                                       suppress_health_check=list(HealthCheck))
     Walk.TestCase().runTest()
+
+
+def test_overdue_is_shown_on_the_home_page_until_read(make_web, users):
+    case = at_stage(users, "assessment")
+    services.sweep_overdue(case.due_at + timedelta(minutes=1))
+    worker = make_web()
+    worker.login("peksos")
+    page = worker.get("/").get_data(as_text=True)
+    assert case.number in page and "notifications/read" in page
+    assert worker.post("/notifications/read").status_code == 302
+    assert case.number not in worker.get("/").get_data(as_text=True)
+
+
+def test_the_background_job_runs_the_sweep(app, users):
+    from casemgmt import tasks
+
+    case = at_stage(users, "assessment")
+    case.due_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    db.session.commit()
+    tasks.use_app(app)
+    result = tasks.overdue_sweep.call_local()
+    assert result == {"cases": 1, "notifications": 2}
+    assert tasks.overdue_sweep.validate_datetime(datetime(2026, 1, 1, 10, 15))  # every 15 minutes
+    assert not tasks.overdue_sweep.validate_datetime(datetime(2026, 1, 1, 10, 7))

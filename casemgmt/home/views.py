@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import text
+from sqlalchemy import select, text
+
+from casemgmt.cases.models import Case
+from casemgmt.workflow.services import mark_all_read, unread_notifications
 
 from casemgmt.extensions import db
 from casemgmt.forms import safe_next
@@ -15,7 +18,17 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index():
-    return render_template("home/index.html", user=current_user, sop_stages=STAGES)
+    notes = unread_notifications(current_user)
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([n.case_id for n in notes])))}
+    return render_template("home/index.html", user=current_user, sop_stages=STAGES, notifications=notes,
+                           notified_cases=cases)
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_notifications_read():
+    mark_all_read(current_user)
+    return redirect(url_for("home.index"))
 
 
 @bp.get("/lang/<code>")

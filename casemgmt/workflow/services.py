@@ -458,3 +458,13 @@ def unread_notifications(user) -> list:
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
                                                               Notification.read_at.is_(None))
                                    .order_by(Notification.created_at.desc()).limit(50)))
+
+
+def mark_all_read(user) -> None:
+    from sqlalchemy import update
+
+    from casemgmt.workflow.models import Notification
+
+    db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                       .values(read_at=utcnow()))
+    db.session.commit()
