@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgmt.api import register_api
     from casemgmt.directory.views import bp as directory_bp
     from casemgmt.home.views import bp as home_bp
+    from casemgmt.referrals.views import bp as referrals_bp
     from casemgmt.workflow.views import bp as workflow_bp
 
     app.register_blueprint(home_bp)
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(workflow_bp)
+    app.register_blueprint(referrals_bp)
     register_api(app)
 
 

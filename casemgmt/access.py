@@ -11,17 +11,19 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, func, or_, select
 
 from casemgmt.codes import ROLES
 
 # What each role may do. The admin manages accounts and the directory but sees no case
 # contents; the analyst sees aggregates only.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine"}),
-    "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view"}),
-    "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view"}),
-    "agency_officer": frozenset({"directory.view"}),
+    "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine", "referrals.box"}),
+    "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view",
+                                "referrals.box"}),
+    "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
+                              "referrals.box"}),
+    "agency_officer": frozenset({"directory.view", "referrals.box"}),
     "analyst": frozenset({"directory.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage"}),
 }
@@ -83,6 +85,9 @@ class CaseAccess:
     details: bool = False    # concerns, what happened, notes, timeline, attachments
     edit: bool = False
     add_notes: bool = False
+    # An agency officer's view: the child as far as the referred service needs, and the referrals.
+    referral_fields: tuple[str, ...] = ()
+    referral_org_id: int | None = None
 
 
 NO_ACCESS = CaseAccess()
@@ -114,7 +119,29 @@ def scope_cases(user, query=None):
         return query.where(or_(Case.assigned_worker_id == user.id, registered))
     if role == "village_worker":
         return query.where(registered)
+    if role == "agency_officer" and user.organisation_id:
+        return query.where(Case.id.in_(referred_case_ids(user.organisation_id)))
     return query.where(false())
+
+
+AGENCY_READ_DAYS = 30
+
+
+def referred_case_ids(organisation_id: int, now=None):
+    """Cases an organisation may see: a referral to it is open or accepted, or was completed in
+    the last 30 days (then read-only)."""
+    from datetime import timedelta
+
+    from sqlalchemy import and_
+
+    from casemgmt.dbtypes import utcnow
+    from casemgmt.referrals.models import Referral
+
+    now = now or utcnow()
+    return select(Referral.case_id).where(
+        Referral.to_organisation_id == organisation_id,
+        or_(Referral.status.in_(("sent", "accepted")),
+            and_(Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS))))
 
 
 def case_access(user, case) -> CaseAccess:
@@ -124,6 +151,8 @@ def case_access(user, case) -> CaseAccess:
         return FULL_ACCESS
     if user.role == "social_worker" and case.assigned_worker_id == user.id:
         return FULL_ACCESS
+    if user.role == "agency_officer" and user.organisation_id:
+        return _agency_access(user, case)
     if user.role in ("social_worker", "village_worker") and case.complaint.registered_by_id == user.id:
         # Whoever registered the complaint follows it. Once a social worker holds the case,
         # they see what became of it, not the child's details (UU SPPA Art. 19).
@@ -131,6 +160,21 @@ def case_access(user, case) -> CaseAccess:
             return CaseAccess(view=True, identity=True, reporter=True, details=True, add_notes=True)
         return CaseAccess(view=True)
     return NO_ACCESS
+
+
+def _agency_access(user, case) -> CaseAccess:
+    from casemgmt.extensions import db
+    from casemgmt.referrals.disclosure import fields_for
+    from casemgmt.referrals.models import Referral
+
+    visible = db.session.scalar(select(func.count()).select_from(
+        referred_case_ids(user.organisation_id).where(Referral.case_id == case.id).subquery()))
+    if not visible:
+        return NO_ACCESS
+    services = db.session.scalars(select(Referral.service).where(
+        Referral.case_id == case.id, Referral.to_organisation_id == user.organisation_id))
+    fields = tuple(dict.fromkeys(f for service in services for f in fields_for(service)))
+    return CaseAccess(view=True, referral_fields=fields, referral_org_id=user.organisation_id)
 
 
 def case_or_404(user, case_id):
@@ -143,3 +187,19 @@ def case_or_404(user, case_id):
     if not access.view:
         abort(404)
     return case, access
+
+
+def referral_or_404(user, referral_id):
+    """A referral the user may see: the sending side with the case's details, or the receiving
+    organisation while it may see the case. Otherwise 404."""
+    from casemgmt.extensions import db
+    from casemgmt.referrals.models import Referral
+
+    referral = db.session.get(Referral, referral_id) if isinstance(referral_id, int) else None
+    if referral is None:
+        abort(404)
+    case, access = case_or_404(user, referral.case_id)
+    if not (access.details or referral.to_organisation_id == user.organisation_id
+            or referral.from_organisation_id == user.organisation_id and access.view):
+        abort(404)
+    return referral, case, access

@@ -39,7 +39,8 @@ def app():
 
 @huey.periodic_task(crontab(minute="*/15"))
 def overdue_sweep():
+    from casemgmt.referrals.services import sweep_overdue_referrals
     from casemgmt.workflow.services import sweep_overdue
 
     with app().app_context():
-        return sweep_overdue()
+        return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}

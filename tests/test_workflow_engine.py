@@ -298,6 +298,7 @@ def test_sweep_tells_worker_and_coordinator_once(users):
 def test_sweep_command(runner, users):
     result = runner.invoke(args=["workflow", "sweep"])
     assert result.exit_code == 0 and "0 cases newly overdue" in result.output
+    assert "0 unanswered referrals escalated" in result.output
     assert runner.invoke(args=["workflow", "check"]).exit_code == 0
 
 
@@ -453,7 +454,7 @@ def test_the_background_job_runs_the_sweep(app, users):
     db.session.commit()
     tasks.use_app(app)
     result = tasks.overdue_sweep.call_local()
-    assert result == {"cases": 1, "notifications": 2}
+    assert result == {"cases": {"cases": 1, "notifications": 2}, "referrals": {"referrals": 0, "notifications": 0}}
     # Scheduled every 15 minutes by the consumer.
     due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 10, 15))}
     assert due == {type(tasks.overdue_sweep.s()).__name__}

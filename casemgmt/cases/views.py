@@ -22,6 +22,7 @@ from casemgmt.directory.services import get_area, search_areas, villages_near
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.forms import show_current_version
+from casemgmt.referrals.services import referrals_of_case
 from casemgmt.workflow.presenters import panel
 from casemgmt.workflow.stages import STAGES
 
@@ -231,6 +232,7 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, status=200
         note_form=note_form or NoteForm(), attachment_form=attachment_form or AttachmentForm(),
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
         wf=panel(case, current_user) if access.edit else None,
+        referrals=referrals_of_case(case) if access.details else [],
     ), status
 
 
@@ -238,6 +240,10 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, status=200
 @login_required
 def show(case_id: int):
     case, access = case_or_404(current_user, case_id)
+    if access.referral_fields and not access.details:
+        # An agency sees the case through its referrals, and only what the service needs.
+        latest = next(r for r in referrals_of_case(case) if r.to_organisation_id == access.referral_org_id)
+        return redirect(url_for("referrals.show", referral_id=latest.id))
     services.record_view(current_user, case)
     return _case_page(case, access)
 

@@ -30,6 +30,8 @@ NAVIGATION: tuple[NavItem, ...] = (
             _l("New complaints, urgent first; overdue cases by stage and by worker.")),
     NavItem("workflow.approvals", _l("Approvals"), "approvals.view",
             _l("Plans and closures waiting for a decision.")),
+    NavItem("referrals.index", _l("Referrals"), "referrals.box",
+            _l("Referrals to and from your organisation, overdue ones first.")),
     NavItem("directory.organisations", _l("Service directory"), "directory.view",
             _l("Organisations, the services they offer and the areas they cover.")),
     NavItem("accounts.users", _l("Users"), "users.manage",

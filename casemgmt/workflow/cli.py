@@ -15,10 +15,14 @@ def workflow_cli():
 def sweep_command():
     """Mark cases past their due date and tell the assigned worker and the district coordinators.
     The background worker runs this every 15 minutes; run it by hand or from cron as well."""
+    from casemgmt.referrals.services import sweep_overdue_referrals
     from casemgmt.workflow.services import sweep_overdue
 
     result = sweep_overdue()
     click.echo(f"Overdue sweep: {result['cases']} cases newly overdue, {result['notifications']} notifications.")
+    result = sweep_overdue_referrals()
+    click.echo(f"Referral sweep: {result['referrals']} unanswered referrals escalated, "
+               f"{result['notifications']} notifications.")
 
 
 @workflow_cli.command("check")

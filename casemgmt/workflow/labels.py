@@ -10,6 +10,16 @@ PROGRESS_LABELS = {"improved": _l("Improved"), "same": _l("The same"), "worse": 
 CLOSURE_LABELS = {**DISMISS_REASONS, **TERMINATION_REASONS}
 
 
+REFERRAL_STATUS_LABELS = {"sent": _l("Sent"), "accepted": _l("Accepted"), "declined": _l("Declined"),
+                          "completed": _l("Completed"), "cancelled": _l("Cancelled")}
+
+
+def consent_label(code: str) -> str:
+    from casemgmt.referrals.forms import CONSENT_LABELS
+
+    return str(CONSENT_LABELS.get(code, code))
+
+
 def transition_label(name: str) -> str:
     return str(BY_NAME[name].label) if name in BY_NAME else name
 
@@ -21,4 +31,6 @@ def template_globals() -> dict:
         "progress_label": lambda code: str(PROGRESS_LABELS.get(code, code)),
         "closure_label": lambda code: str(CLOSURE_LABELS.get(code, code or "")),
         "actor_label": lambda code: str(ACTOR_RULES.get(code, code)),
+        "consent_label": consent_label,
+        "referral_status_label": lambda code: str(REFERRAL_STATUS_LABELS.get(code, code)),
     }

@@ -1,0 +1,286 @@
+"""Referral operations: make, accept, decline, complete, cancel, refer back; the overdue sweep.
+Each is one transaction with its timeline entry and audit row."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+
+from casemgmt.access import case_access, district_of
+from casemgmt.audit import services as audit
+from casemgmt.cases.models import Case
+from casemgmt.cases.services import add_event
+from casemgmt.codes import SERVICES
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Organisation
+from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.referrals.models import CONSENT_GIVERS, OPEN_STATUSES, URGENCIES, Referral
+from casemgmt.workflow.deadlines import compute_due, hours_for
+
+
+class WrongStatus(ServiceError):
+    status = 409
+    code = "wrong_status"
+
+    def default_message(self) -> str:
+        return str(_("The referral's status does not allow this."))
+
+
+class ConsentRequired(ServiceError):
+    status = 422
+    code = "consent_required"
+
+    def default_message(self) -> str:
+        return str(_("Record who gave consent and when, or a coordinator's override with its reason."))
+
+
+def _snapshot(r: Referral) -> dict:
+    return {"status": r.status, "to_organisation_id": r.to_organisation_id, "service": r.service,
+            "urgency": r.urgency}
+
+
+def _reference(case: Case, now: datetime) -> str:
+    count = db.session.scalar(select(func.count(Referral.id)).where(Referral.case_id == case.id)) or 0
+    return f"RJK/{case.number}/{count + 1:02d}"
+
+
+def make_referral(case: Case, actor, *, to_organisation_id: int, service: str, reason: str, urgency: str = "normal",
+                  consent: dict | None = None, consent_override: dict | None = None, plan_action_id: int | None = None,
+                  parent: Referral | None = None, now: datetime | None = None) -> Referral:
+    """Refer a case. Consent (who gave it, when) is required, unless a coordinator of the case's
+    district records why it is overridden."""
+    now = now or utcnow()
+    access = case_access(actor, case)
+    if parent is None and not access.add_notes:
+        raise Forbidden()
+    if actor.organisation_id is None:
+        raise Forbidden(_("Only a member of an organisation can send a referral."))
+    if case.status != "open":
+        raise ServiceError(_("A closed case cannot be referred."))
+    errors = {}
+    org = db.session.get(Organisation, to_organisation_id) if isinstance(to_organisation_id, int) else None
+    if service not in SERVICES:
+        errors["service"] = _("Choose a service.")
+    if org is None or not org.active:
+        errors["to_organisation_id"] = _("Choose an organisation from the directory.")
+    elif service in SERVICES and service not in org.services:
+        errors["to_organisation_id"] = _("This organisation does not offer that service.")
+    elif org.id == actor.organisation_id:
+        errors["to_organisation_id"] = _("Refer to another organisation than your own.")
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why the child is referred.")
+    if urgency not in URGENCIES:
+        errors["urgency"] = _("Choose normal or urgent.")
+    action = None
+    if plan_action_id is not None:
+        from casemgmt.workflow.models import PlanAction
+
+        action = db.session.get(PlanAction, plan_action_id)
+        if action is None or action.case_id != case.id or action.status != "open":
+            errors["plan_action_id"] = _("Choose an open action of this case's plan.")
+    if errors:
+        raise ValidationFailed(errors)
+    given_by = recorded_on = override_reason = None
+    override_by = None
+    if parent is not None:  # a counter-referral carries the first referral's consent
+        given_by, recorded_on = parent.consent_given_by, parent.consent_recorded_on
+        override_reason, override_by = parent.consent_override_reason, parent.consent_override_by_id
+    elif consent:
+        given_by, recorded_on = consent.get("given_by"), consent.get("recorded_on")
+        if isinstance(recorded_on, str):
+            try:
+                recorded_on = date.fromisoformat(recorded_on)
+            except ValueError:
+                recorded_on = None
+        if given_by not in CONSENT_GIVERS or not isinstance(recorded_on, date) or recorded_on > now.date():
+            raise ConsentRequired()
+    elif consent_override:
+        is_coordinator = actor.role == "coordinator" and district_of(actor.area_code) == case.district_code
+        if not is_coordinator:
+            raise Forbidden(_("Only the district's PKSAI coordinator may refer without consent."))
+        override_reason = (consent_override.get("reason") or "").strip()
+        if not override_reason:
+            raise ConsentRequired(_("Give the reason for referring without consent."))
+        override_by = actor.id
+    else:
+        raise ConsentRequired()
+    referral = Referral(
+        reference=_reference(case, now), case_id=case.id, from_organisation_id=actor.organisation_id,
+        to_organisation_id=org.id, service=service, reason=reason.strip(), urgency=urgency, status="sent",
+        consent_given_by=given_by, consent_recorded_on=recorded_on, consent_override_reason=override_reason,
+        consent_override_by_id=override_by, plan_action_id=action.id if action else None,
+        parent_referral_id=parent.id if parent else None, created_by_id=actor.id, created_at=now,
+        respond_by=now + timedelta(hours=hours_for("referral_answer", urgency, case.district_code)),
+    )
+    db.session.add(referral)
+    db.session.flush()
+    add_event(case, "referral_sent", actor, comment=referral.reason, data={
+        "referral_id": referral.id, "to": org.name, "service": service, "urgency": urgency,
+        "counter": parent is not None})
+    audit.record("referral_sent", "referral", referral.id, actor=actor, after=_snapshot(referral))
+    db.session.commit()
+    return referral
+
+
+def _check_version(referral: Referral, version: int | None) -> None:
+    if version is not None and version != referral.version:
+        raise StaleVersion(details={"current_version": referral.version})
+
+
+def _is_recipient(referral: Referral, actor) -> bool:
+    return actor is not None and actor.active and actor.organisation_id == referral.to_organisation_id
+
+
+def _is_sender(referral: Referral, actor) -> bool:
+    if actor is None or not actor.active:
+        return False
+    case = db.session.get(Case, referral.case_id)
+    return actor.organisation_id == referral.from_organisation_id and case_access(actor, case).add_notes
+
+
+def _change(referral: Referral, actor, action: str, status: str, *, comment=None, data=None, now=None) -> Referral:
+    before = _snapshot(referral)
+    referral.status = status
+    referral.updated_at = now or utcnow()
+    case = db.session.get(Case, referral.case_id)
+    add_event(case, f"referral_{action}", actor, comment=comment,
+              data={"referral_id": referral.id, "to": referral.to_organisation.name, "service": referral.service,
+                    **(data or {})})
+    audit.record(f"referral_{action}", "referral", referral.id, actor=actor, before=before, after=_snapshot(referral))
+    db.session.commit()
+    return referral
+
+
+def accept(referral: Referral, actor, version: int | None = None, now: datetime | None = None) -> Referral:
+    if not _is_recipient(referral, actor):
+        raise Forbidden()
+    _check_version(referral, version)
+    if referral.status != "sent":
+        raise WrongStatus()
+    now = now or utcnow()
+    referral.responded_at, referral.responded_by_id = now, actor.id
+    return _change(referral, actor, "accepted", "accepted", now=now)
+
+
+def decline(referral: Referral, actor, reason: str, version: int | None = None,
+            now: datetime | None = None) -> Referral:
+    if not _is_recipient(referral, actor):
+        raise Forbidden()
+    _check_version(referral, version)
+    if referral.status != "sent":
+        raise WrongStatus()
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": _("Say why the referral is declined.")})
+    now = now or utcnow()
+    referral.responded_at, referral.responded_by_id = now, actor.id
+    referral.decline_reason = reason.strip()
+    return _change(referral, actor, "declined", "declined", comment=referral.decline_reason, now=now)
+
+
+def complete(referral: Referral, actor, outcome: str, delivered_on: date | None, version: int | None = None,
+             now: datetime | None = None) -> Referral:
+    """The service was given. When the referral came from a plan action, the action is done too."""
+    if not _is_recipient(referral, actor):
+        raise Forbidden()
+    _check_version(referral, version)
+    if referral.status != "accepted":
+        raise WrongStatus()
+    now = now or utcnow()
+    errors = {}
+    if not (outcome or "").strip():
+        errors["outcome"] = _("Describe the service given.")
+    if not isinstance(delivered_on, date):
+        errors["delivered_on"] = _("Give the date the service was delivered.")
+    elif delivered_on > now.date():
+        errors["delivered_on"] = _("The date cannot be in the future.")
+    if errors:
+        raise ValidationFailed(errors)
+    referral.outcome, referral.delivered_on, referral.completed_at = outcome.strip(), delivered_on, now
+    if referral.plan_action_id:
+        from casemgmt.workflow.models import PlanAction
+
+        action = db.session.get(PlanAction, referral.plan_action_id)
+        if action is not None and action.status == "open":
+            action.status, action.done_on = "done", delivered_on
+            action.note = _("Completed through referral %(reference)s", reference=referral.reference)
+            case = db.session.get(Case, referral.case_id)
+            db.session.flush()
+            case.due_at = compute_due(case, now)
+            add_event(case, "action_done", actor, comment=action.note,
+                      data={"action_id": action.id, "description": action.description, "service": action.service})
+    return _change(referral, actor, "completed", "completed", comment=referral.outcome,
+                   data={"delivered_on": delivered_on.isoformat()}, now=now)
+
+
+def cancel(referral: Referral, actor, reason: str, version: int | None = None, now: datetime | None = None) -> Referral:
+    if not _is_sender(referral, actor):
+        raise Forbidden()
+    _check_version(referral, version)
+    if referral.status not in OPEN_STATUSES:
+        raise WrongStatus()
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": _("Say why the referral is cancelled.")})
+    referral.cancel_reason = reason.strip()
+    return _change(referral, actor, "cancelled", "cancelled", comment=referral.cancel_reason, now=now)
+
+
+def refer_back(referral: Referral, actor, service: str, reason: str, urgency: str = "normal") -> Referral:
+    """A counter-referral: the agency sends the child back (to the sender, by default)."""
+    if not _is_recipient(referral, actor):
+        raise Forbidden()
+    if referral.status not in ("accepted", "completed"):
+        raise WrongStatus()
+    case = db.session.get(Case, referral.case_id)
+    return make_referral(case, actor, to_organisation_id=referral.from_organisation_id, service=service,
+                         reason=reason, urgency=urgency, parent=referral)
+
+
+def referrals_of_case(case: Case) -> list[Referral]:
+    return list(db.session.scalars(select(Referral).where(Referral.case_id == case.id)
+                                   .order_by(Referral.created_at.desc(), Referral.id.desc())))
+
+
+def box(actor, which: str, status: str | None = None, now: datetime | None = None) -> list[Referral]:
+    """An organisation's inbox (referrals to it) or outbox (from it)."""
+    if actor.organisation_id is None:
+        return []
+    column = Referral.to_organisation_id if which == "inbox" else Referral.from_organisation_id
+    query = select(Referral).where(column == actor.organisation_id)
+    if status:
+        query = query.where(Referral.status == status)
+    if which == "inbox" and status is None:
+        # What the agency may still see: open ones, and completed ones for 30 days.
+        from casemgmt.access import AGENCY_READ_DAYS
+
+        now = now or utcnow()
+        query = query.where(or_(Referral.status.in_(OPEN_STATUSES), and_(
+            Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS))))
+    return list(db.session.scalars(query.order_by(Referral.status != "sent", Referral.respond_by, Referral.id)
+                                   .limit(500)))
+
+
+def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
+    """Escalate each unanswered referral past its deadline to the sending district's coordinators."""
+    from casemgmt.accounts.models import User
+    from casemgmt.workflow.models import Notification
+
+    now = now or utcnow()
+    late = list(db.session.scalars(select(Referral).where(Referral.status == "sent", Referral.respond_by < now,
+                                                          Referral.escalated_at.is_(None))))
+    told = 0
+    for referral in late:
+        case = db.session.get(Case, referral.case_id)
+        for user in db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True))):
+            if district_of(user.area_code) == case.district_code:
+                db.session.add(Notification(user_id=user.id, case_id=case.id, kind="referral_overdue", created_at=now,
+                                            data={"referral_id": referral.id, "reference": referral.reference,
+                                                  "to": referral.to_organisation.name}))
+                told += 1
+        referral.escalated_at = now
+        add_event(case, "referral_overdue", None, data={"referral_id": referral.id, "to": referral.to_organisation.name,
+                                                         "respond_by": referral.respond_by.isoformat()})
+        audit.record("referral_escalated", "referral", referral.id, actor=None)
+    db.session.commit()
+    return {"referrals": len(late), "notifications": told}
