@@ -13,6 +13,14 @@ from casemgmt.cases.models import (  # noqa: F401
     ComplaintLink,
 )
 from casemgmt.cases.search import install_sqlite_search  # noqa: F401  (DDL hook for create_all)
+from casemgmt.conferences.models import (  # noqa: F401
+    CaseConference,
+    ConferenceAttendee,
+    ConferenceCase,
+    ConferenceDecision,
+    ConferenceOrganisation,
+    Task,
+)
 from casemgmt.referrals.models import Referral  # noqa: F401
 from casemgmt.workflow.models import (  # noqa: F401
     Approval,

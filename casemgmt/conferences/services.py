@@ -1,0 +1,360 @@
+"""Conference operations (schedule, attendance, decisions with tasks, close) and "my tasks"."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from casemgmt.access import case_access, district_of
+from casemgmt.audit import services as audit
+from casemgmt.cases.models import Case
+from casemgmt.cases.services import add_event
+from casemgmt.conferences.models import (
+    CaseConference,
+    ConferenceAttendee,
+    ConferenceCase,
+    ConferenceDecision,
+    ConferenceOrganisation,
+    Task,
+)
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Organisation
+from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.workflow.deadlines import hours_for
+
+
+class ConferenceLocked(ServiceError):
+    status = 409
+    code = "conference_closed"
+
+    def default_message(self) -> str:
+        return str(_("The conference is closed; its record can no longer be changed."))
+
+
+def _coordinator_of(actor, district: str | None) -> bool:
+    return (actor is not None and actor.active and actor.role == "coordinator"
+            and district is not None and district_of(actor.area_code) == district)
+
+
+def _require_open(conf: CaseConference, actor) -> None:
+    if not _coordinator_of(actor, conf.district_code):
+        raise Forbidden()
+    if conf.status == "closed":
+        raise ConferenceLocked()
+
+
+def review_due_before(now: datetime, district: str) -> datetime:
+    return now - timedelta(hours=hours_for("conference_review", "open", district))
+
+
+def last_reviewed() -> select:
+    """Per case: when it was last discussed in a closed conference."""
+    return (select(ConferenceCase.case_id, func.max(CaseConference.closed_at).label("at"))
+            .join(CaseConference, CaseConference.id == ConferenceCase.conference_id)
+            .where(CaseConference.status == "closed").group_by(ConferenceCase.case_id))
+
+
+def not_reviewed(district: str, now: datetime | None = None) -> list[Case]:
+    """Open cases of a district not discussed in a conference for three months (the review list)."""
+    now = now or utcnow()
+    reviewed = last_reviewed().subquery()
+    cutoff = review_due_before(now, district)
+    query = (select(Case).outerjoin(reviewed, reviewed.c.case_id == Case.id)
+             .where(Case.district_code == district, Case.status == "open", Case.stage != "report",
+                    or_(reviewed.c.at.is_(None), reviewed.c.at < cutoff),
+                    Case.created_at < cutoff)
+             .order_by(Case.created_at))
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class CaseSuggestion:
+    case: Case
+    reasons: list[str]
+
+
+def suggest_cases(district: str, now: datetime | None = None) -> list[CaseSuggestion]:
+    """Cases of the district that need a conference: high risk, overdue, waiting for an approval,
+    or not reviewed in three months."""
+    from casemgmt.workflow.models import Approval
+
+    now = now or utcnow()
+    stale = {c.id for c in not_reviewed(district, now)}
+    pending = set(db.session.scalars(select(Approval.case_id).where(Approval.status == "pending")))
+    out = []
+    for case in db.session.scalars(select(Case).where(Case.district_code == district, Case.status == "open")
+                                   .order_by(Case.created_at)):
+        reasons = []
+        if case.risk_level == "high":
+            reasons.append(_("high risk"))
+        if case.overdue(now):
+            reasons.append(_("overdue"))
+        if case.id in pending:
+            reasons.append(_("waiting for approval"))
+        if case.id in stale:
+            reasons.append(_("not reviewed for three months"))
+        if reasons:
+            out.append(CaseSuggestion(case, reasons))
+    return out
+
+
+def schedule(actor, *, title: str, scheduled_at: datetime, area_code: str, location: str,
+             case_ids: list[int], organisation_ids: list[int]) -> CaseConference:
+    district = district_of(area_code)
+    if not _coordinator_of(actor, district):
+        raise Forbidden(_("Only the PKSAI coordinator of the district schedules its conferences."))
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = _("Give the conference a title.")
+    if not isinstance(scheduled_at, datetime) or scheduled_at.tzinfo is None:
+        errors["scheduled_at"] = _("Give the date and time.")
+    cases = list(db.session.scalars(select(Case).where(Case.id.in_(case_ids)))) if case_ids else []
+    found = {c.id for c in cases}
+    foreign = [str(i) for i in case_ids if i not in found] + [c.number for c in cases if c.district_code != district]
+    if foreign:
+        errors["case_ids"] = _("Only cases of the district can be added: %(cases)s", cases=", ".join(foreign))
+    orgs = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids)))) \
+        if organisation_ids else []
+    if len(orgs) != len(set(organisation_ids)):
+        errors["organisation_ids"] = _("Unknown organisation.")
+    if errors:
+        raise ValidationFailed(errors)
+    conf = CaseConference(title=title.strip(), scheduled_at=scheduled_at, district_code=district,
+                          location=(location or "").strip(), status="scheduled", created_by_id=actor.id)
+    conf.agenda = [ConferenceCase(case_id=cid, position=i) for i, cid in enumerate(dict.fromkeys(case_ids))]
+    conf.invited = [ConferenceOrganisation(organisation_id=o.id) for o in orgs]
+    db.session.add(conf)
+    db.session.flush()
+    for case in cases:
+        add_event(case, "conference_scheduled", actor, data={"conference_id": conf.id, "title": conf.title,
+                                                             "scheduled_at": scheduled_at.isoformat()})
+    audit.record("conference_scheduled", "conference", conf.id, actor=actor,
+                 after={"title": conf.title, "cases": list(dict.fromkeys(case_ids)),
+                        "organisations": [o.id for o in orgs]})
+    db.session.commit()
+    return conf
+
+
+def record_attendance(conf: CaseConference, actor, attendees: list[dict]) -> CaseConference:
+    """Replace the attendance list (name, organisation, sex)."""
+    _require_open(conf, actor)
+    errors = {}
+    rows = []
+    for i, person in enumerate(attendees):
+        name = (person.get("name") or "").strip()
+        if not name:
+            continue
+        if person.get("sex") not in ("F", "M"):
+            errors[f"attendees.{i}.sex"] = _("Choose female or male.")
+        org_id = person.get("organisation_id")
+        if org_id is not None and db.session.get(Organisation, org_id) is None:
+            errors[f"attendees.{i}.organisation_id"] = _("Unknown organisation.")
+        rows.append(ConferenceAttendee(name=name[:120], organisation_id=org_id, sex=person.get("sex")))
+    if errors:
+        raise ValidationFailed(errors)
+    conf.attendees = rows
+    db.session.flush()
+    audit.record("conference_attendance", "conference", conf.id, actor=actor,
+                 after={"attendees": len(rows), "female": sum(r.sex == "F" for r in rows),
+                        "male": sum(r.sex == "M" for r in rows)})
+    db.session.commit()
+    return conf
+
+
+def totals_by_sex(conf: CaseConference) -> dict[str, int]:
+    female = sum(1 for a in conf.attendees if a.sex == "F")
+    male = sum(1 for a in conf.attendees if a.sex == "M")
+    return {"F": female, "M": male, "total": female + male}
+
+
+def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, actions: list[dict],
+                 approve_approval_id: int | None = None, now: datetime | None = None) -> ConferenceDecision:
+    """Record the discussion and decisions on one case; each action becomes a task of its owner
+    and a timeline entry. A decision may also approve the case's pending approval."""
+    from casemgmt.workflow.models import Approval
+    from casemgmt.workflow.services import decide_approval
+
+    _require_open(conf, actor)
+    now = now or utcnow()
+    errors = {}
+    if case_id not in {row.case_id for row in conf.agenda}:
+        errors["case_id"] = _("This case is not on the conference's agenda.")
+    if not (summary or "").strip():
+        errors["summary"] = _("Write what was discussed and decided.")
+    clean = []
+    for i, action in enumerate(actions or []):
+        description = (action.get("description") or "").strip()
+        if not description:
+            continue
+        org = db.session.get(Organisation, action.get("owner_organisation_id") or 0)
+        if org is None:
+            errors[f"actions.{i}.owner_organisation_id"] = _("Choose the organisation that owns the action.")
+        due = action.get("due_date")
+        if isinstance(due, str):
+            try:
+                due = date.fromisoformat(due)
+            except ValueError:
+                due = None
+        if not isinstance(due, date):
+            errors[f"actions.{i}.due_date"] = _("Give a due date.")
+        owner_user = action.get("owner_user_id")
+        if owner_user is not None:
+            from casemgmt.accounts.models import User
+
+            person = db.session.get(User, owner_user)
+            if person is None or (org is not None and person.organisation_id != org.id):
+                errors[f"actions.{i}.owner_user_id"] = _("The person must work for the owning organisation.")
+        clean.append((description, org, due, owner_user))
+    approval = None
+    if approve_approval_id is not None:
+        approval = db.session.get(Approval, approve_approval_id)
+        if approval is None or approval.case_id != case_id or approval.status != "pending":
+            errors["approve_approval_id"] = _("There is no pending request on this case to approve.")
+    if errors:
+        raise ValidationFailed(errors)
+    case = db.session.get(Case, case_id)
+    decision = ConferenceDecision(conference_id=conf.id, case_id=case_id, summary=summary.strip(),
+                                  approval_id=approval.id if approval else None, created_by_id=actor.id,
+                                  created_at=now)
+    db.session.add(decision)
+    db.session.flush()
+    for description, org, due, owner_user in clean:
+        task = Task(conference_id=conf.id, decision_id=decision.id, case_id=case_id, description=description,
+                    owner_organisation_id=org.id, owner_user_id=owner_user, due_date=due, status="open",
+                    created_at=now)
+        db.session.add(task)
+        db.session.flush()
+        add_event(case, "conference_action", actor, comment=description,
+                  data={"conference_id": conf.id, "task_id": task.id, "owner": org.name, "due_date": due.isoformat()})
+    add_event(case, "conference_decision", actor, comment=decision.summary,
+              data={"conference_id": conf.id, "decision_id": decision.id, "title": conf.title})
+    audit.record("conference_decision", "conference", conf.id, actor=actor,
+                 after={"case_id": case_id, "decision_id": decision.id, "actions": len(clean)})
+    db.session.flush()
+    if approval is not None:
+        # Binding like any approval: the case moves (or the guard refuses) in this transaction.
+        decide_approval(approval, actor, "approve", _("Decided in the case conference: %(title)s", title=conf.title),
+                        now=now, conference_id=conf.id)
+    else:
+        db.session.commit()
+    return decision
+
+
+def close(conf: CaseConference, actor, version: int | None = None, now: datetime | None = None) -> CaseConference:
+    _require_open(conf, actor)
+    if version is not None and version != conf.version:
+        raise StaleVersion(details={"current_version": conf.version})
+    now = now or utcnow()
+    conf.status = "closed"
+    conf.closed_at, conf.closed_by_id = now, actor.id
+    for row in conf.agenda:
+        case = db.session.get(Case, row.case_id)
+        add_event(case, "conference_closed", actor, data={"conference_id": conf.id, "title": conf.title})
+    audit.record("conference_closed", "conference", conf.id, actor=actor, after={"status": "closed"})
+    db.session.commit()
+    return conf
+
+
+def decisions(conf: CaseConference) -> list[ConferenceDecision]:
+    return list(db.session.scalars(select(ConferenceDecision).where(ConferenceDecision.conference_id == conf.id)
+                                   .order_by(ConferenceDecision.id)))
+
+
+def may_view(user, conf: CaseConference) -> bool:
+    """The district's coordinator, and users of invited organisations (they see the agenda)."""
+    if user is None or not user.active:
+        return False
+    if user.role == "coordinator" and district_of(user.area_code) == conf.district_code:
+        return True
+    return user.organisation_id is not None and user.organisation_id in {o.organisation_id for o in conf.invited}
+
+
+def conferences_for(user) -> list[CaseConference]:
+    if user.role == "coordinator":
+        query = select(CaseConference).where(CaseConference.district_code == district_of(user.area_code))
+    elif user.organisation_id:
+        query = select(CaseConference).join(ConferenceOrganisation).where(
+            ConferenceOrganisation.organisation_id == user.organisation_id)
+    else:
+        return []
+    return list(db.session.scalars(query.order_by(CaseConference.scheduled_at.desc()).limit(200)))
+
+
+def case_visibility(user, case) -> bool:
+    return case_access(user, case).identity
+
+
+# ---- my tasks ------------------------------------------------------------------------------------
+
+@dataclass
+class TaskItem:
+    kind: str          # stage_deadline, conference_action, referral_answer, approval
+    case_id: int | None
+    description: str
+    due_at: datetime | None
+    overdue: bool
+    link: tuple[str, dict]
+
+
+def my_tasks(user, now: datetime | None = None) -> list[TaskItem]:
+    """Everything waiting on a user, by due date, overdue first."""
+    from casemgmt.referrals.models import Referral
+    from casemgmt.workflow.labels import transition_label
+    from casemgmt.workflow.services import approvals_for
+    from casemgmt.workflow.stages import STAGES
+
+    now = now or utcnow()
+    stage_label = {s.code: str(s.label) for s in STAGES}
+    items: list[TaskItem] = []
+    cases = []
+    if user.role == "social_worker":
+        cases = db.session.scalars(select(Case).where(Case.assigned_worker_id == user.id, Case.status == "open",
+                                                      Case.due_at.is_not(None)))
+    elif user.role == "coordinator":
+        cases = db.session.scalars(select(Case).where(Case.district_code == district_of(user.area_code),
+                                                      Case.stage == "report", Case.status == "open"))
+    for case in cases:
+        items.append(TaskItem("stage_deadline", case.id, _("%(number)s: %(stage)s", number=case.number,
+                                                         stage=stage_label[case.stage]),
+                              case.due_at, case.overdue(now), ("cases.show", {"case_id": case.id})))
+    owned = select(Task).where(Task.status == "open", or_(
+        Task.owner_user_id == user.id,
+        (Task.owner_organisation_id == user.organisation_id) if user.organisation_id else False))
+    for task in db.session.scalars(owned):
+        due = datetime.combine(task.due_date, datetime.max.time()).replace(tzinfo=now.tzinfo)
+        items.append(TaskItem("conference_action", task.case_id, task.description, due, due < now,
+                              ("conferences.show", {"conference_id": task.conference_id})))
+    if user.organisation_id:
+        for referral in db.session.scalars(select(Referral).where(Referral.to_organisation_id == user.organisation_id,
+                                                                  Referral.status == "sent")):
+            items.append(TaskItem("referral_answer", referral.case_id,
+                                  _("Answer referral %(reference)s", reference=referral.reference),
+                                  referral.respond_by, referral.overdue(now),
+                                  ("referrals.show", {"referral_id": referral.id})))
+    if user.role == "coordinator":
+        for approval in approvals_for(user):
+            if approval.requested_by_id != user.id:
+                items.append(TaskItem("approval", approval.case_id,
+                                      _("Decide: %(step)s", step=transition_label(approval.transition)),
+                                      approval.requested_at, False, ("cases.show", {"case_id": approval.case_id})))
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    items.sort(key=lambda t: (not t.overdue, t.due_at or far))
+    return items
+
+
+def complete_task(task: Task, actor) -> Task:
+    if actor.organisation_id != task.owner_organisation_id and actor.id != task.owner_user_id:
+        raise Forbidden()
+    if task.status != "open":
+        raise ServiceError(_("This task is already done."))
+    task.status, task.done_at = "done", utcnow()
+    if task.case_id:
+        case = db.session.get(Case, task.case_id)
+        add_event(case, "conference_action_done", actor, comment=task.description,
+                  data={"task_id": task.id, "conference_id": task.conference_id})
+    audit.record("task_done", "task", task.id, actor=actor)
+    db.session.commit()
+    return task
