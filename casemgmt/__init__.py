@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgmt.cases.views import bp as cases_bp
     from casemgmt.api import register_api
     from casemgmt.directory.views import bp as directory_bp
+    from casemgmt.conferences.views import bp as conferences_bp
     from casemgmt.home.views import bp as home_bp
     from casemgmt.referrals.views import bp as referrals_bp
     from casemgmt.workflow.views import bp as workflow_bp
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(workflow_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(conferences_bp)
     register_api(app)
 
 

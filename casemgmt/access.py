@@ -18,12 +18,13 @@ from casemgmt.codes import ROLES
 # What each role may do. The admin manages accounts and the directory but sees no case
 # contents; the analyst sees aggregates only.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine", "referrals.box"}),
+    "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine", "referrals.box",
+                                 "tasks.view", "conferences.view"}),
     "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view",
-                                "referrals.box"}),
+                                "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
-                              "referrals.box"}),
-    "agency_officer": frozenset({"directory.view", "referrals.box"}),
+                              "referrals.box", "tasks.view", "conferences.view", "conferences.manage"}),
+    "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
     "analyst": frozenset({"directory.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage"}),
 }

@@ -34,7 +34,7 @@ class AssessmentIn(Schema):
     summary = fields.String(load_default="", validate=validate.Length(max=20000))
 
 
-class ActionIn(Schema):
+class PlanActionIn(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=500))
     service = fields.String(allow_none=True, validate=validate.OneOf(list(SERVICES)))
     organisation_id = fields.Integer(allow_none=True)
@@ -43,7 +43,7 @@ class ActionIn(Schema):
 
 class GoalIn(Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    actions = fields.List(fields.Nested(ActionIn), load_default=list, validate=validate.Length(max=15))
+    actions = fields.List(fields.Nested(PlanActionIn), load_default=list, validate=validate.Length(max=15))
 
 
 class PlanIn(Schema):

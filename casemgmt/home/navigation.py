@@ -20,6 +20,8 @@ class NavItem:
 
 
 NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("conferences.tasks", _l("My tasks"), "tasks.view",
+            _l("Deadlines, referrals to answer, approvals and conference actions, overdue first.")),
     NavItem("cases.new_complaint", _l("Register a complaint"), "cases.register",
             _l("A child at risk: record the complaint in two minutes.")),
     NavItem("cases.my_complaints", _l("My complaints"), "complaints.mine",
@@ -32,6 +34,8 @@ NAVIGATION: tuple[NavItem, ...] = (
             _l("Plans and closures waiting for a decision.")),
     NavItem("referrals.index", _l("Referrals"), "referrals.box",
             _l("Referrals to and from your organisation, overdue ones first.")),
+    NavItem("conferences.index", _l("Case conferences"), "conferences.view",
+            _l("Scheduled and past conferences, their agenda and minutes.")),
     NavItem("directory.organisations", _l("Service directory"), "directory.view",
             _l("Organisations, the services they offer and the areas they cover.")),
     NavItem("accounts.users", _l("Users"), "users.manage",

@@ -14,6 +14,10 @@ REFERRAL_STATUS_LABELS = {"sent": _l("Sent"), "accepted": _l("Accepted"), "decli
                           "completed": _l("Completed"), "cancelled": _l("Cancelled")}
 
 
+TASK_KIND_LABELS = {"stage_deadline": _l("Stage deadline"), "conference_action": _l("Conference action"),
+                    "referral_answer": _l("Referral to answer"), "approval": _l("Approval")}
+
+
 def consent_label(code: str) -> str:
     from casemgmt.referrals.forms import CONSENT_LABELS
 
@@ -32,5 +36,6 @@ def template_globals() -> dict:
         "closure_label": lambda code: str(CLOSURE_LABELS.get(code, code or "")),
         "actor_label": lambda code: str(ACTOR_RULES.get(code, code)),
         "consent_label": consent_label,
+        "task_kind_label": lambda code: str(TASK_KIND_LABELS.get(code, code)),
         "referral_status_label": lambda code: str(REFERRAL_STATUS_LABELS.get(code, code)),
     }

@@ -1,0 +1,206 @@
+"""Conference pages: schedule, the meeting (attendance, decisions), close, minutes; my tasks."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from casemgmt.access import district_of, requires
+from casemgmt.audit import services as audit
+from casemgmt.cases.identity import initials
+from casemgmt.cases.models import Case
+from casemgmt.codes import SEXES
+from casemgmt.conferences import minutes, services
+from casemgmt.conferences.forms import AttendanceForm, CloseForm, DecisionForm, ScheduleForm
+from casemgmt.conferences.models import CaseConference, Task
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.services import list_organisations
+from casemgmt.errors import ServiceError, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.workflow.labels import transition_label
+from casemgmt.workflow.services import pending_approval
+
+bp = Blueprint("conferences", __name__)
+
+
+def _conference_or_404(conference_id: int) -> CaseConference:
+    conf = db.session.get(CaseConference, conference_id)
+    if conf is None or not services.may_view(current_user, conf):
+        abort(404)
+    return conf
+
+
+def _org_choices(district: str, blank=True):
+    orgs = list_organisations(area_code=district)
+    return ([SelectChoice("", "—")] if blank else []) + [SelectChoice(str(o.id), o.name) for o in orgs]
+
+
+@bp.get("/conferences")
+@requires("conferences.view")
+def index():
+    return render_template("conferences/index.html", conferences=services.conferences_for(current_user),
+                           now=utcnow())
+
+
+@bp.route("/conferences/new", methods=["GET", "POST"])
+@requires("conferences.manage")
+def new():
+    district = district_of(current_user.area_code)
+    form = ScheduleForm()
+    suggestions = services.suggest_cases(district)
+    form.case_ids.choices = [SelectChoice(str(s.case.id), s.case.number) for s in suggestions]
+    form.organisation_ids.choices = _org_choices(district, blank=False)
+    if form.validate_on_submit():
+        when = form.scheduled_at.data
+        try:
+            conf = services.schedule(current_user, title=form.title.data or "",
+                                     scheduled_at=when.replace(tzinfo=ZoneInfo(current_app.config[
+                                         "BABEL_DEFAULT_TIMEZONE"])) if when else None,
+                                     area_code=district, location=form.location.data or "",
+                                     case_ids=form.case_ids.data or [], organisation_ids=form.organisation_ids.data or [])
+        except ValidationFailed as exc:
+            for key, messages in exc.errors.items():
+                field = getattr(form, key, None)
+                (field.errors.extend if field is not None else form.form_errors.extend)(messages)
+        else:
+            flash(_("Conference scheduled."), "success")
+            return redirect(url_for("conferences.show", conference_id=conf.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("conferences/new.html", form=form, suggestions=suggestions), status
+
+
+def _decision_form(conf, case) -> DecisionForm:
+    form = DecisionForm(prefix=f"d{case.id}", case_id=case.id)
+    approval = pending_approval(case)
+    form.approve.choices = [SelectChoice("", _("No decision on a request"))] + (
+        [SelectChoice(str(approval.id), _("Approve: %(step)s", step=transition_label(approval.transition)))]
+        if approval else [])
+    for action in form.actions:
+        action.form.owner_organisation_id.choices = _org_choices(conf.district_code)
+    return form
+
+
+@bp.get("/conferences/<int:conference_id>")
+@login_required
+def show(conference_id: int):
+    conf = _conference_or_404(conference_id)
+    manage = conf.status == "scheduled" and services._coordinator_of(current_user, conf.district_code)
+    cases = [db.session.get(Case, row.case_id) for row in conf.agenda]
+    attendance = AttendanceForm(data={"attendees": [
+        {"name": a.name, "organisation_id": a.organisation_id, "sex": a.sex} for a in conf.attendees] + [{}] * 3})
+    for entry in attendance.attendees:
+        entry.form.organisation_id.choices = _org_choices(conf.district_code)
+        entry.form.sex.choices = [SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in SEXES.items()]
+    return render_template(
+        "conferences/show.html", conf=conf, manage=manage, cases=cases, initials=initials,
+        sees=lambda case: services.case_visibility(current_user, case), totals=services.totals_by_sex(conf),
+        decisions=services.decisions(conf), attendance=attendance, close_form=CloseForm(version=conf.version),
+        decision_forms={c.id: _decision_form(conf, c) for c in cases} if manage else {})
+
+
+def _problem(conf, message: str):
+    """Refused: back to the conference page with the reason (303, so a reload does not resend)."""
+    flash(message, "danger")
+    return redirect(url_for("conferences.show", conference_id=conf.id), code=303)
+
+
+@bp.post("/conferences/<int:conference_id>/attendance")
+@login_required
+def attendance(conference_id: int):
+    conf = _conference_or_404(conference_id)
+    form = AttendanceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    rows = [{"name": e.form.name.data, "organisation_id": e.form.organisation_id.data, "sex": e.form.sex.data or None}
+            for e in form.attendees]
+    try:
+        services.record_attendance(conf, current_user, rows)
+    except ValidationFailed as exc:
+        return _problem(conf, " ".join(m for ms in exc.errors.values() for m in ms))
+    except ServiceError as exc:
+        if exc.status == 403:
+            abort(403)
+        return _problem(conf, exc.message)
+    flash(_("Attendance saved."), "success")
+    return redirect(url_for("conferences.show", conference_id=conf.id, _anchor="attendance"))
+
+
+@bp.post("/conferences/<int:conference_id>/decisions/<int:case_id>")
+@login_required
+def decide(conference_id: int, case_id: int):
+    conf = _conference_or_404(conference_id)
+    case = db.session.get(Case, case_id) or abort(404)
+    form = _decision_form(conf, case)
+    if not form.validate_on_submit():
+        abort(400)
+    actions = [{"description": a.form.description.data, "owner_organisation_id": a.form.owner_organisation_id.data,
+                "due_date": a.form.due_date.data} for a in form.actions]
+    try:
+        services.add_decision(conf, current_user, case_id=case.id, summary=form.summary.data or "", actions=actions,
+                              approve_approval_id=int(form.approve.data) if (form.approve.data or "").isdigit()
+                              else None)
+    except ValidationFailed as exc:
+        return _problem(conf, " ".join(m for ms in exc.errors.values() for m in ms))
+    except ServiceError as exc:
+        if exc.status == 403:
+            abort(403)
+        return _problem(conf, exc.message)
+    flash(_("Decision recorded for %(number)s.", number=case.number), "success")
+    return redirect(url_for("conferences.show", conference_id=conf.id, _anchor=f"case-{case.id}"))
+
+
+@bp.post("/conferences/<int:conference_id>/close")
+@login_required
+def close(conference_id: int):
+    conf = _conference_or_404(conference_id)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.close(conf, current_user, form.version.data)
+    except ServiceError as exc:
+        if exc.status == 403:
+            abort(403)
+        return _problem(conf, exc.message)
+    flash(_("The conference is closed; its minutes are ready."), "success")
+    return redirect(url_for("conferences.show", conference_id=conf.id))
+
+
+@bp.get("/conferences/<int:conference_id>/minutes.pdf")
+@login_required
+def minutes_pdf(conference_id: int):
+    conf = _conference_or_404(conference_id)
+    pdf = minutes.render(conf)
+    audit.log_access(current_user, "download_minutes", "conference", conf.id)
+    db.session.commit()
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="berita-acara-{conf.id}.pdf"'})
+
+
+@bp.get("/conferences/review")
+@requires("conferences.manage")
+def review():
+    cases = services.not_reviewed(district_of(current_user.area_code))
+    return render_template("conferences/review.html", cases=cases, initials=initials)
+
+
+@bp.get("/tasks")
+@requires("tasks.view")
+def tasks():
+    return render_template("conferences/tasks.html", items=services.my_tasks(current_user))
+
+
+@bp.post("/tasks/<int:task_id>/done")
+@requires("tasks.view")
+def task_done(task_id: int):
+    task = db.session.get(Task, task_id) or abort(404)
+    if current_user.organisation_id != task.owner_organisation_id and current_user.id != task.owner_user_id:
+        abort(404)
+    try:
+        services.complete_task(task, current_user)
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+    return redirect(url_for("conferences.tasks"))

@@ -1,0 +1,227 @@
+"""Case conferences: scheduling, attendance, decisions that become tasks, approvals, closing, minutes."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from pypdf import PdfReader
+
+from casemgmt.conferences import services
+from casemgmt.conferences.models import Task
+from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.workflow import services as workflow
+from tests.factories import OrganisationFactory, UserFactory, make_case
+from tests.test_api import assert_error, bearer
+from tests.factories import PASSWORD
+
+WHEN = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def maros(users):
+    org = OrganisationFactory(name="PKSAI Kabupaten Maros", kind="pksai", area_code="73.09")
+    return UserFactory(username="koordinator.maros", role="coordinator", organisation=org)
+
+
+def accepted(users, name="Nurul Aisyah", risk="high", **child):
+    case = make_case(users["village_worker"], name=name, **child)
+    workflow.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": risk, "assigned_worker_id": users["social_worker"].id})
+    return case
+
+
+def schedule(users, cases, orgs=()):
+    return services.schedule(users["coordinator"], title="Konferensi kasus Desember", scheduled_at=WHEN,
+                             area_code="73.06", location="Kantor PKSAI Gowa", case_ids=[c.id for c in cases],
+                             organisation_ids=[o.id for o in orgs])
+
+
+def test_only_the_districts_coordinator_schedules_and_only_district_cases(users, maros):
+    gowa_case = accepted(users)
+    maros_case = make_case(users["village_worker"], name="Andi", area_code="73.09.01.2006")
+    with pytest.raises(Forbidden):
+        services.schedule(maros, title="x", scheduled_at=WHEN, area_code="73.06", location="", case_ids=[gowa_case.id],
+                          organisation_ids=[])
+    with pytest.raises(Forbidden):
+        services.schedule(users["social_worker"], title="x", scheduled_at=WHEN, area_code="73.06", location="",
+                          case_ids=[], organisation_ids=[])
+    with pytest.raises(ValidationFailed) as exc:
+        schedule(users, [gowa_case, maros_case])
+    assert maros_case.number in exc.value.errors["case_ids"][0]
+    conf = schedule(users, [gowa_case])
+    assert [row.case_id for row in conf.agenda] == [gowa_case.id] and conf.status == "scheduled"
+
+
+def test_suggested_cases(users):
+    high = accepted(users, "Anak Risiko Tinggi", risk="high")
+    low = accepted(users, "Anak Risiko Rendah", risk="low")
+    suggestions = {s.case.id: s.reasons for s in services.suggest_cases("73.06")}
+    assert high.id in suggestions and low.id not in suggestions
+    late = services.suggest_cases("73.06", now=low.due_at + timedelta(days=1))
+    assert low.id in {s.case.id for s in late}
+
+
+def test_attendance_totals_by_sex(users):
+    conf = schedule(users, [accepted(users)])
+    services.record_attendance(conf, users["coordinator"], [
+        {"name": "Andi Rahmawati", "sex": "F", "organisation_id": users["coordinator"].organisation_id},
+        {"name": "Muhammad Arif", "sex": "M", "organisation_id": None},
+        {"name": "Hasanuddin", "sex": "M", "organisation_id": users["agency_officer"].organisation_id},
+        {"name": "", "sex": None}])
+    assert services.totals_by_sex(conf) == {"F": 1, "M": 2, "total": 3}
+    with pytest.raises(ValidationFailed):
+        services.record_attendance(conf, users["coordinator"], [{"name": "X", "sex": "Q"}])
+
+
+def test_decisions_create_tasks_for_the_right_people(users):
+    case = accepted(users)
+    dukcapil = users["agency_officer"].organisation
+    conf = schedule(users, [case], [dukcapil])
+    decision = services.add_decision(conf, users["coordinator"], case_id=case.id, summary="Percepat akta kelahiran.",
+                                     actions=[{"description": "Terbitkan akta kelahiran", "owner_organisation_id":
+                                               dukcapil.id, "due_date": date.today() + timedelta(days=14)},
+                                              {"description": "Kunjungan rumah", "owner_organisation_id":
+                                               users["coordinator"].organisation_id,
+                                               "owner_user_id": users["social_worker"].id,
+                                               "due_date": date.today() - timedelta(days=1)}])
+    assert len(decision.tasks) == 2
+    officer_tasks = services.my_tasks(users["agency_officer"])
+    assert [t.description for t in officer_tasks if t.kind == "conference_action"] == ["Terbitkan akta kelahiran"]
+    worker_tasks = services.my_tasks(users["social_worker"])
+    visit = next(t for t in worker_tasks if t.description == "Kunjungan rumah")
+    assert visit.overdue and worker_tasks[0].overdue  # overdue first
+    with pytest.raises(ValidationFailed):
+        services.add_decision(conf, users["coordinator"], case_id=case.id, summary="x", actions=[
+            {"description": "Tanpa pemilik", "owner_organisation_id": None, "due_date": date.today()}])
+    other = make_case(users["village_worker"], name="Bukan Agenda")
+    with pytest.raises(ValidationFailed):
+        services.add_decision(conf, users["coordinator"], case_id=other.id, summary="x", actions=[])
+
+
+def test_a_pending_approval_is_decided_in_the_conference(users):
+    case = accepted(users)
+    worker = users["social_worker"]
+    outcome = workflow.apply_transition(case, "terminate", worker, {"reason": "moved_away", "summary": "Pindah."})
+    conf = schedule(users, [case])
+    services.add_decision(conf, users["coordinator"], case_id=case.id, summary="Terminasi disetujui.", actions=[],
+                          approve_approval_id=outcome.approval.id)
+    assert case.stage == "termination" and case.status == "closed"
+    assert outcome.approval.status == "approved" and outcome.approval.conference_id == conf.id
+
+
+def test_closing_locks_the_record(make_web, users):
+    case = accepted(users)
+    conf = schedule(users, [case])
+    services.close(conf, users["coordinator"])
+    with pytest.raises(services.ConferenceLocked):
+        services.record_attendance(conf, users["coordinator"], [{"name": "Telat", "sex": "F"}])
+    with pytest.raises(services.ConferenceLocked):
+        services.add_decision(conf, users["coordinator"], case_id=case.id, summary="x", actions=[])
+    web = make_web()
+    web.login("koordinator")
+    response = web.post(f"/conferences/{conf.id}/attendance", {"attendees-0-name": "Telat", "attendees-0-sex": "F"})
+    assert response.status_code == 303
+    page = web.get(f"/conferences/{conf.id}").get_data(as_text=True)
+    assert "Telat" not in page and "minutes.pdf" in page
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_minutes_show_totals_decisions_and_no_full_name(make_web, users):
+    case = accepted(users, "Nurul Aisyah")
+    conf = schedule(users, [case])
+    services.record_attendance(conf, users["coordinator"], [{"name": "Andi Rahmawati", "sex": "F"},
+                                                            {"name": "Muhammad Arif", "sex": "M"},
+                                                            {"name": "Sitti Aminah", "sex": "F"}])
+    services.add_decision(conf, users["coordinator"], case_id=case.id, summary="Anak kembali sekolah Januari.",
+                          actions=[{"description": "Daftar ulang sekolah", "owner_organisation_id":
+                                    users["coordinator"].organisation_id, "due_date": date(2027, 1, 5)}])
+    services.close(conf, users["coordinator"])
+    web = make_web()
+    web.login("koordinator")
+    response = web.get(f"/conferences/{conf.id}/minutes.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "Perempuan: 2" in text and "Laki-laki: 1" in text and "Jumlah: 3" in text
+    assert "Anak kembali sekolah Januari." in text and "Daftar ulang sekolah" in text
+    assert case.number in text and "N. A." in text
+    assert "Nurul Aisyah" not in text and "Nurul" not in text
+
+
+def test_invited_organisations_see_numbers_and_initials(make_web, users):
+    case = accepted(users)
+    conf = schedule(users, [case], [users["agency_officer"].organisation])
+    officer = make_web()
+    officer.login("dukcapil")
+    page = officer.get(f"/conferences/{conf.id}").get_data(as_text=True)
+    assert case.number in page and "N. A." in page and "Nurul Aisyah" not in page
+    outsider = make_web()
+    outsider.login("desa")
+    assert outsider.get(f"/conferences/{conf.id}").status_code == 404
+
+
+def test_quarterly_review_list(users):
+    case = accepted(users)
+    later = case.created_at + timedelta(days=100)
+    assert [c.id for c in services.not_reviewed("73.06", later)] == [case.id]
+    conf = schedule(users, [case])
+    services.close(conf, users["coordinator"], now=case.created_at + timedelta(days=95))
+    assert services.not_reviewed("73.06", later) == []
+
+
+def test_task_is_done_by_its_owner(make_web, users):
+    case = accepted(users)
+    conf = schedule(users, [case])
+    services.add_decision(conf, users["coordinator"], case_id=case.id, summary="x", actions=[
+        {"description": "Terbitkan akta", "owner_organisation_id": users["agency_officer"].organisation_id,
+         "due_date": date.today()}])
+    task = db.session.query(Task).one()
+    outsider = make_web()
+    outsider.login("desa")
+    assert outsider.post(f"/tasks/{task.id}/done").status_code == 404
+    officer = make_web()
+    officer.login("dukcapil")
+    assert "Terbitkan akta" in officer.get("/tasks").get_data(as_text=True)
+    assert officer.post(f"/tasks/{task.id}/done").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).status == "done"
+
+
+def test_conferences_through_the_api(app, users):
+    client = app.test_client()
+
+    def token(username):
+        return bearer(client.post("/api/v1/auth/token", json={"username": username,
+                                                              "password": PASSWORD}).get_json()["token"])
+
+    coordinator, worker = token("koordinator"), token("peksos")
+    case, other = accepted(users), accepted(users, "Rahmat Hidayat")
+    body = {"title": "Konferensi", "scheduled_at": "2026-12-01T10:00:00+08:00", "area_code": "73.06",
+            "location": "PKSAI", "case_ids": [case.id, other.id],
+            "organisation_ids": [users["agency_officer"].organisation_id]}
+    assert_error(client.post("/api/v1/conferences", json=body, headers=worker), 403, "forbidden")
+    response = client.post("/api/v1/conferences", json=body, headers=coordinator)
+    assert response.status_code == 201 and response.get_json()["status"] == "scheduled"
+    conf_id = response.get_json()["id"]
+    att = client.post(f"/api/v1/conferences/{conf_id}/attendance", headers=coordinator, json={"attendees": [
+        {"name": "A", "sex": "F"}, {"name": "B", "sex": "M"}]})
+    assert att.get_json()["attendance_totals"] == {"female": 1, "male": 1, "total": 2}
+    decision = client.post(f"/api/v1/conferences/{conf_id}/decisions", headers=coordinator, json={
+        "case_id": case.id, "summary": "Lanjutkan.", "actions": [
+            {"description": "Urus akta", "owner_organisation_id": users["agency_officer"].organisation_id,
+             "due_date": "2027-01-10"}]})
+    assert decision.status_code == 201 and len(decision.get_json()["tasks"]) == 1
+    tasks = client.get("/api/v1/tasks?mine=true", headers=token("dukcapil")).get_json()["items"]
+    assert [t["kind"] for t in tasks] == ["conference_action"] and tasks[0]["case_id"] == case.id
+    assert client.post(f"/api/v1/conferences/{conf_id}/close", headers=coordinator).get_json()["status"] == "closed"
+    assert_error(client.post(f"/api/v1/conferences/{conf_id}/attendance", headers=coordinator,
+                             json={"attendees": []}), 409, "conference_closed")
+    assert_error(client.post(f"/api/v1/conferences/{conf_id}/decisions", headers=coordinator,
+                             json={"case_id": case.id, "summary": "x"}), 409, "conference_closed")
+    pdf = client.get(f"/api/v1/conferences/{conf_id}/minutes.pdf", headers=coordinator)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert_error(client.get(f"/api/v1/conferences/{conf_id}/minutes.pdf", headers=token("desa")), 404, "not_found")
