@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from casemgmt.conferences.views import bp as conferences_bp
     from casemgmt.home.views import bp as home_bp
     from casemgmt.referrals.views import bp as referrals_bp
+    from casemgmt.reports.views import bp as reports_bp
     from casemgmt.workflow.views import bp as workflow_bp
 
     app.register_blueprint(home_bp)
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(workflow_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(conferences_bp)
+    app.register_blueprint(reports_bp)
     register_api(app)
 
 

@@ -23,9 +23,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view",
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
-                              "referrals.box", "tasks.view", "conferences.view", "conferences.manage"}),
+                              "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
+                              "indicators.view"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
-    "analyst": frozenset({"directory.view"}),
+    "analyst": frozenset({"directory.view", "indicators.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage"}),
 }
 

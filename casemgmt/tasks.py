@@ -44,3 +44,11 @@ def overdue_sweep():
 
     with app().app_context():
         return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}
+
+
+@huey.task()
+def run_export(job_id: int):
+    from casemgmt.reports.exports import run
+
+    with app().app_context():
+        run(job_id)

@@ -229,9 +229,9 @@ def allocate_case_number(district_code: str, year: int) -> str:
 # ---- registering ----------------------------------------------------------------------------
 
 def add_event(case: Case, kind: str, actor=None, *, comment: str | None = None, from_stage=None,
-              to_stage=None, data: dict | None = None) -> CaseEvent:
+              to_stage=None, data: dict | None = None, at: datetime | None = None) -> CaseEvent:
     event = CaseEvent(case_id=case.id, kind=kind, actor_id=getattr(actor, "id", None), comment=comment,
-                      from_stage=from_stage, to_stage=to_stage, data=data)
+                      from_stage=from_stage, to_stage=to_stage, data=data, at=at or utcnow())
     db.session.add(event)
     return event
 
@@ -360,9 +360,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValidationFailed({"cursor": _("This page link is not valid; start from the first page.")}) from exc
 
 
-def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | None = None,
-               now: datetime | None = None) -> tuple[list[Case], str | None]:
-    """A page of the cases the user may see, newest first, and the cursor of the next page."""
+def filtered_cases(user, filters: CaseFilters, now: datetime | None = None):
+    """The query of the cases a user may see that match the filters (no order, no page)."""
     errors = filters.problems()
     if errors:
         raise ValidationFailed(errors)
@@ -386,6 +385,13 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
         clause = search.matches(filters.q, db.engine.dialect.name)
         if clause is not None:
             query = query.where(clause)
+    return query
+
+
+def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | None = None,
+               now: datetime | None = None) -> tuple[list[Case], str | None]:
+    """A page of the cases the user may see, newest first, and the cursor of the next page."""
+    query = filtered_cases(user, filters, now)
     if cursor:
         created, case_id = decode_cursor(cursor)
         query = query.where(or_(Case.created_at < created, and_(Case.created_at == created, Case.id < case_id)))

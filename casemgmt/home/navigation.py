@@ -36,6 +36,8 @@ NAVIGATION: tuple[NavItem, ...] = (
             _l("Referrals to and from your organisation, overdue ones first.")),
     NavItem("conferences.index", _l("Case conferences"), "conferences.view",
             _l("Scheduled and past conferences, their agenda and minutes.")),
+    NavItem("reports.indicators_page", _l("Indicators"), "indicators.view",
+            _l("The district's figures for a period, and the quarterly PKSAI report.")),
     NavItem("directory.organisations", _l("Service directory"), "directory.view",
             _l("Organisations, the services they offer and the areas they cover.")),
     NavItem("accounts.users", _l("Users"), "users.manage",

@@ -20,8 +20,10 @@ bp = Blueprint("home", __name__)
 def index():
     notes = unread_notifications(current_user)
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([n.case_id for n in notes])))}
+    from casemgmt.reports.services import dashboard
+
     return render_template("home/index.html", user=current_user, sop_stages=STAGES, notifications=notes,
-                           notified_cases=cases)
+                           notified_cases=cases, dash=dashboard(current_user))
 
 
 @bp.post("/notifications/read")

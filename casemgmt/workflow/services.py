@@ -150,7 +150,7 @@ def apply_transition(case: Case, name: str, actor, data: dict | None = None, ver
         db.session.add(approval)
         db.session.flush()
         add_event(case, "approval_requested", actor, comment=approval.comment,
-                  data={"transition": name, "approval_id": approval.id})
+                  data={"transition": name, "approval_id": approval.id}, at=now)
         case.updated_at = now  # a request changes what others may do: the version moves on
         audit.record("approval_requested", "case", case.id, actor=actor,
                      after={"transition": name, "approval_id": approval.id})
@@ -195,7 +195,7 @@ def _move(case: Case, transition: definition.Transition, actor, data: dict, now:
         event_data["approval_id"] = approval.id
         event_data["approved_by"] = approval.decided_by_id
     add_event(case, "transition", actor, from_stage=from_stage, to_stage=case.stage,
-              comment=(data.get("comment") or data.get("summary") or None), data=event_data)
+              comment=(data.get("comment") or data.get("summary") or None), data=event_data, at=now)
     after = {"stage": case.stage, "status": case.status, "risk_level": case.risk_level,
              "assigned_worker_id": case.assigned_worker_id}
     audit.record(f"transition:{transition.name}", "case", case.id, actor=actor, before=before, after=after)

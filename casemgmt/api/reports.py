@@ -1,0 +1,29 @@
+"""GET /api/v1/indicators of the contract."""
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from casemgmt.api.idempotency import json_response
+from casemgmt.api.schemas import QuerySchema
+from casemgmt.reports import indicators, services
+
+blp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Indicators")
+
+
+class IndicatorQuery(QuerySchema):
+    area_code = fields.String(validate=validate.Regexp(r"^\d{2}(\.\d{2})?$"))
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+@blp.route("/indicators", methods=["GET"])
+@blp.arguments(IndicatorQuery, location="query")
+def get_indicators(query):
+    """A district's or the province's indicators for a period; counts under 5 are "<5" for analysts."""
+    user = g.api_user
+    area = services.allowed_area(user, query.get("area_code"))
+    start, end = query.get("from_"), query.get("to")
+    period = services.parse_period(start.isoformat() if start else None, end.isoformat() if end else None)
+    return json_response(indicators.for_viewer(indicators.compute(area, period), user), 200)

@@ -1,0 +1,1 @@
+"""Dashboards, indicators, charts, the quarterly report and exports."""

@@ -1,0 +1,98 @@
+"""Who may see which area's indicators, and what each role's dashboard shows."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from statistics import median
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from casemgmt.access import area_contains, district_of
+from casemgmt.cases.models import Case, Complaint
+from casemgmt.dbtypes import utcnow
+from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.reports.indicators import Period, quarter
+
+
+def allowed_area(user, area_code: str | None) -> str:
+    """The area a user asks for, if they may see its indicators: a coordinator their district,
+    an analyst anything within their own area (the province)."""
+    if user.role == "coordinator":
+        own = district_of(user.area_code)
+    elif user.role == "analyst":
+        own = user.area_code or "73"
+    else:
+        raise Forbidden()
+    area_code = (area_code or own or "").strip()
+    if not area_contains(own, area_code) or area_code.count(".") > 1:
+        raise Forbidden(_("You may see the indicators of %(area)s only.", area=own))
+    return area_code
+
+
+def parse_period(start: str | None, end: str | None, year: int | None = None, q: int | None = None) -> Period:
+    if year and q:
+        if not 1 <= q <= 4:
+            raise ValidationFailed({"quarter": _("A quarter is 1 to 4.")})
+        return quarter(year, q)
+    today = utcnow().date()
+    try:
+        first = date.fromisoformat(start) if start else today - timedelta(days=90)
+        last = date.fromisoformat(end) if end else today
+    except ValueError as exc:
+        raise ValidationFailed({"from": _("Dates are written YYYY-MM-DD.")}) from exc
+    if first > last:
+        raise ValidationFailed({"from": _("The start is after the end.")})
+    return Period(first, last)
+
+
+def dashboard(user) -> dict:
+    from casemgmt.conferences.models import CaseConference
+    from casemgmt.conferences.services import not_reviewed
+    from casemgmt.referrals.models import Referral
+    from casemgmt.workflow.models import Approval
+
+    now = utcnow()
+    data: dict = {}
+    if user.role == "village_worker":
+        data["recent"] = list(db.session.scalars(
+            select(Case).join(Complaint).where(Complaint.registered_by_id == user.id)
+            .order_by(Case.created_at.desc()).limit(5)))
+    elif user.role == "social_worker":
+        mine = select(Case).where(Case.assigned_worker_id == user.id, Case.status == "open")
+        cases = list(db.session.scalars(mine))
+        data["by_stage"] = dict(Counter(c.stage for c in cases))
+        data["due_this_week"] = sum(1 for c in cases if c.due_at and now <= c.due_at < now + timedelta(days=7))
+        data["overdue"] = sum(1 for c in cases if c.overdue(now))
+        data["referrals_waiting"] = db.session.scalar(select(func.count(Referral.id)).where(
+            Referral.created_by_id == user.id, Referral.status == "sent")) or 0
+        data["approvals_waiting"] = db.session.scalar(select(func.count(Approval.id)).where(
+            Approval.requested_by_id == user.id, Approval.status == "pending")) or 0
+    elif user.role == "coordinator":
+        district = district_of(user.area_code)
+        cases = list(db.session.scalars(select(Case).where(Case.district_code == district, Case.status == "open")))
+        data["triage"] = sum(1 for c in cases if c.stage == "report")
+        overdue = [c for c in cases if c.overdue(now)]
+        data["overdue_by_stage"] = dict(Counter(c.stage for c in overdue))
+        data["overdue_by_worker"] = dict(Counter(c.assigned_worker.full_name for c in overdue if c.assigned_worker))
+        data["workload"] = dict(Counter(c.assigned_worker.full_name for c in cases if c.assigned_worker))
+        answered = db.session.execute(
+            select(Referral.to_organisation_id, Referral.created_at, Referral.responded_at)
+            .join(Case, Case.id == Referral.case_id)
+            .where(Case.district_code == district, Referral.responded_at.is_not(None),
+                   Referral.created_at >= now - timedelta(days=90)))
+        hours: dict[int, list[float]] = {}
+        for org_id, created, responded in answered:
+            hours.setdefault(org_id, []).append((responded - created).total_seconds() / 3600)
+        from casemgmt.directory.models import Organisation
+
+        names = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                        .where(Organisation.id.in_(list(hours) or [0]))).all())
+        data["answer_hours"] = {names[o]: round(median(h), 1) for o, h in hours.items()}
+        data["conferences"] = list(db.session.scalars(
+            select(CaseConference).where(CaseConference.district_code == district,
+                                         CaseConference.status == "scheduled", CaseConference.scheduled_at >= now)
+            .order_by(CaseConference.scheduled_at).limit(5)))
+        data["not_reviewed"] = len(not_reviewed(district, now))
+    return data

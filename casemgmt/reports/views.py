@@ -1,0 +1,127 @@
+"""Indicators page, the quarterly report (PDF), and case-list exports."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casemgmt.access import requires
+from casemgmt.audit import services as audit
+from casemgmt.cases.services import CaseFilters
+from casemgmt.codes import CONCERNS, SERVICES
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.services import get_area
+from casemgmt.errors import ServiceError, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.pdf import html_to_pdf
+from casemgmt.reports import charts, exports, indicators, services
+from casemgmt.reports.models import ExportJob
+
+bp = Blueprint("reports", __name__)
+
+
+def _labels():
+    from casemgmt.cases.forms import CHANNEL_LABELS
+    from casemgmt.codes import SEXES
+    from casemgmt.workflow.labels import CLOSURE_LABELS
+    from casemgmt.workflow.stages import STAGES
+
+    return {"concern": CONCERNS, "service": SERVICES, "sex": SEXES, "channel": CHANNEL_LABELS,
+            "stage": {s.code: s.label for s in STAGES}, "closure": CLOSURE_LABELS}
+
+
+def _indicators_from_request():
+    area = services.allowed_area(current_user, request.args.get("area"))
+    year, q = request.args.get("year", type=int), request.args.get("quarter", type=int)
+    period = services.parse_period(request.args.get("from"), request.args.get("to"), year, q)
+    data = indicators.for_viewer(indicators.compute(area, period), current_user)
+    return area, period, data
+
+
+def _charts(data, labels):
+    return {
+        "month": charts.bar_chart(data["complaints_by_month"], title=_("Complaints by month")),
+        "concern": charts.bar_chart(dict(sorted(data["by_concern"].items(), key=lambda kv: str(kv[0]))),
+                                    {k: str(v) for k, v in labels["concern"].items()}, _("Cases by concern")),
+        "age": charts.bar_chart(data["by_age_group"], title=_("Cases by age group")),
+        "stage": charts.bar_chart(data["by_stage"], {k: str(v) for k, v in labels["stage"].items()},
+                                  _("Cases by stage")),
+        "delivered": charts.bar_chart(data["services_delivered"], {k: str(v) for k, v in labels["service"].items()},
+                                      _("Services delivered")),
+    }
+
+
+@bp.get("/reports/indicators")
+@requires("indicators.view")
+def indicators_page():
+    try:
+        area, period, data = _indicators_from_request()
+    except ValidationFailed as exc:
+        flash(" ".join(m for ms in exc.errors.values() for m in ms), "warning")
+        return redirect(url_for("reports.indicators_page"))
+    labels = _labels()
+    return render_template("reports/indicators.html", data=data, area=get_area(area), period=period,
+                           labels=labels, charts=_charts(data, labels), args=request.args)
+
+
+@bp.get("/reports/quarterly.pdf")
+@requires("indicators.view")
+def quarterly_pdf():
+    area, period, data = _indicators_from_request()
+    labels = _labels()
+    html = render_template("pdf/quarterly_report.html", data=data, area=get_area(area), period=period, labels=labels,
+                           charts=_charts(data, labels), generated=utcnow())
+    audit.log_access(current_user, "download_report", "indicators", area)
+    db.session.commit()
+    return Response(html_to_pdf(html)[0], mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="laporan-pksai-{area}-{period.start}-{period.end}.pdf"'})
+
+
+def _filters_from(values) -> CaseFilters:
+    return CaseFilters(stage=values.get("stage") or None, status=values.get("status") or None,
+                       risk_level=values.get("risk_level") or None, area_code=(values.get("area") or "").strip() or None,
+                       concern=values.get("concern") or None, assigned_to_me=bool(values.get("mine")),
+                       overdue=bool(values.get("overdue")), q=(values.get("q") or "").strip() or None)
+
+
+@bp.post("/exports")
+@requires("cases.list")
+def start_export():
+    # CSRFProtect has checked the token before we get here, as for every POST.
+    try:
+        job, done = exports.start(current_user, _filters_from(request.form), request.form.get("format", "csv"))
+    except (ValidationFailed, ServiceError) as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("cases.index"))
+    if done:
+        return redirect(url_for("reports.download_export", job_id=job.id))
+    return redirect(url_for("reports.export_status", job_id=job.id))
+
+
+def _own_job(job_id: int) -> ExportJob:
+    job = db.session.get(ExportJob, job_id)
+    if job is None or job.user_id != current_user.id:
+        abort(404)  # an export belongs to whoever asked for it
+    return job
+
+
+@bp.get("/exports/<int:job_id>")
+@login_required
+def export_status(job_id: int):
+    job = _own_job(job_id)
+    template = "reports/_export_progress.html" if request.headers.get("HX-Request") else "reports/export.html"
+    return render_template(template, job=job)
+
+
+@bp.get("/exports/<int:job_id>/download")
+@login_required
+def download_export(job_id: int):
+    job = _own_job(job_id)
+    if job.status != "done":
+        return redirect(url_for("reports.export_status", job_id=job.id))
+    audit.log_access(current_user, "download_export", "export", job.id)
+    db.session.commit()
+    mime = "text/csv" if job.format == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return send_file(exports.path_of(job), mimetype=mime, as_attachment=True,
+                     download_name=f"kasus-{job.created_at:%Y%m%d-%H%M}.{job.format}", max_age=0)

@@ -1,0 +1,206 @@
+"""Indicators against a hand-built dataset, small-count suppression, dashboards and exports."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+
+from casemgmt.cases.services import register_complaint
+from casemgmt.extensions import db
+from casemgmt.referrals import services as referrals
+from casemgmt.reports import exports, indicators
+from casemgmt.reports.indicators import Period
+from casemgmt.workflow import services as workflow
+from tests.factories import PASSWORD, child_input, complaint_input, make_case
+from tests.test_api import assert_error, bearer
+
+WITA = timezone(timedelta(hours=8))
+Q4 = Period(date(2026, 10, 1), date(2026, 12, 31))
+
+
+@pytest.fixture
+def dataset(users):
+    """Two Gowa complaints in Q4 (three children), one in Maros, one in Gowa before the period."""
+    worker, coordinator, social = users["village_worker"], users["coordinator"], users["social_worker"]
+    a_time = datetime(2026, 10, 5, 10, 0, tzinfo=WITA)
+    a = register_complaint(complaint_input([
+        child_input(name="Nurul Aisyah", sex="F", birth_date=date(2014, 3, 9)),
+        child_input(name="Baso", sex="M", birth_date=None, age_years=3)], channel="walk_in", received_at=a_time,
+        concerns=["out_of_school", "no_birth_certificate"]), worker)
+    b_time = datetime(2026, 11, 10, 9, 0, tzinfo=WITA)
+    b = register_complaint(complaint_input([child_input(name="Sitti", sex="F", birth_date=date(2010, 5, 1),
+                                                        area_code="73.06.07.2008")],
+                                           channel="phone", received_at=b_time, concerns=["child_marriage"]), worker)
+    register_complaint(complaint_input([child_input(name="Andi", area_code="73.09.01.2006")],
+                                       received_at=datetime(2026, 10, 20, tzinfo=WITA)), worker)
+    register_complaint(complaint_input([child_input(name="Lama")], received_at=datetime(2026, 6, 1, tzinfo=WITA)),
+                       worker)
+    a1, b1 = a.cases[0], b.cases[0]
+    workflow.apply_transition(a1, "accept", coordinator, {"risk_level": "medium", "assigned_worker_id": social.id},
+                              now=a_time + timedelta(days=1))
+    workflow.save_assessment(a1, social, "medium", ["birth_certificate"], "Ringkasan.")
+    workflow.apply_transition(a1, "submit_assessment", social, now=a_time + timedelta(days=5))
+    workflow.apply_transition(b1, "dismiss", coordinator, {"reason": "not_child_protection"},
+                              now=b_time + timedelta(days=3))
+    dukcapil = users["agency_officer"]
+    sent = a_time + timedelta(days=6)
+    consent = {"given_by": "caregiver", "recorded_on": date(2026, 10, 10)}
+    first = referrals.make_referral(a1, social, to_organisation_id=dukcapil.organisation_id,
+                                    service="birth_certificate", reason="Akta.", consent=consent, now=sent)
+    referrals.accept(first, dukcapil, now=sent + timedelta(hours=10))
+    referrals.complete(first, dukcapil, "Akta terbit.", date(2026, 10, 20), now=sent + timedelta(days=10))
+    second = referrals.make_referral(a1, social, to_organisation_id=dukcapil.organisation_id,
+                                     service="birth_certificate", reason="Lagi.", consent=consent, now=sent)
+    referrals.decline(second, dukcapil, "Sudah ditangani.", now=sent + timedelta(hours=30))
+    return {"a1": a1, "a2": a.cases[1], "b1": b1}
+
+
+def test_every_indicator_of_the_district(app, dataset):
+    result = indicators.compute("73.06", Q4)
+    assert result["complaints"] == 2 and result["cases"] == 3
+    assert result["complaints_by_month"] == {"2026-10": 1, "2026-11": 1}
+    assert result["complaints_by_channel"] == {"walk_in": 1, "phone": 1}
+    assert result["by_sex"] == {"F": 2, "M": 1}
+    assert result["by_age_group"] == {"0-4": 1, "5-9": 0, "10-14": 1, "15-17": 1}
+    assert result["by_area"] == {"73.06.01": 2, "73.06.07": 1}
+    assert result["by_village"] == {"73.06.01.2006": 2, "73.06.07.2008": 1}
+    assert result["by_concern"] == {"out_of_school": 2, "no_birth_certificate": 2, "child_marriage": 1}
+    assert result["by_stage"] == {"intervention_plan": 1, "report": 1, "termination": 1}
+    assert result["median_days"] == {"triage": 2.0, "assessment": 5.0, "approved_plan": None}
+    assert result["closed_by_reason"] == {"not_child_protection": 1}
+    assert result["referrals"] == {"sent": 2, "accepted": 1, "declined": 1, "completed": 1, "acceptance_rate": 0.5,
+                                   "completion_rate": 1.0, "median_response_hours": 20.0}
+    assert list(result["referrals_by_service"]) == ["birth_certificate"]
+    assert result["referrals_by_agency"]["Dukcapil Kabupaten Gowa"]["sent"] == 2
+    assert result["services_delivered"] == {"birth_certificate": 1, "education": 0, "health": 0,
+                                            "psychosocial": 0, "legal_aid": 0}
+
+
+def test_the_province_adds_maros(app, dataset):
+    result = indicators.compute("73", Q4)
+    assert result["complaints"] == 3 and result["cases"] == 4
+
+
+def test_analysts_see_small_counts_suppressed(app, dataset, users):
+    shown = indicators.for_viewer(indicators.compute("73.06", Q4), users["analyst"])
+    assert shown["complaints"] == "<5" and shown["by_age_group"]["5-9"] == 0
+    assert shown["by_concern"] == {"out_of_school": "<5", "no_birth_certificate": "<5", "child_marriage": "<5"}
+    assert shown["referrals"]["sent"] == "<5" and shown["referrals"]["median_response_hours"] is None
+    assert shown["median_days"] == {"triage": None, "assessment": None, "approved_plan": None}
+    coordinator_view = indicators.for_viewer(indicators.compute("73.06", Q4), users["coordinator"])
+    assert coordinator_view["complaints"] == 2
+    assert indicators.suppress({"a": 0, "b": 4, "c": 5, "d": "x"}) == {"a": 0, "b": "<5", "c": 5, "d": "x"}
+
+
+def test_quarter_bounds():
+    assert indicators.quarter(2026, 4) == Q4
+    assert indicators.quarter(2026, 1) == Period(date(2026, 1, 1), date(2026, 3, 31))
+
+
+def test_indicators_api_and_who_may_see_which_area(app, dataset, users):
+    client = app.test_client()
+
+    def token(username):
+        return bearer(client.post("/api/v1/auth/token", json={"username": username,
+                                                              "password": PASSWORD}).get_json()["token"])
+
+    analyst, coordinator = token("analis"), token("koordinator")
+    body = client.get("/api/v1/indicators?area_code=73.06&from=2026-10-01&to=2026-12-31", headers=analyst).get_json()
+    assert body["complaints"] == "<5" and body["by_sex"] == {"F": "<5", "M": "<5"}
+    for key in ("complaints", "by_sex", "by_age_group", "by_concern", "by_stage", "by_area", "referrals",
+                "closed_by_reason"):
+        assert key in body
+    body = client.get("/api/v1/indicators?area_code=73.06&from=2026-10-01&to=2026-12-31",
+                      headers=coordinator).get_json()
+    assert body["complaints"] == 2 and body["referrals"]["median_response_hours"] == 20.0
+    assert_error(client.get("/api/v1/indicators?area_code=73.09", headers=coordinator), 403, "forbidden")
+    assert_error(client.get("/api/v1/indicators", headers=token("peksos")), 403, "forbidden")
+    assert_error(client.get("/api/v1/indicators?from=2026-12-01&to=2026-01-01", headers=coordinator), 422,
+                 "validation_error")
+
+
+def test_indicator_page_and_quarterly_pdf(make_web, dataset, users):
+    from pypdf import PdfReader
+
+    web = make_web()
+    web.login("analis")
+    page = web.get("/reports/indicators?area=73.06&from=2026-10-01&to=2026-12-31").get_data(as_text=True)
+    assert "<svg" in page and "&lt;5" in page
+    assert "Nurul" not in page
+    response = web.get("/reports/quarterly.pdf?area=73.06&year=2026&quarter=4")
+    assert response.status_code == 200
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert "<5" in text and "Nurul" not in text
+
+
+def test_dashboards_by_role(make_web, dataset, users):
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    page = coordinator.get("/").get_data(as_text=True)
+    assert "Menunggu pemilahan" in page and users["social_worker"].full_name in page
+    worker = make_web()
+    worker.login("peksos")
+    assert "Rencana intervensi" in worker.get("/").get_data(as_text=True)
+
+
+# ---- exports -----------------------------------------------------------------------------------
+
+def rows_of_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_export_respects_scope_and_masking(make_web, users):
+    mine = make_case(users["village_worker"], name="Nurul Aisyah")
+    make_case(users["village_worker"], name="Anak Maros", area_code="73.09.01.2006")
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    response = coordinator.post("/exports", {"format": "csv"})
+    assert response.status_code == 302
+    data = coordinator.get(response.headers["Location"])
+    rows = rows_of_csv(data.data)
+    assert rows[0][0] == "Nomor kasus" and len(rows) == 2  # the Maros case is outside the district
+    assert rows[1][0] == mine.number and rows[1][5] == "Nurul Aisyah"
+    # A social worker who registered a complaint sees initials once another worker holds it.
+    registered = register_complaint(complaint_input([child_input(name="Rahmat Hidayat")]),
+                                    users["social_worker"]).cases[0]
+    from tests.factories import UserFactory
+
+    other = UserFactory(username="peksos.lain", role="social_worker", organisation=users["coordinator"].organisation)
+    workflow.apply_transition(registered, "accept", users["coordinator"],
+                              {"risk_level": "low", "assigned_worker_id": other.id})
+    worker = make_web()
+    worker.login("peksos")
+    response = worker.post("/exports", {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(worker.get(response.headers["Location"]).data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert len(values) == 2 and values[1][5] == "R. H." and values[1][10] in ("", None)
+    assert coordinator.get(response.headers["Location"]).status_code == 404  # only the requester
+
+
+def test_large_export_runs_as_a_job_with_progress(app, make_web, users, monkeypatch):
+    from casemgmt import tasks
+    from casemgmt.reports.models import ExportJob
+
+    for i in range(5):
+        make_case(users["village_worker"], name=f"Anak Ke {i}")
+    monkeypatch.setattr(exports, "BACKGROUND_OVER", 2)
+    tasks.use_app(app)
+    monkeypatch.setattr(tasks.huey, "immediate", True)
+    web = make_web()
+    web.login("koordinator")
+    response = web.post("/exports", {"format": "csv"})
+    assert "/exports/" in response.headers["Location"] and "download" not in response.headers["Location"]
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<progress" in page and 'value="5"' in page
+    db.session.expire_all()
+    job = db.session.query(ExportJob).one()
+    assert (job.status, job.done, job.total) == ("done", 5, 5)
+    rows = rows_of_csv(web.get(f"/exports/{job.id}/download").data)
+    assert len(rows) == 6
+    from casemgmt.audit.models import AuditEntry
+
+    actions = {a.action for a in db.session.query(AuditEntry).filter(AuditEntry.object_type == "export")}
+    assert actions == {"export_requested", "export_finished"}
