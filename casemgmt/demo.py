@@ -69,7 +69,7 @@ def load_demo() -> dict[str, int]:
 
     if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("Demo data is refused when CASEMGMT_ENV=production.")
-    added = {"areas": 0, "organisations": 0, "users": 0}
+    added = {"areas": 0, "organisations": 0, "users": 0, "cases": 0}
     if area_count() == 0:
         added["areas"] = load_areas("73")["inserted"]
     for name, kind, seat, services, covers in ORGANISATIONS:
@@ -84,6 +84,7 @@ def load_demo() -> dict[str, int]:
                          "organisation_id": org.id if org else None, "area_code": area},
                         DEMO_PASSWORD, actor=None)
             added["users"] += 1
+    added["cases"] = load_demo_cases()
     return added
 
 
@@ -108,8 +109,69 @@ def load_demo_command(if_empty: bool):
             return
     else:
         added = load_demo()
-        click.echo(f"Demo data: {added['areas']} areas, {added['organisations']} organisations and "
-                   f"{added['users']} users added.")
+        click.echo(f"Demo data: {added['areas']} areas, {added['organisations']} organisations, "
+                   f"{added['users']} users and {added['cases']} cases added.")
     click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
     for username, full_name, _sex, role, org_name, _area in USERS:
         click.echo(f"  {username:<24} {role:<15} {org_name or ''}")
+
+
+# Demo cases: (registered by, child, sex, birth date, village, concerns, what happened, how far it goes)
+DEMO_CASES = [
+    ("puskesos.barembeng", "Nurul Aisyah", "F", "2014-03-09", "73.06.01.2006", ["no_birth_certificate", "out_of_school"],
+     "Anak perempuan putus sekolah sejak kelas 4 dan belum memiliki akta kelahiran.", "report"),
+    ("puskesos.barembeng", "Muhammad Rizal", "M", "2016-07-21", "73.06.01.2006", ["child_labour"],
+     "Anak bekerja di penggilingan padi setiap pulang sekolah.", "assessment"),
+    ("puskesos.panakkukang", "Sitti Hardianti", "F", "2010-01-15", "73.06.07.2008", ["child_marriage"],
+     "Keluarga berencana menikahkan anak dengan pria dewasa bulan depan.", "intervention_plan"),
+    ("puskesos.panakkukang", "Andi Baso", "M", "2012-11-02", "73.06.07.2008", ["neglect", "basic_needs"],
+     "Anak sering ditinggal sendiri berhari-hari; tidak cukup makan.", "intervention"),
+    ("patbm.bajimangngai", "Rahmawati", "F", "2013-05-30", "73.09.01.2006", ["out_of_school"],
+     "Anak berhenti sekolah untuk mengasuh adik-adiknya.", "report"),
+]
+
+
+def load_demo_cases() -> int:
+    """A few cases at different stages of the SOP, made through the real services."""
+    from datetime import date, timedelta
+
+    from casemgmt.accounts.services import find_by_username
+    from casemgmt.cases.models import Case
+    from casemgmt.cases.services import register_complaint
+    from casemgmt.dbtypes import utcnow
+    from casemgmt.directory.services import find_organisation
+    from casemgmt.extensions import db
+    from casemgmt.workflow import services as workflow
+
+    if db.session.query(Case.id).first() is not None:
+        return 0
+    made = 0
+    for username, name, sex, born, village, concerns, what, stage in DEMO_CASES:
+        worker = find_by_username(username)
+        district = ".".join(village.split(".")[:2])
+        coordinator = find_by_username("koordinator.gowa" if district == "73.06" else "koordinator.maros")
+        social = find_by_username("peksos.gowa" if district == "73.06" else "peksos.maros")
+        case = register_complaint({
+            "channel": "walk_in", "received_at": utcnow() - timedelta(days=10 - made),
+            "reporter": {"name": "Warga", "phone": None, "relationship": "tetangga", "anonymous": False},
+            "children": [{"name": name, "sex": sex, "birth_date": date.fromisoformat(born), "area_code": village,
+                          "address": None, "nik": None}],
+            "concerns": concerns, "description": what, "urgent": False}, worker, {0: "new"}).cases[0]
+        made += 1
+        if stage == "report":
+            continue
+        workflow.apply_transition(case, "accept", coordinator, {"risk_level": "medium",
+                                                                "assigned_worker_id": social.id})
+        if stage == "assessment":
+            continue
+        workflow.save_assessment(case, social, "medium", ["family_support", "education"], "Asesmen awal selesai.")
+        workflow.apply_transition(case, "submit_assessment", social)
+        if stage == "intervention_plan":
+            continue
+        org = find_organisation("Dinas Sosial Kabupaten Gowa")
+        workflow.save_plan(case, social, [{"description": "Kebutuhan dasar anak terpenuhi", "actions": [
+            {"description": "Bantuan sosial untuk keluarga", "service": "social_assistance",
+             "organisation_id": org.id, "due_date": date.today() + timedelta(days=21)}]}])
+        approval = workflow.apply_transition(case, "submit_plan", social).approval
+        workflow.decide_approval(approval, coordinator, "approve")
+    return made

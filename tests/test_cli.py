@@ -93,8 +93,12 @@ def test_demo_load_creates_every_role_and_is_repeatable(runner):
                  "PKSAI Kabupaten Bulukumba", "PKSAI Kota Parepare"):
         assert find_organisation(name) is not None, name
     assert find_organisation("Puskesos Barembeng").area_code == "73.06.01.2006"
+    from casemgmt.cases.models import Case
+
+    stages = sorted(db.session.scalars(select(Case.stage)))
+    assert stages == ["assessment", "intervention", "intervention_plan", "report", "report"]
     again = runner.invoke(args=["demo", "load"])
-    assert again.exit_code == 0 and "0 organisations and 0 users added" in again.output
+    assert again.exit_code == 0 and "0 organisations, 0 users and 0 cases added" in again.output
     skipped = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "not loaded" in skipped.output
 
