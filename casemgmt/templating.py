@@ -30,6 +30,12 @@ def stage_label(code: str) -> str:
     return next((str(s.label) for s in STAGES if s.code == code), code)
 
 
+def stage_names() -> dict[str, str]:
+    from casemgmt.workflow.stages import STAGES
+
+    return {s.code: str(s.label) for s in STAGES}
+
+
 def field_label(key: str) -> str:
     from casemgmt.cases.forms import FIELD_LABELS
 
@@ -44,6 +50,7 @@ def init_app(app) -> None:
         codes=codes,
         current_locale=lambda: str(get_locale()),
         stage_label=stage_label,
+        stage_names=stage_names,
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "")

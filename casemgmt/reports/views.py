@@ -61,7 +61,18 @@ def indicators_page():
         return redirect(url_for("reports.indicators_page"))
     labels = _labels()
     return render_template("reports/indicators.html", data=data, area=get_area(area), period=period,
-                           labels=labels, charts=_charts(data, labels), args=request.args)
+                           labels=labels, charts=_charts(data, labels), args=request.args,
+                           area_names=_area_names(data))
+
+
+def _area_names(data) -> dict:
+    """Kecamatan named, not coded, in the tables."""
+    from sqlalchemy import select
+
+    from casemgmt.directory.models import Area
+
+    codes = list(data["by_area"])
+    return dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes or ["-"]))).all())
 
 
 @bp.get("/reports/quarterly.pdf")
@@ -70,7 +81,7 @@ def quarterly_pdf():
     area, period, data = _indicators_from_request()
     labels = _labels()
     html = render_template("pdf/quarterly_report.html", data=data, area=get_area(area), period=period, labels=labels,
-                           charts=_charts(data, labels), generated=utcnow())
+                           charts=_charts(data, labels), generated=utcnow(), area_names=_area_names(data))
     audit.log_access(current_user, "download_report", "indicators", area)
     db.session.commit()
     return Response(html_to_pdf(html)[0], mimetype="application/pdf", headers={
