@@ -1,0 +1,283 @@
+"""Every route x every role x a record in scope and one out of scope.
+
+A route added without an entry here fails test_every_route_is_in_the_matrix. Out of scope
+always answers 404 (never a hint that the record exists), on pages, API, PDFs, exports and
+attachments alike.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from casemgmt.access import can
+from casemgmt.cases.services import add_attachment
+from casemgmt.conferences import services as conferences
+from casemgmt.reports.models import ExportJob
+from casemgmt.extensions import db
+from casemgmt.referrals import services as referrals
+from casemgmt.workflow import services as workflow
+from casemgmt.workflow.models import PlanAction
+from tests.factories import PASSWORD, OrganisationFactory, UserFactory, make_case
+from tests.test_api import bearer
+
+ROLES = ["village_worker", "social_worker", "coordinator", "agency_officer", "analyst", "admin"]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+TODAY = date.today().isoformat()
+CONSENT = {"given_by": "caregiver", "recorded_on": date.today()}
+
+# endpoint -> (method, path, json body for API calls). {case}, {referral}, ... are filled from a world.
+RECORD_ROUTES = {
+    "cases.show": ("GET", "/cases/{case}", None),
+    "cases.edit": ("GET", "/cases/{case}/edit", None),
+    "cases.add_note": ("POST", "/cases/{case}/notes", None),
+    "cases.add_attachment": ("POST", "/cases/{case}/attachments", None),
+    "cases.download_attachment": ("GET", "/cases/{case}/attachments/{attachment}", None),
+    "workflow.update_action": ("POST", "/cases/{case}/actions/{action}", None),
+    "workflow.save_assessment": ("POST", "/cases/{case}/assessment", None),
+    "workflow.plan": ("GET", "/cases/{case}/plan", None),
+    "workflow.transition": ("POST", "/cases/{case}/transitions/revise_plan", None),
+    "workflow.record_visit": ("POST", "/cases/{case}/visits", None),
+    "workflow.decide": ("POST", "/approvals/{approval}", None),
+    "referrals.new": ("GET", "/cases/{case}/referrals/new", None),
+    "referrals.show": ("GET", "/referrals/{referral}", None),
+    "referrals.answer": ("POST", "/referrals/{referral}/accept", None),
+    "referrals.letter": ("GET", "/referrals/{referral}/letter.pdf", None),
+    "conferences.show": ("GET", "/conferences/{conference}", None),
+    "conferences.attendance": ("POST", "/conferences/{conference}/attendance", None),
+    "conferences.close": ("POST", "/conferences/{conference}/close", None),
+    "conferences.decide": ("POST", "/conferences/{conference}/decisions/{case}", None),
+    "conferences.minutes_pdf": ("GET", "/conferences/{conference}/minutes.pdf", None),
+    "conferences.task_done": ("POST", "/tasks/{task}/done", None),
+    "reports.export_status": ("GET", "/exports/{export}", None),
+    "reports.download_export": ("GET", "/exports/{export}/download", None),
+    "api_cases.get_case": ("GET", "/api/v1/cases/{case}", None),
+    "api_cases.patch_case": ("PATCH", "/api/v1/cases/{case}", {"version": 1, "urgent": True}),
+    "api_cases.history": ("GET", "/api/v1/cases/{case}/history", None),
+    "api_cases.add_note": ("POST", "/api/v1/cases/{case}/notes", {"text": "x"}),
+    "api_workflow.list_transitions": ("GET", "/api/v1/cases/{case}/transitions", None),
+    "api_workflow.take_transition": ("POST", "/api/v1/cases/{case}/transitions", {"name": "revise_plan",
+                                                                                  "version": 1, "comment": "x"}),
+    "api_workflow.put_assessment": ("PUT", "/api/v1/cases/{case}/assessment", {"needs": []}),
+    "api_workflow.put_plan": ("PUT", "/api/v1/cases/{case}/plan", {"goals": []}),
+    "api_workflow.post_action": ("POST", "/api/v1/cases/{case}/actions/{action}", {"status": "done"}),
+    "api_workflow.post_monitoring": ("POST", "/api/v1/cases/{case}/monitoring", {"visited_on": TODAY,
+                                                                                 "progress": "same"}),
+    "api_workflow.decide": ("POST", "/api/v1/approvals/{approval}", {"decision": "approve"}),
+    "api_referrals.suggestions": ("GET", "/api/v1/cases/{case}/referral-suggestions?service=health", None),
+    "api_referrals.make": ("POST", "/api/v1/cases/{case}/referrals", {
+        "to_organisation_id": 1, "service": "health", "reason": "x",
+        "consent": {"given_by": "child", "recorded_on": TODAY}}),
+    "api_referrals.get_referral": ("GET", "/api/v1/referrals/{referral}", None),
+    "api_referrals.accept": ("POST", "/api/v1/referrals/{referral}/accept", {}),
+    "api_referrals.decline": ("POST", "/api/v1/referrals/{referral}/decline", {"reason": "x"}),
+    "api_referrals.complete": ("POST", "/api/v1/referrals/{referral}/complete", {"outcome": "x",
+                                                                                  "delivered_on": TODAY}),
+    "api_referrals.cancel": ("POST", "/api/v1/referrals/{referral}/cancel", {"reason": "x"}),
+    "api_referrals.letter": ("GET", "/api/v1/referrals/{referral}/letter.pdf", None),
+    "api_conferences.get_conference": ("GET", "/api/v1/conferences/{conference}", None),
+    "api_conferences.attendance": ("POST", "/api/v1/conferences/{conference}/attendance", {"attendees": []}),
+    "api_conferences.decision": ("POST", "/api/v1/conferences/{conference}/decisions", {"case_id": 1,
+                                                                                        "summary": "x"}),
+    "api_conferences.close": ("POST", "/api/v1/conferences/{conference}/close", None),
+    "api_conferences.minutes_pdf": ("GET", "/api/v1/conferences/{conference}/minutes.pdf", None),
+}
+
+# endpoint -> permission a page needs (GET answers 200 with it, 403 without).
+PERMISSION_PAGES = {
+    "home.index": None, "accounts.change_password": None, "workflow.sop_help": None, "workflow.sop_svg": None,
+    "cases.village_options": None,
+    "accounts.users": "users.manage", "accounts.new_user": "users.manage", "accounts.edit_user": "users.manage",
+    "workflow.deadlines": "deadlines.manage", "directory.organisations": "directory.view",
+    "directory.organisation": "directory.view", "directory.area_search": "directory.view",
+    "directory.new_organisation": "organisations.manage", "directory.edit_organisation": "organisations.manage",
+    "cases.index": "cases.list", "cases.new_complaint": "cases.register", "cases.my_complaints": "complaints.mine",
+    "workflow.approvals": "approvals.view", "workflow.triage": "triage.view", "referrals.index": "referrals.box",
+    "conferences.index": "conferences.view", "conferences.new": "conferences.manage",
+    "conferences.review": "conferences.manage", "conferences.tasks": "tasks.view",
+    "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
+}
+PAGE_PATHS = {
+    "home.index": "/", "accounts.change_password": "/account/password", "workflow.sop_help": "/help/sop",
+    "workflow.sop_svg": "/help/sop.svg", "cases.village_options": "/cases/villages?q=bar",
+    "accounts.users": "/admin/users", "accounts.new_user": "/admin/users/new", "accounts.edit_user": "/admin/users/{user}",
+    "workflow.deadlines": "/admin/deadlines", "directory.organisations": "/directory/organisations",
+    "directory.organisation": "/directory/organisations/{org}", "directory.area_search": "/directory/areas/search?q=go",
+    "directory.new_organisation": "/directory/organisations/new",
+    "directory.edit_organisation": "/directory/organisations/{org}/edit", "cases.index": "/cases",
+    "cases.new_complaint": "/cases/new", "cases.my_complaints": "/complaints/mine", "workflow.approvals": "/approvals",
+    "workflow.triage": "/triage", "referrals.index": "/referrals", "conferences.index": "/conferences",
+    "conferences.new": "/conferences/new", "conferences.review": "/conferences/review", "conferences.tasks": "/tasks",
+    "reports.indicators_page": "/reports/indicators", "reports.quarterly_pdf": "/reports/quarterly.pdf",
+}
+# POST-only actions that need a permission, and the ones any logged-in user may post.
+PERMISSION_POSTS = {
+    "accounts.toggle_active": ("/admin/users/{user}/active", "users.manage"),
+    "accounts.reset_password": ("/admin/users/{user}/password", "users.manage"),
+    "accounts.unlock": ("/admin/users/{user}/unlock", "users.manage"),
+    "reports.start_export": ("/exports", "cases.list"),
+    "home.mark_notifications_read": ("/notifications/read", None),
+    "accounts.logout": ("/logout", None),
+}
+PUBLIC = {"home.health", "home.set_language", "accounts.login", "api-docs.openapi_json", "api_auth.issue_token"}
+# API calls without a record in the path: the token is all they need; what they answer is scoped.
+API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", "api_directory.organisations",
+             "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",
+             "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    listed = set(RECORD_ROUTES) | set(PERMISSION_PAGES) | set(PERMISSION_POSTS) | PUBLIC | API_LISTS
+    routes = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"}
+    assert routes - listed == set(), "add the new routes to the authorization matrix"
+    assert listed - routes == set(), "the matrix names routes that no longer exist"
+
+
+@pytest.fixture
+def world(users):
+    """A Gowa world every Gowa user has some part in, and a Maros world none of them may see."""
+    maros_pksai = OrganisationFactory(name="PKSAI Kabupaten Maros", kind="pksai", area_code="73.09",
+                                      services=["case_management"], covers=["73.09"])
+    maros_health = OrganisationFactory(name="Puskesmas Mandai", kind="puskesmas", area_code="73.09.01",
+                                       services=["health"], covers=["73.09.01"])
+    m_coordinator = UserFactory(username="koordinator.maros", role="coordinator", organisation=maros_pksai)
+    m_worker = UserFactory(username="peksos.maros", role="social_worker", organisation=maros_pksai)
+    UserFactory(username="puskesmas.mandai", role="agency_officer", organisation=maros_health)
+
+    def build(registrar, coordinator, worker, org, area, district, service):
+        case = make_case(registrar, name="Anak Dunia", area_code=area)
+        workflow.apply_transition(case, "accept", coordinator, {"risk_level": "high",
+                                                                "assigned_worker_id": worker.id})
+        workflow.save_assessment(case, worker, "high", [service], "Ringkasan.")
+        workflow.apply_transition(case, "submit_assessment", worker)
+        workflow.save_plan(case, worker, [{"description": "Sehat", "actions": [
+            {"description": "Periksa", "service": service, "organisation_id": org.id,
+             "due_date": date.today() + timedelta(days=9)}]}])
+        approval = workflow.apply_transition(case, "submit_plan", worker).approval
+        action = db.session.query(PlanAction).filter_by(case_id=case.id).one()
+        referral = referrals.make_referral(case, worker, to_organisation_id=org.id, service=service,
+                                           reason="Periksa kesehatan.", consent=CONSENT)
+        attachment = add_attachment(case, io.BytesIO(PNG), "foto.png", worker)
+        conference = conferences.schedule(coordinator, title="Konferensi", scheduled_at=datetime.now(timezone.utc),
+                                          area_code=district, location="PKSAI", case_ids=[case.id],
+                                          organisation_ids=[org.id])
+        decision = conferences.add_decision(conference, coordinator, case_id=case.id, summary="Lanjut.", actions=[
+            {"description": "Periksa anak", "owner_organisation_id": org.id, "due_date": date.today()}])
+        export = ExportJob(user_id=coordinator.id, format="csv", filters={}, status="queued")
+        db.session.add(export)
+        db.session.commit()
+        return {"case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
+                "attachment": attachment.id, "conference": conference.id, "task": decision.tasks[0].id,
+                "export": export.id}
+
+    maros_village_worker = UserFactory(username="patbm.maros", role="village_worker", organisation=maros_pksai,
+                                       area_code="73.09.01.2006")
+    out = build(maros_village_worker, m_coordinator, m_worker, maros_health, "73.09.01.2006", "73.09", "health")
+    inside = build(users["village_worker"], users["coordinator"], users["social_worker"],
+                   users["agency_officer"].organisation, "73.06.01.2006", "73.06", "birth_certificate")
+    inside.update(user=users["social_worker"].id, org=users["agency_officer"].organisation_id)
+    return {"in": inside, "out": out}
+
+
+def request(web, api_token, method, path, body):
+    if path.startswith("/api/"):
+        return getattr(web.client, method.lower())(path, json=body, headers=api_token)
+    if method == "GET":
+        return web.get(path)
+    return web.post(path, {})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_out_of_scope_records_are_404_everywhere(app, make_web, users, world, role):
+    web = make_web()
+    web.login(users[role].username)
+    token = bearer(web.client.post("/api/v1/auth/token", json={"username": users[role].username,
+                                                               "password": PASSWORD}).get_json()["token"])
+    wrong = []
+    for endpoint, (method, template, body) in RECORD_ROUTES.items():
+        path = template.format(**world["out"])
+        status = request(web, token, method, path, body).status_code
+        if status != 404:
+            wrong.append((endpoint, status))
+    assert wrong == []
+
+
+def test_anonymous_callers_get_nothing(app, make_web, world):
+    web = make_web()
+    ids = world["in"]
+    for endpoint, (method, template, body) in RECORD_ROUTES.items():
+        response = request(web, {}, method, template.format(**ids), body)
+        if template.startswith("/api/"):
+            assert response.status_code == 401, endpoint
+        elif method == "GET":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], endpoint
+        else:
+            assert response.status_code in (302, 400), endpoint  # no CSRF token, or sent to log in
+    for endpoint, template in PAGE_PATHS.items():
+        response = web.get(template.format(**ids))
+        assert response.status_code == 302 and "/login" in response.headers["Location"], endpoint
+    for endpoint in API_LISTS - {"api_cases.create_case", "api_conferences.schedule"}:
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        assert getattr(web.client, method.lower())(rule.rule).status_code == 401, endpoint
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_answer_by_permission(make_web, users, world, role):
+    web = make_web()
+    web.login(users[role].username)
+    user = users[role]
+    wrong = []
+    for endpoint, permission in PERMISSION_PAGES.items():
+        expected = 200 if permission is None or can(user, permission) else 403
+        status = web.get(PAGE_PATHS[endpoint].format(**world["in"])).status_code
+        if status != expected:
+            wrong.append((endpoint, status, expected))
+    for endpoint, (template, permission) in PERMISSION_POSTS.items():
+        if permission is None or can(user, permission):
+            continue
+        status = web.post(template.format(**world["in"]), {}).status_code
+        if status != 403:
+            wrong.append((endpoint, status, 403))
+    assert wrong == []
+
+
+# In scope: what each role gets on the Gowa world's record pages.
+IN_SCOPE = {
+    "cases.show": {"village_worker": 200, "social_worker": 200, "coordinator": 200, "agency_officer": 302,
+                   "analyst": 404, "admin": 404},
+    "cases.edit": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,
+                   "analyst": 404, "admin": 404},
+    "cases.download_attachment": {"village_worker": 404, "social_worker": 200, "coordinator": 200,
+                                  "agency_officer": 404, "analyst": 404, "admin": 404},
+    "referrals.show": {"village_worker": 404, "social_worker": 200, "coordinator": 200, "agency_officer": 200,
+                       "analyst": 404, "admin": 404},
+    "referrals.letter": {"village_worker": 404, "social_worker": 200, "coordinator": 200, "agency_officer": 200,
+                         "analyst": 404, "admin": 404},
+    "conferences.show": {"village_worker": 404, "social_worker": 404, "coordinator": 200, "agency_officer": 200,
+                         "analyst": 404, "admin": 404},
+    "conferences.minutes_pdf": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                                "agency_officer": 200, "analyst": 404, "admin": 404},
+    "reports.export_status": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                              "agency_officer": 404, "analyst": 404, "admin": 404},
+    "api_cases.get_case": {"village_worker": 200, "social_worker": 200, "coordinator": 200, "agency_officer": 200,
+                           "analyst": 404, "admin": 404},
+    "api_cases.history": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,
+                          "analyst": 404, "admin": 404},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_in_scope_records_answer_by_role(make_web, users, world, role):
+    web = make_web()
+    web.login(users[role].username)
+    token = bearer(web.client.post("/api/v1/auth/token", json={"username": users[role].username,
+                                                               "password": PASSWORD}).get_json()["token"])
+    wrong = []
+    for endpoint, expected in IN_SCOPE.items():
+        method, template, body = RECORD_ROUTES[endpoint]
+        status = request(web, token, method, template.format(**world["in"]), body).status_code
+        if status != expected[role]:
+            wrong.append((endpoint, status, expected[role]))
+    assert wrong == []
