@@ -132,6 +132,8 @@ def test_journey_2_the_case_through_the_sop(live_server, browser, users, field):
     page.locator("#accept-assigned_worker_id").select_option(str(users["social_worker"].id))
     page.get_by_role("button", name="Terima dan tugaskan").click()
     koordinator.shot("journey2-01-accepted")
+    koordinator.go("/cases")
+    koordinator.axe("case list")
 
     peksos = Person(browser, live_server, "peksos")
     page = peksos.go(f"/cases/{case.id}")
@@ -285,3 +287,34 @@ def test_login_page_is_accessible_and_works_with_the_keyboard(live_server, brows
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Selamat datang")
     context.close()
+
+
+def test_a_complaint_with_the_keyboard_alone(live_server, browser, users):  # noqa: F811
+    """Tab, type, space and enter only: no pointer."""
+    desa = Person(browser, live_server, "desa")
+    page = desa.go("/cases/new")
+    keys = page.keyboard
+
+    def tab_to(selector):
+        for _ in range(200):
+            keys.press("Tab")
+            if page.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
+                return
+        raise AssertionError(f"{selector} cannot be reached with Tab")
+
+    tab_to("#reporter_name")
+    keys.type("Ibu Rahma")
+    tab_to("#children-0-name")
+    keys.type("Nurul Aisyah")
+    tab_to("#children-0-sex-0")
+    keys.press("Space")
+    tab_to("#children-0-age_years")
+    keys.type("12")
+    tab_to("input[value=no_birth_certificate]")
+    keys.press("Space")
+    tab_to("#description")
+    keys.type("Belum punya akta kelahiran.")
+    tab_to("button[value=save]")
+    keys.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("Pengaduan terdaftar")
+    desa.close()
