@@ -87,13 +87,20 @@ class CaseAccess:
     details: bool = False    # concerns, what happened, notes, timeline, attachments
     edit: bool = False
     add_notes: bool = False
+    # Alleged perpetrator, sexual-violence details, HIV status: assigned worker and coordinator only.
+    sensitive: bool = False
+    # The coordinator answers for the record: who saw it, the subject-access export.
+    answerable: bool = False
     # An agency officer's view: the child as far as the referred service needs, and the referrals.
     referral_fields: tuple[str, ...] = ()
     referral_org_id: int | None = None
 
 
 NO_ACCESS = CaseAccess()
-FULL_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True, edit=True, add_notes=True)
+FULL_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True, edit=True, add_notes=True,
+                         sensitive=True)
+COORDINATOR_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True, edit=True, add_notes=True,
+                                sensitive=True, answerable=True)
 
 
 def _active(user) -> bool:
@@ -150,7 +157,7 @@ def case_access(user, case) -> CaseAccess:
     if not _active(user) or case is None:
         return NO_ACCESS
     if user.role == "coordinator" and case.district_code == district_of(user.area_code):
-        return FULL_ACCESS
+        return COORDINATOR_ACCESS
     if user.role == "social_worker" and case.assigned_worker_id == user.id:
         return FULL_ACCESS
     if user.role == "agency_officer" and user.organisation_id:

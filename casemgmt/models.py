@@ -8,6 +8,7 @@ from casemgmt.cases.models import (  # noqa: F401
     CaseConcern,
     CaseEvent,
     CaseNumberSequence,
+    CaseSensitive,
     Child,
     Complaint,
     ComplaintLink,

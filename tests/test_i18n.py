@@ -117,7 +117,7 @@ def test_error_pages_in_both_languages(web):
     assert "Not found." in web.get("/tidak-ada").get_data(as_text=True)
 
 
-# The words the field uses (DOMAIN.md): the Indonesian of each stage and document.
+# The words the field uses, as ../shared/DOMAIN.md and the district trainings name them.
 FIELD_TERMS = {
     "Complaint": "Pengaduan",
     "Assessment": "Asesmen",
@@ -133,12 +133,3 @@ FIELD_TERMS = {
 def test_the_field_terms_are_used():
     strings = {m.id: m.string for m in catalogue("id") if m.id}
     assert {k: strings.get(k) for k in FIELD_TERMS} == FIELD_TERMS
-
-
-def test_domain_md_names_the_same_stages():
-    domain = (ROOT.parent / "shared" / "DOMAIN.md")
-    if not domain.exists():  # the shared notes sit beside the repository in CI and on laptops
-        pytest.fail("../shared/DOMAIN.md is missing")
-    text = domain.read_text()
-    for term in ("Pengaduan", "Asesmen", "Rencana Intervensi", "Terminasi", "Monitoring dan Evaluasi"):
-        assert term in text, term

@@ -151,6 +151,14 @@ def case_json(case, access, now=None) -> dict:
         body["complaint_id"] = case.complaint_id
         body["channel"] = case.complaint.channel
         body["received_at"] = _iso(case.complaint.received_at)
+    if access.sensitive:
+        from casemgmt.cases.services import sensitive_of
+
+        row = sensitive_of(case)
+        body["sensitive"] = ({"alleged_perpetrator": row.alleged_perpetrator,
+                              "perpetrator_relationship": row.perpetrator_relationship,
+                              "sexual_violence_details": row.sexual_violence_details,
+                              "hiv_status": row.hiv_status} if row else None)
     if access.reporter:
         complaint = case.complaint
         body["reporter"] = {"anonymous": complaint.reporter_anonymous, "name": complaint.reporter_name,

@@ -134,3 +134,15 @@ FIELD_LABELS = {
     "case.urgent": _l("Urgent"),
     "case.concerns": _l("Concerns"),
 }
+
+
+HIV_LABELS = {"unknown": _l("Unknown"), "positive": _l("Positive"), "negative": _l("Negative"),
+              "not_disclosed": _l("Not disclosed")}
+
+
+class SensitiveForm(FlaskForm):
+    alleged_perpetrator = StringField(_l("Alleged perpetrator"), validators=[Optional(), Length(max=200)])
+    perpetrator_relationship = StringField(_l("Relationship to the child"), validators=[Optional(), Length(max=80)])
+    sexual_violence_details = TextAreaField(_l("Details of sexual violence"), validators=[Optional(), Length(max=5000)],
+                                            render_kw={"rows": 3})
+    hiv_status = SelectField(_l("HIV status"), validate_choice=False)

@@ -106,6 +106,8 @@ class Case(db.Model):
     goals_met: Mapped[bool | None] = mapped_column()
     # When the overdue sweep last told people about the current deadline.
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when retention replaced the identifying fields (flask privacy anonymise).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Number, names and narrative in one column for full-text search (FTS5 / tsvector).
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -193,3 +195,17 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     uploaded_by: Mapped[User] = relationship(lazy="joined")
+
+
+class CaseSensitive(db.Model):
+    """What only the assigned worker and the district coordinator may see (UU SPPA Art. 19, UU PDP)."""
+
+    __tablename__ = "case_sensitive"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True)
+    alleged_perpetrator: Mapped[str | None] = mapped_column(String(200))
+    perpetrator_relationship: Mapped[str | None] = mapped_column(String(80))
+    sexual_violence_details: Mapped[str | None] = mapped_column(Text)
+    hiv_status: Mapped[str | None] = mapped_column(String(20))
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -587,3 +587,42 @@ def attachment_path(row: Attachment) -> Path:
     if attachment_root().resolve() not in path.parents:
         raise ServiceError()
     return path
+
+
+# ---- sensitive details --------------------------------------------------------------------------
+
+HIV_STATUSES = ("unknown", "positive", "negative", "not_disclosed")
+SENSITIVE_FIELDS = ("alleged_perpetrator", "perpetrator_relationship", "sexual_violence_details", "hiv_status")
+
+
+def sensitive_of(case: Case):
+    from casemgmt.cases.models import CaseSensitive
+
+    return db.session.get(CaseSensitive, case.id)
+
+
+def save_sensitive(case: Case, actor, data: dict, *, allowed: bool):
+    """Record the sensitive details. The audit row names the fields changed, not their values,
+    so the audit trail does not spread what it protects."""
+    from casemgmt.cases.models import CaseSensitive
+    from casemgmt.errors import Forbidden
+
+    if not allowed:
+        raise Forbidden()
+    if data.get("hiv_status") not in (None, "", *HIV_STATUSES):
+        raise ValidationFailed({"hiv_status": _("Choose one of the listed statuses.")})
+    row = sensitive_of(case) or CaseSensitive(case_id=case.id, updated_by_id=actor.id)
+    changed = []
+    for name in SENSITIVE_FIELDS:
+        value = _text(data.get(name), 5000 if name == "sexual_violence_details" else 200)
+        if getattr(row, name) != value:
+            changed.append(name)
+            setattr(row, name, value)
+    if not changed:
+        return row
+    row.updated_by_id = actor.id
+    db.session.add(row)
+    add_event(case, "sensitive_updated", actor, data={"fields": changed})
+    audit.record("sensitive_updated", "case", case.id, actor=actor, after={"fields": changed})
+    db.session.commit()
+    return row

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,7 +13,15 @@ from wtforms.fields.choices import SelectChoice
 from casemgmt.access import case_access, case_or_404, requires
 from casemgmt.audit import services as audit
 from casemgmt.cases import services
-from casemgmt.cases.forms import AttachmentForm, CaseEditForm, CaseFilterForm, ComplaintForm, NoteForm
+from casemgmt.cases.forms import (
+    HIV_LABELS,
+    AttachmentForm,
+    CaseEditForm,
+    CaseFilterForm,
+    ComplaintForm,
+    NoteForm,
+    SensitiveForm,
+)
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Attachment, Complaint
 from casemgmt.codes import CONCERNS, SPECIAL_PROTECTION, WELFARE_NEEDS
@@ -233,6 +241,8 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, status=200
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
         wf=panel(case, current_user) if access.edit else None,
         referrals=referrals_of_case(case) if access.details else [],
+        sensitive=services.sensitive_of(case) if access.sensitive else None,
+        sensitive_form=_sensitive_form(case) if access.sensitive else None, hiv_labels=HIV_LABELS,
     ), status
 
 
@@ -284,6 +294,84 @@ def add_attachment(case_id: int):
             flash(_("File attached."), "success")
             return redirect(url_for("cases.show", case_id=case.id, _anchor="attachments"))
     return _case_page(case, access, attachment_form=form, status=422)
+
+
+def _sensitive_form(case) -> SensitiveForm:
+    row = services.sensitive_of(case)
+    form = SensitiveForm(obj=row, prefix="sensitive") if request.method == "GET" else SensitiveForm(prefix="sensitive")
+    form.hiv_status.choices = [SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in HIV_LABELS.items()]
+    return form
+
+
+@bp.post("/cases/<int:case_id>/sensitive")
+@login_required
+def save_sensitive(case_id: int):
+    case, access = case_or_404(current_user, case_id)
+    if not access.sensitive:
+        abort(403)
+    form = _sensitive_form(case)
+    if form.validate_on_submit():
+        try:
+            services.save_sensitive(case, current_user, {f: getattr(form, f).data for f in services.SENSITIVE_FIELDS},
+                                    allowed=access.sensitive)
+        except ValidationFailed as exc:
+            form.hiv_status.errors = list(form.hiv_status.errors) + exc.errors.get("hiv_status", [])
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="sensitive"))
+    return _case_page(case, access, status=422)
+
+
+@bp.get("/cases/<int:case_id>/access-log")
+@login_required
+def access_log(case_id: int):
+    """Who has seen or changed this child's record (the coordinator's, for breach reports)."""
+    from casemgmt.privacy.services import who_saw
+
+    case, access = case_or_404(current_user, case_id)
+    if not access.answerable:
+        abort(403)
+    traces = who_saw(case)
+    audit.log_access(current_user, "view_access_log", "case", case.id, case_id=case.id)
+    db.session.commit()
+    if request.args.get("format") == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["at", "who", "role", "kind", "what"])
+        for t in traces:
+            writer.writerow([t.at.isoformat(), t.who, t.role, t.kind, t.what])
+        return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="akses-{case.number}.csv"'})
+    return render_template("cases/access_log.html", case=case, traces=traces)
+
+
+@bp.get("/cases/<int:case_id>/subject-access.<format>")
+@login_required
+def subject_access(case_id: int, format: str):
+    """Everything held about the child, for a subject-access request (UU PDP)."""
+    import json
+
+    from casemgmt.pdf import html_to_pdf
+    from casemgmt.privacy.services import subject_access as collect
+
+    case, access = case_or_404(current_user, case_id)
+    if not access.answerable:
+        abort(403)
+    if format not in ("json", "pdf"):
+        abort(404)
+    data = collect(case)
+    audit.log_access(current_user, "subject_access_export", "case", case.id, case_id=case.id)
+    audit.record("subject_access_export", "case", case.id, actor=current_user)
+    db.session.commit()
+    if format == "json":
+        return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json", headers={
+            "Content-Disposition": f'attachment; filename="data-anak-{case.number}.json"'})
+    html = render_template("pdf/subject_access.html", data=data, case=case)
+    return Response(html_to_pdf(html)[0], mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="data-anak-{case.number}.pdf"'})
 
 
 class _Empty:
