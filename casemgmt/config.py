@@ -95,6 +95,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "LANGUAGES": ("id", "en"),
         "PROXY_FIX": _flag("PROXY_FIX", False),
         "DEMO_DATA_ALLOWED": not production,
+        # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".
+        "REQUIRE_2FA_ROLES": tuple(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip()),
         # flask-smorest / OpenAPI
         "API_TITLE": "casemgmt API",
         "API_VERSION": "v1",

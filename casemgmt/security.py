@@ -24,7 +24,7 @@ CSP = "; ".join([
 
 # Pages a user who must change their password may still reach.
 _OPEN_WHILE_PASSWORD_MUST_CHANGE = {"accounts.change_password", "accounts.logout", "static",
-                                    "home.set_language"}
+                                    "home.set_language", "accounts.two_factor"}
 
 
 @login_manager.user_loader
@@ -84,6 +84,12 @@ def init_app(app) -> None:
         if current_user.must_change_password and request.endpoint not in _OPEN_WHILE_PASSWORD_MUST_CHANGE:
             flash(_l("Choose a new password before you go on."), "warning")
             return redirect(url_for("accounts.change_password"))
+        from casemgmt.accounts.twofactor import required_for
+
+        if (required_for(current_user) and not current_user.totp_secret
+                and request.endpoint not in _OPEN_WHILE_PASSWORD_MUST_CHANGE):
+            flash(_l("Your role needs two-factor log-in: set it up before you go on."), "warning")
+            return redirect(url_for("accounts.two_factor"))
         return None
 
     @app.after_request

@@ -89,7 +89,7 @@ RECORD_ROUTES = {
 
 # endpoint -> permission a page needs (GET answers 200 with it, 403 without).
 PERMISSION_PAGES = {
-    "home.index": None, "accounts.change_password": None, "workflow.sop_help": None, "workflow.sop_svg": None,
+    "home.index": None, "accounts.change_password": None, "accounts.two_factor": None, "workflow.sop_help": None, "workflow.sop_svg": None,
     "cases.village_options": None,
     "accounts.users": "users.manage", "accounts.new_user": "users.manage", "accounts.edit_user": "users.manage",
     "workflow.deadlines": "deadlines.manage", "directory.organisations": "directory.view",
@@ -102,7 +102,7 @@ PERMISSION_PAGES = {
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
 }
 PAGE_PATHS = {
-    "home.index": "/", "accounts.change_password": "/account/password", "workflow.sop_help": "/help/sop",
+    "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
     "workflow.sop_svg": "/help/sop.svg", "cases.village_options": "/cases/villages?q=bar",
     "accounts.users": "/admin/users", "accounts.new_user": "/admin/users/new", "accounts.edit_user": "/admin/users/{user}",
     "workflow.deadlines": "/admin/deadlines", "directory.organisations": "/directory/organisations",
@@ -119,11 +119,12 @@ PERMISSION_POSTS = {
     "accounts.toggle_active": ("/admin/users/{user}/active", "users.manage"),
     "accounts.reset_password": ("/admin/users/{user}/password", "users.manage"),
     "accounts.unlock": ("/admin/users/{user}/unlock", "users.manage"),
+    "accounts.reset_two_factor": ("/admin/users/{user}/two-factor-reset", "users.manage"),
     "reports.start_export": ("/exports", "cases.list"),
     "home.mark_notifications_read": ("/notifications/read", None),
     "accounts.logout": ("/logout", None),
 }
-PUBLIC = {"home.health", "home.set_language", "accounts.login", "api-docs.openapi_json", "api_auth.issue_token"}
+PUBLIC = {"home.health", "home.set_language", "accounts.login", "accounts.login_code", "api-docs.openapi_json", "api_auth.issue_token"}
 # API calls without a record in the path: the token is all they need; what they answer is scoped.
 API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", "api_directory.organisations",
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",

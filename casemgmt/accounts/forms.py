@@ -60,3 +60,9 @@ class ActionForm(FlaskForm):
     """A button that changes something: CSRF token plus the version the user saw."""
 
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(_l("Enter the 6-digit code.")),
+                                                                          Length(max=10)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})

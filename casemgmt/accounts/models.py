@@ -32,6 +32,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0, nullable=False)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor log-in (TOTP, RFC 6238): the shared secret once enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
     # Bumped to end every session of the user at once (disable, password reset).
     session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
     version: Mapped[int] = version_column()

@@ -71,6 +71,11 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
+def second_factor_failed(user: User) -> None:
+    """A wrong one-time code counts toward the lock-out like a wrong password."""
+    _register_failure(user, utcnow())
+
+
 def _register_failure(user: User, now: datetime) -> None:
     cfg = current_app.config
     user.failed_logins += 1

@@ -40,16 +40,93 @@ def login():
         except InvalidCredentials as exc:
             form.form_errors.append(exc.message)
         else:
-            lang = session.get("lang")
-            session.clear()  # no session fixation: a fresh session for the logged-in user
-            if lang:
-                session["lang"] = lang
-            login_user(user)
-            session.permanent = True
-            session["seen"] = time.time()
-            return redirect(safe_next(request.args.get("next"), url_for("home.index")))
+            target = safe_next(request.args.get("next"), url_for("home.index"))
+            if user.totp_secret:
+                # The password was right; the second factor decides.
+                session["pending_2fa"] = {"uid": user.id, "epoch": user.session_epoch, "at": time.time(),
+                                          "next": target}
+                return redirect(url_for("accounts.login_code"))
+            _start_session(user)
+            return redirect(target)
     status = 200 if not form.errors and not form.form_errors else 422
     return render_template("accounts/login.html", form=form), status
+
+
+def _start_session(user) -> None:
+    lang = session.get("lang")
+    session.clear()  # no session fixation: a fresh session for the logged-in user
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+    session["seen"] = time.time()
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_code():
+    from casemgmt.accounts.forms import CodeForm
+    from casemgmt.accounts.twofactor import code_ok
+
+    pending = session.get("pending_2fa")
+    user = db.session.get(User, pending["uid"]) if pending else None
+    if (user is None or not user.active or user.session_epoch != pending["epoch"]
+            or time.time() - pending["at"] > 300):
+        session.pop("pending_2fa", None)
+        flash(_("Log in again."), "warning")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if user.is_locked():
+            form.code.errors = [str(LockedOut().message)]
+        elif code_ok(user.totp_secret, form.code.data):
+            target = pending["next"]
+            _start_session(user)
+            return redirect(target)
+        else:
+            try:
+                services.second_factor_failed(user)
+            except LockedOut as exc:
+                form.code.errors = [exc.message]
+            else:
+                form.code.errors = [_("The code is wrong or has expired.")]
+    return render_template("accounts/login_code.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor():
+    from casemgmt.accounts import twofactor
+    from casemgmt.accounts.forms import CodeForm
+
+    secret = session.get("totp_pending") or twofactor.new_secret()
+    session["totp_pending"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            twofactor.enrol(current_user, secret, form.code.data)
+        except ValidationFailed as exc:
+            form.code.errors = exc.errors["code"]
+        else:
+            session.pop("totp_pending", None)
+            flash(_("Two-factor log-in is on."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("accounts/two_factor.html", form=form, secret=secret,
+                           uri=twofactor.provisioning_uri(current_user, secret)), 422 if form.errors else 200
+
+
+@bp.post("/admin/users/<int:user_id>/two-factor-reset")
+@requires("users.manage")
+def reset_two_factor(user_id: int):
+    from casemgmt.accounts.twofactor import reset
+
+    user = _user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reset(user, current_user)
+    flash(_("Two-factor log-in of %(name)s is off; they enrol again at the next log-in.", name=user.username),
+          "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))
 
 
 @bp.post("/logout")

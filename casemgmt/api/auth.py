@@ -19,7 +19,18 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Log-in 
                                  "429": {"description": "locked_out or rate_limited"}})
 def issue_token(body):
     """Exchange a username and password for a bearer token."""
+    from flask_babel import gettext as _
+
+    from casemgmt.accounts.twofactor import code_ok, required_for
+    from casemgmt.errors import Forbidden, InvalidCredentials
+
     user = services.authenticate(body["username"], body["password"])
+    if user.totp_secret:
+        if not code_ok(user.totp_secret, body.get("totp")):
+            services.second_factor_failed(user)
+            raise InvalidCredentials(details={"totp_required": True})
+    elif required_for(user):
+        raise Forbidden(_("Set up two-factor log-in on the web first."))
     token, row = services.issue_token(user)
     return {"token": token, "expires_at": row.expires_at, "user": me(user)}
 

@@ -29,6 +29,7 @@ class MeSchema(Schema):
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=60))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200), load_only=True)
+    totp = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10), load_only=True)
 
 
 class TokenSchema(Schema):

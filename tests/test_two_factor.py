@@ -1,0 +1,100 @@
+"""Optional two-factor log-in (TOTP), required for the roles the configuration names."""
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+
+from casemgmt.accounts.models import User
+from casemgmt.extensions import db
+from tests.factories import PASSWORD
+from tests.test_api import assert_error
+
+
+def reload(user):
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def enrol(web):
+    page = web.get("/account/two-factor").get_data(as_text=True)
+    secret = re.search(r'<code class="user-select-all">([A-Z2-7]+)</code>', page).group(1)
+    assert web.post("/account/two-factor", {"code": "000000"}).status_code == 422
+    assert web.post("/account/two-factor", {"code": pyotp.TOTP(secret).now()}).status_code == 302
+    return secret
+
+
+def test_enrolled_user_needs_the_code_to_log_in(make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    secret = enrol(web)
+    assert reload(users["coordinator"]).totp_secret == secret
+    web.logout()
+    response = web.post("/login", {"username": "koordinator", "password": PASSWORD})
+    assert response.headers["Location"].endswith("/login/code")
+    assert web.get("/").status_code == 302  # not in yet
+    assert web.post("/login/code", {"code": "123456"}).status_code == 422
+    assert reload(users["coordinator"]).failed_logins == 1  # counts toward the lock-out
+    response = web.post("/login/code", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302 and web.get("/").status_code == 200
+
+
+def test_wrong_codes_lock_the_account(make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    enrol(web)
+    web.logout()
+    web.post("/login", {"username": "koordinator", "password": PASSWORD})
+    for _ in range(5):
+        response = web.post("/login/code", {"code": "111111"})
+    assert "dikunci" in response.get_data(as_text=True)
+    assert reload(users["coordinator"]).locked_until is not None
+
+
+def test_required_roles_must_enrol_before_anything_else(app, make_web, users):
+    app.config["REQUIRE_2FA_ROLES"] = ("coordinator", "admin")
+    try:
+        web = make_web()
+        web.login("koordinator")
+        response = web.get("/cases")
+        assert response.status_code == 302 and response.headers["Location"].endswith("/account/two-factor")
+        enrol(web)
+        assert web.get("/cases").status_code == 200
+        worker = make_web()
+        worker.login("peksos")  # not a required role
+        assert worker.get("/cases").status_code == 200
+    finally:
+        app.config["REQUIRE_2FA_ROLES"] = ()
+
+
+def test_api_token_needs_the_code_too(app, make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    secret = enrol(web)
+    client = app.test_client()
+    error = assert_error(client.post("/api/v1/auth/token", json={"username": "koordinator", "password": PASSWORD}),
+                         401, "invalid_credentials")
+    assert error["details"] == {"totp_required": True}
+    response = client.post("/api/v1/auth/token", json={"username": "koordinator", "password": PASSWORD,
+                                                       "totp": pyotp.TOTP(secret).now()})
+    assert response.status_code == 200
+
+
+def test_admin_resets_a_lost_phone(make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    enrol(web)
+    admin = make_web()
+    admin.login("admin")
+    user = users["coordinator"]
+    assert admin.post(f"/admin/users/{user.id}/two-factor-reset").status_code == 302
+    assert reload(user).totp_secret is None
+    assert web.get("/").status_code == 302  # their sessions ended
+
+
+@pytest.mark.parametrize("code", ["", "12345", "abcdef", "1234567"])
+def test_malformed_codes_are_refused(code):
+    from casemgmt.accounts.twofactor import code_ok
+
+    assert not code_ok(pyotp.random_base32(), code)
