@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_mapping(config_module.load(app.instance_path, config))
+    register_converters(app)
     register_workflow(app)
     register_extensions(app)
     register_security(app)
@@ -46,6 +47,19 @@ def register_extensions(app: Flask) -> None:
     from casemgmt.dbsetup import configure_engines
 
     configure_engines(app)
+
+
+def register_converters(app: Flask) -> None:
+    """Ids in URLs stay within the database's integer range: a larger one is a plain 404,
+    not an overflow deep in the driver."""
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedInt(IntegerConverter):
+        def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 - werkzeug's names
+            super().__init__(map, fixed_digits=fixed_digits, min=min, max=2**31 - 1 if max is None else max,
+                             signed=signed)
+
+    app.url_map.converters["int"] = BoundedInt
 
 
 def register_workflow(app: Flask) -> None:

@@ -35,6 +35,13 @@ class ContractApi(Api):
     def _register_error_handlers(self):
         pass
 
+    def _register_responses(self):
+        # Document our error shape, not flask-smorest's default one.
+        from casemgmt.api.schemas import ErrorSchema
+
+        self.ERROR_SCHEMA = ErrorSchema
+        super()._register_responses()
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

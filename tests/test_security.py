@@ -108,3 +108,9 @@ def test_pdf_fetcher_refuses_files_and_remote_urls(app):
         pdf, refused = html_to_pdf(html)
     assert pdf.startswith(b"%PDF")
     assert refused == ["http://127.0.0.1:9/x.css", "file:///etc/passwd", "static:../../pyproject.toml"]
+
+
+def test_ids_beyond_the_integer_range_are_404(web, users):
+    web.login("koordinator")
+    assert web.get("/cases/99999999999999999999999").status_code == 404
+    assert web.get("/api/v1/cases/99999999999999999999999").status_code in (401, 404)

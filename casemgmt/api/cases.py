@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import can, case_access, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import QuerySchema
+from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
 from casemgmt.cases import services
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
@@ -90,12 +90,12 @@ class NoteIn(Schema):
 
 
 # Documentation-only shapes of the answers (the bodies are built by case_json below).
-class PersonRef(Schema):
+class PersonRef(AnyOut):
     id = fields.Integer()
     full_name = fields.String()
 
 
-class CaseOut(Schema):
+class CaseOut(AnyOut):
     id = fields.Integer()
     number = fields.String()
     stage = fields.String()
@@ -115,7 +115,7 @@ class CaseOut(Schema):
     possible_duplicates = fields.List(fields.Dict())
 
 
-class CaseList(Schema):
+class CaseList(AnyOut):
     items = fields.List(fields.Nested(CaseOut))
     next_cursor = fields.String(allow_none=True)
 
@@ -251,6 +251,7 @@ def patch_case(body, case_id):
 
 
 @blp.route("/cases/<int:case_id>/history", methods=["GET"])
+@blp.response(200, ListOut)
 def history(case_id):
     """Everything that happened to the case, oldest first."""
     user = g.api_user
@@ -266,7 +267,7 @@ def history(case_id):
 @blp.route("/cases/<int:case_id>/notes", methods=["POST"])
 @blp.arguments(NoteIn)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
-@blp.response(201)
+@blp.response(201, AnyOut)
 def add_note(body, case_id):
     """Add a note to the case's timeline."""
     user = g.api_user

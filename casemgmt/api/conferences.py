@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import QuerySchema
+from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
 from casemgmt.audit import services as audit
 from casemgmt.conferences import minutes, services
 from casemgmt.conferences.models import CaseConference
@@ -78,6 +78,7 @@ def _conference(conference_id: int) -> CaseConference:
 
 @blp.route("/conferences", methods=["POST"])
 @blp.arguments(ConferenceIn)
+@blp.response(201, AnyOut)
 def schedule(body):
     """Schedule a conference (the district's coordinator; only cases of the district)."""
     user = g.api_user
@@ -92,12 +93,14 @@ def schedule(body):
 
 
 @blp.route("/conferences/<int:conference_id>", methods=["GET"])
+@blp.response(200, AnyOut)
 def get_conference(conference_id):
     return json_response(conference_json(_conference(conference_id)), 200)
 
 
 @blp.route("/conferences/<int:conference_id>/attendance", methods=["POST"])
 @blp.arguments(AttendanceIn)
+@blp.response(200, AnyOut)
 def attendance(body, conference_id):
     """Replace the attendance list; 409 once the conference is closed."""
     conf = _conference(conference_id)
@@ -107,6 +110,7 @@ def attendance(body, conference_id):
 
 @blp.route("/conferences/<int:conference_id>/decisions", methods=["POST"])
 @blp.arguments(ConferenceDecisionIn)
+@blp.response(201, AnyOut)
 def decision(body, conference_id):
     """Record a case's decisions; each action becomes a task of its owner."""
     conf = _conference(conference_id)
@@ -120,6 +124,7 @@ def decision(body, conference_id):
 
 
 @blp.route("/conferences/<int:conference_id>/close", methods=["POST"])
+@blp.response(200, AnyOut)
 def close(conference_id):
     """Close the conference: its record is read-only afterwards (409 on change)."""
     conf = _conference(conference_id)
@@ -128,6 +133,7 @@ def close(conference_id):
 
 
 @blp.route("/conferences/<int:conference_id>/minutes.pdf", methods=["GET"])
+@blp.response(200, content_type="application/pdf", description="A4 PDF")
 def minutes_pdf(conference_id):
     """The Berita Acara (A4 PDF)."""
     conf = _conference(conference_id)
@@ -139,6 +145,7 @@ def minutes_pdf(conference_id):
 
 @blp.route("/tasks", methods=["GET"])
 @blp.arguments(TaskQuery, location="query")
+@blp.response(200, ListOut)
 def tasks(query):
     """Stage deadlines, conference actions, referrals awaiting answer, approvals to decide; overdue first."""
     items = [{"kind": t.kind, "case_id": t.case_id, "description": t.description,

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import case_or_404, referral_or_404
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import QuerySchema
+from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
 from casemgmt.audit import services as audit
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
@@ -88,6 +88,7 @@ def referral_json(r, now=None) -> dict:
 
 @blp.route("/cases/<int:case_id>/referral-suggestions", methods=["GET"])
 @blp.arguments(SuggestionQuery, location="query")
+@blp.response(200, ListOut)
 def suggestions(query, case_id):
     """Where to refer for a service: along the pathway, nearest coverage first, with the reason."""
     case, access = case_or_404(g.api_user, case_id)
@@ -103,6 +104,7 @@ def suggestions(query, case_id):
 @blp.route("/cases/<int:case_id>/referrals", methods=["POST"])
 @blp.arguments(ReferralIn)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+@blp.response(201, AnyOut)
 def make(body, case_id):
     """Refer the case. Send `consent`, or a coordinator's `consent_override` with its reason."""
     user = g.api_user
@@ -120,6 +122,7 @@ def make(body, case_id):
 
 @blp.route("/referrals", methods=["GET"])
 @blp.arguments(BoxQuery, location="query")
+@blp.response(200, ListOut)
 def box(query):
     """The inbox (to the caller's organisation) or outbox (from it)."""
     rows = services.box(g.api_user, query["box"], query.get("status"))
@@ -128,6 +131,7 @@ def box(query):
 
 
 @blp.route("/referrals/<int:referral_id>", methods=["GET"])
+@blp.response(200, AnyOut)
 def get_referral(referral_id):
     referral, _case, _access = referral_or_404(g.api_user, referral_id)
     return json_response(referral_json(referral), 200)
@@ -141,6 +145,7 @@ def _answer(referral_id, call, *args):
 
 @blp.route("/referrals/<int:referral_id>/accept", methods=["POST"])
 @blp.arguments(VersionIn)
+@blp.response(200, AnyOut)
 def accept(body, referral_id):
     """The receiving organisation accepts (409 from any status but sent)."""
     return _answer(referral_id, services.accept, body.get("version"))
@@ -148,12 +153,14 @@ def accept(body, referral_id):
 
 @blp.route("/referrals/<int:referral_id>/decline", methods=["POST"])
 @blp.arguments(DeclineIn)
+@blp.response(200, AnyOut)
 def decline(body, referral_id):
     return _answer(referral_id, services.decline, body["reason"], body.get("version"))
 
 
 @blp.route("/referrals/<int:referral_id>/complete", methods=["POST"])
 @blp.arguments(CompleteIn)
+@blp.response(200, AnyOut)
 def complete(body, referral_id):
     """The service was given; a referral made from a plan action completes the action too."""
     return _answer(referral_id, services.complete, body["outcome"], body["delivered_on"], body.get("version"))
@@ -161,12 +168,14 @@ def complete(body, referral_id):
 
 @blp.route("/referrals/<int:referral_id>/cancel", methods=["POST"])
 @blp.arguments(DeclineIn)
+@blp.response(200, AnyOut)
 def cancel(body, referral_id):
     """The sender withdraws the referral while it is sent or accepted."""
     return _answer(referral_id, services.cancel, body["reason"], body.get("version"))
 
 
 @blp.route("/referrals/<int:referral_id>/letter.pdf", methods=["GET"])
+@blp.response(200, content_type="application/pdf", description="A4 PDF")
 def letter(referral_id):
     """The Surat Rujukan (A4 PDF)."""
     referral, case, access = referral_or_404(g.api_user, referral_id)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from casemgmt.api.idempotency import json_response
-from casemgmt.api.schemas import QuerySchema
+from casemgmt.api.schemas import AnyOut, QuerySchema
 from casemgmt.reports import indicators, services
 
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Indicators")
@@ -20,6 +20,7 @@ class IndicatorQuery(QuerySchema):
 
 @blp.route("/indicators", methods=["GET"])
 @blp.arguments(IndicatorQuery, location="query")
+@blp.response(200, AnyOut)
 def get_indicators(query):
     """A district's or the province's indicators for a period; counts under 5 are "<5" for analysts."""
     user = g.api_user

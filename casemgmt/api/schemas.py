@@ -1,9 +1,37 @@
 """Shapes of the API's bodies (marshmallow), shared by the endpoints and the OpenAPI document."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
 from casemgmt.codes import ORGANISATION_KINDS, ROLES, SERVICES
+
+
+class OutSchema(Schema):
+    """An answer's documented shape; answers may carry more fields than listed (the contract allows it)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class ErrorBody(OutSchema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class ErrorSchema(OutSchema):
+    """Every error answer: {"error": {"code", "message", "details"}}."""
+
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class ListOut(OutSchema):
+    items = fields.List(fields.Dict(), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class AnyOut(OutSchema):
+    """An object answer whose fields the contract lists in prose (../shared/API.md)."""
 
 
 class QuerySchema(Schema):
@@ -11,13 +39,13 @@ class QuerySchema(Schema):
         unknown = EXCLUDE  # clients may add cache-busting parameters
 
 
-class OrganisationRefSchema(Schema):
+class OrganisationRefSchema(OutSchema):
     id = fields.Integer()
     name = fields.String()
     kind = fields.String(validate=validate.OneOf(list(ORGANISATION_KINDS)))
 
 
-class MeSchema(Schema):
+class MeSchema(OutSchema):
     id = fields.Integer()
     username = fields.String()
     full_name = fields.String()
@@ -32,19 +60,19 @@ class TokenRequestSchema(Schema):
     totp = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10), load_only=True)
 
 
-class TokenSchema(Schema):
+class TokenSchema(OutSchema):
     token = fields.String()
     expires_at = fields.DateTime()
     user = fields.Nested(MeSchema)
 
 
-class AreaSchema(Schema):
+class AreaSchema(OutSchema):
     code = fields.String()
     name = fields.String()
     level = fields.String(validate=validate.OneOf(["province", "regency", "district", "village"]))
 
 
-class AreaListSchema(Schema):
+class AreaListSchema(OutSchema):
     items = fields.List(fields.Nested(AreaSchema))
     next_cursor = fields.String(allow_none=True)
 
@@ -53,7 +81,7 @@ class AreaQuerySchema(QuerySchema):
     parent = fields.String(validate=validate.Regexp(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"))
 
 
-class OrganisationSchema(Schema):
+class OrganisationSchema(OutSchema):
     id = fields.Integer()
     name = fields.String()
     kind = fields.String()
@@ -65,7 +93,7 @@ class OrganisationSchema(Schema):
     version = fields.Integer()
 
 
-class OrganisationListSchema(Schema):
+class OrganisationListSchema(OutSchema):
     items = fields.List(fields.Nested(OrganisationSchema))
     next_cursor = fields.String(allow_none=True)
 

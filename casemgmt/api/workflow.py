@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from casemgmt.access import case_access, case_or_404
 from casemgmt.api.cases import case_json
 from casemgmt.api.idempotency import json_response
-from casemgmt.api.schemas import QuerySchema
+from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
 from casemgmt.codes import SERVICES
 from casemgmt.errors import Forbidden
 from casemgmt.extensions import db
@@ -92,6 +92,7 @@ def plan_json(case) -> dict:
 
 
 @blp.route("/cases/<int:case_id>/transitions", methods=["GET"])
+@blp.response(200, ListOut)
 def list_transitions(case_id):
     """The steps defined from the case's stage: whether the caller may take them now, what is missing."""
     case, _ = case_or_404(g.api_user, case_id)
@@ -103,6 +104,8 @@ def list_transitions(case_id):
 
 @blp.route("/cases/<int:case_id>/transitions", methods=["POST"])
 @blp.arguments(TransitionIn)
+@blp.response(200, AnyOut)
+@blp.alt_response(202, schema=AnyOut, description="Waits for approval")
 def take_transition(body, case_id):
     """Take a step: 200 with the moved case, or 202 with the approval it waits for."""
     user = g.api_user
@@ -118,6 +121,7 @@ def take_transition(body, case_id):
 
 @blp.route("/cases/<int:case_id>/assessment", methods=["PUT"])
 @blp.arguments(AssessmentIn)
+@blp.response(200, AnyOut)
 def put_assessment(body, case_id):
     """Save the assessment (while the case is in assessment)."""
     case, _ = case_or_404(g.api_user, case_id)
@@ -127,6 +131,7 @@ def put_assessment(body, case_id):
 
 @blp.route("/cases/<int:case_id>/plan", methods=["PUT"])
 @blp.arguments(PlanIn)
+@blp.response(200, AnyOut)
 def put_plan(body, case_id):
     """Replace the plan's goals and open actions (while planning); answers the plan with action ids."""
     case, _ = case_or_404(g.api_user, case_id)
@@ -136,6 +141,7 @@ def put_plan(body, case_id):
 
 @blp.route("/cases/<int:case_id>/actions/<int:action_id>", methods=["POST"])
 @blp.arguments(ActionUpdateIn)
+@blp.response(200, AnyOut)
 def post_action(body, case_id, action_id):
     """Mark a plan action done or cancelled."""
     case, _ = case_or_404(g.api_user, case_id)
@@ -148,6 +154,7 @@ def post_action(body, case_id, action_id):
 
 @blp.route("/cases/<int:case_id>/monitoring", methods=["POST"])
 @blp.arguments(MonitoringIn)
+@blp.response(201, AnyOut)
 def post_monitoring(body, case_id):
     """Record a monitoring visit; the next one falls due at the interval of the case's risk."""
     case, _ = case_or_404(g.api_user, case_id)
@@ -158,6 +165,7 @@ def post_monitoring(body, case_id):
 
 @blp.route("/approvals", methods=["GET"])
 @blp.arguments(ApprovalQuery, location="query")
+@blp.response(200, ListOut)
 def list_approvals(query):
     """Approvals the caller may see: a coordinator's district's, a worker's own requests."""
     rows = services.approvals_for(g.api_user, query.get("status"))
@@ -166,6 +174,7 @@ def list_approvals(query):
 
 @blp.route("/approvals/<int:approval_id>", methods=["POST"])
 @blp.arguments(DecisionIn)
+@blp.response(200, AnyOut)
 def decide(body, approval_id):
     """Approve (the case moves on) or reject (it stays; the comment goes back). Not on your own request."""
     approval = db.session.get(Approval, approval_id)
