@@ -291,3 +291,24 @@ def test_attachment_over_ten_megabytes_is_refused(web, users, case):
     response = upload(web, case, PNG + b"\x00" * (10 * 1024 * 1024), "besar.png")
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(Attachment.id))) == 0
+
+
+def test_case_summary_pdf_is_masked_as_the_page(make_web, users, case):
+    from pypdf import PdfReader
+
+    def text(web):
+        response = web.get(f"/cases/{case.id}/summary.pdf")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    full = text(coordinator)
+    assert case.number in full and "Nurul Aisyah" in full and "tidak bersekolah" in full.lower()
+    assign(case, UserFactory(username="peksos.lain", role="social_worker",
+                             organisation=users["coordinator"].organisation))
+    village = make_web()
+    village.login("desa")
+    masked = text(village)
+    assert case.number in masked and "N. A." in masked and "Nurul Aisyah" not in masked
+    assert "bersekolah" not in masked.lower()

@@ -322,6 +322,21 @@ def save_sensitive(case_id: int):
     return _case_page(case, access, status=422)
 
 
+@bp.get("/cases/<int:case_id>/summary.pdf")
+@login_required
+def summary_pdf(case_id: int):
+    from casemgmt.cases.summary import render
+
+    case, access = case_or_404(current_user, case_id)
+    if access.referral_fields and not access.details:
+        abort(404)  # agencies have the referral letter, which holds what their service needs
+    pdf = render(case, access, current_user)
+    audit.log_access(current_user, "download_summary", "case", case.id, case_id=case.id)
+    db.session.commit()
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="ringkasan-{case.number}.pdf"'})
+
+
 @bp.get("/cases/<int:case_id>/access-log")
 @login_required
 def access_log(case_id: int):
