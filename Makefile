@@ -43,3 +43,7 @@ i18n: setup
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache
+
+bench: test-setup
+	$(BIN)/python bench/generate.py --cases $${BENCH_CASES:-1000000}
+	$(BIN)/python bench/run.py

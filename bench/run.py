@@ -1,0 +1,236 @@
+"""Measure what the field waits for, on the benchmark database (bench/generate.py first).
+
+    python bench/run.py [--database-url URL] [--iterations 30] [--skip-http]
+
+Server time of each operation is measured in-process (the WSGI app called directly, no network),
+p50 and p95 over repeated calls. Then gunicorn serves the app on loopback and a second process
+loads it, so a trivial endpoint's requests per second give the ceiling every figure can be
+compared with. Results are appended to bench/RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PASSWORD = "Bench-password-2026"
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def measure(name, call, n, rows):
+    for _ in range(min(3, n)):
+        call()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        status = call()
+        times.append((time.perf_counter() - start) * 1000)
+        assert status in (200, 201, 202, 302), f"{name}: HTTP {status}"
+    rows.append((name, statistics.median(times), pct(times, 95), 1000 / statistics.mean(times), n))
+    print(f"{name:<48} p50 {statistics.median(times):8.1f} ms   p95 {pct(times, 95):8.1f} ms", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'instance' / 'bench.db'}")
+    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--skip-http", action="store_true", help="skip the gunicorn throughput part")
+    parser.add_argument("--export-rows", type=int, default=100_000, help="rows of the XLSX export to time")
+    args = parser.parse_args()
+    os.environ["CASEMGMT_INSTANCE_PATH"] = str(ROOT / "bench" / "instance")
+    os.environ["CASEMGMT_DATABASE_URL"] = args.database_url
+    os.environ["CASEMGMT_RATELIMIT_ENABLED"] = "0"
+
+    from sqlalchemy import func, select
+
+    from casemgmt import create_app
+    from casemgmt.accounts.models import User
+    from casemgmt.cases.models import Case
+    from casemgmt.conferences.models import CaseConference
+    from casemgmt.extensions import db
+
+    app = create_app()
+    rng = random.Random(1)
+    rows: list = []
+    n = args.iterations
+    with app.app_context():
+        total = db.session.scalar(select(func.count(Case.id)))
+        coordinator = db.session.scalar(select(User).where(User.role == "coordinator", User.area_code == "73.06"))
+        worker_id = db.session.execute(select(Case.assigned_worker_id, func.count()).where(
+            Case.district_code == "73.06", Case.assigned_worker_id.is_not(None))
+            .group_by(Case.assigned_worker_id).order_by(func.count().desc()).limit(1)).first()[0]
+        worker = db.session.get(User, worker_id)
+        officer = db.session.scalar(select(User).where(User.role == "agency_officer", User.area_code == "73.06"))
+        district_ids = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06").limit(5000)))
+        report_ids = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06",
+                                                                   Case.stage == "report").limit(n + 10)))
+        conference_id = db.session.scalar(select(CaseConference.id).where(CaseConference.district_code == "73.06"))
+        names = list(db.session.scalars(select(Case.search_text).where(Case.district_code == "73.06").limit(200)))
+        usernames = (coordinator.username, worker.username, officer.username)
+        village = db.session.scalar(select(Case.area_code).where(Case.district_code == "73.06"))
+    print(f"Dataset: {total} cases", flush=True)
+
+    def session_for(username):
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        return client
+
+    def bearer(username):
+        client = app.test_client()
+        token = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD}).get_json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    web = session_for(usernames[0])
+    coord_api, worker_api, officer_api = bearer(usernames[0]), bearer(usernames[1]), bearer(usernames[2])
+    api = app.test_client()
+
+    measure("case list page, coordinator", lambda: web.get("/cases").status_code, n, rows)
+    measure("case list page, coordinator, filtered", lambda: web.get(
+        "/cases?stage=intervention&risk_level=high").status_code, n, rows)
+    measure("case list API, coordinator", lambda: api.get("/api/v1/cases", headers=coord_api).status_code, n, rows)
+    measure("case list API, social worker, assigned=me", lambda: api.get(
+        "/api/v1/cases?assigned=me&status=open", headers=worker_api).status_code, n, rows)
+    measure("full-text search API", lambda: api.get(
+        "/api/v1/cases", query_string={"q": rng.choice(names).split()[2]}, headers=coord_api).status_code, n, rows)
+    measure("case page", lambda: web.get(f"/cases/{rng.choice(district_ids)}").status_code, n, rows)
+    body = {"channel": "phone", "reporter": {"anonymous": True}, "concerns": ["out_of_school"],
+            "description": "Benchmark.", "child": {"name": "Anak Uji", "sex": "F", "age_years": 9,
+                                                   "area_code": village}}
+    measure("create a complaint (API)", lambda: api.post("/api/v1/cases", json=body, headers=coord_api).status_code,
+            n, rows)
+    with app.app_context():
+        from sqlalchemy import select as sel
+
+        def accept():
+            case_id = report_ids.pop()
+            with app.app_context():
+                version = db.session.scalar(sel(Case.version).where(Case.id == case_id))
+            return api.post(f"/api/v1/cases/{case_id}/transitions", headers=coord_api, json={
+                "name": "accept", "version": version,
+                "data": {"risk_level": "medium", "assigned_worker_id": worker_id}}).status_code
+    measure("a transition (accept)", accept, min(n, len(report_ids) - 5), rows)
+    measure("referral inbox API", lambda: api.get("/api/v1/referrals?box=inbox", headers=officer_api).status_code,
+            n, rows)
+    year_ago = (date.today() - timedelta(days=365)).isoformat()
+    measure("indicators, district (1 year)", lambda: api.get(
+        f"/api/v1/indicators?area_code=73.06&from={year_ago}", headers=coord_api).status_code, max(3, n // 5), rows)
+    with app.app_context():
+        from casemgmt.accounts.services import create_user, find_by_username
+
+        if find_by_username("bench.analyst") is None:
+            create_user({"username": "bench.analyst", "full_name": "Analis", "sex": "F", "role": "analyst",
+                         "area_code": "73"}, PASSWORD, actor=None)
+    analyst_api = bearer("bench.analyst")
+    measure("indicators, province (1 year)", lambda: api.get(
+        f"/api/v1/indicators?area_code=73&from={year_ago}", headers=analyst_api).status_code, 3, rows)
+    measure("case summary PDF", lambda: api.get(f"/api/v1/cases/{rng.choice(district_ids)}/summary.pdf",
+                                                headers=coord_api).status_code, max(3, n // 3), rows)
+    measure("conference minutes PDF", lambda: api.get(f"/api/v1/conferences/{conference_id}/minutes.pdf",
+                                                      headers=coord_api).status_code, max(3, n // 3), rows)
+    with app.app_context():
+        from casemgmt.cases.services import CaseFilters
+        from casemgmt.reports.exports import export_root, write
+
+        import casemgmt.reports.exports as exports_module
+
+        user = db.session.scalar(select(User).where(User.role == "coordinator", User.area_code == "73.71"))
+        limit = args.export_rows
+        original = exports_module.iterate
+
+        def capped(u, f):
+            for i, case in enumerate(original(u, f)):
+                if i >= limit:
+                    return
+                yield case
+
+        exports_module.iterate = capped
+        tracemalloc.start()
+        start = time.perf_counter()
+        written = write(export_root() / "bench.xlsx", "xlsx", user, CaseFilters())
+        exports_module.iterate = original
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        rows.append((f"XLSX export of {written} cases (peak {peak:.0f} MB traced)", seconds * 1000, seconds * 1000,
+                     written / seconds, 1))
+        print(f"XLSX export of {written} cases: {seconds:.1f} s, traced peak {peak:.0f} MB", flush=True)
+
+    http = None if args.skip_http else throughput(args.database_url, usernames[0])
+    write_results(args, total, rows, http)
+
+
+def throughput(database_url, username, seconds=10):
+    """gunicorn on loopback, load from a second process: a trivial endpoint and the case list API."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CASEMGMT_DATABASE_URL": database_url, "CASEMGMT_RATELIMIT_ENABLED": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
+                               "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/token", method="POST",
+                                         data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        token = json.loads(urllib.request.urlopen(request).read())["token"]
+        out = {}
+        for name, path in (("trivial (/healthz)", "/healthz"), ("case list API", "/api/v1/cases")):
+            result = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), str(port), path, token,
+                                     str(seconds)], capture_output=True, text=True, check=True)
+            out[name] = json.loads(result.stdout)
+            print(f"{name}: {out[name]['rps']:.0f} requests/s", flush=True)
+        return out
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def write_results(args, total, rows, http):
+    lines = [f"\n## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {total:,} cases · "
+             f"{'SQLite ' + sqlite3.sqlite_version if args.database_url.startswith('sqlite') else 'PostgreSQL'}",
+             "", f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+             "Server time in-process, {0} calls per operation unless noted.".format(args.iterations), "",
+             "| operation | p50 ms | p95 ms | per second | calls |", "|---|---|---|---|---|"]
+    for name, p50, p95, rate, calls in rows:
+        lines.append(f"| {name} | {p50:.1f} | {p95:.1f} | {rate:.1f} | {calls} |")
+    if http:
+        ceiling = http["trivial (/healthz)"]["rps"]
+        lines += ["", "gunicorn, 2 workers x 4 threads, load from a second process on loopback:", "",
+                  "| endpoint | requests/s | ratio to trivial |", "|---|---|---|"]
+        for name, result in http.items():
+            lines.append(f"| {name} | {result['rps']:.0f} | {result['rps'] / ceiling:.0%} |")
+    with (ROOT / "bench" / "RESULTS.md").open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("Appended to bench/RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()
