@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
@@ -167,3 +168,51 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture
+def api(app, users):
+    """Call the API as a given user: api("get", "/api/v1/me", "koordinator")."""
+    client = app.test_client()
+    tokens = {}
+
+    def call(method, url, username, **kw):
+        if username not in tokens:
+            token = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD}).get_json()
+            tokens[username] = {"Authorization": f"Bearer {token['token']}"}
+        return getattr(client, method)(url, headers=tokens[username], **kw)
+
+    return call
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = []
+
+    def on_console(msg):
+        # A form sent back with its errors answers 422 (409 on a conflict); Chromium logs any
+        # 4xx document as a console error. Everything else counts.
+        if msg.type == "error" and not any(f"status of {code}" in msg.text for code in (409, 422)):
+            errors.append(msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page, errors
+    context.close()

@@ -3,23 +3,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 
-from tests.factories import PASSWORD, make_case
-from tests.test_api import assert_error, bearer
+from tests.factories import make_case
+from tests.test_api import assert_error
 
 
-@pytest.fixture
-def api(app, users):
-    client = app.test_client()
-    tokens = {}
-
-    def call(method, url, username, **kw):
-        if username not in tokens:
-            tokens[username] = bearer(client.post("/api/v1/auth/token", json={
-                "username": username, "password": PASSWORD}).get_json()["token"])
-        return getattr(client, method)(url, headers=tokens[username], **kw)
-    return call
 
 
 def test_the_sop_through_the_api(api, users):

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
 from tests.factories import PASSWORD
-from tests.test_browser import browser, fits_the_screen, phone  # noqa: F401  (fixtures)
+from tests.test_browser import fits_the_screen
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def log_in(page, base, username):
     page.get_by_role("button", name="Masuk").click()
 
 
-def test_complaint_on_a_phone_then_found_in_the_case_list(live_server, phone, browser, users):  # noqa: F811
+def test_complaint_on_a_phone_then_found_in_the_case_list(live_server, phone, browser, users):
     page, errors = phone
     log_in(page, live_server, "desa")
     page.get_by_role("button", name="Buka menu").click()

@@ -23,7 +23,6 @@ from casemgmt.cases.models import Case
 from casemgmt.extensions import db
 from tests.conftest import ARTIFACTS
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory, make_case
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -82,7 +81,7 @@ def field(users):
     return {"school": school, "dukcapil": dukcapil}
 
 
-def test_journey_1_village_worker_registers_and_sees_it_accepted(live_server, browser, users, field):  # noqa: F811
+def test_journey_1_village_worker_registers_and_sees_it_accepted(live_server, browser, users, field):
     desa = Person(browser, live_server, "desa")
     page = desa.go("/")
     desa.axe("home village worker")
@@ -120,7 +119,7 @@ def test_journey_1_village_worker_registers_and_sees_it_accepted(live_server, br
     koordinator.close()
 
 
-def test_journey_2_the_case_through_the_sop(live_server, browser, users, field):  # noqa: F811
+def test_journey_2_the_case_through_the_sop(live_server, browser, users, field):
     case = make_case(users["village_worker"], name="Nurul Aisyah")
     desktop = {"width": 1280, "height": 900}
     koordinator = Person(browser, live_server, "koordinator", desktop)
@@ -213,7 +212,7 @@ def test_journey_2_the_case_through_the_sop(live_server, browser, users, field):
         person.close()
 
 
-def test_journey_3_case_conference(live_server, browser, users, field):  # noqa: F811
+def test_journey_3_case_conference(live_server, browser, users, field):
     from casemgmt.workflow import services as workflow
 
     first = make_case(users["village_worker"], name="Nurul Aisyah")
@@ -265,7 +264,7 @@ def test_journey_3_case_conference(live_server, browser, users, field):  # noqa:
 
 @pytest.mark.parametrize("role", ["village_worker", "social_worker", "coordinator", "agency_officer", "analyst",
                                   "admin"])
-def test_every_home_page_is_accessible_on_a_phone(live_server, browser, users, role):  # noqa: F811
+def test_every_home_page_is_accessible_on_a_phone(live_server, browser, users, role):
     person = Person(browser, live_server, users[role].username)
     person.go("/")
     person.axe(f"home {role}")
@@ -273,7 +272,7 @@ def test_every_home_page_is_accessible_on_a_phone(live_server, browser, users, r
     person.close()
 
 
-def test_login_page_is_accessible_and_works_with_the_keyboard(live_server, browser, users):  # noqa: F811
+def test_login_page_is_accessible_and_works_with_the_keyboard(live_server, browser, users):
     context = browser.new_context(viewport=PHONE, bypass_csp=True)
     page = context.new_page()
     page.goto(f"{live_server}/login")
@@ -289,7 +288,7 @@ def test_login_page_is_accessible_and_works_with_the_keyboard(live_server, brows
     context.close()
 
 
-def test_a_complaint_with_the_keyboard_alone(live_server, browser, users):  # noqa: F811
+def test_a_complaint_with_the_keyboard_alone(live_server, browser, users):
     """Tab, type, space and enter only: no pointer."""
     desa = Person(browser, live_server, "desa")
     page = desa.go("/cases/new")

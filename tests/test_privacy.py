@@ -13,7 +13,6 @@ from casemgmt.cases.models import Attachment, Case, CaseSensitive, Child
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import Forbidden
 from casemgmt.extensions import db
-from casemgmt.privacy import services as privacy
 from casemgmt.reports import indicators
 from casemgmt.workflow import services as workflow
 from tests.factories import PASSWORD, make_case

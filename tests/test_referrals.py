@@ -12,7 +12,6 @@ from casemgmt.cases.models import CaseEvent
 from casemgmt.errors import Forbidden, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.referrals import services
-from casemgmt.referrals.models import Referral
 from casemgmt.referrals.routing import suggest_destinations
 from casemgmt.workflow import services as workflow
 from casemgmt.workflow.models import Notification, PlanAction
@@ -275,20 +274,6 @@ def test_letter_carries_the_reference_and_only_what_the_service_needs(make_web, 
 
 # ---- API ---------------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def api(app, users):
-    from tests.factories import PASSWORD
-    from tests.test_api import bearer
-
-    client = app.test_client()
-    tokens = {}
-
-    def call(method, url, username, **kw):
-        if username not in tokens:
-            tokens[username] = bearer(client.post("/api/v1/auth/token", json={
-                "username": username, "password": PASSWORD}).get_json()["token"])
-        return getattr(client, method)(url, headers=tokens[username], **kw)
-    return call
 
 
 def test_referrals_through_the_api(api, users, network):
