@@ -38,8 +38,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
     version: Mapped[int] = version_column()
 
-    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
-    area: Mapped[Area | None] = relationship(lazy="joined")
+    # Loaded when used: a user joined into every case query would drag these along too.
+    organisation: Mapped[Organisation | None] = relationship(lazy="select")
+    area: Mapped[Area | None] = relationship(lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -35,8 +35,8 @@ class Complaint(TimestampMixin, db.Model):
     registered_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     version: Mapped[int] = version_column()
 
-    registered_by: Mapped[User] = relationship(lazy="joined", foreign_keys=[registered_by_id])
-    registered_by_org: Mapped[Organisation | None] = relationship(lazy="joined")
+    registered_by: Mapped[User] = relationship(lazy="select", foreign_keys=[registered_by_id])
+    registered_by_org: Mapped[Organisation | None] = relationship(lazy="select")
     cases: Mapped[list["Case"]] = relationship(back_populates="complaint", order_by="Case.id")
 
     __mapper_args__ = {"version_id_col": version}

@@ -77,7 +77,7 @@ class Organisation(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
     version: Mapped[int] = version_column()
 
-    area: Mapped[Area] = relationship(lazy="joined")
+    area: Mapped[Area] = relationship(lazy="select")
     service_rows: Mapped[list[OrganisationService]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by=OrganisationService.service
     )

@@ -20,7 +20,7 @@ from casemgmt.access import case_access
 from casemgmt.audit import services as audit
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import Case
-from casemgmt.cases.services import CaseFilters, filtered_cases, list_cases
+from casemgmt.cases.services import CaseFilters, filtered_cases
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
@@ -35,21 +35,68 @@ def columns() -> list[str]:
             _("Village"), _("Kecamatan"), _("Concerns"), _("Social worker"), _("Due"), _("Overdue"), _("Registered")]
 
 
-def row_for(case, user, now: datetime) -> list:
-    """One row, masked as the case page would be for this user."""
-    from casemgmt.templating import stage_label
+class _CaseShim:
+    """What access.case_access reads of a case, from a plain row: the permission layer decides
+    the masking of an export exactly as it does for the case page."""
 
-    access = case_access(user, case)
-    child = case.child
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return [case.number, stage_label(case.stage), case.status, case.risk_level or "", "1" if case.urgent else "0",
-            child.name if access.identity else initials(child.name), child.sex,
-            age_on(child.birth_date, now.date()) if child.birth_date else "", child.area.name,
-            ".".join(case.area_code.split(".")[:3]),
-            ", ".join(case.concerns) if access.details else "",
-            case.assigned_worker.full_name if case.assigned_worker else "",
-            case.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if case.due_at and case.is_open else "",
-            "1" if case.overdue(now) else "0", case.created_at.astimezone(zone).strftime("%Y-%m-%d")]
+    __slots__ = ("id", "district_code", "assigned_worker_id", "stage", "complaint")
+
+    class _Complaint:
+        __slots__ = ("registered_by_id",)
+
+    def __init__(self, row):
+        self.id, self.district_code, self.assigned_worker_id, self.stage = (row.id, row.district_code,
+                                                                             row.assigned_worker_id, row.stage)
+        self.complaint = self._Complaint()
+        self.complaint.registered_by_id = row.registered_by_id
+
+
+def _rows(user, filters: CaseFilters, page: int = 1000):
+    """Matching cases as plain rows (no ORM objects), newest first, a page at a time."""
+    from sqlalchemy import and_, or_, select
+
+    from casemgmt.accounts.models import User
+    from casemgmt.cases.models import CaseConcern, Child, Complaint
+    from casemgmt.directory.models import Area
+
+    base = filtered_cases(user, filters).with_only_columns(
+        Case.id, Case.number, Case.stage, Case.status, Case.risk_level, Case.urgent, Case.district_code,
+        Case.area_code, Case.assigned_worker_id, Case.due_at, Case.created_at, Child.name, Child.sex,
+        Child.birth_date, Area.name.label("village"), User.full_name.label("worker"),
+        Complaint.registered_by_id).join(Child, Child.id == Case.child_id).join(
+        Area, Area.code == Child.area_code).join(Complaint, Complaint.id == Case.complaint_id).outerjoin(
+        User, User.id == Case.assigned_worker_id)
+    last = None
+    while True:
+        query = base
+        if last is not None:
+            query = query.where(or_(Case.created_at < last[0], and_(Case.created_at == last[0], Case.id < last[1])))
+        rows = db.session.execute(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(page)).all()
+        if not rows:
+            return
+        concerns: dict[int, list[str]] = {}
+        for case_id, concern in db.session.execute(select(CaseConcern.case_id, CaseConcern.concern).where(
+                CaseConcern.case_id.in_([r.id for r in rows]))):
+            concerns.setdefault(case_id, []).append(concern)
+        for row in rows:
+            yield row, sorted(concerns.get(row.id, []))
+        last = (rows[-1].created_at, rows[-1].id)
+
+
+def row_for(row, concerns: list[str], user, now: datetime, zone, labels: dict) -> list:
+    """One row, masked as the case page would be for this user."""
+    access = case_access(user, _CaseShim(row))
+    due = row.due_at
+    if due is not None and due.tzinfo is None:  # SQLite hands back naive UTC from a Core query
+        due = due.replace(tzinfo=ZoneInfo("UTC"))
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=ZoneInfo("UTC"))
+    return [row.number, labels.get(row.stage, row.stage), row.status, row.risk_level or "", "1" if row.urgent else "0",
+            row.name if access.identity else initials(row.name), row.sex,
+            age_on(row.birth_date, now.date()) if row.birth_date else "", row.village,
+            ".".join(row.area_code.split(".")[:3]), ", ".join(concerns) if access.details else "",
+            row.worker or "", due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due and row.status == "open" else "",
+            "1" if (row.status == "open" and due is not None and due < now) else "0",
+            created.astimezone(zone).strftime("%Y-%m-%d")]
 
 
 def count(user, filters: CaseFilters) -> int:
@@ -57,41 +104,38 @@ def count(user, filters: CaseFilters) -> int:
     return db.session.scalar(query) or 0
 
 
-def iterate(user, filters: CaseFilters):
-    """Every matching case, read a page at a time (keyset), so memory stays flat."""
-    cursor = None
-    while True:
-        cases, cursor = list_cases(user, filters, limit=100, cursor=cursor)
-        yield from cases
-        if cursor is None:
-            return
+def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit: int | None = None) -> int:
+    from casemgmt.templating import stage_names
 
-
-def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None) -> int:
     now = utcnow()
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    labels = stage_names()
     n = 0
+    rows = _rows(user, filters)
     if fmt == "csv":
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(columns())
-            for case in iterate(user, filters):
-                writer.writerow(row_for(case, user, now))
-                n += 1
-                if progress and n % 200 == 0:
-                    progress(n)
+        fh = path.open("w", newline="", encoding="utf-8-sig")
+        writer = csv.writer(fh)
+        emit = writer.writerow
+        emit(columns())
     else:
         import xlsxwriter
 
         book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
         sheet = book.add_worksheet(_("Cases"))
-        bold = book.add_format({"bold": True})
-        sheet.write_row(0, 0, columns(), bold)
-        for case in iterate(user, filters):
+        sheet.write_row(0, 0, columns(), book.add_format({"bold": True}))
+
+        def emit(values):
+            sheet.write_row(n, 0, values)
+    try:
+        for row, concerns in rows:
+            if limit is not None and n >= limit:
+                break
             n += 1
-            sheet.write_row(n, 0, row_for(case, user, now))
-            if progress and n % 200 == 0:
+            emit(row_for(row, concerns, user, now, zone, labels))
+            if progress and n % 1000 == 0:
                 progress(n)
-        book.close()
+    finally:
+        fh.close() if fmt == "csv" else book.close()
     return n
 
 
