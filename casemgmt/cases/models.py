@@ -126,6 +126,7 @@ class Case(db.Model):
         # Newest first, keyset-paginated: the list's order and its cursor.
         Index("ix_case_record_created_id", "created_at", "id"),
         Index("ix_case_record_district_created", "district_code", "created_at", "id"),
+        Index("ix_case_record_worker_created", "assigned_worker_id", "created_at", "id"),
         Index("ix_case_record_fts", func.to_tsvector(literal_column("'simple'"), literal_column("search_text")),
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )

@@ -55,7 +55,9 @@ class Referral(db.Model):
     created_by: Mapped[User] = relationship(lazy="joined", foreign_keys=[created_by_id])
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_referral_to_status", "to_organisation_id", "status"),)
+    __table_args__ = (Index("ix_referral_to_status", "to_organisation_id", "status"),
+                      # The inbox: an organisation's open referrals by answer deadline.
+                      Index("ix_referral_to_status_respond", "to_organisation_id", "status", "respond_by"))
 
     def overdue(self, now: datetime | None = None) -> bool:
         return self.status == "sent" and self.respond_by < (now or utcnow())

@@ -242,23 +242,30 @@ def referrals_of_case(case: Case) -> list[Referral]:
                                    .order_by(Referral.created_at.desc(), Referral.id.desc())))
 
 
-def box(actor, which: str, status: str | None = None, now: datetime | None = None) -> list[Referral]:
-    """An organisation's inbox (referrals to it) or outbox (from it)."""
+def box(actor, which: str, status: str | None = None, now: datetime | None = None,
+        limit: int = 200) -> list[Referral]:
+    """An organisation's inbox (referrals to it) or outbox (from it): unanswered ones first, by
+    answer deadline, then the rest, newest first. Each part is read through an index, LIMITed."""
     if actor.organisation_id is None:
         return []
     column = Referral.to_organisation_id if which == "inbox" else Referral.from_organisation_id
-    query = select(Referral).where(column == actor.organisation_id)
+    base = select(Referral).where(column == actor.organisation_id)
     if status:
-        query = query.where(Referral.status == status)
-    if which == "inbox" and status is None:
-        # What the agency may still see: open ones, and completed ones for 30 days.
+        return list(db.session.scalars(base.where(Referral.status == status)
+                                       .order_by(Referral.respond_by, Referral.id).limit(limit)))
+    waiting = list(db.session.scalars(base.where(Referral.status == "sent")
+                                      .order_by(Referral.respond_by, Referral.id).limit(limit)))
+    rest = base.where(Referral.status != "sent")
+    if which == "inbox":
+        # What the agency may still see: accepted ones, and completed ones for 30 days.
         from casemgmt.access import AGENCY_READ_DAYS
 
         now = now or utcnow()
-        query = query.where(or_(Referral.status.in_(OPEN_STATUSES), and_(
+        rest = rest.where(or_(Referral.status == "accepted", and_(
             Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS))))
-    return list(db.session.scalars(query.order_by(Referral.status != "sent", Referral.respond_by, Referral.id)
-                                   .limit(500)))
+    others = list(db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
+                                     .limit(max(0, limit - len(waiting)))))
+    return waiting + others
 
 
 def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
