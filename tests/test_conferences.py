@@ -225,3 +225,22 @@ def test_conferences_through_the_api(app, users):
     pdf = client.get(f"/api/v1/conferences/{conf_id}/minutes.pdf", headers=coordinator)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert_error(client.get(f"/api/v1/conferences/{conf_id}/minutes.pdf", headers=token("desa")), 404, "not_found")
+
+
+def test_an_action_owned_by_a_person_from_the_page(make_web, users):
+    case = accepted(users)
+    conf = schedule(users, [case])
+    web = make_web()
+    web.login("koordinator")
+    page = web.get(f"/conferences/{conf.id}").get_data(as_text=True)
+    assert users["social_worker"].full_name in page  # offered as an owner
+    response = web.post(f"/conferences/{conf.id}/decisions/{case.id}", {
+        f"d{case.id}-case_id": str(case.id), f"d{case.id}-summary": "Kunjungi keluarga.",
+        f"d{case.id}-actions-0-description": "Kunjungan rumah",
+        f"d{case.id}-actions-0-owner_organisation_id": str(users["coordinator"].organisation_id),
+        f"d{case.id}-actions-0-owner_user_id": str(users["social_worker"].id),
+        f"d{case.id}-actions-0-due_date": date.today().isoformat()})
+    assert response.status_code == 302
+    task = db.session.query(Task).one()
+    assert task.owner_user_id == users["social_worker"].id
+    assert "Kunjungan rumah" in [t.description for t in services.my_tasks(users["social_worker"])]

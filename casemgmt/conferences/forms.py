@@ -45,6 +45,7 @@ class AttendanceForm(FlaskForm):
 class DecisionActionForm(Form):
     description = StringField(_l("Action"), validators=[Optional(), Length(max=500)])
     owner_organisation_id = SelectField(_l("Owner"), coerce=to_int, validate_choice=False)
+    owner_user_id = SelectField(_l("Person (optional)"), coerce=to_int, validate_choice=False)
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
 

@@ -78,9 +78,24 @@ def _decision_form(conf, case) -> DecisionForm:
     form.approve.choices = [SelectChoice("", _("No decision on a request"))] + (
         [SelectChoice(str(approval.id), _("Approve: %(step)s", step=transition_label(approval.transition)))]
         if approval else [])
+    people = _people_choices(conf.district_code)
     for action in form.actions:
         action.form.owner_organisation_id.choices = _org_choices(conf.district_code)
+        action.form.owner_user_id.choices = people
     return form
+
+
+def _people_choices(district: str):
+    """Users of the district's organisations, named with their organisation."""
+    from sqlalchemy import select
+
+    from casemgmt.accounts.models import User
+
+    orgs = {o.id: o.name for o in list_organisations(area_code=district)}
+    users = db.session.scalars(select(User).where(User.organisation_id.in_(list(orgs) or [0]),
+                                                  User.active.is_(True)).order_by(User.full_name))
+    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), f"{u.full_name} ({orgs[u.organisation_id]})")
+                                      for u in users]
 
 
 @bp.get("/conferences/<int:conference_id>")
@@ -137,7 +152,7 @@ def decide(conference_id: int, case_id: int):
     if not form.validate_on_submit():
         abort(400)
     actions = [{"description": a.form.description.data, "owner_organisation_id": a.form.owner_organisation_id.data,
-                "due_date": a.form.due_date.data} for a in form.actions]
+                "owner_user_id": a.form.owner_user_id.data, "due_date": a.form.due_date.data} for a in form.actions]
     try:
         services.add_decision(conf, current_user, case_id=case.id, summary=form.summary.data or "", actions=actions,
                               approve_approval_id=int(form.approve.data) if (form.approve.data or "").isdigit()
