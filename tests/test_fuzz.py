@@ -86,3 +86,49 @@ def test_oversized_body_is_refused(api):
     response = client.post("/api/v1/cases", data=b"x" * (17 * 1024 * 1024),
                            headers={**headers, "Content-Type": "application/json"})
     assert response.status_code == 413
+
+
+FORMS = [  # (who, path template, fields)
+    ("koordinator", "/cases/{case}/edit", ["name", "sex", "birth_date", "nik", "area_code", "address",
+                                           "description", "version"]),
+    ("koordinator", "/cases/{case}/notes", ["text"]),
+    ("koordinator", "/cases/{case}/sensitive", ["sensitive-alleged_perpetrator", "sensitive-hiv_status"]),
+    ("koordinator", "/cases/{case}/transitions/accept", ["accept-risk_level", "accept-assigned_worker_id",
+                                                          "accept-version", "accept-comment"]),
+    ("koordinator", "/cases/{case}/referrals/new", ["service", "to_organisation_id", "reason", "urgency",
+                                                    "consent_given_by", "consent_recorded_on", "step"]),
+    ("koordinator", "/conferences/new", ["title", "scheduled_at", "location", "case_ids", "organisation_ids"]),
+    ("admin", "/admin/users/new", ["username", "full_name", "sex", "role", "organisation_id", "area_code",
+                                   "password", "confirm"]),
+    ("admin", "/directory/organisations/new", ["name", "kind", "area_code", "services", "covers"]),
+    ("admin", "/admin/deadlines", ["district", "triage.urgent", "assessment.high"]),
+    ("peksos", "/account/password", ["current_password", "password", "confirm"]),
+]
+
+
+@pytest.fixture
+def form_world(make_web, users):
+    from tests.factories import make_case
+
+    case = make_case(users["village_worker"])
+    sessions = {}
+    for username in ("koordinator", "admin", "peksos"):
+        web = make_web()
+        web.login(username)
+        sessions[username] = web
+    return sessions, {"case": case.id}
+
+
+@pytest.mark.parametrize("who, template, fields", FORMS, ids=[f[1] for f in FORMS])
+def test_forms_never_fail_badly(form_world, who, template, fields):
+    sessions, ids = form_world
+    web = sessions[who]
+    path = template.format(**ids)
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(values=st.fixed_dictionaries({f: ODD_TEXT for f in fields}))
+    def run(values):
+        response = web.post(path, values)
+        assert response.status_code in (200, 302, 303, 400, 403, 409, 422), (path, response.status_code)
+
+    run()
