@@ -42,6 +42,16 @@ def load_user(user_id: str):
     return user
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def init_app(app) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to see this page.")
@@ -64,6 +74,23 @@ def init_app(app) -> None:
             flash(login_manager.login_message, login_manager.login_message_category)
         target = request.full_path if request.method == "GET" and request.path != "/" else None
         return redirect(url_for("accounts.login", next=target))
+
+    @app.before_request
+    def refuse_nul_characters():
+        """NUL is never text a person meant; PostgreSQL refuses to store it. Refuse it at the door
+        (400) instead of deep in a query (500), on every form, query string and JSON body."""
+        from flask import abort
+
+        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+            abort(400)
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+                abort(400)
+        if request.is_json:
+            if _has_nul(request.get_json(silent=True)):
+                abort(400)
+        return None
 
     @app.before_request
     def idle_timeout():

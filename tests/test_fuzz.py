@@ -57,7 +57,7 @@ def test_unreadable_bodies_are_400_or_422(api, raw):
 def test_case_list_query_never_fails_badly(api, params):
     client, headers = api
     response = client.get("/api/v1/cases", query_string=params, headers=headers)
-    assert response.status_code in (200, 422)
+    assert response.status_code in (200, 400, 422)  # 400: a NUL character
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_complaint_form_never_fails_badly(desa, name, nik, description, age, are
         "channel": "walk_in", "received_at": when, "reporter_anonymous": "y", "children-0-name": name,
         "children-0-sex": "F", "children-0-age_years": age, "children-0-nik": nik, "children-0-area_code": area,
         "concerns_welfare": ["out_of_school"], "description": description, "action": "save"})
-    assert response.status_code in (200, 302, 422)
+    assert response.status_code in (200, 302, 400, 422)  # 400: a NUL character
     if response.status_code != 302:
         assert counts() == before
 

@@ -114,3 +114,12 @@ def test_ids_beyond_the_integer_range_are_404(web, users):
     web.login("koordinator")
     assert web.get("/cases/99999999999999999999999").status_code == 404
     assert web.get("/api/v1/cases/99999999999999999999999").status_code in (401, 404)
+
+
+def test_nul_characters_are_refused_everywhere(web, users):
+    web.login("koordinator")
+    assert web.get("/cases?q=a%00b").status_code == 400
+    assert web.post("/cases/new", {"description": "a\x00b"}).status_code == 400
+    client = web.app.test_client()
+    response = client.post("/api/v1/auth/token", json={"username": "a\u0000", "password": "x"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_request"
