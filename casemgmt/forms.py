@@ -24,6 +24,18 @@ def apply_errors(form, exc: ValidationFailed, field_map: dict[str, str] | None =
             form.form_errors.extend(messages)
 
 
+MAX_ID = 2**31 - 1
+
+
+def id_or_none(value) -> int | None:
+    """A record id from a form field: a whole number the database can hold, or None."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
 def show_current_version(field, version: int) -> None:
     """After a conflict, the form carries the version now saved: saving again, having seen the
     other person's changes, is a deliberate overwrite. (raw_data wins over data when rendering.)"""

@@ -7,6 +7,7 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, Passwor
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from casemgmt.codes import ROLES, SEXES, choices
+from casemgmt.forms import id_or_none
 
 
 class LoginForm(FlaskForm):
@@ -42,7 +43,7 @@ class UserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=120)])
     sex = SelectField(_l("Sex"), choices=choices(SEXES), validators=[DataRequired(_l("Choose female or male."))])
     role = SelectField(_l("Role"), choices=choices(ROLES), validators=[DataRequired(_l("Choose a role."))])
-    organisation_id = SelectField(_l("Organisation"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+    organisation_id = SelectField(_l("Organisation"), coerce=id_or_none,
                                   validate_choice=False)
     area_code = StringField(_l("Area (region code)"), validators=[Optional(), Length(max=13)],
                             description=_l("Leave empty to use the organisation's area."))

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
+from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
 from casemgmt.audit import services as audit
 from casemgmt.conferences import minutes, services
 from casemgmt.conferences.models import CaseConference
@@ -23,13 +23,13 @@ class ConferenceIn(Schema):
     scheduled_at = fields.AwareDateTime(required=True)
     area_code = fields.String(required=True, validate=validate.Regexp(r"^\d{2}\.\d{2}"))
     location = fields.String(load_default="", validate=validate.Length(max=300))
-    case_ids = fields.List(fields.Integer(), load_default=list)
-    organisation_ids = fields.List(fields.Integer(), load_default=list)
+    case_ids = fields.List(Id(), load_default=list)
+    organisation_ids = fields.List(Id(), load_default=list)
 
 
 class AttendeeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    organisation_id = fields.Integer(load_default=None, allow_none=True)
+    organisation_id = Id(load_default=None, allow_none=True)
     sex = fields.String(required=True, validate=validate.OneOf(["F", "M"]))
 
 
@@ -39,8 +39,8 @@ class AttendanceIn(Schema):
 
 class ConferenceActionIn(Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    owner_organisation_id = fields.Integer(required=True)
-    owner_user_id = fields.Integer(load_default=None, allow_none=True)
+    owner_organisation_id = Id(required=True)
+    owner_user_id = Id(load_default=None, allow_none=True)
     due_date = fields.Date(required=True)
 
 
@@ -48,10 +48,10 @@ class ConferenceDecisionIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    case_id = fields.Integer(required=True)
+    case_id = Id(required=True)
     summary = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     actions = fields.List(fields.Nested(ConferenceActionIn), load_default=list, validate=validate.Length(max=30))
-    approve_approval_id = fields.Integer(load_default=None, allow_none=True)
+    approve_approval_id = Id(load_default=None, allow_none=True)
 
 
 class TaskQuery(QuerySchema):

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import case_or_404, referral_or_404
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
+from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
 from casemgmt.audit import services as audit
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
@@ -32,13 +32,13 @@ class ReferralIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    to_organisation_id = fields.Integer(required=True)
+    to_organisation_id = Id(required=True)
     service = fields.String(required=True, validate=validate.OneOf(list(SERVICES)))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     consent = fields.Nested(ConsentIn, load_default=None, allow_none=True)
     consent_override = fields.Nested(OverrideIn, load_default=None, allow_none=True)
-    plan_action_id = fields.Integer(load_default=None, allow_none=True)
+    plan_action_id = Id(load_default=None, allow_none=True)
 
 
 class SuggestionQuery(QuerySchema):

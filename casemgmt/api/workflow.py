@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from casemgmt.access import case_access, case_or_404
 from casemgmt.api.cases import case_json
 from casemgmt.api.idempotency import json_response
-from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
+from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
 from casemgmt.codes import SERVICES
 from casemgmt.errors import Forbidden
 from casemgmt.extensions import db
@@ -37,7 +37,7 @@ class AssessmentIn(Schema):
 class PlanActionIn(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=500))
     service = fields.String(allow_none=True, validate=validate.OneOf(list(SERVICES)))
-    organisation_id = fields.Integer(allow_none=True)
+    organisation_id = Id(allow_none=True)
     due_date = fields.Date(allow_none=True)
 
 

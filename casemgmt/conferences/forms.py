@@ -18,17 +18,17 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from casemgmt.forms import MultiCheckboxField
+from casemgmt.forms import MultiCheckboxField, id_or_none
 
-to_int = lambda v: int(v) if str(v).isdigit() else None  # noqa: E731
+to_int = id_or_none
 
 
 class ScheduleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Length(max=200)])
     scheduled_at = DateTimeLocalField(_l("Date and time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     location = StringField(_l("Place or online link"), validators=[Optional(), Length(max=300)])
-    case_ids = MultiCheckboxField(_l("Cases to discuss"), coerce=int, validate_choice=False)
-    organisation_ids = SelectMultipleField(_l("Invited organisations"), coerce=int, validate_choice=False,
+    case_ids = MultiCheckboxField(_l("Cases to discuss"), coerce=id_or_none, validate_choice=False)
+    organisation_ids = SelectMultipleField(_l("Invited organisations"), coerce=id_or_none, validate_choice=False,
                                            render_kw={"size": 8})
 
 

@@ -60,7 +60,8 @@ def new():
                                      scheduled_at=when.replace(tzinfo=ZoneInfo(current_app.config[
                                          "BABEL_DEFAULT_TIMEZONE"])) if when else None,
                                      area_code=district, location=form.location.data or "",
-                                     case_ids=form.case_ids.data or [], organisation_ids=form.organisation_ids.data or [])
+                                     case_ids=[i for i in form.case_ids.data or [] if i],
+                                     organisation_ids=[i for i in form.organisation_ids.data or [] if i])
         except ValidationFailed as exc:
             for key, messages in exc.errors.items():
                 field = getattr(form, key, None)

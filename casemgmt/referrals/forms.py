@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from casemgmt.forms import id_or_none
 from casemgmt.codes import choices
 from casemgmt.referrals.models import CONSENT_GIVERS
 
@@ -17,7 +18,7 @@ assert set(CONSENT_LABELS) == set(CONSENT_GIVERS)
 
 class ReferralForm(FlaskForm):
     service = SelectField(_l("Service"), validate_choice=False)
-    to_organisation_id = RadioField(_l("Refer to"), coerce=lambda v: int(v) if str(v).isdigit() else None,
+    to_organisation_id = RadioField(_l("Refer to"), coerce=id_or_none,
                                     validate_choice=False)
     reason = TextAreaField(_l("Why is the child referred?"), validators=[Optional(), Length(max=5000)],
                            render_kw={"rows": 3})

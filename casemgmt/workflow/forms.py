@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from casemgmt.forms import id_or_none
 from casemgmt.codes import SERVICES, choices
 from casemgmt.forms import MultiCheckboxField
 from casemgmt.workflow.definition import DISMISS_REASONS, TERMINATION_REASONS
@@ -37,7 +38,7 @@ class TransitionForm(VersionedForm):
 
 class AcceptForm(TransitionForm):
     risk_level = SelectField(_l("Risk level"), choices=choices(RISK_CHOICES), validate_choice=False)
-    assigned_worker_id = SelectField(_l("Social worker"), coerce=lambda v: int(v) if str(v).isdigit() else None,
+    assigned_worker_id = SelectField(_l("Social worker"), coerce=id_or_none,
                                      validate_choice=False)
 
 
@@ -63,7 +64,7 @@ class ActionRowForm(Form):
     description = StringField(_l("Action"), validators=[Optional(), Length(max=500)])
     service = SelectField(_l("Service"), validate_choice=False)
     organisation_id = SelectField(_l("Responsible organisation"),
-                                  coerce=lambda v: int(v) if str(v).isdigit() else None, validate_choice=False)
+                                  coerce=id_or_none, validate_choice=False)
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
 

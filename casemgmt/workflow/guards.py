@@ -44,8 +44,11 @@ def triage_accept(case, data: dict) -> list[str]:
     missing = []
     if data.get("risk_level") not in RISK_LEVELS:
         missing.append("risk_level")
+    from casemgmt.forms import id_or_none
+
     worker_id = data.get("assigned_worker_id")
-    worker = db.session.get(User, worker_id) if isinstance(worker_id, int) else None
+    worker_id = id_or_none(worker_id) if not isinstance(worker_id, bool) else None
+    worker = db.session.get(User, worker_id) if worker_id else None
     if (worker is None or worker.role != "social_worker" or not worker.active
             or district_of(worker.area_code) != case.district_code):
         missing.append("assigned_worker_id")
