@@ -212,3 +212,20 @@ def referral_or_404(user, referral_id):
             or referral.from_organisation_id == user.organisation_id and access.view):
         abort(404)
     return referral, case, access
+
+
+def works_on_case(user, case) -> bool:
+    """Whether the user does the SOP's work on this case: its assigned social worker, or the
+    coordinator of its district (assessment, plan, actions, visits)."""
+    if not _active(user) or case is None:
+        return False
+    if user.role == "social_worker":
+        return case.assigned_worker_id == user.id
+    return user.role == "coordinator" and case.district_code == district_of(user.area_code)
+
+
+def owns_task(user, task) -> bool:
+    """A conference action is its owning organisation's, or the person it names."""
+    return _active(user) and (user.id == task.owner_user_id
+                              or (user.organisation_id is not None
+                                  and user.organisation_id == task.owner_organisation_id))

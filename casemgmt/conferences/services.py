@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from casemgmt.access import case_access, district_of
+from casemgmt.access import case_access, district_of, owns_task
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -346,7 +346,7 @@ def my_tasks(user, now: datetime | None = None) -> list[TaskItem]:
 
 
 def complete_task(task: Task, actor) -> Task:
-    if actor.organisation_id != task.owner_organisation_id and actor.id != task.owner_user_id:
+    if not owns_task(actor, task):
         raise Forbidden()
     if task.status != "open":
         raise ServiceError(_("This task is already done."))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import district_of, requires
+from casemgmt.access import district_of, owns_task, requires
 from casemgmt.audit import services as audit
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
@@ -212,8 +212,8 @@ def tasks():
 @bp.post("/tasks/<int:task_id>/done")
 @login_required  # a task that is not yours is 404, whatever your role
 def task_done(task_id: int):
-    task = db.session.get(Task, task_id) or abort(404)
-    if current_user.organisation_id != task.owner_organisation_id and current_user.id != task.owner_user_id:
+    task = db.session.get(Task, task_id)
+    if task is None or not owns_task(current_user, task):
         abort(404)
     try:
         services.complete_task(task, current_user)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import district_of
+from casemgmt.access import district_of, works_on_case
 from casemgmt.codes import SERVICES
 from casemgmt.directory.services import list_organisations
 from casemgmt.extensions import db
@@ -25,6 +25,7 @@ class Panel:
     goals: list
     visits: list
     forms: dict = field(default_factory=dict)
+    works_on_case: bool = False
     missing_labels: dict = field(default_factory=lambda: MISSING_LABELS)
 
     @property
@@ -71,7 +72,8 @@ def panel(case, user) -> Panel:
         result.forms["terminate"] = form
     for name in names - {"accept", "dismiss", "terminate"}:
         result.forms[name] = forms.TransitionForm(prefix=name, version=case.version)
-    editing = user.role == "coordinator" or case.assigned_worker_id == user.id
+    editing = works_on_case(user, case)
+    result.works_on_case = editing
     if editing and case.stage == "assessment":
         a = result.assessment
         result.forms["assessment"] = forms.AssessmentForm(

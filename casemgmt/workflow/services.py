@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from casemgmt.access import case_access, district_of
+from casemgmt.access import district_of, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -261,10 +261,7 @@ def approvals_for(actor, status: str | None = "pending") -> list[Approval]:
 # ---- what each stage records -----------------------------------------------------------------------
 
 def _require(case: Case, actor, stages: tuple[str, ...]) -> None:
-    access = case_access(actor, case)
-    is_worker = actor.role == "social_worker" and case.assigned_worker_id == actor.id
-    is_coordinator = actor.role == "coordinator" and access.edit
-    if not (is_worker or is_coordinator):
+    if not works_on_case(actor, case):
         raise Forbidden()
     if case.stage not in stages:
         raise Locked()

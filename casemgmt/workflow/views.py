@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import case_or_404, district_of, requires
+from casemgmt.access import case_or_404, district_of, requires, works_on_case
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
@@ -107,8 +107,8 @@ def _plan_input(form: forms.PlanForm) -> list[dict]:
 @bp.route("/cases/<int:case_id>/plan", methods=["GET", "POST"])
 @login_required
 def plan(case_id: int):
-    case, access = case_or_404(current_user, case_id)
-    if not (current_user.role == "coordinator" and access.edit) and case.assigned_worker_id != current_user.id:
+    case, _access = case_or_404(current_user, case_id)
+    if not works_on_case(current_user, case):
         abort(403)
     form = forms.PlanForm()
     if request.method == "GET":
