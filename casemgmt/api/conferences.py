@@ -7,7 +7,6 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
-from casemgmt.audit import services as audit
 from casemgmt.conferences import minutes, services
 from casemgmt.conferences.models import CaseConference
 from casemgmt.extensions import db
@@ -137,10 +136,7 @@ def close(conference_id):
 def minutes_pdf(conference_id):
     """The Berita Acara (A4 PDF)."""
     conf = _conference(conference_id)
-    pdf = minutes.render(conf)
-    audit.log_access(g.api_user, "download_minutes", "conference", conf.id)
-    db.session.commit()
-    return Response(pdf, mimetype="application/pdf")
+    return Response(minutes.render(conf, g.api_user), mimetype="application/pdf")
 
 
 @blp.route("/tasks", methods=["GET"])

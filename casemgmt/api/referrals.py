@@ -8,10 +8,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from casemgmt.access import case_or_404, referral_or_404
 from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
-from casemgmt.audit import services as audit
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
-from casemgmt.extensions import db
 from casemgmt.referrals import letters, services
 from casemgmt.referrals.models import CONSENT_GIVERS, STATUSES, URGENCIES
 from casemgmt.referrals.routing import suggest_destinations
@@ -179,9 +177,6 @@ def cancel(body, referral_id):
 def letter(referral_id):
     """The Surat Rujukan (A4 PDF)."""
     referral, case, access = referral_or_404(g.api_user, referral_id)
-    pdf = letters.referral_letter(referral, case, access)
-    audit.log_access(g.api_user, "download_letter", "referral", referral.id, case_id=case.id)
-    db.session.commit()
-    return Response(pdf, mimetype="application/pdf")
+    return Response(letters.referral_letter(referral, case, access, g.api_user), mimetype="application/pdf")
 
 

@@ -582,6 +582,13 @@ def add_attachment(case: Case, stream, filename: str, actor, description: str | 
     return row
 
 
+def open_attachment(row: Attachment, viewer) -> Path:
+    """The file of an attachment, for someone the caller has checked may see it; logged."""
+    audit.log_access(viewer, "download_attachment", "attachment", row.id, case_id=row.case_id)
+    db.session.commit()
+    return attachment_path(row)
+
+
 def attachment_path(row: Attachment) -> Path:
     path = (attachment_root() / row.storage_key).resolve()
     if attachment_root().resolve() not in path.parents:

@@ -20,4 +20,6 @@ def render(case, access, user) -> bytes:
         visits=workflow.visits(case) if access.details else [],
         referrals=referrals_of_case(case) if access.details else [],
         events=services.timeline(case, newest_first=False) if access.details else [])
-    return html_to_pdf(html)[0]
+    pdf = html_to_pdf(html)[0]
+    services.record_view(user, case, "download_summary")
+    return pdf

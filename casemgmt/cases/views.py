@@ -11,7 +11,6 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt.access import case_access, case_or_404, requires
-from casemgmt.audit import services as audit
 from casemgmt.cases import services
 from casemgmt.cases.forms import (
     HIV_LABELS,
@@ -331,8 +330,6 @@ def summary_pdf(case_id: int):
     if access.referral_fields and not access.details:
         abort(404)  # agencies have the referral letter, which holds what their service needs
     pdf = render(case, access, current_user)
-    audit.log_access(current_user, "download_summary", "case", case.id, case_id=case.id)
-    db.session.commit()
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="ringkasan-{case.number}.pdf"'})
 
@@ -346,9 +343,7 @@ def access_log(case_id: int):
     case, access = case_or_404(current_user, case_id)
     if not access.answerable:
         abort(403)
-    traces = who_saw(case)
-    audit.log_access(current_user, "view_access_log", "case", case.id, case_id=case.id)
-    db.session.commit()
+    traces = who_saw(case, viewer=current_user)
     if request.args.get("format") == "csv":
         import csv
         import io
@@ -377,10 +372,7 @@ def subject_access(case_id: int, format: str):
         abort(403)
     if format not in ("json", "pdf"):
         abort(404)
-    data = collect(case)
-    audit.log_access(current_user, "subject_access_export", "case", case.id, case_id=case.id)
-    audit.record("subject_access_export", "case", case.id, actor=current_user)
-    db.session.commit()
+    data = collect(case, viewer=current_user)
     if format == "json":
         return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json", headers={
             "Content-Disposition": f'attachment; filename="data-anak-{case.number}.json"'})
@@ -402,9 +394,7 @@ def download_attachment(case_id: int, attachment_id: int):
     row = db.session.get(Attachment, attachment_id)
     if not access.details or row is None or row.case_id != case.id:
         abort(404)
-    audit.log_access(current_user, "download_attachment", "attachment", row.id, case_id=case.id)
-    db.session.commit()
-    response = send_file(services.attachment_path(row), mimetype=row.content_type, as_attachment=True,
+    response = send_file(services.open_attachment(row, current_user), mimetype=row.content_type, as_attachment=True,
                          download_name=row.filename, max_age=0)
     return response
 

@@ -10,7 +10,7 @@ from casemgmt.extensions import db
 from casemgmt.pdf import html_to_pdf
 
 
-def render(conf) -> bytes:
+def render(conf, viewer) -> bytes:
     cases = [db.session.get(Case, row.case_id) for row in conf.agenda]
     decisions = services.decisions(conf)
     by_case = {c.id: [d for d in decisions if d.case_id == c.id] for c in cases}
@@ -22,4 +22,9 @@ def render(conf) -> bytes:
                            district_name=district.name if district else conf.district_code,
                            totals=services.totals_by_sex(conf), initials=initials,
                            numbers={c.id: c.number for c in cases})
-    return html_to_pdf(html)[0]
+    pdf = html_to_pdf(html)[0]
+    from casemgmt.audit import services as audit
+
+    audit.log_access(viewer, "download_minutes", "conference", conf.id)
+    db.session.commit()
+    return pdf

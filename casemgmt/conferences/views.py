@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt.access import district_of, owns_task, requires
-from casemgmt.audit import services as audit
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.codes import SEXES
@@ -189,9 +188,7 @@ def close(conference_id: int):
 @login_required
 def minutes_pdf(conference_id: int):
     conf = _conference_or_404(conference_id)
-    pdf = minutes.render(conf)
-    audit.log_access(current_user, "download_minutes", "conference", conf.id)
-    db.session.commit()
+    pdf = minutes.render(conf, current_user)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="berita-acara-{conf.id}.pdf"'})
 

@@ -22,9 +22,13 @@ class Trace:
     what: str
 
 
-def who_saw(case: Case) -> list[Trace]:
+def who_saw(case: Case, viewer=None) -> list[Trace]:
     """Every view and change of the case's record, and of its referrals, newest first: what a
-    coordinator needs within hours when a breach must be reported (3x24 hours under UU PDP)."""
+    coordinator needs within hours when a breach must be reported (3x24 hours under UU PDP).
+    Looking is itself logged when a ``viewer`` asks."""
+    if viewer is not None:
+        audit.log_access(viewer, "view_access_log", "case", case.id, case_id=case.id)
+        db.session.commit()
     from casemgmt.accounts.models import User
     from casemgmt.referrals.models import Referral
 
@@ -50,11 +54,16 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def subject_access(case: Case) -> dict:
+def subject_access(case: Case, viewer=None) -> dict:
     """Everything held about the child of this case, across every case of the same child.
 
     The reporter's identity is a third party's data and stays confidential; it is withheld here.
+    The export is logged and audited when a ``viewer`` asks.
     """
+    if viewer is not None:
+        audit.log_access(viewer, "subject_access_export", "case", case.id, case_id=case.id)
+        audit.record("subject_access_export", "case", case.id, actor=viewer)
+        db.session.commit()
     from casemgmt.cases.services import sensitive_of
     from casemgmt.referrals.models import Referral
     from casemgmt.workflow.models import Assessment, MonitoringVisit, PlanGoal

@@ -31,7 +31,13 @@ def child_view(case, referral, access) -> dict:
     return view
 
 
-def referral_letter(referral, case, access) -> bytes:
+def referral_letter(referral, case, access, viewer) -> bytes:
+    from casemgmt.audit import services as audit
+    from casemgmt.extensions import db
+
     html = render_template("pdf/referral_letter.html", referral=referral, case=case,
                            child=child_view(case, referral, access), today=utcnow())
-    return html_to_pdf(html)[0]
+    pdf = html_to_pdf(html)[0]
+    audit.log_access(viewer, "download_letter", "referral", referral.id, case_id=case.id)
+    db.session.commit()
+    return pdf

@@ -237,6 +237,11 @@ def refer_back(referral: Referral, actor, service: str, reason: str, urgency: st
                          reason=reason, urgency=urgency, parent=referral)
 
 
+def record_view(viewer, referral: Referral) -> None:
+    audit.log_access(viewer, "view_referral", "referral", referral.id, case_id=referral.case_id)
+    db.session.commit()
+
+
 def referrals_of_case(case: Case) -> list[Referral]:
     return list(db.session.scalars(select(Referral).where(Referral.case_id == case.id)
                                    .order_by(Referral.created_at.desc(), Referral.id.desc())))

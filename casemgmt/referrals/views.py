@@ -7,12 +7,10 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt.access import case_or_404, district_of, referral_or_404, requires
-from casemgmt.audit import services as audit
 from casemgmt.cases.identity import initials
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, ValidationFailed
-from casemgmt.extensions import db
 from casemgmt.referrals import letters, services
 from casemgmt.referrals.forms import AnswerForm, ReferralForm
 from casemgmt.referrals.routing import suggest_destinations
@@ -79,8 +77,7 @@ def index():
 @login_required
 def show(referral_id: int):
     referral, case, access = referral_or_404(current_user, referral_id)
-    audit.log_access(current_user, "view_referral", "referral", referral.id, case_id=case.id)
-    db.session.commit()
+    services.record_view(current_user, referral)
     form = AnswerForm(version=referral.version)
     form.service.choices = _service_choices()
     recipient = current_user.organisation_id == referral.to_organisation_id
@@ -127,8 +124,6 @@ def answer(referral_id: int, action: str):
 @login_required
 def letter(referral_id: int):
     referral, case, access = referral_or_404(current_user, referral_id)
-    pdf = letters.referral_letter(referral, case, access)
-    audit.log_access(current_user, "download_letter", "referral", referral.id, case_id=case.id)
-    db.session.commit()
+    pdf = letters.referral_letter(referral, case, access, current_user)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="surat-rujukan-{referral.reference.replace("/", "-")}.pdf"'})

@@ -197,5 +197,12 @@ def run(job_id: int) -> None:
     db.session.commit()
 
 
+def open_download(job: ExportJob, viewer) -> Path:
+    """The finished file, for its requester (the caller has checked); the download is logged."""
+    audit.log_access(viewer, "download_export", "export", job.id)
+    db.session.commit()
+    return path_of(job)
+
+
 def path_of(job: ExportJob) -> Path:
     return export_root() / job.storage_key

@@ -47,6 +47,13 @@ def parse_period(start: str | None, end: str | None, year: int | None = None, q:
     return Period(first, last)
 
 
+def record_report_download(user, area_code: str) -> None:
+    from casemgmt.audit import services as audit
+
+    audit.log_access(user, "download_report", "indicators", area_code)
+    db.session.commit()
+
+
 def dashboard(user) -> dict:
     from casemgmt.conferences.models import CaseConference
     from casemgmt.conferences.services import not_reviewed

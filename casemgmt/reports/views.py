@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casemgmt.access import requires
-from casemgmt.audit import services as audit
 from casemgmt.cases.services import CaseFilters
 from casemgmt.codes import CONCERNS, SERVICES
 from casemgmt.dbtypes import utcnow
@@ -82,9 +81,9 @@ def quarterly_pdf():
     labels = _labels()
     html = render_template("pdf/quarterly_report.html", data=data, area=get_area(area), period=period, labels=labels,
                            charts=_charts(data, labels), generated=utcnow(), area_names=_area_names(data))
-    audit.log_access(current_user, "download_report", "indicators", area)
-    db.session.commit()
-    return Response(html_to_pdf(html)[0], mimetype="application/pdf", headers={
+    pdf = html_to_pdf(html)[0]
+    services.record_report_download(current_user, area)
+    return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="laporan-pksai-{area}-{period.start}-{period.end}.pdf"'})
 
 
@@ -130,9 +129,8 @@ def download_export(job_id: int):
     job = _own_job(job_id)
     if job.status != "done":
         return redirect(url_for("reports.export_status", job_id=job.id))
-    audit.log_access(current_user, "download_export", "export", job.id)
-    db.session.commit()
+    path = exports.open_download(job, current_user)
     mime = "text/csv" if job.format == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return send_file(exports.path_of(job), mimetype=mime, as_attachment=True,
+    return send_file(path, mimetype=mime, as_attachment=True,
                      download_name=f"kasus-{job.created_at:%Y%m%d-%H%M}.{job.format}", max_age=0)
