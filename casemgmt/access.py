@@ -214,6 +214,23 @@ def referral_or_404(user, referral_id):
     return referral, case, access
 
 
+def coordinates(user, district_code: str | None) -> bool:
+    """Whether the user is the PKSAI coordinator of this kabupaten/kota."""
+    return (_active(user) and user.role == "coordinator" and district_code is not None
+            and district_of(user.area_code) == district_code)
+
+
+def answers_referral(user, referral) -> bool:
+    """A member of the organisation a referral was sent to: they accept, decline, complete."""
+    return _active(user) and user.organisation_id == referral.to_organisation_id
+
+
+def sent_referral(user, referral, case) -> bool:
+    """A member of the sending organisation who works on the case: they may cancel."""
+    return (_active(user) and user.organisation_id == referral.from_organisation_id
+            and case_access(user, case).add_notes)
+
+
 def works_on_case(user, case) -> bool:
     """Whether the user does the SOP's work on this case: its assigned social worker, or the
     coordinator of its district (assessment, plan, actions, visits)."""
@@ -221,7 +238,7 @@ def works_on_case(user, case) -> bool:
         return False
     if user.role == "social_worker":
         return case.assigned_worker_id == user.id
-    return user.role == "coordinator" and case.district_code == district_of(user.area_code)
+    return coordinates(user, case.district_code)
 
 
 def owns_task(user, task) -> bool:

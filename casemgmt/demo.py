@@ -135,6 +135,7 @@ def load_demo_cases() -> int:
     """A few cases at different stages of the SOP, made through the real services."""
     from datetime import date, timedelta
 
+    from casemgmt.access import district_of
     from casemgmt.accounts.services import find_by_username
     from casemgmt.cases.models import Case
     from casemgmt.cases.services import register_complaint
@@ -148,7 +149,7 @@ def load_demo_cases() -> int:
     made = 0
     for username, name, sex, born, village, concerns, what, stage in DEMO_CASES:
         worker = find_by_username(username)
-        district = ".".join(village.split(".")[:2])
+        district = district_of(village)
         coordinator = find_by_username("koordinator.gowa" if district == "73.06" else "koordinator.maros")
         social = find_by_username("peksos.gowa" if district == "73.06" else "peksos.maros")
         case = register_complaint({

@@ -19,14 +19,12 @@ class ServiceError(Exception):
 
     status = 400
     code = "bad_request"
+    default_text = _l("The request could not be processed.")  # shown when no message is given
 
     def __init__(self, message: str | None = None, details: dict | None = None):
-        super().__init__(message or self.default_message())
-        self.message = message or self.default_message()
+        self.message = str(message or self.default_text)
+        super().__init__(self.message)
         self.details = details or {}
-
-    def default_message(self) -> str:
-        return str(_("The request could not be processed."))
 
 
 class ValidationFailed(ServiceError):
@@ -41,34 +39,26 @@ class ValidationFailed(ServiceError):
 class StaleVersion(ServiceError):
     status = 409
     code = "stale_version"
-
-    def default_message(self) -> str:
-        return str(_("Someone else changed this record after you opened it. "
-                     "Reload it to see their changes, then make yours again."))
+    default_text = _l("Someone else changed this record after you opened it. "
+                     "Reload it to see their changes, then make yours again.")
 
 
 class InvalidCredentials(ServiceError):
     status = 401
     code = "invalid_credentials"
-
-    def default_message(self) -> str:
-        return str(_("Wrong username or password."))
+    default_text = _l("Wrong username or password.")
 
 
 class LockedOut(ServiceError):
     status = 429
     code = "locked_out"
-
-    def default_message(self) -> str:
-        return str(_("Too many failed log-ins. The account is locked for 15 minutes."))
+    default_text = _l("Too many failed log-ins. The account is locked for 15 minutes.")
 
 
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
-
-    def default_message(self) -> str:
-        return str(_("You are not permitted to do this."))
+    default_text = _l("You are not permitted to do this.")
 
 
 _CODES = {

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,9 +17,7 @@ IN_PROGRESS = -1
 class RequestInProgress(ServiceError):
     status = 409
     code = "request_in_progress"
-
-    def default_message(self) -> str:
-        return str(_("The same request is still being processed; retry in a moment."))
+    default_text = _l("The same request is still being processed; retry in a moment.")
 
 
 def json_response(body: dict, status: int):

@@ -1,6 +1,7 @@
 """Pages for complaints and cases: intake, lists, the case page, edits, notes, attachments."""
 from __future__ import annotations
 
+import io
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
@@ -10,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import case_access, case_or_404, requires
+from casemgmt.access import case_access, case_or_404, district_of, requires
 from casemgmt.cases import services
 from casemgmt.cases.forms import (
     HIV_LABELS,
@@ -171,7 +172,7 @@ def village_options():
     """Villages matching a name, as <option>s for the village picker (htmx)."""
     own = current_user.area_code or ""
     areas = search_areas(request.args.get("q", ""), level="village",
-                         prefer=".".join(own.split(".")[:2]) if own else None, limit=30)
+                         prefer=district_of(own), limit=30)
     return render_template("cases/_village_options.html", areas=areas)
 
 
@@ -285,7 +286,7 @@ def add_attachment(case_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            services.add_attachment(case, upload.stream if upload else _Empty(), getattr(upload, "filename", ""),
+            services.add_attachment(case, upload.stream if upload else io.BytesIO(), getattr(upload, "filename", ""),
                                     current_user, form.description.data)
         except ValidationFailed as exc:
             form.file.errors = list(form.file.errors) + exc.errors.get("file", [])
@@ -379,12 +380,6 @@ def subject_access(case_id: int, format: str):
     html = render_template("pdf/subject_access.html", data=data, case=case)
     return Response(html_to_pdf(html)[0], mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="data-anak-{case.number}.pdf"'})
-
-
-class _Empty:
-    @staticmethod
-    def read(_n=-1) -> bytes:
-        return b""
 
 
 @bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from casemgmt.access import case_access, district_of, owns_task
+from casemgmt.access import case_access, coordinates, district_of, owns_task
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -29,18 +30,11 @@ from casemgmt.workflow.deadlines import hours_for
 class ConferenceLocked(ServiceError):
     status = 409
     code = "conference_closed"
-
-    def default_message(self) -> str:
-        return str(_("The conference is closed; its record can no longer be changed."))
-
-
-def _coordinator_of(actor, district: str | None) -> bool:
-    return (actor is not None and actor.active and actor.role == "coordinator"
-            and district is not None and district_of(actor.area_code) == district)
+    default_text = _l("The conference is closed; its record can no longer be changed.")
 
 
 def _require_open(conf: CaseConference, actor) -> None:
-    if not _coordinator_of(actor, conf.district_code):
+    if not coordinates(actor, conf.district_code):
         raise Forbidden()
     if conf.status == "closed":
         raise ConferenceLocked()
@@ -104,7 +98,7 @@ def suggest_cases(district: str, now: datetime | None = None) -> list[CaseSugges
 def schedule(actor, *, title: str, scheduled_at: datetime, area_code: str, location: str,
              case_ids: list[int], organisation_ids: list[int]) -> CaseConference:
     district = district_of(area_code)
-    if not _coordinator_of(actor, district):
+    if not coordinates(actor, district):
         raise Forbidden(_("Only the PKSAI coordinator of the district schedules its conferences."))
     errors = {}
     if not (title or "").strip():
@@ -267,7 +261,7 @@ def may_view(user, conf: CaseConference) -> bool:
     """The district's coordinator, and users of invited organisations (they see the agenda)."""
     if user is None or not user.active:
         return False
-    if user.role == "coordinator" and district_of(user.area_code) == conf.district_code:
+    if coordinates(user, conf.district_code):
         return True
     return user.organisation_id is not None and user.organisation_id in {o.organisation_id for o in conf.invited}
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import district_of, owns_task, requires
+from casemgmt.access import coordinates, district_of, owns_task, requires
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.codes import SEXES
@@ -102,7 +102,7 @@ def _people_choices(district: str):
 @login_required
 def show(conference_id: int):
     conf = _conference_or_404(conference_id)
-    manage = conf.status == "scheduled" and services._coordinator_of(current_user, conf.district_code)
+    manage = conf.status == "scheduled" and coordinates(current_user, conf.district_code)
     cases = [db.session.get(Case, row.case_id) for row in conf.agenda]
     attendance = AttendanceForm(data={"attendees": [
         {"name": a.name, "organisation_id": a.organisation_id, "sex": a.sex} for a in conf.attendees] + [{}] * 3})

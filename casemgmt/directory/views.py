@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from casemgmt.access import requires
+from casemgmt.access import district_of, requires
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES
 from casemgmt.directory import services
 from casemgmt.directory.forms import OrganisationForm
@@ -102,5 +102,5 @@ def area_search():
     own = getattr(current_user, "area_code", None)
     areas = services.search_areas(request.args.get("q", ""), level=request.args.get("level") or None,
                                   within=request.args.get("within") or None,
-                                  prefer=".".join(own.split(".")[:2]) if own else None)
+                                  prefer=district_of(own))
     return render_template("directory/_area_options.html", areas=areas)

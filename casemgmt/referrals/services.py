@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
-from casemgmt.access import case_access, district_of
+from casemgmt.access import answers_referral, case_access, coordinates, district_of, sent_referral
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -23,17 +24,13 @@ from casemgmt.workflow.deadlines import compute_due, hours_for
 class WrongStatus(ServiceError):
     status = 409
     code = "wrong_status"
-
-    def default_message(self) -> str:
-        return str(_("The referral's status does not allow this."))
+    default_text = _l("The referral's status does not allow this.")
 
 
 class ConsentRequired(ServiceError):
     status = 422
     code = "consent_required"
-
-    def default_message(self) -> str:
-        return str(_("Record who gave consent and when, or a coordinator's override with its reason."))
+    default_text = _l("Record who gave consent and when, or a coordinator's override with its reason.")
 
 
 def _snapshot(r: Referral) -> dict:
@@ -97,8 +94,7 @@ def make_referral(case: Case, actor, *, to_organisation_id: int, service: str, r
         if given_by not in CONSENT_GIVERS or not isinstance(recorded_on, date) or recorded_on > now.date():
             raise ConsentRequired()
     elif consent_override:
-        is_coordinator = actor.role == "coordinator" and district_of(actor.area_code) == case.district_code
-        if not is_coordinator:
+        if not coordinates(actor, case.district_code):
             raise Forbidden(_("Only the district's PKSAI coordinator may refer without consent."))
         override_reason = (consent_override.get("reason") or "").strip()
         if not override_reason:
@@ -130,14 +126,11 @@ def _check_version(referral: Referral, version: int | None) -> None:
 
 
 def _is_recipient(referral: Referral, actor) -> bool:
-    return actor is not None and actor.active and actor.organisation_id == referral.to_organisation_id
+    return answers_referral(actor, referral)
 
 
 def _is_sender(referral: Referral, actor) -> bool:
-    if actor is None or not actor.active:
-        return False
-    case = db.session.get(Case, referral.case_id)
-    return actor.organisation_id == referral.from_organisation_id and case_access(actor, case).add_notes
+    return sent_referral(actor, referral, db.session.get(Case, referral.case_id))
 
 
 def _change(referral: Referral, actor, action: str, status: str, *, comment=None, data=None, now=None) -> Referral:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import case_or_404, district_of, referral_or_404, requires
+from casemgmt.access import answers_referral, case_or_404, coordinates, referral_or_404, requires, sent_referral
 from casemgmt.cases.identity import initials
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
@@ -37,7 +37,7 @@ def new(case_id: int):
     service = form.service.data if form.service.data in SERVICES else None
     suggestions = suggest_destinations(case, service, current_user.organisation_id) if service else []
     form.to_organisation_id.choices = [SelectChoice(str(s.organisation.id), s.organisation.name) for s in suggestions]
-    may_override = current_user.role == "coordinator" and district_of(current_user.area_code) == case.district_code
+    may_override = coordinates(current_user, case.district_code)
     if request.method == "POST" and request.form.get("step") == "send" and form.validate_on_submit():
         consent = override = None
         if form.override.data:
@@ -80,8 +80,8 @@ def show(referral_id: int):
     services.record_view(current_user, referral)
     form = AnswerForm(version=referral.version)
     form.service.choices = _service_choices()
-    recipient = current_user.organisation_id == referral.to_organisation_id
-    sender = current_user.organisation_id == referral.from_organisation_id and access.add_notes
+    recipient = answers_referral(current_user, referral)
+    sender = sent_referral(current_user, referral, case)
     return render_template("referrals/show.html", referral=referral, case=case, access=access, form=form,
                            recipient=recipient, sender=sender, now=utcnow(), initials=initials,
                            child=letters.child_view(case, referral, access))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import district_of, works_on_case
+from casemgmt.access import coordinates, district_of, works_on_case
 from casemgmt.codes import SERVICES
 from casemgmt.directory.services import list_organisations
 from casemgmt.extensions import db
@@ -52,8 +52,7 @@ def organisation_choices(district_code: str, blank: str) -> list[SelectChoice]:
 
 def panel(case, user) -> Panel:
     pending = services.pending_approval(case)
-    can_decide = (pending is not None and user.role == "coordinator" and pending.requested_by_id != user.id
-                  and district_of(user.area_code) == case.district_code)
+    can_decide = pending is not None and pending.requested_by_id != user.id and coordinates(user, case.district_code)
     result = Panel(options=services.options(case, user), pending=pending, can_decide=can_decide,
                    assessment=services.get_assessment(case), goals=services.plan_goals(case),
                    visits=services.visits(case))

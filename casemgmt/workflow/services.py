@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from casemgmt.access import district_of, works_on_case
+from casemgmt.access import coordinates, district_of, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -34,17 +35,13 @@ from casemgmt.workflow.models import (
 class WrongStage(ServiceError):
     status = 409
     code = "wrong_stage"
-
-    def default_message(self) -> str:
-        return str(_("The case is not in a stage where this can be done."))
+    default_text = _l("The case is not in a stage where this can be done.")
 
 
 class ApprovalPending(ServiceError):
     status = 409
     code = "approval_pending"
-
-    def default_message(self) -> str:
-        return str(_("A request on this case is already waiting for the coordinator's approval."))
+    default_text = _l("A request on this case is already waiting for the coordinator's approval.")
 
 
 class GuardFailed(ServiceError):
@@ -60,9 +57,7 @@ class GuardFailed(ServiceError):
 class Locked(ServiceError):
     status = 409
     code = "record_locked"
-
-    def default_message(self) -> str:
-        return str(_("This can no longer be changed at the case's current stage."))
+    default_text = _l("This can no longer be changed at the case's current stage.")
 
 
 # ---- who may take a transition -------------------------------------------------------------------
@@ -70,7 +65,7 @@ class Locked(ServiceError):
 def actor_allowed(transition: definition.Transition, case: Case, actor) -> bool:
     if actor is None or not actor.active or actor.role not in transition.roles:
         return False
-    is_coordinator = actor.role == "coordinator" and district_of(actor.area_code) == case.district_code
+    is_coordinator = coordinates(actor, case.district_code)
     is_worker = actor.role == "social_worker" and case.assigned_worker_id == actor.id
     return {
         "district_coordinator": is_coordinator,
@@ -207,7 +202,7 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
     the comment goes back to the worker). Nobody decides on their own request."""
     now = now or utcnow()
     case = db.session.get(Case, approval.case_id)
-    if actor is None or actor.role != "coordinator" or district_of(actor.area_code) != case.district_code:
+    if not coordinates(actor, case.district_code):
         raise Forbidden()
     if approval.requested_by_id == actor.id:
         raise Forbidden(_("You cannot decide on your own request."))
