@@ -156,3 +156,17 @@ def test_sop_help_page_and_diagram(make_web, users):
     assert svg.mimetype == "image/svg+xml"
     text = svg.get_data(as_text=True)
     assert text.count("<rect") == 6 and "marker-end" in text
+
+
+def test_a_refused_triage_does_not_preselect_a_worker(make_web, users):
+    case = make_case(users["village_worker"])
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    response = coordinator.post(f"/cases/{case.id}/transitions/accept", {
+        "accept-version": version_of(case.id), "accept-risk_level": "medium", "accept-assigned_worker_id": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    select = page.split('id="accept-assigned_worker_id"')[1].split("</select>")[0]
+    assert '<option selected value="">' in select or 'value="" selected' in select  # nobody chosen
+    assert page.count("pekerja sosial kabupaten/kota yang akan ditugaskan") == 1  # said once
+    assert reload(case.id).assigned_worker_id is None

@@ -41,6 +41,11 @@ def district_workers(district_code: str):
             if district_of(u.area_code) == district_code]
 
 
+def worker_choices(district_code: str) -> list[SelectChoice]:
+    """Social workers to assign, after a blank first choice: nobody is assigned by default."""
+    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.full_name) for u in district_workers(district_code)]
+
+
 def service_choices(blank: str) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [SelectChoice(code, label) for code, label in SERVICES.items()]
 
@@ -59,8 +64,7 @@ def panel(case, user) -> Panel:
     names = {o.transition.name for o in result.allowed}
     if "accept" in names:
         form = forms.AcceptForm(prefix="accept", version=case.version, risk_level="medium")
-        form.assigned_worker_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(str(u.id), u.full_name) for u in district_workers(case.district_code)]
+        form.assigned_worker_id.choices = worker_choices(case.district_code)
         result.forms["accept"] = form
     if "dismiss" in names:
         result.forms["dismiss"] = forms.DismissForm(prefix="dismiss", version=case.version)

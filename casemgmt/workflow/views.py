@@ -19,7 +19,7 @@ from casemgmt.extensions import db
 from casemgmt.workflow import definition, diagram, forms, services
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
-from casemgmt.workflow.presenters import district_workers, organisation_choices, service_choices
+from casemgmt.workflow.presenters import organisation_choices, service_choices, worker_choices
 
 bp = Blueprint("workflow", __name__)
 
@@ -43,8 +43,7 @@ def transition(case_id: int, name: str):
     step = definition.BY_NAME.get(name) or abort(404)
     form = FORM_FOR.get(name, forms.TransitionForm)(prefix=name)
     if name == "accept":
-        form.assigned_worker_id.choices = [SelectChoice(str(u.id), u.full_name)
-                                           for u in district_workers(case.district_code)]
+        form.assigned_worker_id.choices = worker_choices(case.district_code)
     if not form.validate_on_submit():
         return _problem_page(case, step.label, form, _("Some fields need correcting."))
     data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "version")}
