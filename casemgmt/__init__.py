@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_workflow(app)
     register_extensions(app)
     register_security(app)
+    register_compression(app)
     register_blueprints(app)
     register_errors(app)
     register_templates(app)
@@ -73,6 +74,12 @@ def register_security(app: Flask) -> None:
     from casemgmt import security
 
     security.init_app(app)
+
+
+def register_compression(app: Flask) -> None:
+    from casemgmt import compression
+
+    compression.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

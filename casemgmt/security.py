@@ -137,5 +137,5 @@ def init_app(app) -> None:
         else:
             # Pages may show a child's data: never left in a shared phone's cache.
             headers["Cache-Control"] = "no-store"
-            headers.setdefault("Vary", "Cookie")
+            response.vary.add("Cookie")  # added to, not replaced: compression adds Accept-Encoding
         return response

@@ -33,7 +33,7 @@ def test_hashed_assets_are_cached_for_a_year(web):
     page = web.get("/login").get_data(as_text=True)
     import re
 
-    css = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.min\.css\?v=[0-9a-f]+)"', page).group(1)
+    css = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.used\.min\.css\?v=[0-9a-f]+)"', page).group(1)
     response = web.get(css)
     assert response.status_code == 200
     assert "immutable" in response.headers["Cache-Control"]
