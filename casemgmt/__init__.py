@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from casemgmt import models  # noqa: F401  (every table known before migrations and create_all)
     from casemgmt.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from casemgmt.reports import tally
+
+    tally.install()
     from casemgmt.i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -121,7 +124,9 @@ def register_cli(app: Flask) -> None:
     from casemgmt.demo import demo_cli
     from casemgmt.directory.cli import areas_cli, organisations_cli
     from casemgmt.privacy.cli import backup_command, privacy_cli
+    from casemgmt.reports.cli import reports_cli
     from casemgmt.workflow.cli import workflow_cli
 
-    for group in (areas_cli, organisations_cli, users_cli, demo_cli, workflow_cli, privacy_cli, backup_command):
+    for group in (areas_cli, organisations_cli, users_cli, demo_cli, workflow_cli, privacy_cli, backup_command,
+                  reports_cli):
         app.cli.add_command(group)

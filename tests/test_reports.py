@@ -6,6 +6,8 @@ import io
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from casemgmt.cases.services import register_complaint
@@ -204,3 +206,112 @@ def test_large_export_runs_as_a_job_with_progress(app, make_web, users, monkeypa
 
     actions = {a.action for a in db.session.query(AuditEntry).filter(AuditEntry.object_type == "export")}
     assert actions == {"export_requested", "export_finished"}
+
+
+def _buckets() -> dict:
+    """The indicator buckets that count something, decoded."""
+    import json
+
+    from casemgmt.reports.models import IndicatorBucket
+
+    rows = db.session.execute(db.select(IndicatorBucket.district_code, IndicatorBucket.grain, IndicatorBucket.start,
+                                        IndicatorBucket.section, IndicatorBucket.data)).all()
+    return {(d, g, s, sec): json.loads(data) for d, g, s, sec, data in rows if data != "{}"}
+
+
+def test_buckets_kept_as_records_change_equal_a_full_recount(app, dataset, users):
+    """Every kind of change a case goes through updates the buckets in the same transaction; the
+    result is exactly what recounting everything from the records gives."""
+    from casemgmt.cases.models import CaseConcern
+    from casemgmt.reports import tally
+    from casemgmt.workflow.models import PlanAction, PlanGoal
+
+    a1, a2, b1 = dataset["a1"], dataset["a2"], dataset["b1"]
+    kept = _buckets()
+    assert kept, "the dataset was counted as it was written"
+    tally.rebuild()
+    db.session.commit()
+    assert _buckets() == kept
+
+    a2.child.sex, a2.child.birth_date = "F", date(2011, 1, 1)          # the child's details corrected
+    a1.concern_rows = [CaseConcern(concern="child_labour")]              # concerns replaced
+    b1.complaint.received_at = datetime(2026, 12, 2, 8, 0, tzinfo=WITA)  # the complaint's date corrected
+    a2.complaint.channel = "hotline"
+    db.session.commit()
+    a2.area_code = "73.09.01.2006"                                       # moved to Maros
+    goal = PlanGoal(case_id=a1.id, description="Sekolah")
+    goal.actions.append(PlanAction(case_id=a1.id, description="Daftar", service="education", status="done",
+                                   done_on=date(2026, 11, 3)))
+    db.session.add(goal)
+    db.session.commit()
+    action = goal.actions[0]
+    action.done_on = date(2026, 12, 1)                                   # the date of delivery corrected
+    a1.area_code = "73.09.01.2006"                                       # its referrals follow it to Maros
+    db.session.commit()
+    db.session.delete(goal)                                              # the goal and its action removed
+    a1.closed_at, a1.closure_reason = datetime(2026, 12, 20, tzinfo=WITA), "goals_met"
+    db.session.commit()
+
+    kept = _buckets()
+    tally.rebuild()
+    db.session.commit()
+    assert _buckets() == kept
+    result = indicators.compute("73.09", Q4)
+    assert result["cases"] == 3 and result["complaints_by_channel"] == {"hotline": 1, "walk_in": 1}
+    assert result["closed_by_reason"] == {"goals_met": 1}
+    assert result["referrals"]["sent"] == 2
+    gowa = indicators.compute("73.06", Q4)
+    assert gowa["complaints_by_month"] == {"2026-12": 1} and gowa["by_stage"] == {"termination": 1}
+
+
+def test_a_rolled_back_change_leaves_the_buckets_alone(app, dataset):
+    kept = _buckets()
+    dataset["a2"].child.sex = "F"
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+    assert _buckets() == kept
+
+
+@pytest.mark.parametrize("start,end,complaints", [
+    # complaints in the province: 5 Oct and 10 Nov (Gowa), 20 Oct 00:00 local time (Maros), 1 Jun (Gowa)
+    (date(2026, 10, 5), date(2026, 11, 10), 3),    # partial months at both ends, no whole month
+    (date(2026, 10, 6), date(2026, 11, 9), 1),     # the days just inside the two Gowa complaints
+    (date(2026, 10, 1), date(2026, 11, 30), 3),    # two whole months
+    (date(2026, 9, 15), date(2026, 12, 15), 3),    # days, two whole months, days
+    (date(2026, 5, 31), date(2026, 12, 31), 4),    # a day, seven whole months
+    (date(2026, 10, 5), date(2026, 10, 5), 1),     # one day
+    (date(2026, 10, 20), date(2026, 10, 20), 1),   # midnight local time is that day, not the day before
+    (date(2026, 10, 19), date(2026, 10, 19), 0),
+    (date(2026, 11, 1), date(2026, 11, 30), 1),    # one whole month
+])
+def test_periods_of_whole_months_and_days(app, dataset, start, end, complaints):
+    result = indicators.compute("73", Period(start, end))
+    assert result["complaints"] == complaints
+
+
+def test_indicators_recount_themselves_on_a_database_filled_before_the_buckets(app, dataset, runner):
+    from casemgmt.reports.models import IndicatorBucket, IndicatorBuild
+
+    expected = indicators.compute("73.06", Q4)
+    db.session.execute(db.delete(IndicatorBucket))
+    db.session.execute(db.delete(IndicatorBuild))
+    db.session.commit()
+    assert indicators.compute("73.06", Q4) == expected  # recounted at the first request
+    assert db.session.get(IndicatorBuild, 1) is not None
+    db.session.execute(db.delete(IndicatorBucket))
+    db.session.commit()
+    result = runner.invoke(args=["reports", "rebuild"])
+    assert result.exit_code == 0 and "2 districts" in result.output
+    assert indicators.compute("73.06", Q4) == expected
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3000), max_size=60))
+def test_median_from_counted_tenths_is_the_median_of_the_values(values):
+    from collections import Counter
+    from statistics import median
+
+    tenths = [v / 10 for v in values]
+    histogram = Counter(f"{v:.1f}" for v in tenths)
+    expected = round(median(tenths), 1) if tenths else None
+    assert indicators._median(histogram) == expected

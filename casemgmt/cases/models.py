@@ -23,7 +23,8 @@ class Complaint(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), nullable=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True,
+                                                  active_history=True)  # the indicators recount the old day
     # The reporter's identity is confidential (access.py decides who sees it).
     reporter_anonymous: Mapped[bool] = mapped_column(default=False, nullable=False)
     reporter_name: Mapped[str | None] = mapped_column(String(120))
@@ -92,7 +93,8 @@ class Case(db.Model):
     # The kabupaten/kota that answers for the case ("73.06"): the coordinator's scope.
     district_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
     # The child's village when the case was opened: the area filters use it.
-    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True,
+                                           active_history=True)  # the indicators recount the old district
     stage: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
     risk_level: Mapped[str | None] = mapped_column(String(10), index=True)
@@ -100,7 +102,7 @@ class Case(db.Model):
     assigned_worker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     stage_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True, active_history=True)
     closure_reason: Mapped[str | None] = mapped_column(String(40))
     closure_summary: Mapped[str | None] = mapped_column(Text)
     goals_met: Mapped[bool | None] = mapped_column()

@@ -8,23 +8,18 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from statistics import median
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
-from casemgmt.cases.identity import age_on
-from casemgmt.cases.models import Case, CaseConcern, CaseEvent, Child, Complaint
 from casemgmt.extensions import db
+from casemgmt.reports import tally
+from casemgmt.reports.models import IndicatorBucket
+from casemgmt.reports.tally import AGE_GROUPS
 
-AGE_GROUPS = ("0-4", "5-9", "10-14", "15-17")
 DELIVERED_SERVICES = ("birth_certificate", "education", "health", "psychosocial", "legal_aid")
 SMALL = 5
-
-
-def age_group(age: int) -> str:
-    return AGE_GROUPS[min(max(age, 0) // 5, 3)]
 
 
 @dataclass(frozen=True)
@@ -45,134 +40,121 @@ def quarter(year: int, q: int) -> Period:
     return Period(start, end)
 
 
-def _in_area(column, area_code: str):
-    return or_(column == area_code, column.like(area_code + ".%"))
+def _median(histogram: dict) -> float | None:
+    """The median of values counted by their tenths ({"3.4": 2, ...}), as statistics.median gives."""
+    values = sorted((float(v), n) for v, n in histogram.items() if n > 0)
+    total = sum(n for _v, n in values)
+    if not total:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    found, seen = [], 0
+    for value, n in values:
+        while wanted and wanted[0] < seen + n:
+            found.append(value)
+            wanted.pop(0)
+        seen += n
+    return round(sum(found) / 2, 1)
 
 
-def _local_month(dt: datetime) -> str:
-    return dt.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m")
+def _whole_months(period: Period) -> tuple[date, date] | None:
+    """The first and last whole calendar months inside the period, if any."""
+    first = period.start if period.start.day == 1 else tally.next_month(period.start)
+    last = tally.month_of(period.end)
+    if (period.end + timedelta(days=1)).day != 1:
+        last = tally.month_of(last - timedelta(days=1))
+    return (first, last) if first <= last else None
 
 
-def _days(a: datetime, b: datetime) -> float:
-    return round((b - a).total_seconds() / 86400, 1)
-
-
-def _median(values):
-    return round(median(values), 1) if values else None
+def _buckets(area_code: str, period: Period):
+    """(grain, start, section, data) of the buckets covering the period: whole months from the
+    monthly roll-up, the days at either end from the daily buckets."""
+    table = IndicatorBucket.__table__
+    where = [tally.in_district(table.c.district_code, area_code)]
+    months = _whole_months(period)
+    if months:
+        first, last = months
+        spans = [and_(table.c.grain == "month", table.c.start >= first, table.c.start <= last)]
+        if period.start < first:
+            spans.append(and_(table.c.grain == "day", table.c.start >= period.start, table.c.start < first))
+        if tally.next_month(last) <= period.end:
+            spans.append(and_(table.c.grain == "day", table.c.start >= tally.next_month(last),
+                              table.c.start <= period.end))
+    else:
+        spans = [and_(table.c.grain == "day", table.c.start >= period.start, table.c.start <= period.end)]
+    return db.session.execute(select(table.c.grain, table.c.start, table.c.section, table.c.data)
+                              .where(*where, or_(*spans)))
 
 
 def compute(area_code: str, period: Period) -> dict:
-    """Every indicator for the cases whose complaint was received in the period within the area."""
-    start, end = period.bounds()
-    cases = list(db.session.execute(
-        select(Case.id, Case.stage, Case.status, Case.closure_reason, Case.closed_at, Case.area_code,
-               Child.sex, Child.birth_date, Complaint.id, Complaint.channel, Complaint.received_at)
-        .join(Child, Child.id == Case.child_id).join(Complaint, Complaint.id == Case.complaint_id)
-        .where(_in_area(Case.area_code, area_code), Complaint.received_at >= start, Complaint.received_at < end)))
-    ids = [row[0] for row in cases]
-    complaints = {row[8]: (row[9], row[10]) for row in cases}
+    """Every indicator for the cases whose complaint was received in the period within the area
+    (closures, referrals and services by their own dates in the period), read from the buckets
+    that ``casemgmt.reports.tally`` keeps."""
+    tally.ensure_built()
+    totals = {section: defaultdict(Counter) for section in tally.SECTIONS}
+    by_month: Counter = Counter()
+    for grain, start, section, data in _buckets(area_code, period):
+        decoded = tally.merge_into(totals[section], data)
+        if section == "intake":
+            by_month[start.strftime("%Y-%m")] += sum(decoded.get("complaints", {}).values())
+    intake = totals["intake"]
+    by_area: Counter = Counter()
+    for village, n in intake["village"].items():
+        by_area[".".join(village.split(".")[:3])] += n
+    by_age = {g: 0 for g in AGE_GROUPS}
+    by_age.update(intake["age"])
     result: dict = {
         "area_code": area_code, "from": period.start.isoformat(), "to": period.end.isoformat(),
-        "complaints": len(complaints), "cases": len(cases),
-        "complaints_by_month": dict(sorted(Counter(_local_month(r) for _c, r in complaints.values()).items())),
-        "complaints_by_channel": dict(Counter(c for c, _r in complaints.values())),
-        "by_sex": dict(Counter(row[6] for row in cases)),
-        "by_age_group": {g: 0 for g in AGE_GROUPS},
-        "by_stage": dict(Counter(row[1] for row in cases)),
-        "by_area": dict(Counter(".".join(row[5].split(".")[:3]) for row in cases)),
-        "by_village": dict(Counter(row[5] for row in cases)),
+        "complaints": sum(intake["complaints"].values()), "cases": intake["cases"][""],
+        "complaints_by_month": {m: n for m, n in sorted(by_month.items()) if n},
+        "complaints_by_channel": dict(intake["complaints"]),
+        "by_sex": dict(intake["sex"]),
+        "by_age_group": by_age,
+        "by_stage": dict(intake["stage"]),
+        "by_area": dict(by_area),
+        "by_village": dict(intake["village"]),
+        "by_concern": dict(intake["concern"]),
+        "closed_by_reason": dict(totals["closure"]["closed"]),
+        "median_days": {key: _median(intake[key]) for key in ("triage", "assessment", "approved_plan")},
     }
-    for row in cases:
-        if row[7] is not None:
-            result["by_age_group"][age_group(age_on(row[7], row[10].date()))] += 1
-    concerns = Counter()
-    for chunk in _chunks(ids):
-        concerns.update(db.session.scalars(select(CaseConcern.concern).where(CaseConcern.case_id.in_(chunk))))
-    result["by_concern"] = dict(concerns)
-    # Closures in the period, whatever the period of the complaint.
-    closed = db.session.execute(select(Case.closure_reason).where(
-        _in_area(Case.area_code, area_code), Case.closed_at >= start, Case.closed_at < end)).scalars()
-    result["closed_by_reason"] = dict(Counter(r or "unknown" for r in closed))
-    result["median_days"] = _median_days(cases)
-    result["referrals"], result["referrals_by_service"], result["referrals_by_agency"] = _referrals(area_code, start, end)
-    result["services_delivered"] = _delivered(area_code, start, end)
+    result["referrals"], result["referrals_by_service"], result["referrals_by_agency"] = _referrals(
+        totals["referral"])
+    delivered = totals["delivered"]["delivered"]
+    result["services_delivered"] = {s: delivered.get(s, 0) for s in DELIVERED_SERVICES}
     return result
 
 
-def _chunks(ids, size=900):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
-
-
-def _median_days(cases) -> dict:
-    """Days from the complaint to triage, to the assessment submitted, to the plan approved."""
-    received = {row[0]: row[10] for row in cases}
-    firsts: dict[str, dict[int, datetime]] = defaultdict(dict)
-    wanted = {"report": "triage", "assessment": "assessment", "intervention_plan": "approved_plan"}
-    for chunk in _chunks(list(received)):
-        rows = db.session.execute(select(CaseEvent.case_id, CaseEvent.from_stage, CaseEvent.to_stage, CaseEvent.at)
-                                  .where(CaseEvent.case_id.in_(chunk), CaseEvent.kind == "transition")
-                                  .order_by(CaseEvent.at))
-        for case_id, from_stage, to_stage, at in rows:
-            key = wanted.get(from_stage)
-            if key == "approved_plan" and to_stage != "intervention":
-                continue
-            if key and case_id not in firsts[key]:
-                firsts[key][case_id] = at
-    return {key: _median([_days(received[c], at) for c, at in firsts[key].items()])
-            for key in ("triage", "assessment", "approved_plan")}
-
-
-def _referrals(area_code: str, start: datetime, end: datetime):
-    from casemgmt.referrals.models import Referral
-
-    rows = list(db.session.execute(
-        select(Referral.service, Referral.to_organisation_id, Referral.status, Referral.created_at,
-               Referral.responded_at)
-        .join(Case, Case.id == Referral.case_id)
-        .where(_in_area(Case.area_code, area_code), Referral.created_at >= start, Referral.created_at < end)))
+def _referrals(counts: dict):
+    """Sent, answered and completed referrals with rates and the median hours to an answer:
+    in all, by service and by agency."""
+    groups: dict = defaultdict(lambda: {"status": Counter(), "hours": Counter()})
+    for key, n in counts["referral"].items():
+        service, agency, status = key.split(tally.SEP)
+        for group in ("all", ("service", service), ("agency", int(agency))):
+            groups[group]["status"][status] += n
+    for key, n in counts["hours"].items():
+        service, agency, hours = key.split(tally.SEP)
+        for group in ("all", ("service", service), ("agency", int(agency))):
+            groups[group]["hours"][hours] += n
 
     def summary(group):
-        accepted = sum(1 for r in group if r[2] in ("accepted", "completed"))
-        declined = sum(1 for r in group if r[2] == "declined")
-        completed = sum(1 for r in group if r[2] == "completed")
+        status = group["status"]
+        accepted = status["accepted"] + status["completed"]
+        declined, completed = status["declined"], status["completed"]
         answered = accepted + declined
-        hours = [round((r[4] - r[3]).total_seconds() / 3600, 1) for r in group if r[4] is not None]
-        return {"sent": len(group), "accepted": accepted, "declined": declined, "completed": completed,
+        return {"sent": sum(status.values()), "accepted": accepted, "declined": declined, "completed": completed,
                 "acceptance_rate": round(accepted / answered, 3) if answered else None,
                 "completion_rate": round(completed / accepted, 3) if accepted else None,
-                "median_response_hours": _median(hours)}
+                "median_response_hours": _median(group["hours"])}
 
-    by_service, by_agency = defaultdict(list), defaultdict(list)
-    for r in rows:
-        by_service[r[0]].append(r)
-        by_agency[r[1]].append(r)
     from casemgmt.directory.models import Organisation
 
+    agencies = [g[1] for g in groups if g != "all" and g[0] == "agency"]
     names = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                    .where(Organisation.id.in_(list(by_agency) or [0]))).all())
-    return (summary(rows), {s: summary(g) for s, g in sorted(by_service.items())},
-            {names.get(a, str(a)): summary(g) for a, g in sorted(by_agency.items(), key=lambda kv: names.get(kv[0], ""))})
-
-
-def _delivered(area_code: str, start: datetime, end: datetime) -> dict:
-    """Services delivered in the period: plan actions done, and referrals completed outside a plan."""
-    from casemgmt.referrals.models import Referral
-    from casemgmt.workflow.models import PlanAction
-
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    first, last = start.astimezone(zone).date(), (end - timedelta(seconds=1)).astimezone(zone).date()
-    counts = {s: 0 for s in DELIVERED_SERVICES}
-    actions = db.session.execute(select(PlanAction.service).join(Case, Case.id == PlanAction.case_id).where(
-        _in_area(Case.area_code, area_code), PlanAction.status == "done", PlanAction.done_on >= first,
-        PlanAction.done_on <= last)).scalars()
-    referrals = db.session.execute(select(Referral.service).join(Case, Case.id == Referral.case_id).where(
-        _in_area(Case.area_code, area_code), Referral.status == "completed", Referral.plan_action_id.is_(None),
-        and_(Referral.delivered_on >= first, Referral.delivered_on <= last))).scalars()
-    for service in list(actions) + list(referrals):
-        if service in counts:
-            counts[service] += 1
-    return counts
+                                    .where(Organisation.id.in_(agencies or [0]))).all())
+    by_service = {g[1]: summary(v) for g, v in sorted(groups.items(), key=str) if g != "all" and g[0] == "service"}
+    by_agency = {names.get(a, str(a)): summary(groups[("agency", a)])
+                 for a in sorted(agencies, key=lambda a: names.get(a, ""))}
+    return summary(groups["all"]), by_service, by_agency
 
 
 def suppress(value):

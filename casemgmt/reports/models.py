@@ -1,9 +1,9 @@
 """Export jobs: large case-list exports run in the background; only the requester downloads."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casemgmt.dbtypes import UTCDateTime, utcnow
@@ -24,3 +24,27 @@ class ExportJob(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IndicatorBucket(db.Model):
+    """Counts behind the indicators for one district, one day or one month, one section
+    (intake, closure, referral, delivered), kept up to date as records change
+    (``casemgmt.reports.tally``). ``data`` is JSON: {kind: {key: count}}."""
+    __tablename__ = "indicator_bucket"
+
+    district_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    section: Mapped[str] = mapped_column(String(10), primary_key=True)
+    data: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (Index("ix_indicator_bucket_grain_start", "grain", "start"),)
+
+
+class IndicatorBuild(db.Model):
+    """Present once the buckets hold every record (a database filled before them, or by bulk
+    inserts, is rebuilt once: ``flask reports rebuild``)."""
+    __tablename__ = "indicator_build"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -56,7 +56,7 @@ class PlanAction(db.Model):
     due_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open")
     note: Mapped[str | None] = mapped_column(Text)
-    done_on: Mapped[date | None] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date, index=True, active_history=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = version_column()
 

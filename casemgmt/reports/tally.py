@@ -1,0 +1,431 @@
+"""The counts behind the indicators, kept per district and local day (and rolled up per month)
+as records change, so that a province's year is read from a few hundred rows instead of
+hundreds of thousands of cases.
+
+One function, ``tally``, counts from the records; it serves both the refresh of the buckets a
+transaction touched (at commit, in the same transaction) and the full ``rebuild``. A bucket
+holds, per section:
+
+- ``intake`` (by the local day the complaint was received): complaints by channel, cases, sex,
+  age group, current stage, village, concern, and histograms of the days to triage, to the
+  assessment and to the approved plan (rounded to a tenth of a day, as the indicators are);
+- ``closure`` (by the local day of closure): closure reasons;
+- ``referral`` (by the local day sent): service, agency and status, and a histogram of the
+  hours to an answer;
+- ``delivered`` (by the day a service was delivered): services.
+
+A complaint about children in two districts counts once in each.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import delete, event, inspect, or_, select, update
+from sqlalchemy.orm import Session
+
+from casemgmt.access import district_of
+from casemgmt.cases.identity import age_on
+from casemgmt.cases.models import Case, CaseConcern, CaseEvent, Child, Complaint
+from casemgmt.extensions import db
+from casemgmt.reports.models import IndicatorBucket, IndicatorBuild
+
+SECTIONS = ("intake", "closure", "referral", "delivered")
+AGE_GROUPS = ("0-4", "5-9", "10-14", "15-17")
+MEDIAN_FROM = {"report": "triage", "assessment": "assessment", "intervention_plan": "approved_plan"}
+SEP = "\t"
+
+
+def age_group(age: int) -> str:
+    return AGE_GROUPS[min(max(age, 0) // 5, 3)]
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone(zone()).date()
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC instants from the local start of ``first`` to the local end of ``last``."""
+    utc = ZoneInfo("UTC")
+    return (datetime.combine(first, time.min, tzinfo=zone()).astimezone(utc),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone()).astimezone(utc))
+
+
+def in_district(column, district: str):
+    return or_(column == district, column.like(district + ".%"))
+
+
+def _chunks(ids, size=900):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _tenths(value: float) -> str:
+    return f"{round(value, 1):.1f}"
+
+
+# --- counting from the records ---------------------------------------------------------------
+
+def tally(district: str, first: date, last: date, sections=SECTIONS) -> dict:
+    """{(day, section): {kind: Counter}} for the records of a district between two local days."""
+    out: dict = defaultdict(lambda: defaultdict(Counter))
+    start, end = day_bounds(first, last)
+    if "intake" in sections:
+        _intake(out, district, start, end)
+    if "closure" in sections:
+        rows = db.session.execute(select(Case.closed_at, Case.closure_reason).where(
+            in_district(Case.area_code, district), Case.closed_at >= start, Case.closed_at < end))
+        for closed_at, reason in rows:
+            out[(local_day(closed_at), "closure")]["closed"][reason or "unknown"] += 1
+    if "referral" in sections:
+        _referrals(out, district, start, end)
+    if "delivered" in sections:
+        _delivered(out, district, first, last)
+    return out
+
+
+def _intake(out, district: str, start: datetime, end: datetime) -> None:
+    rows = list(db.session.execute(
+        select(Case.id, Case.stage, Case.area_code, Child.sex, Child.birth_date, Complaint.id, Complaint.channel,
+               Complaint.received_at)
+        .join(Complaint, Complaint.id == Case.complaint_id).join(Child, Child.id == Case.child_id)
+        .where(in_district(Case.area_code, district), Complaint.received_at >= start, Complaint.received_at < end)))
+    received = {}
+    complaints = {}
+    for case_id, stage, area_code, sex, birth_date, complaint_id, channel, received_at in rows:
+        day = local_day(received_at)
+        received[case_id] = (day, received_at)
+        bucket = out[(day, "intake")]
+        complaints[complaint_id] = (day, channel)
+        bucket["cases"][""] += 1
+        bucket["sex"][sex] += 1
+        bucket["stage"][stage] += 1
+        bucket["village"][area_code] += 1
+        if birth_date is not None:
+            bucket["age"][age_group(age_on(birth_date, received_at.date()))] += 1
+    for day, channel in complaints.values():
+        out[(day, "intake")]["complaints"][channel] += 1
+    ids = list(received)
+    for chunk in _chunks(ids):
+        for case_id, concern in db.session.execute(
+                select(CaseConcern.case_id, CaseConcern.concern).where(CaseConcern.case_id.in_(chunk))):
+            out[(received[case_id][0], "intake")]["concern"][concern] += 1
+        firsts: dict[tuple[str, int], datetime] = {}
+        for case_id, from_stage, to_stage, at in db.session.execute(
+                select(CaseEvent.case_id, CaseEvent.from_stage, CaseEvent.to_stage, CaseEvent.at)
+                .where(CaseEvent.case_id.in_(chunk), CaseEvent.kind == "transition").order_by(CaseEvent.at)):
+            key = MEDIAN_FROM.get(from_stage)
+            if key == "approved_plan" and to_stage != "intervention":
+                continue
+            if key and (key, case_id) not in firsts:
+                firsts[(key, case_id)] = at
+        for (key, case_id), at in firsts.items():
+            day, received_at = received[case_id]
+            out[(day, "intake")][key][_tenths((at - received_at).total_seconds() / 86400)] += 1
+
+
+def _referrals(out, district: str, start: datetime, end: datetime) -> None:
+    from casemgmt.referrals.models import Referral
+
+    rows = db.session.execute(
+        select(Referral.service, Referral.to_organisation_id, Referral.status, Referral.created_at,
+               Referral.responded_at)
+        .join(Case, Case.id == Referral.case_id)
+        .where(in_district(Case.area_code, district), Referral.created_at >= start, Referral.created_at < end))
+    for service, agency, status, created_at, responded_at in rows:
+        bucket = out[(local_day(created_at), "referral")]
+        bucket["referral"][SEP.join((service, str(agency), status))] += 1
+        if responded_at is not None:
+            hours = _tenths((responded_at - created_at).total_seconds() / 3600)
+            bucket["hours"][SEP.join((service, str(agency), hours))] += 1
+
+
+def _delivered(out, district: str, first: date, last: date) -> None:
+    """Plan actions done, and referrals completed outside a plan."""
+    from casemgmt.referrals.models import Referral
+    from casemgmt.workflow.models import PlanAction
+
+    actions = db.session.execute(select(PlanAction.done_on, PlanAction.service)
+                                 .join(Case, Case.id == PlanAction.case_id)
+                                 .where(in_district(Case.area_code, district), PlanAction.status == "done",
+                                        PlanAction.done_on >= first, PlanAction.done_on <= last))
+    referrals = db.session.execute(select(Referral.delivered_on, Referral.service)
+                                   .join(Case, Case.id == Referral.case_id)
+                                   .where(in_district(Case.area_code, district), Referral.status == "completed",
+                                          Referral.plan_action_id.is_(None), Referral.delivered_on >= first,
+                                          Referral.delivered_on <= last))
+    for day, service in list(actions) + list(referrals):
+        if service:
+            out[(day, "delivered")]["delivered"][service] += 1
+
+
+# --- storing -----------------------------------------------------------------------------------
+
+def _encode(kinds) -> str:
+    return json.dumps({kind: dict(counts) for kind, counts in kinds.items() if counts}, separators=(",", ":"),
+                      sort_keys=True)
+
+
+def merge_into(total: dict, data: str) -> dict:
+    """Adds one bucket's JSON to ``total`` ({kind: Counter}); returns the decoded bucket."""
+    decoded = json.loads(data)
+    for kind, counts in decoded.items():
+        target = total[kind]
+        for key, n in counts.items():
+            target[key] += n
+    return decoded
+
+
+def _upsert(district: str, grain: str, start: date, section: str, data: str) -> None:
+    """Writes one bucket; the row was locked (or created) by ``_lock`` in this transaction."""
+    table = IndicatorBucket.__table__
+    db.session.execute(update(table).where(
+        table.c.district_code == district, table.c.grain == grain, table.c.start == start,
+        table.c.section == section).values(data=data))
+
+
+def _lock(district: str, grain: str, start: date, section: str) -> None:
+    """Creates the bucket row if missing and locks it until commit, so that two transactions
+    refreshing the same bucket take turns and the second counts what the first wrote."""
+    table = IndicatorBucket.__table__
+    values = {"district_code": district, "grain": grain, "start": start, "section": section, "data": "{}"}
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    db.session.execute(select(table.c.district_code).where(
+        table.c.district_code == district, table.c.grain == grain, table.c.start == start,
+        table.c.section == section).with_for_update())
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def refresh(buckets: set[tuple[str, date, str]]) -> None:
+    """Recounts the given (district, day, section) buckets and their months, in this transaction."""
+    months = sorted({(district, month_of(day), section) for district, day, section in buckets})
+    for district, month, section in months:
+        _lock(district, "month", month, section)
+    for district, day, section in sorted(buckets):
+        _lock(district, "day", day, section)
+        counted = tally(district, day, day, (section,)).get((day, section), {})
+        _upsert(district, "day", day, section, _encode(counted))
+    table = IndicatorBucket.__table__
+    for district, month, section in months:
+        total: dict = defaultdict(Counter)
+        for (data,) in db.session.execute(select(table.c.data).where(
+                table.c.district_code == district, table.c.grain == "day", table.c.section == section,
+                table.c.start >= month, table.c.start < next_month(month))):
+            merge_into(total, data)
+        _upsert(district, "month", month, section, _encode(total))
+
+
+def rebuild() -> int:
+    """Recounts every bucket from the records (after bulk loads, or once on an older database).
+    Returns the number of districts counted."""
+    from casemgmt.directory.models import Area
+
+    table = IndicatorBucket.__table__
+    db.session.execute(delete(table))
+    db.session.execute(delete(IndicatorBuild.__table__))
+    districts = db.session.scalars(select(Area.code).where(Area.level == "regency").order_by(Area.code)).all()
+    counted = 0
+    for district in districts:
+        buckets = tally(district, date(1900, 1, 1), date(2999, 12, 31))
+        if not buckets:
+            continue
+        counted += 1
+        months: dict = defaultdict(lambda: defaultdict(Counter))
+        rows = []
+        for (day, section), kinds in buckets.items():
+            rows.append({"district_code": district, "grain": "day", "start": day, "section": section,
+                         "data": _encode(kinds)})
+            month = months[(month_of(day), section)]
+            for kind, counts in kinds.items():
+                month[kind].update(counts)
+        rows += [{"district_code": district, "grain": "month", "start": first, "section": section,
+                  "data": _encode(kinds)} for (first, section), kinds in months.items()]
+        for i in range(0, len(rows), 2000):
+            db.session.execute(table.insert(), rows[i:i + 2000])
+    db.session.add(IndicatorBuild(id=1))
+    db.session.flush()
+    return counted
+
+
+def ensure_built() -> None:
+    if db.session.get(IndicatorBuild, 1) is None:
+        rebuild()
+        db.session.commit()
+
+
+# --- which buckets a transaction touched ---------------------------------------------------------
+
+def _changed(obj, *names) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _old(obj, name):
+    """The value an attribute had when loaded, if it changed."""
+    history = inspect(obj).attrs[name].history
+    return history.deleted[0] if history.deleted else None
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    from casemgmt.referrals.models import Referral
+    from casemgmt.workflow.models import PlanAction
+
+    marks = session.info.setdefault("indicator_marks", [])
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        new = obj in session.new
+        if isinstance(obj, Case):
+            if new or _changed(obj, "stage", "status", "area_code", "child_id", "complaint_id"):
+                marks.append(("case", obj, "intake"))
+            if new or _changed(obj, "closed_at", "closure_reason", "area_code"):
+                marks.append(("case", obj, "closure"))
+            if not new and _changed(obj, "area_code"):
+                marks.append(("case_all", obj, None))
+                old_district = district_of(_old(obj, "area_code"))
+                marks.append(("case_all_in", obj, old_district))
+            if not new and _old(obj, "closed_at") is not None:
+                marks.append(("bucket_of_case", obj, (local_day(_old(obj, "closed_at")), "closure")))
+        elif isinstance(obj, Child) and not new and _changed(obj, "sex", "birth_date"):
+            marks.append(("child", obj, None))
+        elif isinstance(obj, Complaint) and not new and _changed(obj, "received_at", "channel"):
+            marks.append(("complaint", obj, None))
+            if _old(obj, "received_at") is not None:
+                marks.append(("complaint_old", obj, local_day(_old(obj, "received_at"))))
+        elif isinstance(obj, (CaseConcern, CaseEvent)):
+            if isinstance(obj, CaseEvent) and obj.kind != "transition":
+                continue
+            marks.append(("of_case", obj, "intake"))
+        elif isinstance(obj, Referral):
+            marks.append(("referral", obj, None))
+            if not new and _old(obj, "delivered_on") is not None:
+                marks.append(("of_case_day", obj, (_old(obj, "delivered_on"), "delivered")))
+        elif isinstance(obj, PlanAction):
+            if obj.done_on is not None:
+                marks.append(("of_case_day", obj, (obj.done_on, "delivered")))
+            if not new and _old(obj, "done_on") is not None:
+                marks.append(("of_case_day", obj, (_old(obj, "done_on"), "delivered")))
+
+
+def _resolve(marks) -> set[tuple[str, date, str]]:
+    """The (district, day, section) buckets the marks point at, read after the flush."""
+    from casemgmt.referrals.models import Referral
+    from casemgmt.workflow.models import PlanAction
+
+    buckets: set = set()
+    case_sections: set[tuple[int, str]] = set()
+    extra_days: list[tuple[int, date, str]] = []
+    moved: list[tuple[int, str | None]] = []
+    for kind, obj, arg in marks:
+        if kind == "case":
+            case_sections.add((obj.id, arg))
+        elif kind == "case_all":
+            moved.append((obj.id, None))
+        elif kind == "case_all_in":
+            moved.append((obj.id, arg))
+        elif kind == "bucket_of_case":
+            extra_days.append((obj.id, *arg))
+        elif kind == "child":
+            case_sections.update((cid, "intake") for cid in db.session.scalars(
+                select(Case.id).where(Case.child_id == obj.id)))
+        elif kind in ("complaint", "complaint_old"):
+            for cid in db.session.scalars(select(Case.id).where(Case.complaint_id == obj.id)):
+                if kind == "complaint":
+                    case_sections.add((cid, "intake"))
+                else:
+                    extra_days.append((cid, arg, "intake"))
+        elif kind == "of_case":
+            case_sections.add((obj.case_id, arg))
+        elif kind == "of_case_day":
+            extra_days.append((obj.case_id, *arg))
+        elif kind == "referral":
+            case_id, created_at, delivered_on = obj.case_id, obj.created_at, obj.delivered_on
+            extra_days.append((case_id, local_day(created_at), "referral"))
+            if delivered_on is not None:
+                extra_days.append((case_id, delivered_on, "delivered"))
+    ids = {cid for cid, _s in case_sections} | {cid for cid, *_r in extra_days} | {cid for cid, _d in moved}
+    facts = {}
+    for chunk in _chunks(sorted(i for i in ids if i is not None)):
+        for cid, area_code, received_at, closed_at in db.session.execute(
+                select(Case.id, Case.area_code, Complaint.received_at, Case.closed_at)
+                .join(Complaint, Complaint.id == Case.complaint_id).where(Case.id.in_(chunk))):
+            facts[cid] = (district_of(area_code), received_at, closed_at)
+    moved_from = {cid: district for cid, district in moved if district}
+
+    def districts(cid):  # a case moved in this transaction is recounted where it was too
+        return {facts[cid][0], moved_from.get(cid)} - {None}
+
+    for cid, section in case_sections:
+        if cid not in facts:
+            continue
+        _district, received_at, closed_at = facts[cid]
+        for district in districts(cid):
+            if section == "intake":
+                buckets.add((district, local_day(received_at), "intake"))
+            elif closed_at is not None:
+                buckets.add((district, local_day(closed_at), "closure"))
+    for cid, day, section in extra_days:
+        if cid in facts:
+            buckets.update((district, day, section) for district in districts(cid))
+    for cid, district in moved:  # a case moved to another district: every bucket of it, in both
+        if cid not in facts:
+            continue
+        here, received_at, closed_at = facts[cid]
+        days = [(local_day(received_at), "intake")]
+        if closed_at is not None:
+            days.append((local_day(closed_at), "closure"))
+        for created_at, delivered_on in db.session.execute(
+                select(Referral.created_at, Referral.delivered_on).where(Referral.case_id == cid)):
+            days.append((local_day(created_at), "referral"))
+            if delivered_on is not None:
+                days.append((delivered_on, "delivered"))
+        days += [(d, "delivered") for d in db.session.scalars(
+            select(PlanAction.done_on).where(PlanAction.case_id == cid, PlanAction.done_on.is_not(None)))]
+        for day, section in days:
+            buckets.add((district or here, day, section))
+    return {b for b in buckets if b[0]}
+
+
+def _before_commit(session: Session) -> None:
+    if not session.info.get("indicator_marks"):
+        return
+    session.flush()
+    marks = session.info.pop("indicator_marks", [])
+    if marks:
+        refresh(_resolve(marks))
+        session.info.pop("indicator_marks", None)
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop("indicator_marks", None)
+
+
+_installed = False
+
+
+def install() -> None:
+    """Keeps the buckets current for every session (called once by the app factory)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "before_flush", _before_flush)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_rollback", _forget)
+    _installed = True
