@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, event, inspect, or_, select, update
+from sqlalchemy import and_, delete, event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from casemgmt.access import district_of
@@ -59,7 +59,8 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def in_district(column, district: str):
-    return or_(column == district, column.like(district + ".%"))
+    """The area itself or anything under it, as a range an index serves ("73.06." < code < "73.06/")."""
+    return or_(column == district, and_(column > district + ".", column < district + "/"))
 
 
 def _chunks(ids, size=900):
