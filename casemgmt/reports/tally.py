@@ -74,15 +74,16 @@ def _tenths(value: float) -> str:
 
 # --- counting from the records ---------------------------------------------------------------
 
-def tally(district: str, first: date, last: date, sections=SECTIONS) -> dict:
-    """{(day, section): {kind: Counter}} for the records of a district between two local days."""
+def tally(district: str, first: date | None = None, last: date | None = None, sections=SECTIONS) -> dict:
+    """{(day, section): {kind: Counter}} for the records of a district between two local days
+    (all of them without days)."""
     out: dict = defaultdict(lambda: defaultdict(Counter))
-    start, end = day_bounds(first, last)
+    start, end = day_bounds(first, last) if first else (None, None)
     if "intake" in sections:
         _intake(out, district, start, end)
     if "closure" in sections:
         rows = db.session.execute(select(Case.closed_at, Case.closure_reason).where(
-            in_district(Case.area_code, district), Case.closed_at >= start, Case.closed_at < end))
+            in_district(Case.area_code, district), *_between(Case.closed_at, start, end)))
         for closed_at, reason in rows:
             out[(local_day(closed_at), "closure")]["closed"][reason or "unknown"] += 1
     if "referral" in sections:
@@ -92,12 +93,18 @@ def tally(district: str, first: date, last: date, sections=SECTIONS) -> dict:
     return out
 
 
+def _between(column, start, end, inclusive=False) -> list:
+    if start is None:
+        return [column.is_not(None)]
+    return [column >= start, column <= end if inclusive else column < end]
+
+
 def _intake(out, district: str, start: datetime, end: datetime) -> None:
     rows = list(db.session.execute(
         select(Case.id, Case.stage, Case.area_code, Child.sex, Child.birth_date, Complaint.id, Complaint.channel,
                Complaint.received_at)
         .join(Complaint, Complaint.id == Case.complaint_id).join(Child, Child.id == Case.child_id)
-        .where(in_district(Case.area_code, district), Complaint.received_at >= start, Complaint.received_at < end)))
+        .where(in_district(Case.area_code, district), *_between(Complaint.received_at, start, end))))
     received = {}
     complaints = {}
     for case_id, stage, area_code, sex, birth_date, complaint_id, channel, received_at in rows:
@@ -139,7 +146,7 @@ def _referrals(out, district: str, start: datetime, end: datetime) -> None:
         select(Referral.service, Referral.to_organisation_id, Referral.status, Referral.created_at,
                Referral.responded_at)
         .join(Case, Case.id == Referral.case_id)
-        .where(in_district(Case.area_code, district), Referral.created_at >= start, Referral.created_at < end))
+        .where(in_district(Case.area_code, district), *_between(Referral.created_at, start, end)))
     for service, agency, status, created_at, responded_at in rows:
         bucket = out[(local_day(created_at), "referral")]
         bucket["referral"][SEP.join((service, str(agency), status))] += 1
@@ -156,12 +163,12 @@ def _delivered(out, district: str, first: date, last: date) -> None:
     actions = db.session.execute(select(PlanAction.done_on, PlanAction.service)
                                  .join(Case, Case.id == PlanAction.case_id)
                                  .where(in_district(Case.area_code, district), PlanAction.status == "done",
-                                        PlanAction.done_on >= first, PlanAction.done_on <= last))
+                                        *_between(PlanAction.done_on, first, last, inclusive=True)))
     referrals = db.session.execute(select(Referral.delivered_on, Referral.service)
                                    .join(Case, Case.id == Referral.case_id)
                                    .where(in_district(Case.area_code, district), Referral.status == "completed",
-                                          Referral.plan_action_id.is_(None), Referral.delivered_on >= first,
-                                          Referral.delivered_on <= last))
+                                          Referral.plan_action_id.is_(None), Referral.delivered_on.is_not(None),
+                                          *_between(Referral.delivered_on, first, last, inclusive=True)))
     for day, service in list(actions) + list(referrals):
         if service:
             out[(day, "delivered")]["delivered"][service] += 1
@@ -246,7 +253,7 @@ def rebuild() -> int:
     districts = db.session.scalars(select(Area.code).where(Area.level == "regency").order_by(Area.code)).all()
     counted = 0
     for district in districts:
-        buckets = tally(district, date(1900, 1, 1), date(2999, 12, 31))
+        buckets = tally(district)
         if not buckets:
             continue
         counted += 1
