@@ -11,7 +11,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, or_, select
 
 from casemgmt.codes import ROLES
 
@@ -171,19 +171,39 @@ def case_access(user, case) -> CaseAccess:
     return NO_ACCESS
 
 
+def case_accesses(user, cases) -> dict[int, CaseAccess]:
+    """case_access of each case of a list, by case id, in a fixed number of queries: an agency's
+    access is read from its referrals, which are fetched for all the cases at once."""
+    if _active(user) and user.role == "agency_officer" and user.organisation_id:
+        return _agency_accesses(user, cases)
+    return {case.id: case_access(user, case) for case in cases}
+
+
 def _agency_access(user, case) -> CaseAccess:
+    return _agency_accesses(user, [case])[case.id]
+
+
+def _agency_accesses(user, cases) -> dict[int, CaseAccess]:
     from casemgmt.extensions import db
     from casemgmt.referrals.disclosure import fields_for
     from casemgmt.referrals.models import Referral
 
-    visible = db.session.scalar(select(func.count()).select_from(
-        referred_case_ids(user.organisation_id).where(Referral.case_id == case.id).subquery()))
-    if not visible:
-        return NO_ACCESS
-    services = db.session.scalars(select(Referral.service).where(
-        Referral.case_id == case.id, Referral.to_organisation_id == user.organisation_id))
-    fields = tuple(dict.fromkeys(f for service in services for f in fields_for(service)))
-    return CaseAccess(view=True, referral_fields=fields, referral_org_id=user.organisation_id)
+    ids = [case.id for case in cases]
+    visible = set(db.session.scalars(referred_case_ids(user.organisation_id).where(Referral.case_id.in_(ids))))
+    services: dict[int, list[str]] = {}
+    if visible:
+        for case_id, service in db.session.execute(select(Referral.case_id, Referral.service).where(
+                Referral.case_id.in_(visible), Referral.to_organisation_id == user.organisation_id)
+                .order_by(Referral.id)):
+            services.setdefault(case_id, []).append(service)
+    out = {}
+    for case_id in ids:
+        if case_id not in visible:
+            out[case_id] = NO_ACCESS
+            continue
+        fields = tuple(dict.fromkeys(f for service in services.get(case_id, []) for f in fields_for(service)))
+        out[case_id] = CaseAccess(view=True, referral_fields=fields, referral_org_id=user.organisation_id)
+    return out
 
 
 def case_or_404(user, case_id):

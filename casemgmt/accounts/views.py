@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt.access import requires
@@ -171,7 +172,7 @@ def _user_or_404(user_id: int) -> User:
 @bp.get("/admin/users")
 @requires("users.manage")
 def users():
-    query = select(User).order_by(User.role, User.username)
+    query = select(User).options(selectinload(User.organisation)).order_by(User.role, User.username)
     text = (request.args.get("q") or "").strip()
     if text:
         like = f"%{text.lower()}%"

@@ -5,7 +5,7 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from casemgmt.access import can, case_access, case_or_404
+from casemgmt.access import can, case_access, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
 from casemgmt.cases import services
@@ -124,8 +124,9 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def case_json(case, access, now=None) -> dict:
-    """A case as the contract shapes it; what the caller may not see is absent or masked."""
+def case_json(case, access, now=None, sensitive=None) -> dict:
+    """A case as the contract shapes it; what the caller may not see is absent or masked.
+    ``sensitive``: the sensitive rows by case id when a list has read them already."""
     now = now or utcnow()
     child = case.child
     body = {
@@ -152,9 +153,7 @@ def case_json(case, access, now=None) -> dict:
         body["channel"] = case.complaint.channel
         body["received_at"] = _iso(case.complaint.received_at)
     if access.sensitive:
-        from casemgmt.cases.services import sensitive_of
-
-        row = sensitive_of(case)
+        row = sensitive.get(case.id) if sensitive is not None else services.sensitive_of(case)
         body["sensitive"] = ({"alleged_perpetrator": row.alleged_perpetrator,
                               "perpetrator_relationship": row.perpetrator_relationship,
                               "sexual_violence_details": row.sexual_violence_details,
@@ -211,7 +210,9 @@ def list_cases(query):
                                    overdue=bool(query.get("overdue")), q=query.get("q"))
     cases, next_cursor = services.list_cases(user, filters, limit=query["limit"], cursor=query.get("cursor"))
     now = utcnow()
-    return json_response({"items": [case_json(c, case_access(user, c), now) for c in cases],
+    accesses = case_accesses(user, cases)
+    sensitive = services.sensitive_of_cases([c for c in cases if accesses[c.id].sensitive])
+    return json_response({"items": [case_json(c, accesses[c.id], now, sensitive) for c in cases],
                           "next_cursor": next_cursor}, 200)
 
 

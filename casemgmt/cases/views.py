@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt.access import case_access, case_or_404, district_of, requires
@@ -183,6 +184,7 @@ def village_options():
 def my_complaints():
     complaints = list(db.session.scalars(
         select(Complaint).where(Complaint.registered_by_id == current_user.id)
+        .options(selectinload(Complaint.cases))
         .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(100)))
     rows = []
     for complaint in complaints:

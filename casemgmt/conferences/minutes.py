@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import render_template
 
 from casemgmt.cases.identity import initials
-from casemgmt.cases.models import Case
 from casemgmt.conferences import services
 from casemgmt.extensions import db
 from casemgmt.pdf import html_to_pdf
 
 
 def render(conf, viewer) -> bytes:
-    cases = [db.session.get(Case, row.case_id) for row in conf.agenda]
+    cases = services.agenda_cases(conf)
     decisions = services.decisions(conf)
     by_case = {c.id: [d for d in decisions if d.case_id == c.id] for c in cases}
     tasks = [t for d in decisions for t in d.tasks]

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from casemgmt.access import case_access, coordinates, district_of, owns_task
+from casemgmt.access import case_access, case_accesses, coordinates, district_of, owns_task
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -279,6 +279,18 @@ def conferences_for(user) -> list[CaseConference]:
 
 def case_visibility(user, case) -> bool:
     return case_access(user, case).identity
+
+
+def agenda_cases(conf: CaseConference) -> list[Case]:
+    """The cases on the agenda, in its order, read in one query."""
+    ids = [row.case_id for row in conf.agenda]
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    return [cases[i] for i in ids if i in cases]
+
+
+def identities_visible(user, cases) -> set[int]:
+    """The ids of the cases whose child the user may see named: case_visibility of a whole agenda."""
+    return {case_id for case_id, access in case_accesses(user, cases).items() if access.identity}
 
 
 # ---- my tasks ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from casemgmt.directory.services import list_organisations
 from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.workflow.labels import transition_label
-from casemgmt.workflow.services import pending_approval
+from casemgmt.workflow.services import pending_approvals
 
 bp = Blueprint("conferences", __name__)
 
@@ -32,8 +32,7 @@ def _conference_or_404(conference_id: int) -> CaseConference:
     return conf
 
 
-def _org_choices(district: str, blank=True):
-    orgs = list_organisations(area_code=district)
+def _org_choices(orgs, blank=True):
     return ([SelectChoice("", "—")] if blank else []) + [SelectChoice(str(o.id), o.name) for o in orgs]
 
 
@@ -51,7 +50,7 @@ def new():
     form = ScheduleForm()
     suggestions = services.suggest_cases(district)
     form.case_ids.choices = [SelectChoice(str(s.case.id), s.case.number) for s in suggestions]
-    form.organisation_ids.choices = _org_choices(district, blank=False)
+    form.organisation_ids.choices = _org_choices(list_organisations(area_code=district), blank=False)
     if form.validate_on_submit():
         when = form.scheduled_at.data
         try:
@@ -72,29 +71,35 @@ def new():
     return render_template("conferences/new.html", form=form, suggestions=suggestions), status
 
 
-def _decision_form(conf, case) -> DecisionForm:
-    form = DecisionForm(prefix=f"d{case.id}", case_id=case.id)
-    approval = pending_approval(case)
-    form.approve.choices = [SelectChoice("", _("No decision on a request"))] + (
-        [SelectChoice(str(approval.id), _("Approve: %(step)s", step=transition_label(approval.transition)))]
-        if approval else [])
-    people = _people_choices(conf.district_code)
-    for action in form.actions:
-        action.form.owner_organisation_id.choices = _org_choices(conf.district_code)
-        action.form.owner_user_id.choices = people
-    return form
+def _decision_forms(conf, cases, orgs=None) -> dict[int, DecisionForm]:
+    """The decision form of each case on the agenda. The organisations, people and pending
+    approvals are read once for the whole agenda, not once per case."""
+    orgs = list_organisations(area_code=conf.district_code) if orgs is None else orgs
+    org_choices, people = _org_choices(orgs), _people_choices(orgs)
+    pending = pending_approvals(cases)
+    forms = {}
+    for case in cases:
+        form = forms[case.id] = DecisionForm(prefix=f"d{case.id}", case_id=case.id)
+        approval = pending.get(case.id)
+        form.approve.choices = [SelectChoice("", _("No decision on a request"))] + (
+            [SelectChoice(str(approval.id), _("Approve: %(step)s", step=transition_label(approval.transition)))]
+            if approval else [])
+        for action in form.actions:
+            action.form.owner_organisation_id.choices = org_choices
+            action.form.owner_user_id.choices = people
+    return forms
 
 
-def _people_choices(district: str):
+def _people_choices(orgs):
     """Users of the district's organisations, named with their organisation."""
     from sqlalchemy import select
 
     from casemgmt.accounts.models import User
 
-    orgs = {o.id: o.name for o in list_organisations(area_code=district)}
-    users = db.session.scalars(select(User).where(User.organisation_id.in_(list(orgs) or [0]),
+    names = {o.id: o.name for o in orgs}
+    users = db.session.scalars(select(User).where(User.organisation_id.in_(list(names) or [0]),
                                                   User.active.is_(True)).order_by(User.full_name))
-    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), f"{u.full_name} ({orgs[u.organisation_id]})")
+    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), f"{u.full_name} ({names[u.organisation_id]})")
                                       for u in users]
 
 
@@ -103,17 +108,21 @@ def _people_choices(district: str):
 def show(conference_id: int):
     conf = _conference_or_404(conference_id)
     manage = conf.status == "scheduled" and coordinates(current_user, conf.district_code)
-    cases = [db.session.get(Case, row.case_id) for row in conf.agenda]
+    cases = services.agenda_cases(conf)
+    orgs = list_organisations(area_code=conf.district_code)
     attendance = AttendanceForm(data={"attendees": [
         {"name": a.name, "organisation_id": a.organisation_id, "sex": a.sex} for a in conf.attendees] + [{}] * 3})
+    org_choices = _org_choices(orgs)
+    sex_choices = [SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in SEXES.items()]
     for entry in attendance.attendees:
-        entry.form.organisation_id.choices = _org_choices(conf.district_code)
-        entry.form.sex.choices = [SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in SEXES.items()]
+        entry.form.organisation_id.choices = org_choices
+        entry.form.sex.choices = sex_choices
+    named = services.identities_visible(current_user, cases)
     return render_template(
         "conferences/show.html", conf=conf, manage=manage, cases=cases, initials=initials,
-        sees=lambda case: services.case_visibility(current_user, case), totals=services.totals_by_sex(conf),
+        sees=lambda case: case.id in named, totals=services.totals_by_sex(conf),
         decisions=services.decisions(conf), attendance=attendance, close_form=CloseForm(version=conf.version),
-        decision_forms={c.id: _decision_form(conf, c) for c in cases} if manage else {})
+        decision_forms=_decision_forms(conf, cases, orgs) if manage else {})
 
 
 def _problem(conf, message: str):
@@ -148,7 +157,7 @@ def attendance(conference_id: int):
 def decide(conference_id: int, case_id: int):
     conf = _conference_or_404(conference_id)
     case = db.session.get(Case, case_id) or abort(404)
-    form = _decision_form(conf, case)
+    form = _decision_forms(conf, [case])[case.id]
     if not form.validate_on_submit():
         abort(400)
     actions = [{"description": a.form.description.data, "owner_organisation_id": a.form.owner_organisation_id.data,

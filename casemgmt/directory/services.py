@@ -8,6 +8,7 @@ from importlib import resources
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from casemgmt.audit import services as audit
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES
@@ -129,7 +130,9 @@ def list_organisations(*, kind: str | None = None, service: str | None = None,
                        area_code: str | None = None, text: str | None = None,
                        active_only: bool = True) -> list[Organisation]:
     """Organisations filtered by kind, service offered and area (their own or one they cover)."""
-    query = select(Organisation).order_by(Organisation.area_code, Organisation.name)
+    # The directory names each one's area: joined here, not read one organisation at a time.
+    query = (select(Organisation).options(joinedload(Organisation.area))
+             .order_by(Organisation.area_code, Organisation.name))
     if active_only:
         query = query.where(Organisation.active.is_(True))
     if kind:

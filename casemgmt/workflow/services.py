@@ -78,6 +78,15 @@ def pending_approval(case: Case) -> Approval | None:
     return db.session.scalar(select(Approval).where(Approval.case_id == case.id, Approval.status == "pending"))
 
 
+def pending_approvals(cases) -> dict[int, Approval]:
+    """pending_approval of several cases (a conference's agenda) in one query, by case id."""
+    ids = [case.id for case in cases]
+    if not ids:
+        return {}
+    return {a.case_id: a for a in db.session.scalars(select(Approval).where(Approval.case_id.in_(ids),
+                                                                           Approval.status == "pending"))}
+
+
 @dataclass
 class Option:
     """A transition as one user sees it on one case now."""
@@ -241,7 +250,18 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
 
 def approvals_for(actor, status: str | None = "pending") -> list[Approval]:
     """Approvals the user may see: a coordinator's district's, a worker's own requests."""
-    query = select(Approval).join(Case, Case.id == Approval.case_id)
+    query = _approvals_of(actor, status, select(Approval))
+    return list(db.session.scalars(query)) if query is not None else []
+
+
+def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Approval, Case]]:
+    """approvals_for, each with its case, read in the same query (the approvals page)."""
+    query = _approvals_of(actor, status, select(Approval, Case))
+    return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
+
+
+def _approvals_of(actor, status: str | None, query):
+    query = query.join(Case, Case.id == Approval.case_id)
     if status:
         query = query.where(Approval.status == status)
     if actor.role == "coordinator":
@@ -249,8 +269,8 @@ def approvals_for(actor, status: str | None = "pending") -> list[Approval]:
     elif actor.role == "social_worker":
         query = query.where(Approval.requested_by_id == actor.id)
     else:
-        return []
-    return list(db.session.scalars(query.order_by(Approval.requested_at)))
+        return None
+    return query.order_by(Approval.requested_at)
 
 
 # ---- what each stage records -----------------------------------------------------------------------

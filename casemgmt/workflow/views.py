@@ -210,8 +210,8 @@ def decide(approval_id: int):
 @bp.get("/approvals")
 @requires("approvals.view")
 def approvals():
-    rows = [(a, db.session.get(Case, a.case_id)) for a in services.approvals_for(current_user)]
-    return render_template("workflow/approvals.html", rows=rows, initials=initials)
+    return render_template("workflow/approvals.html", rows=services.approvals_with_cases(current_user),
+                           initials=initials)
 
 
 @bp.get("/triage")
