@@ -315,3 +315,18 @@ def test_median_from_counted_tenths_is_the_median_of_the_values(values):
     histogram = Counter(f"{v:.1f}" for v in tenths)
     expected = round(median(tenths), 1) if tenths else None
     assert indicators._median(histogram) == expected
+
+
+def test_coordinator_dashboard_counts(app, dataset, users):
+    from casemgmt.reports.services import dashboard
+
+    social = users["social_worker"]
+    dataset["a1"].due_at = datetime(2026, 1, 1, tzinfo=WITA)
+    db.session.commit()
+    data = dashboard(users["coordinator"])
+    assert data["triage"] == 2  # a2 and the June complaint; b1 is closed, Andi is in Maros
+    assert data["workload"] == {social.full_name: 1}
+    assert data["overdue_by_stage"] == {"intervention_plan": 1, "report": 2}  # triage deadlines long past
+    assert data["overdue_by_worker"] == {social.full_name: 1}
+    assert data["answer_hours"] == {"Dukcapil Kabupaten Gowa": 20.0}  # answered in 10 and 30 hours
+    assert isinstance(data["not_reviewed"], int)

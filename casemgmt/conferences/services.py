@@ -51,17 +51,22 @@ def last_reviewed() -> select:
             .where(CaseConference.status == "closed").group_by(ConferenceCase.case_id))
 
 
-def not_reviewed(district: str, now: datetime | None = None) -> list[Case]:
-    """Open cases of a district not discussed in a conference for three months (the review list)."""
-    now = now or utcnow()
+def _not_reviewed(district: str, now: datetime, what):
     reviewed = last_reviewed().subquery()
     cutoff = review_due_before(now, district)
-    query = (select(Case).outerjoin(reviewed, reviewed.c.case_id == Case.id)
-             .where(Case.district_code == district, Case.status == "open", Case.stage != "report",
-                    or_(reviewed.c.at.is_(None), reviewed.c.at < cutoff),
-                    Case.created_at < cutoff)
-             .order_by(Case.created_at))
-    return list(db.session.scalars(query))
+    return (select(what).outerjoin(reviewed, reviewed.c.case_id == Case.id)
+            .where(Case.district_code == district, Case.status == "open", Case.stage != "report",
+                   or_(reviewed.c.at.is_(None), reviewed.c.at < cutoff),
+                   Case.created_at < cutoff))
+
+
+def not_reviewed(district: str, now: datetime | None = None) -> list[Case]:
+    """Open cases of a district not discussed in a conference for three months (the review list)."""
+    return list(db.session.scalars(_not_reviewed(district, now or utcnow(), Case).order_by(Case.created_at)))
+
+
+def count_not_reviewed(district: str, now: datetime | None = None) -> int:
+    return db.session.scalar(_not_reviewed(district, now or utcnow(), func.count(Case.id))) or 0
 
 
 @dataclass
