@@ -46,6 +46,18 @@ def overdue_sweep():
         return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}
 
 
+@huey.periodic_task(crontab(minute="*"))
+def refresh_indicators():
+    """Recount the indicator buckets that changes touched (the indicator pages do it too)."""
+    from casemgmt.reports.tally import refresh_pending
+
+    with app().app_context():
+        total = 0
+        while count := refresh_pending():
+            total += count
+        return total
+
+
 @huey.task()
 def run_export(job_id: int):
     from casemgmt.reports.exports import run

@@ -89,7 +89,7 @@ def compute(area_code: str, period: Period) -> dict:
     """Every indicator for the cases whose complaint was received in the period within the area
     (closures, referrals and services by their own dates in the period), read from the buckets
     that ``casemgmt.reports.tally`` keeps."""
-    tally.ensure_built()
+    tally.ensure_current(area_code)
     totals = {section: defaultdict(Counter) for section in tally.SECTIONS}
     by_month: Counter = Counter()
     for grain, start, section, data in _buckets(area_code, period):

@@ -48,3 +48,14 @@ class IndicatorBuild(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class IndicatorDirty(db.Model):
+    """A bucket a committed change touched, waiting to be recounted (by the background worker
+    every minute, or by the next indicator request, whichever comes first)."""
+    __tablename__ = "indicator_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(16), nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    section: Mapped[str] = mapped_column(String(10), nullable=False)

@@ -2,9 +2,11 @@
 as records change, so that a province's year is read from a few hundred rows instead of
 hundreds of thousands of cases.
 
-One function, ``tally``, counts from the records; it serves both the refresh of the buckets a
-transaction touched (at commit, in the same transaction) and the full ``rebuild``. A bucket
-holds, per section:
+One function, ``tally``, counts from the records; it serves both the recount of the buckets
+changes touched and the full ``rebuild``. A commit notes the buckets it touched (a row in
+``indicator_dirty``, in the same transaction, so saving a case stays quick); ``refresh_pending``
+recounts them, run by the background worker every minute and before any indicator is read, so
+the indicators count every committed change. A bucket holds, per section:
 
 - ``intake`` (by the local day the complaint was received): complaints by channel, cases, sex,
   age group, current stage, village, concern, and histograms of the days to triage, to the
@@ -31,7 +33,7 @@ from casemgmt.access import district_of
 from casemgmt.cases.identity import age_on
 from casemgmt.cases.models import Case, CaseConcern, CaseEvent, Child, Complaint
 from casemgmt.extensions import db
-from casemgmt.reports.models import IndicatorBucket, IndicatorBuild
+from casemgmt.reports.models import IndicatorBucket, IndicatorBuild, IndicatorDirty
 
 SECTIONS = ("intake", "closure", "referral", "delivered")
 AGE_GROUPS = ("0-4", "5-9", "10-14", "15-17")
@@ -58,8 +60,12 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
             datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone()).astimezone(utc))
 
 
-def in_district(column, district: str):
-    """The area itself or anything under it, as a range an index serves ("73.06." < code < "73.06/")."""
+def in_district(column, district: str, indexed: bool = True):
+    """The area itself or anything under it, as a range an index serves ("73.06." < code < "73.06/").
+    ``indexed=False`` when a date picks the rows: the planner is kept from walking every case of
+    the district by area (``code || ''`` is not indexed, on SQLite and PostgreSQL alike)."""
+    if not indexed:
+        column = column.concat("")
     return or_(column == district, and_(column > district + ".", column < district + "/"))
 
 
@@ -79,17 +85,18 @@ def tally(district: str, first: date | None = None, last: date | None = None, se
     (all of them without days)."""
     out: dict = defaultdict(lambda: defaultdict(Counter))
     start, end = day_bounds(first, last) if first else (None, None)
+    area = in_district(Case.area_code, district, indexed=first is None)
     if "intake" in sections:
-        _intake(out, district, start, end)
+        _intake(out, area, start, end)
     if "closure" in sections:
         rows = db.session.execute(select(Case.closed_at, Case.closure_reason).where(
-            in_district(Case.area_code, district), *_between(Case.closed_at, start, end)))
+            area, *_between(Case.closed_at, start, end)))
         for closed_at, reason in rows:
             out[(local_day(closed_at), "closure")]["closed"][reason or "unknown"] += 1
     if "referral" in sections:
-        _referrals(out, district, start, end)
+        _referrals(out, area, start, end)
     if "delivered" in sections:
-        _delivered(out, district, first, last)
+        _delivered(out, area, first, last)
     return out
 
 
@@ -99,12 +106,12 @@ def _between(column, start, end, inclusive=False) -> list:
     return [column >= start, column <= end if inclusive else column < end]
 
 
-def _intake(out, district: str, start: datetime, end: datetime) -> None:
+def _intake(out, area, start: datetime, end: datetime) -> None:
     rows = list(db.session.execute(
         select(Case.id, Case.stage, Case.area_code, Child.sex, Child.birth_date, Complaint.id, Complaint.channel,
                Complaint.received_at)
         .join(Complaint, Complaint.id == Case.complaint_id).join(Child, Child.id == Case.child_id)
-        .where(in_district(Case.area_code, district), *_between(Complaint.received_at, start, end))))
+        .where(area, *_between(Complaint.received_at, start, end))))
     received = {}
     complaints = {}
     for case_id, stage, area_code, sex, birth_date, complaint_id, channel, received_at in rows:
@@ -139,14 +146,14 @@ def _intake(out, district: str, start: datetime, end: datetime) -> None:
             out[(day, "intake")][key][_tenths((at - received_at).total_seconds() / 86400)] += 1
 
 
-def _referrals(out, district: str, start: datetime, end: datetime) -> None:
+def _referrals(out, area, start: datetime, end: datetime) -> None:
     from casemgmt.referrals.models import Referral
 
     rows = db.session.execute(
         select(Referral.service, Referral.to_organisation_id, Referral.status, Referral.created_at,
                Referral.responded_at)
         .join(Case, Case.id == Referral.case_id)
-        .where(in_district(Case.area_code, district), *_between(Referral.created_at, start, end)))
+        .where(area, *_between(Referral.created_at, start, end)))
     for service, agency, status, created_at, responded_at in rows:
         bucket = out[(local_day(created_at), "referral")]
         bucket["referral"][SEP.join((service, str(agency), status))] += 1
@@ -155,18 +162,18 @@ def _referrals(out, district: str, start: datetime, end: datetime) -> None:
             bucket["hours"][SEP.join((service, str(agency), hours))] += 1
 
 
-def _delivered(out, district: str, first: date, last: date) -> None:
+def _delivered(out, area, first: date, last: date) -> None:
     """Plan actions done, and referrals completed outside a plan."""
     from casemgmt.referrals.models import Referral
     from casemgmt.workflow.models import PlanAction
 
     actions = db.session.execute(select(PlanAction.done_on, PlanAction.service)
                                  .join(Case, Case.id == PlanAction.case_id)
-                                 .where(in_district(Case.area_code, district), PlanAction.status == "done",
+                                 .where(area, PlanAction.status == "done",
                                         *_between(PlanAction.done_on, first, last, inclusive=True)))
     referrals = db.session.execute(select(Referral.delivered_on, Referral.service)
                                    .join(Case, Case.id == Referral.case_id)
-                                   .where(in_district(Case.area_code, district), Referral.status == "completed",
+                                   .where(area, Referral.status == "completed",
                                           Referral.plan_action_id.is_(None), Referral.delivered_on.is_not(None),
                                           *_between(Referral.delivered_on, first, last, inclusive=True)))
     for day, service in list(actions) + list(referrals):
@@ -249,6 +256,7 @@ def rebuild() -> int:
 
     table = IndicatorBucket.__table__
     db.session.execute(delete(table))
+    db.session.execute(delete(IndicatorDirty.__table__))
     db.session.execute(delete(IndicatorBuild.__table__))
     districts = db.session.scalars(select(Area.code).where(Area.level == "regency").order_by(Area.code)).all()
     counted = 0
@@ -274,10 +282,13 @@ def rebuild() -> int:
     return counted
 
 
-def ensure_built() -> None:
+def ensure_current(area_code: str | None = None) -> None:
+    """Before indicators are read: counted once if never counted, then every pending change."""
     if db.session.get(IndicatorBuild, 1) is None:
         rebuild()
         db.session.commit()
+    while refresh_pending(area_code):
+        pass
 
 
 # --- which buckets a transaction touched ---------------------------------------------------------
@@ -412,13 +423,40 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
 
 
 def _before_commit(session: Session) -> None:
-    if not session.info.get("indicator_marks"):
-        return
-    session.flush()
+    """Writes down, in the same transaction, which buckets the changes touched. Recounting them
+    waits for ``refresh_pending`` so that saving a case stays quick."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the marks are made while flushing
     marks = session.info.pop("indicator_marks", [])
-    if marks:
-        refresh(_resolve(marks))
-        session.info.pop("indicator_marks", None)
+    buckets = _resolve(marks) if marks else set()
+    if buckets:
+        session.execute(IndicatorDirty.__table__.insert(), [
+            {"district_code": district, "day": day, "section": section} for district, day, section in sorted(buckets)])
+    session.info.pop("indicator_marks", None)
+
+
+def refresh_pending(area_code: str | None = None, limit: int = 5000) -> int:
+    """Recounts the buckets changes have touched since (within an area, or everywhere), and
+    commits. Run by the background worker every minute and before indicators are read, so the
+    indicators always count every committed change. Returns the number of buckets recounted."""
+    table = IndicatorDirty.__table__
+    query = select(table.c.id, table.c.district_code, table.c.day, table.c.section).order_by(table.c.id).limit(limit)
+    if area_code:
+        query = query.where(in_district(table.c.district_code, area_code))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # two workers share the pile, never the same row
+    claimed = db.session.execute(query).all()
+    if not claimed:
+        db.session.rollback()
+        return 0
+    buckets = {(district, day, section) for _id, district, day, section in claimed}
+    refresh(buckets)
+    # Only the rows read: a change committed meanwhile left its own row for the next round.
+    ids = [row[0] for row in claimed]
+    for chunk in _chunks(ids):
+        db.session.execute(delete(table).where(table.c.id.in_(chunk)))
+    db.session.commit()
+    return len(buckets)
 
 
 def _forget(session: Session, *_args) -> None:
