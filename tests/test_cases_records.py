@@ -311,3 +311,25 @@ def test_case_summary_pdf_is_masked_as_the_page(make_web, users, case):
     masked = text(village)
     assert case.number in masked and "N. A." in masked and "Nurul Aisyah" not in masked
     assert "bersekolah" not in masked.lower()
+
+
+def test_search_by_case_number_with_or_without_dashes(users):
+    target = make_case(users["village_worker"])
+    make_case(users["village_worker"], name="Rahmat Hidayat")
+    for query in (target.number, target.number.replace("-", ""), f"  {target.number.replace('-', ' ')} "):
+        cases, _ = services.list_cases(users["coordinator"], services.CaseFilters(q=query))
+        assert [c.id for c in cases] == [target.id], query
+
+
+def test_search_results_page_newest_first_without_repeats(users):
+    made = [make_case(users["village_worker"], name=f"Nurul Aisyah {word}")
+            for word in ("Satu", "Dua", "Tiga", "Empat", "Lima")]
+    make_case(users["village_worker"], name="Rahmat Hidayat")
+    seen, cursor = [], None
+    while True:
+        cases, cursor = services.list_cases(users["coordinator"], services.CaseFilters(q="nurul ais"), limit=2,
+                                            cursor=cursor)
+        seen += [c.id for c in cases]
+        if cursor is None:
+            break
+    assert seen == sorted((c.id for c in made), reverse=True)

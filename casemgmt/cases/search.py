@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import DDL, event, func, literal_column, select, text
+from sqlalchemy import DDL, column, event, func, literal_column, table, text
 
 from casemgmt.cases.models import Case
 
@@ -54,19 +54,40 @@ def query_words(query: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(query or "")][:12]
 
 
-def matches(query: str, dialect: str):
-    """A WHERE clause for cases whose search text holds every word of ``query`` (as prefixes)."""
+_CASE_NUMBER = re.compile(r"^\s*(\d{4})[-\s]?(\d{4})[-\s]?(\d{6})\s*$")
+_FTS = table("case_fts", column("rowid"))
+
+
+def case_number(query: str) -> str | None:
+    """The case number a query is, if it is one ("7306-2026-000123", also without dashes)."""
+    found = _CASE_NUMBER.match(query or "")
+    return "-".join(found.groups()) if found else None
+
+
+def restrict(statement, query: str, dialect: str):
+    """``statement`` (a select of cases) narrowed to the cases whose search text holds every word
+    of ``query`` as a prefix; a case number is looked up directly. On SQLite the FTS index drives
+    the join, so results come newest (highest id) first without reading every match."""
+    number = case_number(query)
+    if number:
+        return statement.where(Case.number == number)
     words = query_words(query)
     if not words:
-        return None
+        return statement
     if dialect == "sqlite":
         fts_query = " AND ".join(f'"{w}"*' for w in words)
-        ids = select(literal_column("rowid")).select_from(text("case_fts")).where(
+        return statement.join(_FTS, _FTS.c.rowid == Case.id).where(
             text("case_fts MATCH :fts_query").bindparams(fts_query=fts_query))
-        return Case.id.in_(ids)
     ts_query = " & ".join(f"{w}:*" for w in words)
-    return func.to_tsvector(literal_column("'simple'"), Case.search_text).op("@@")(
-        func.to_tsquery(literal_column("'simple'"), ts_query))
+    return statement.where(func.to_tsvector(literal_column("'simple'"), Case.search_text).op("@@")(
+        func.to_tsquery(literal_column("'simple'"), ts_query)))
+
+
+def newest_first(query: str, dialect: str) -> tuple:
+    """The order of the results of ``restrict``: by id, which the FTS index gives without sorting."""
+    if dialect == "sqlite" and not case_number(query) and query_words(query):
+        return (_FTS.c.rowid.desc(),)
+    return (Case.id.desc(),)
 
 
 def build_search_text(case) -> str:

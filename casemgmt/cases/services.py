@@ -382,9 +382,7 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None):
     if filters.overdue:
         query = query.where(Case.status == "open", Case.due_at < now)
     if filters.q:
-        clause = search.matches(filters.q, db.engine.dialect.name)
-        if clause is not None:
-            query = query.where(clause)
+        query = search.restrict(query, filters.q, db.engine.dialect.name)
     return query
 
 
@@ -392,11 +390,16 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
                now: datetime | None = None) -> tuple[list[Case], str | None]:
     """A page of the cases the user may see, newest first, and the cursor of the next page."""
     query = filtered_cases(user, filters, now)
+    # A search lists the newest registered first by id, the order the search index reads in;
+    # otherwise newest first by the time of registration.
+    searching = bool(filters.q and (search.case_number(filters.q) or search.query_words(filters.q)))
+    order = search.newest_first(filters.q, db.engine.dialect.name) if searching else (Case.created_at.desc(), Case.id.desc())
     if cursor:
         created, case_id = decode_cursor(cursor)
-        query = query.where(or_(Case.created_at < created, and_(Case.created_at == created, Case.id < case_id)))
+        query = query.where(Case.id < case_id if searching else
+                            or_(Case.created_at < created, and_(Case.created_at == created, Case.id < case_id)))
     limit = max(1, min(int(limit), 100))
-    rows = list(db.session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)))
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
