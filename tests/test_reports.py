@@ -361,3 +361,16 @@ def test_the_background_worker_recounts_pending_buckets(app, dataset):
     tasks.use_app(app)
     assert tasks.refresh_indicators.call_local() == 1
     assert db.session.scalar(db.select(db.func.count(IndicatorDirty.id))) == 0
+
+
+def test_xlsx_export_keeps_text_as_text(app, users, tmp_path):
+    """A name that looks like a formula or a link is written as text (no formula injection)."""
+    from casemgmt.cases.services import CaseFilters
+
+    case = make_case(users["village_worker"], name="Nurul Aisyah")
+    case.child.name = "=HYPERLINK(\"http://contoh.test\",\"klik\")"
+    db.session.commit()
+    path = tmp_path / "cases.xlsx"
+    assert exports.write(path, "xlsx", users["coordinator"], CaseFilters()) == 1
+    cell = load_workbook(path).active.cell(row=2, column=6)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK") and cell.hyperlink is None
