@@ -49,6 +49,16 @@ def chunks(rows, size=20000):
         yield rows[i:i + size]
 
 
+def reset_sequences(db):
+    """PostgreSQL: the bulk inserts gave ids themselves; move each id sequence past them."""
+    from sqlalchemy import text
+
+    for table in db.metadata.sorted_tables:
+        if "id" in table.c and table.c.id.autoincrement and str(table.c.id.type) == "INTEGER":
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                    f"GREATEST((SELECT MAX(id) FROM {table.name}), 1))"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -237,6 +247,7 @@ def main():
             conn.execute(text("ANALYZE"))
             db.session.commit()
         else:
+            reset_sequences(db)
             db.session.execute(text("ANALYZE"))
             db.session.commit()
         from casemgmt.reports import tally
