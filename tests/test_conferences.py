@@ -61,6 +61,24 @@ def test_suggested_cases(users):
     assert high.id in suggestions and low.id not in suggestions
     late = services.suggest_cases("73.06", now=low.due_at + timedelta(days=1))
     assert low.id in {s.case.id for s in late}
+    # Most pressing first, at most `limit`: high risk before a case that is only overdue.
+    first = services.suggest_cases("73.06", now=low.due_at + timedelta(days=1), limit=1)
+    assert [s.case.id for s in first] == [high.id] and "risiko tinggi" in first[0].reasons[0]
+
+
+def test_review_page_shows_the_longest_waiting_and_says_how_many(make_web, users, monkeypatch):
+    from casemgmt.conferences import views
+
+    cases = [accepted(users, f"Anak Tinjau {word}") for word in ("Satu", "Dua", "Tiga")]
+    for case in cases:  # opened long enough ago to be due for review
+        case.created_at = case.created_at - timedelta(days=200)
+    db.session.commit()
+    monkeypatch.setattr(views, "REVIEW_PAGE", 2)
+    web = make_web()
+    web.login("koordinator")
+    page = web.get("/conferences/review").get_data(as_text=True)
+    assert cases[0].number in page and cases[1].number in page and cases[2].number not in page
+    assert "2 yang paling lama menunggu dari 3" in page
 
 
 def test_attendance_totals_by_sex(users):

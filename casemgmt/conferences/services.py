@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from casemgmt.access import case_access, case_accesses, coordinates, district_of, owns_task
 from casemgmt.audit import services as audit
@@ -51,18 +51,26 @@ def last_reviewed() -> select:
             .where(CaseConference.status == "closed").group_by(ConferenceCase.case_id))
 
 
-def _not_reviewed(district: str, now: datetime, what):
+def _stale(district: str, now: datetime):
+    """(join target, condition): open cases past the stage of report not discussed in a closed
+    conference since the review cut-off."""
     reviewed = last_reviewed().subquery()
     cutoff = review_due_before(now, district)
+    return reviewed, and_(Case.stage != "report", or_(reviewed.c.at.is_(None), reviewed.c.at < cutoff),
+                          Case.created_at < cutoff)
+
+
+def _not_reviewed(district: str, now: datetime, what):
+    reviewed, stale = _stale(district, now)
     return (select(what).outerjoin(reviewed, reviewed.c.case_id == Case.id)
-            .where(Case.district_code == district, Case.status == "open", Case.stage != "report",
-                   or_(reviewed.c.at.is_(None), reviewed.c.at < cutoff),
-                   Case.created_at < cutoff))
+            .where(Case.district_code == district, Case.status == "open", stale))
 
 
-def not_reviewed(district: str, now: datetime | None = None) -> list[Case]:
-    """Open cases of a district not discussed in a conference for three months (the review list)."""
-    return list(db.session.scalars(_not_reviewed(district, now or utcnow(), Case).order_by(Case.created_at)))
+def not_reviewed(district: str, now: datetime | None = None, limit: int | None = None) -> list[Case]:
+    """Open cases of a district not discussed in a conference for three months (the review
+    list), the longest waiting first."""
+    query = _not_reviewed(district, now or utcnow(), Case).order_by(Case.created_at, Case.id)
+    return list(db.session.scalars(query.limit(limit) if limit else query))
 
 
 def count_not_reviewed(district: str, now: datetime | None = None) -> int:
@@ -75,29 +83,28 @@ class CaseSuggestion:
     reasons: list[str]
 
 
-def suggest_cases(district: str, now: datetime | None = None) -> list[CaseSuggestion]:
+SUGGESTIONS = 50
+
+
+def suggest_cases(district: str, now: datetime | None = None, limit: int = SUGGESTIONS) -> list[CaseSuggestion]:
     """Cases of the district that need a conference: high risk, overdue, waiting for an approval,
-    or not reviewed in three months."""
+    or not reviewed in three months. Chosen by the database, most pressing first (high risk,
+    overdue, waiting, then the longest waiting), at most ``limit``: a district holds thousands
+    of open cases and a conference discusses a few."""
     from casemgmt.workflow.models import Approval
 
     now = now or utcnow()
-    stale = {c.id for c in not_reviewed(district, now)}
-    pending = set(db.session.scalars(select(Approval.case_id).where(Approval.status == "pending")))
-    out = []
-    for case in db.session.scalars(select(Case).where(Case.district_code == district, Case.status == "open")
-                                   .order_by(Case.created_at)):
-        reasons = []
-        if case.risk_level == "high":
-            reasons.append(_("high risk"))
-        if case.overdue(now):
-            reasons.append(_("overdue"))
-        if case.id in pending:
-            reasons.append(_("waiting for approval"))
-        if case.id in stale:
-            reasons.append(_("not reviewed for three months"))
-        if reasons:
-            out.append(CaseSuggestion(case, reasons))
-    return out
+    reviewed, stale = _stale(district, now)
+    high = Case.risk_level == "high"
+    overdue = and_(Case.due_at.is_not(None), Case.due_at < now)
+    waiting = Case.id.in_(select(Approval.case_id).where(Approval.status == "pending"))
+    flags = [case((cond, 1), else_=0) for cond in (high, overdue, waiting, stale)]
+    query = (select(Case, *flags).outerjoin(reviewed, reviewed.c.case_id == Case.id)
+             .where(Case.district_code == district, Case.status == "open", or_(high, overdue, waiting, stale))
+             .order_by(*(flag.desc() for flag in flags[:3]), Case.created_at, Case.id).limit(limit))
+    names = (_("high risk"), _("overdue"), _("waiting for approval"), _("not reviewed for three months"))
+    return [CaseSuggestion(row[0], [name for name, flag in zip(names, row[1:]) if flag])
+            for row in db.session.execute(query)]
 
 
 def schedule(actor, *, title: str, scheduled_at: datetime, area_code: str, location: str,

@@ -202,11 +202,16 @@ def minutes_pdf(conference_id: int):
                     headers={"Content-Disposition": f'attachment; filename="berita-acara-{conf.id}.pdf"'})
 
 
+REVIEW_PAGE = 200  # the longest waiting; the count says how many more there are
+
+
 @bp.get("/conferences/review")
 @requires("conferences.manage")
 def review():
-    cases = services.not_reviewed(district_of(current_user.area_code))
-    return render_template("conferences/review.html", cases=cases, initials=initials)
+    district = district_of(current_user.area_code)
+    cases = services.not_reviewed(district, limit=REVIEW_PAGE)
+    return render_template("conferences/review.html", cases=cases, initials=initials,
+                           total=services.count_not_reviewed(district) if len(cases) == REVIEW_PAGE else len(cases))
 
 
 @bp.get("/tasks")
