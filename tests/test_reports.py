@@ -374,3 +374,16 @@ def test_xlsx_export_keeps_text_as_text(app, users, tmp_path):
     assert exports.write(path, "xlsx", users["coordinator"], CaseFilters()) == 1
     cell = load_workbook(path).active.cell(row=2, column=6)
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK") and cell.hyperlink is None
+
+
+def test_csv_export_cells_never_start_a_formula(app, users, tmp_path):
+    from casemgmt.cases.services import CaseFilters
+
+    case = make_case(users["village_worker"], name="Nurul Aisyah")
+    case.child.name = "=HYPERLINK(\"http://contoh.test\",\"klik\")"
+    db.session.commit()
+    path = tmp_path / "cases.csv"
+    assert exports.write(path, "csv", users["coordinator"], CaseFilters()) == 1
+    rows = rows_of_csv(path.read_bytes())
+    assert rows[1][5] == "'=HYPERLINK(\"http://contoh.test\",\"klik\")"
+    assert [exports.inert_cell(v) for v in ("+62", "-1", "@a", "Nurul", 7)] == ["'+62", "'-1", "'@a", "Nurul", 7]

@@ -351,11 +351,13 @@ def access_log(case_id: int):
         import csv
         import io
 
+        from casemgmt.reports.exports import inert_cell
+
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["at", "who", "role", "kind", "what"])
         for t in traces:
-            writer.writerow([t.at.isoformat(), t.who, t.role, t.kind, t.what])
+            writer.writerow([inert_cell(v) for v in (t.at.isoformat(), t.who, t.role, t.kind, t.what)])
         return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="akses-{case.number}.csv"'})
     return render_template("cases/access_log.html", case=case, traces=traces)

@@ -99,6 +99,17 @@ def row_for(row, concerns: list[str], user, now: datetime, zone, labels: dict) -
             created.astimezone(zone).strftime("%Y-%m-%d")]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value):
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading quote
+    (OWASP's advice against CSV injection; a name like =HYPERLINK(...) stays a name)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def count(user, filters: CaseFilters) -> int:
     query = filtered_cases(user, filters).with_only_columns(func.count(Case.id))
     return db.session.scalar(query) or 0
@@ -115,7 +126,9 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
     if fmt == "csv":
         fh = path.open("w", newline="", encoding="utf-8-sig")
         writer = csv.writer(fh)
-        emit = writer.writerow
+
+        def emit(values):
+            writer.writerow([inert_cell(v) for v in values])
         emit(columns())
     else:
         import xlsxwriter
