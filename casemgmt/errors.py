@@ -61,6 +61,13 @@ class Forbidden(ServiceError):
     default_text = _l("You are not permitted to do this.")
 
 
+class NotReady(ServiceError):
+    status = 503
+    code = "not_ready"
+    default_text = _l("The indicators are being counted again after an upgrade or an import. "
+                      "Try again in a few minutes.")
+
+
 _CODES = {
     400: ("bad_request", _l("The request was malformed.")),
     401: ("unauthorized", _l("Log in first.")),

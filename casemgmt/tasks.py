@@ -59,6 +59,19 @@ def refresh_indicators():
 
 
 @huey.task()
+@huey.lock_task("rebuild-indicators")
+def rebuild_indicators():
+    """Count every indicator bucket from the records (a large database after an upgrade)."""
+    from casemgmt.extensions import db
+    from casemgmt.reports.tally import rebuild
+
+    with app().app_context():
+        districts = rebuild()
+        db.session.commit()
+        return districts
+
+
+@huey.task()
 def run_export(job_id: int):
     from casemgmt.reports.exports import run
 

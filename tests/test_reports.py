@@ -387,3 +387,28 @@ def test_csv_export_cells_never_start_a_formula(app, users, tmp_path):
     rows = rows_of_csv(path.read_bytes())
     assert rows[1][5] == "'=HYPERLINK(\"http://contoh.test\",\"klik\")"
     assert [exports.inert_cell(v) for v in ("+62", "-1", "@a", "Nurul", 7)] == ["'+62", "'-1", "'@a", "Nurul", 7]
+
+
+def test_a_large_database_never_counted_is_counted_by_the_worker(app, dataset, monkeypatch, users):
+    """Counting a million cases takes minutes: a request hands it to the worker and says so."""
+    from casemgmt import tasks
+    from casemgmt.reports import tally
+    from casemgmt.reports.models import IndicatorBucket, IndicatorBuild
+
+    expected = indicators.compute("73.06", Q4)
+    db.session.execute(db.delete(IndicatorBucket))
+    db.session.execute(db.delete(IndicatorBuild))
+    db.session.commit()
+    monkeypatch.setattr(tally, "INLINE_REBUILD", 2)
+    queued = []
+    monkeypatch.setattr(tasks, "rebuild_indicators", lambda: queued.append(1))
+    client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": "koordinator", "password": PASSWORD}).get_json()
+    answer = client.get("/api/v1/indicators?area_code=73.06&from=2026-10-01&to=2026-12-31",
+                        headers={"Authorization": f"Bearer {token['token']}"})
+    assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "not_ready"
+    assert "beberapa menit" in answer.get_json()["error"]["message"] and queued == [1]
+    monkeypatch.undo()
+    tasks.use_app(app)
+    assert tasks.rebuild_indicators.call_local() == 2
+    assert indicators.compute("73.06", Q4) == expected

@@ -26,12 +26,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, delete, event, inspect, or_, select, update
+from sqlalchemy import and_, delete, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from casemgmt.access import district_of
 from casemgmt.cases.identity import age_on
 from casemgmt.cases.models import Case, CaseConcern, CaseEvent, Child, Complaint
+from casemgmt.errors import NotReady
 from casemgmt.extensions import db
 from casemgmt.reports.models import IndicatorBucket, IndicatorBuild, IndicatorDirty
 
@@ -282,9 +283,20 @@ def rebuild() -> int:
     return counted
 
 
+INLINE_REBUILD = 20_000  # cases a request may count itself; more are counted by the worker
+
+
 def ensure_current(area_code: str | None = None) -> None:
-    """Before indicators are read: counted once if never counted, then every pending change."""
+    """Before indicators are read: counted once if never counted, then every pending change.
+    A large database is counted by the background worker (minutes at a million cases, longer
+    than a request may take); until then the indicators answer "not ready"."""
     if db.session.get(IndicatorBuild, 1) is None:
+        if db.session.scalar(select(func.count(Case.id))) > INLINE_REBUILD:
+            from casemgmt import tasks
+
+            db.session.rollback()
+            tasks.rebuild_indicators()
+            raise NotReady()
         rebuild()
         db.session.commit()
     while refresh_pending(area_code):
