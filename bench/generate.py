@@ -279,8 +279,17 @@ def _flush(db, complaints, children, cases, concerns, events, referrals):
                     "urgency", "status", "consent_given_by", "consent_recorded_on", "respond_by", "responded_at",
                     "completed_at", "outcome", "created_by_id", "created_at", "updated_at", "version"), referrals),
     )
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     for model, columns, rows in tables:
         table = model.__table__
+        if postgresql:  # COPY, in the session's transaction: several times faster than INSERTs
+            driver = db.session.connection().connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(
+                    f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            rows.clear()
+            continue
         for part in chunks(rows):
             if columns[-1] == "data" or "data" in columns:
                 import json
