@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import coordinates, district_of, works_on_case
+from casemgmt.access import coordinates, works_on_case
 from casemgmt.codes import SERVICES
 from casemgmt.directory.services import list_organisations
 from casemgmt.extensions import db
@@ -36,9 +36,10 @@ class Panel:
 def district_workers(district_code: str):
     from casemgmt.accounts.models import User
 
-    return [u for u in db.session.scalars(select(User).where(User.role == "social_worker", User.active.is_(True))
-                                          .order_by(User.full_name))
-            if district_of(u.area_code) == district_code]
+    # Chosen by the database: a province has thousands of users.
+    in_district = or_(User.area_code == district_code, User.area_code.like(district_code + ".%"))
+    return list(db.session.scalars(select(User).where(User.role == "social_worker", User.active.is_(True), in_district)
+                                   .order_by(User.full_name)))
 
 
 def worker_choices(district_code: str) -> list[SelectChoice]:
