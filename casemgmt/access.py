@@ -68,6 +68,11 @@ def area_contains(outer: str | None, inner: str | None) -> bool:
     return inner == outer or inner.startswith(outer + ".")
 
 
+def within(column, area_code: str):
+    """SQL for area_contains(area_code, column): the region itself or any region inside it."""
+    return or_(column == area_code, column.like(area_code + ".%"))
+
+
 def district_of(area_code: str | None) -> str | None:
     """The kabupaten/kota an area lies in: 73.06.01.2006 -> 73.06."""
     if not area_code or area_code.count(".") < 1:
@@ -238,6 +243,15 @@ def coordinates(user, district_code: str | None) -> bool:
     """Whether the user is the PKSAI coordinator of this kabupaten/kota."""
     return (_active(user) and user.role == "coordinator" and district_code is not None
             and district_of(user.area_code) == district_code)
+
+
+def coordinators_of(district_code: str) -> list:
+    """The users for whom ``coordinates(user, district_code)`` holds, chosen by the database."""
+    from casemgmt.accounts.models import User
+    from casemgmt.extensions import db
+
+    return list(db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True),
+                                                      within(User.area_code, district_code))))
 
 
 def answers_referral(user, referral) -> bool:

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as sql_case
 
 from casemgmt.access import case_access, case_accesses, coordinates, district_of, owns_task
 from casemgmt.audit import services as audit
@@ -98,7 +99,7 @@ def suggest_cases(district: str, now: datetime | None = None, limit: int = SUGGE
     high = Case.risk_level == "high"
     overdue = and_(Case.due_at.is_not(None), Case.due_at < now)
     waiting = Case.id.in_(select(Approval.case_id).where(Approval.status == "pending"))
-    flags = [case((cond, 1), else_=0) for cond in (high, overdue, waiting, stale)]
+    flags = [sql_case((cond, 1), else_=0) for cond in (high, overdue, waiting, stale)]
     query = (select(Case, *flags).outerjoin(reviewed, reviewed.c.case_id == Case.id)
              .where(Case.district_code == district, Case.status == "open", or_(high, overdue, waiting, stale))
              .order_by(*(flag.desc() for flag in flags[:3]), Case.created_at, Case.id).limit(limit))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
-from casemgmt.access import answers_referral, case_access, coordinates, district_of, sent_referral
+from casemgmt.access import answers_referral, case_access, coordinates, coordinators_of, sent_referral
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -268,21 +268,22 @@ def box(actor, which: str, status: str | None = None, now: datetime | None = Non
 
 def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
     """Escalate each unanswered referral past its deadline to the sending district's coordinators."""
-    from casemgmt.accounts.models import User
     from casemgmt.workflow.models import Notification
 
     now = now or utcnow()
     late = list(db.session.scalars(select(Referral).where(Referral.status == "sent", Referral.respond_by < now,
                                                           Referral.escalated_at.is_(None))))
     told = 0
+    coordinators: dict[str, list] = {}
     for referral in late:
         case = db.session.get(Case, referral.case_id)
-        for user in db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True))):
-            if district_of(user.area_code) == case.district_code:
-                db.session.add(Notification(user_id=user.id, case_id=case.id, kind="referral_overdue", created_at=now,
-                                            data={"referral_id": referral.id, "reference": referral.reference,
-                                                  "to": referral.to_organisation.name}))
-                told += 1
+        if case.district_code not in coordinators:
+            coordinators[case.district_code] = coordinators_of(case.district_code)
+        for user in coordinators[case.district_code]:
+            db.session.add(Notification(user_id=user.id, case_id=case.id, kind="referral_overdue", created_at=now,
+                                        data={"referral_id": referral.id, "reference": referral.reference,
+                                              "to": referral.to_organisation.name}))
+            told += 1
         referral.escalated_at = now
         add_event(case, "referral_overdue", None, data={"referral_id": referral.id, "to": referral.to_organisation.name,
                                                          "respond_by": referral.respond_by.isoformat()})

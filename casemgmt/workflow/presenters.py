@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import coordinates, works_on_case
+from casemgmt.access import coordinates, within, works_on_case
 from casemgmt.codes import SERVICES
 from casemgmt.directory.services import list_organisations
 from casemgmt.extensions import db
@@ -37,8 +37,8 @@ def district_workers(district_code: str):
     from casemgmt.accounts.models import User
 
     # Chosen by the database: a province has thousands of users.
-    in_district = or_(User.area_code == district_code, User.area_code.like(district_code + ".%"))
-    return list(db.session.scalars(select(User).where(User.role == "social_worker", User.active.is_(True), in_district)
+    return list(db.session.scalars(select(User).where(User.role == "social_worker", User.active.is_(True),
+                                                      within(User.area_code, district_code))
                                    .order_by(User.full_name)))
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from casemgmt.access import coordinates, district_of, works_on_case
+from casemgmt.access import coordinates, coordinators_of, district_of, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -447,9 +447,7 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     told = 0
     for case in cases:
         if case.district_code not in coordinators:
-            coordinators[case.district_code] = [
-                u for u in db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True)))
-                if district_of(u.area_code) == case.district_code]
+            coordinators[case.district_code] = coordinators_of(case.district_code)
         people = {u.id for u in coordinators[case.district_code]}
         if case.assigned_worker_id:
             people.add(case.assigned_worker_id)
