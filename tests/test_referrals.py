@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from casemgmt.cases.models import CaseEvent
+from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.errors import Forbidden, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.referrals import services
@@ -248,6 +248,18 @@ def test_unanswered_referral_is_escalated_to_the_sending_districts_coordinator(u
     assert services.sweep_overdue_referrals(later + timedelta(hours=1))["referrals"] == 0
     note = db.session.scalars(select(Notification).where(Notification.kind == "referral_overdue")).one()
     assert note.user_id == users["coordinator"].id and note.data["reference"] == referral.reference
+
+
+def test_escalation_works_a_batch_at_a_time(users, network, referral, monkeypatch):
+    from casemgmt.workflow import services as workflow_services
+
+    monkeypatch.setattr(workflow_services, "SWEEP_BATCH", 1)
+    case = db.session.get(Case, referral.case_id)
+    second = services.make_referral(case, users["social_worker"], to_organisation_id=network["dukcapil_gowa"].id,
+                                    service="birth_certificate", reason="Lagi.", consent=CONSENT)
+    later = max(referral.respond_by, second.respond_by) + timedelta(minutes=1)
+    assert services.sweep_overdue_referrals(later) == {"referrals": 2, "notifications": 2}
+    assert services.sweep_overdue_referrals(later)["referrals"] == 0
 
 
 # ---- the letter ----------------------------------------------------------------------------------------

@@ -460,3 +460,13 @@ def test_the_background_job_runs_the_sweep(app, users):
     assert due == {type(tasks.overdue_sweep.s()).__name__, type(tasks.refresh_indicators.s()).__name__}
     due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 10, 7))}
     assert due == {type(tasks.refresh_indicators.s()).__name__}
+
+
+def test_the_sweep_works_through_overdue_cases_a_batch_at_a_time(app, users, monkeypatch):
+    monkeypatch.setattr(services, "SWEEP_BATCH", 1)
+    cases = [at_stage(users, "assessment") for _ in range(3)]
+    for case in cases:
+        case.due_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    db.session.commit()
+    assert services.sweep_overdue() == {"cases": 3, "notifications": 6}
+    assert services.sweep_overdue() == {"cases": 0, "notifications": 0}

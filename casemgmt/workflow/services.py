@@ -434,6 +434,9 @@ def visits(case: Case) -> list[MonitoringVisit]:
 
 # ---- deadlines -------------------------------------------------------------------------------------
 
+SWEEP_BATCH = 500
+
+
 def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     """Tell the assigned worker and the district's coordinators about each case that has
     passed its due date, once per deadline (a new deadline resets the mark)."""
@@ -441,25 +444,31 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     from casemgmt.workflow.models import Notification
 
     now = now or utcnow()
-    cases = list(db.session.scalars(select(Case).where(Case.status == "open", Case.due_at < now,
-                                                       Case.overdue_notified_at.is_(None))))
+    due = (select(Case).where(Case.status == "open", Case.due_at < now, Case.overdue_notified_at.is_(None))
+           .order_by(Case.id).limit(SWEEP_BATCH))
     coordinators: dict[str, list[User]] = {}
-    told = 0
-    for case in cases:
-        if case.district_code not in coordinators:
-            coordinators[case.district_code] = coordinators_of(case.district_code)
-        people = {u.id for u in coordinators[case.district_code]}
-        if case.assigned_worker_id:
-            people.add(case.assigned_worker_id)
-        for user_id in sorted(people):
-            db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
-                                        data={"number": case.number, "stage": case.stage,
-                                              "due_at": case.due_at.isoformat()}))
-            told += 1
-        case.overdue_notified_at = now
-        add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
-    db.session.commit()
-    return {"cases": len(cases), "notifications": told}
+    told = swept = 0
+    # A batch at a time, each committed: a database just loaded or restored may hold a
+    # hundred thousand overdue cases, and the marked ones drop out of the next batch. The
+    # session holds loaded rows weakly, so a finished batch is let go once nothing refers to it.
+    while cases := list(db.session.scalars(due)):
+        for case in cases:
+            if case.district_code not in coordinators:
+                coordinators[case.district_code] = coordinators_of(case.district_code)
+            people = {u.id for u in coordinators[case.district_code]}
+            if case.assigned_worker_id:
+                people.add(case.assigned_worker_id)
+            for user_id in sorted(people):
+                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
+                                            data={"number": case.number, "stage": case.stage,
+                                                  "due_at": case.due_at.isoformat()}))
+                told += 1
+            case.overdue_notified_at = now
+            add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
+        swept += len(cases)
+        db.session.commit()
+        coordinators.clear()
+    return {"cases": swept, "notifications": told}
 
 
 def unread_notifications(user) -> list:
