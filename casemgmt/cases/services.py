@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from casemgmt.access import district_of, scope_cases
+from casemgmt.access import district_of, scope_cases, within
 from casemgmt.audit import services as audit
 from casemgmt.cases import search
 from casemgmt.cases.identity import NIK_MESSAGES, age_on, check_nik, estimated_birth_date, name_key
@@ -197,7 +197,7 @@ def find_duplicates(child: dict, limit: int = 5) -> list[DuplicateCandidate]:
         query = (select(Case).join(Child, Case.child_id == Child.id)
                  .where(Child.name_key == key,
                         Child.birth_date.between(birth - timedelta(days=366), birth + timedelta(days=366)),
-                        Child.area_code.like(kecamatan + ".%"))
+                        within(Child.area_code, kecamatan))
                  .order_by(Case.id.desc()).limit(limit))
         for case in db.session.scalars(query):
             found.setdefault(case.id, DuplicateCandidate(
@@ -381,7 +381,7 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None):
     if filters.risk_level:
         query = query.where(Case.risk_level == filters.risk_level)
     if filters.area_code:
-        query = query.where(or_(Case.area_code == filters.area_code, Case.area_code.like(filters.area_code + ".%")))
+        query = query.where(within(Case.area_code, filters.area_code))
     if filters.concern:
         query = query.where(exists().where(CaseConcern.case_id == Case.id, CaseConcern.concern == filters.concern))
     if filters.assigned_to_me:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from casemgmt.access import within as area_within
 from casemgmt.audit import services as audit
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES
 from casemgmt.dbtypes import utcnow
@@ -100,7 +101,7 @@ def search_areas(text: str, *, within: str | None = None, level: str | None = No
     pattern = f"%{text.lower()}%"
     query = select(Area).where(or_(func.lower(Area.name).like(pattern), Area.code.like(text + "%")))
     if within:
-        query = query.where(or_(Area.code == within, Area.code.like(within + ".%")))
+        query = query.where(area_within(Area.code, within))
     if level:
         query = query.where(Area.level == level)
     candidates = list(db.session.scalars(query.order_by(Area.code).limit(limit * 5)))
@@ -140,11 +141,8 @@ def list_organisations(*, kind: str | None = None, service: str | None = None,
     if service:
         query = query.where(Organisation.service_rows.any(OrganisationService.service == service))
     if area_code:
-        inside = or_(Organisation.area_code == area_code, Organisation.area_code.like(area_code + ".%"))
-        covers = Organisation.coverage_rows.any(or_(
-            OrganisationCoverage.area_code == area_code,
-            OrganisationCoverage.area_code.like(area_code + ".%"),
-        ))
+        inside = area_within(Organisation.area_code, area_code)
+        covers = Organisation.coverage_rows.any(area_within(OrganisationCoverage.area_code, area_code))
         query = query.where(or_(inside, covers))
     if text:
         query = query.where(func.lower(Organisation.name).like(f"%{text.strip().lower()}%"))
@@ -244,7 +242,7 @@ def villages_near(area_code: str | None) -> list[tuple[Area, list[Area]]]:
     district, own_kecamatan = ".".join(parts[:2]), ".".join(parts[:3]) if len(parts) >= 3 else None
     kecamatans = children(district)
     villages = list(db.session.scalars(
-        select(Area).where(Area.level == "village", Area.code.like(district + ".%")).order_by(Area.code)))
+        select(Area).where(Area.level == "village", area_within(Area.code, district)).order_by(Area.code)))
     by_parent: dict[str, list[Area]] = {}
     for village in villages:
         by_parent.setdefault(village.parent_code, []).append(village)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, or_, select
 
+from casemgmt.access import within
 from casemgmt.extensions import db
 from casemgmt.reports import tally
 from casemgmt.reports.models import IndicatorBucket
@@ -26,12 +25,6 @@ SMALL = 5
 class Period:
     start: date
     end: date  # inclusive
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        start = datetime.combine(self.start, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC"))
-        end = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone).astimezone(ZoneInfo("UTC"))
-        return start, end
 
 
 def quarter(year: int, q: int) -> Period:
@@ -69,7 +62,7 @@ def _buckets(area_code: str, period: Period):
     """(grain, start, section, data) of the buckets covering the period: whole months from the
     monthly roll-up, the days at either end from the daily buckets."""
     table = IndicatorBucket.__table__
-    where = [tally.in_district(table.c.district_code, area_code)]
+    where = [within(table.c.district_code, area_code)]
     months = _whole_months(period)
     if months:
         first, last = months
