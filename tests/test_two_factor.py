@@ -52,6 +52,25 @@ def test_wrong_codes_lock_the_account(make_web, users):
     assert reload(users["coordinator"]).locked_until is not None
 
 
+def test_entering_the_password_again_does_not_clear_wrong_codes(app, make_web, users):
+    """The password alone finishes no log-in, so it cannot reset the count of wrong codes."""
+    web = make_web()
+    web.login("koordinator")
+    enrol(web)
+    web.logout()
+    client = app.test_client()
+    for _ in range(4):
+        web.post("/login", {"username": "koordinator", "password": PASSWORD})
+        assert web.post("/login/code", {"code": "111111"}).status_code == 422
+    assert_error(client.post("/api/v1/auth/token", json={"username": "koordinator", "password": PASSWORD,
+                                                         "totp": "222222"}), 429, "locked_out")
+    assert reload(users["coordinator"]).locked_until is not None
+    from casemgmt.audit.models import AuditEntry
+
+    logins = db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.action.like("login%"))).all()
+    assert "login" in logins and logins.count("login") == 1  # only the enrolling log-in succeeded
+
+
 def test_required_roles_must_enrol_before_anything_else(app, make_web, users):
     app.config["REQUIRE_2FA_ROLES"] = ("coordinator", "admin")
     try:

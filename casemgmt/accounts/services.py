@@ -50,6 +50,8 @@ def authenticate(username: str, password: str) -> User:
 
     Five failures in a row lock the account for 15 minutes, counted across pages and API.
     Commits, because a failed attempt must be remembered even though the request fails.
+    A user with two-factor log-in is not logged in yet: ``verify_second_factor`` finishes it,
+    so that re-entering the right password never clears the count of wrong codes.
     """
     now = utcnow()
     user = find_by_username(username)
@@ -61,19 +63,35 @@ def authenticate(username: str, password: str) -> User:
     if not verify_password(user.password_hash, password) or not user.active:
         _register_failure(user, now)
         raise InvalidCredentials()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    if user.totp_secret:
+        db.session.commit()
+        return user
+    return _logged_in(user, now)
+
+
+def verify_second_factor(user: User, code: str | None) -> User:
+    """Finishes the log-in of a user whose password was right, or InvalidCredentials /
+    LockedOut: a wrong one-time code counts toward the lock-out like a wrong password."""
+    from casemgmt.accounts.twofactor import code_ok
+
+    now = utcnow()
+    if user.is_locked(now):
+        raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
+    if not user.active or not code_ok(user.totp_secret, code):
+        _register_failure(user, now)
+        raise InvalidCredentials(_("The code is wrong or has expired."), details={"totp_required": True})
+    return _logged_in(user, now)
+
+
+def _logged_in(user: User, now: datetime) -> User:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     audit.record("login", "user", user.id, actor=user)
     db.session.commit()
     return user
-
-
-def second_factor_failed(user: User) -> None:
-    """A wrong one-time code counts toward the lock-out like a wrong password."""
-    _register_failure(user, utcnow())
 
 
 def _register_failure(user: User, now: datetime) -> None:

@@ -67,7 +67,6 @@ def _start_session(user) -> None:
 @limiter.limit(_login_limit, methods=["POST"])
 def login_code():
     from casemgmt.accounts.forms import CodeForm
-    from casemgmt.accounts.twofactor import code_ok
 
     pending = session.get("pending_2fa")
     user = db.session.get(User, pending["uid"]) if pending else None
@@ -78,19 +77,14 @@ def login_code():
         return redirect(url_for("accounts.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        if user.is_locked():
-            form.code.errors = [str(LockedOut().message)]
-        elif code_ok(user.totp_secret, form.code.data):
+        try:
+            services.verify_second_factor(user, form.code.data)
+        except (LockedOut, InvalidCredentials) as exc:
+            form.code.errors = [exc.message]
+        else:
             target = pending["next"]
             _start_session(user)
             return redirect(target)
-        else:
-            try:
-                services.second_factor_failed(user)
-            except LockedOut as exc:
-                form.code.errors = [exc.message]
-            else:
-                form.code.errors = [_("The code is wrong or has expired.")]
     return render_template("accounts/login_code.html", form=form), 422 if form.errors else 200
 
 

@@ -21,14 +21,12 @@ def issue_token(body):
     """Exchange a username and password for a bearer token."""
     from flask_babel import gettext as _
 
-    from casemgmt.accounts.twofactor import code_ok, required_for
-    from casemgmt.errors import Forbidden, InvalidCredentials
+    from casemgmt.accounts.twofactor import required_for
+    from casemgmt.errors import Forbidden
 
     user = services.authenticate(body["username"], body["password"])
     if user.totp_secret:
-        if not code_ok(user.totp_secret, body.get("totp")):
-            services.second_factor_failed(user)
-            raise InvalidCredentials(details={"totp_required": True})
+        services.verify_second_factor(user, body.get("totp"))
     elif required_for(user):
         raise Forbidden(_("Set up two-factor log-in on the web first."))
     token, row = services.issue_token(user)
