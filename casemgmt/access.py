@@ -6,7 +6,7 @@ roles grant sets of them. Record-level scope (which cases a user sees) is answer
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 
 from flask import abort
@@ -102,12 +102,16 @@ class CaseAccess:
     referral_fields: tuple[str, ...] = ()
     referral_org_id: int | None = None
 
+    @property
+    def summary(self) -> bool:
+        """The case summary PDF. Not for an agency: its referral letter holds what its service needs."""
+        return self.view and not (self.referral_fields and not self.details)
+
 
 NO_ACCESS = CaseAccess()
 FULL_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True, edit=True, add_notes=True,
                          sensitive=True)
-COORDINATOR_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True, edit=True, add_notes=True,
-                                sensitive=True, answerable=True)
+COORDINATOR_ACCESS = replace(FULL_ACCESS, answerable=True)
 
 
 def _active(user) -> bool:
@@ -148,8 +152,6 @@ def referred_case_ids(organisation_id: int, now=None):
     the last 30 days (then read-only)."""
     from datetime import timedelta
 
-    from sqlalchemy import and_
-
     from casemgmt.dbtypes import utcnow
     from casemgmt.referrals.models import Referral
 
@@ -163,7 +165,7 @@ def referred_case_ids(organisation_id: int, now=None):
 def case_access(user, case) -> CaseAccess:
     if not _active(user) or case is None:
         return NO_ACCESS
-    if user.role == "coordinator" and case.district_code == district_of(user.area_code):
+    if coordinates(user, case.district_code):
         return COORDINATOR_ACCESS
     if user.role == "social_worker" and case.assigned_worker_id == user.id:
         return FULL_ACCESS

@@ -273,6 +273,8 @@ IN_SCOPE = {
                              "agency_officer": 403, "analyst": 404, "admin": 404},
     "cases.summary_pdf": {"village_worker": 200, "social_worker": 200, "coordinator": 200, "agency_officer": 404,
                           "analyst": 404, "admin": 404},
+    "api_cases.summary_pdf": {"village_worker": 200, "social_worker": 200, "coordinator": 200,
+                              "agency_officer": 404, "analyst": 404, "admin": 404},
     "api_cases.get_case": {"village_worker": 200, "social_worker": 200, "coordinator": 200, "agency_officer": 200,
                            "analyst": 404, "admin": 404},
     "api_cases.history": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,

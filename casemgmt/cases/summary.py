@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import render_template
+from werkzeug.exceptions import NotFound
 
 from casemgmt.cases import services
 from casemgmt.cases.identity import initials
@@ -10,9 +11,12 @@ from casemgmt.pdf import html_to_pdf
 
 
 def render(case, access, user) -> bytes:
+    """404 for whom ``access.summary`` does not allow it (web and API alike)."""
     from casemgmt.referrals.services import referrals_of_case
     from casemgmt.workflow import services as workflow
 
+    if not access.summary:
+        raise NotFound()
     html = render_template(
         "pdf/case_summary.html", case=case, access=access, initials=initials, generated=utcnow(), user=user,
         assessment=workflow.get_assessment(case) if access.details else None,

@@ -330,8 +330,6 @@ def summary_pdf(case_id: int):
     from casemgmt.cases.summary import render
 
     case, access = case_or_404(current_user, case_id)
-    if access.referral_fields and not access.details:
-        abort(404)  # agencies have the referral letter, which holds what their service needs
     pdf = render(case, access, current_user)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="ringkasan-{case.number}.pdf"'})
