@@ -629,20 +629,21 @@ def sensitive_of_cases(cases) -> dict:
     return {row.case_id: row for row in rows}
 
 
-def save_sensitive(case: Case, actor, data: dict, *, allowed: bool):
-    """Record the sensitive details. The audit row names the fields changed, not their values,
-    so the audit trail does not spread what it protects."""
+def save_sensitive(case: Case, actor, data: dict):
+    """Record the sensitive details (the assigned worker and the coordinator only). The audit row
+    names the fields changed, not their values, so the audit trail does not spread what it protects."""
+    from casemgmt.access import case_access
     from casemgmt.cases.models import CaseSensitive
     from casemgmt.errors import Forbidden
 
-    if not allowed:
+    if not case_access(actor, case).sensitive:
         raise Forbidden()
     if data.get("hiv_status") not in (None, "", *HIV_STATUSES):
         raise ValidationFailed({"hiv_status": _("Choose one of the listed statuses.")})
     row = sensitive_of(case) or CaseSensitive(case_id=case.id, updated_by_id=actor.id)
     changed = []
     for name in SENSITIVE_FIELDS:
-        value = _text(data.get(name), 5000 if name == "sexual_violence_details" else 200)
+        value = _text(data.get(name), CaseSensitive.__table__.c[name].type.length or 5000)
         if getattr(row, name) != value:
             changed.append(name)
             setattr(row, name, value)
