@@ -20,7 +20,6 @@ from wtforms.validators import Length, Optional
 
 from casemgmt.forms import MultiCheckboxField, id_or_none
 
-to_int = id_or_none
 
 
 class ScheduleForm(FlaskForm):
@@ -34,7 +33,7 @@ class ScheduleForm(FlaskForm):
 
 class AttendeeForm(Form):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    organisation_id = SelectField(_l("Organisation"), coerce=to_int, validate_choice=False)
+    organisation_id = SelectField(_l("Organisation"), coerce=id_or_none, validate_choice=False)
     sex = SelectField(_l("Sex"), validate_choice=False)
 
 
@@ -44,8 +43,8 @@ class AttendanceForm(FlaskForm):
 
 class DecisionActionForm(Form):
     description = StringField(_l("Action"), validators=[Optional(), Length(max=500)])
-    owner_organisation_id = SelectField(_l("Owner"), coerce=to_int, validate_choice=False)
-    owner_user_id = SelectField(_l("Person (optional)"), coerce=to_int, validate_choice=False)
+    owner_organisation_id = SelectField(_l("Owner"), coerce=id_or_none, validate_choice=False)
+    owner_user_id = SelectField(_l("Person (optional)"), coerce=id_or_none, validate_choice=False)
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 
-from casemgmt.access import case_access, case_accesses, coordinates, district_of, owns_task
+from casemgmt.access import case_accesses, coordinates, district_of, owns_task
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -290,10 +290,6 @@ def conferences_for(user) -> list[CaseConference]:
     return list(db.session.scalars(query.order_by(CaseConference.scheduled_at.desc()).limit(200)))
 
 
-def case_visibility(user, case) -> bool:
-    return case_access(user, case).identity
-
-
 def agenda_cases(conf: CaseConference) -> list[Case]:
     """The cases on the agenda, in its order, read in one query."""
     ids = [row.case_id for row in conf.agenda]
@@ -302,7 +298,7 @@ def agenda_cases(conf: CaseConference) -> list[Case]:
 
 
 def identities_visible(user, cases) -> set[int]:
-    """The ids of the cases whose child the user may see named: case_visibility of a whole agenda."""
+    """The ids of the cases whose child the user may see named, for a whole agenda at once."""
     return {case_id for case_id, access in case_accesses(user, cases).items() if access.identity}
 
 

@@ -125,10 +125,6 @@ def _check_version(referral: Referral, version: int | None) -> None:
         raise StaleVersion(details={"current_version": referral.version})
 
 
-def _is_recipient(referral: Referral, actor) -> bool:
-    return answers_referral(actor, referral)
-
-
 def _is_sender(referral: Referral, actor) -> bool:
     return sent_referral(actor, referral, db.session.get(Case, referral.case_id))
 
@@ -147,7 +143,7 @@ def _change(referral: Referral, actor, action: str, status: str, *, comment=None
 
 
 def accept(referral: Referral, actor, version: int | None = None, now: datetime | None = None) -> Referral:
-    if not _is_recipient(referral, actor):
+    if not answers_referral(actor, referral):
         raise Forbidden()
     _check_version(referral, version)
     if referral.status != "sent":
@@ -159,7 +155,7 @@ def accept(referral: Referral, actor, version: int | None = None, now: datetime 
 
 def decline(referral: Referral, actor, reason: str, version: int | None = None,
             now: datetime | None = None) -> Referral:
-    if not _is_recipient(referral, actor):
+    if not answers_referral(actor, referral):
         raise Forbidden()
     _check_version(referral, version)
     if referral.status != "sent":
@@ -175,7 +171,7 @@ def decline(referral: Referral, actor, reason: str, version: int | None = None,
 def complete(referral: Referral, actor, outcome: str, delivered_on: date | None, version: int | None = None,
              now: datetime | None = None) -> Referral:
     """The service was given. When the referral came from a plan action, the action is done too."""
-    if not _is_recipient(referral, actor):
+    if not answers_referral(actor, referral):
         raise Forbidden()
     _check_version(referral, version)
     if referral.status != "accepted":
@@ -221,7 +217,7 @@ def cancel(referral: Referral, actor, reason: str, version: int | None = None, n
 
 def refer_back(referral: Referral, actor, service: str, reason: str, urgency: str = "normal") -> Referral:
     """A counter-referral: the agency sends the child back (to the sender, by default)."""
-    if not _is_recipient(referral, actor):
+    if not answers_referral(actor, referral):
         raise Forbidden()
     if referral.status not in ("accepted", "completed"):
         raise WrongStatus()

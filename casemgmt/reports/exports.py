@@ -86,10 +86,7 @@ def _rows(user, filters: CaseFilters, page: int = 1000):
 def row_for(row, concerns: list[str], user, now: datetime, zone, labels: dict) -> list:
     """One row, masked as the case page would be for this user."""
     access = case_access(user, _CaseShim(row))
-    due = row.due_at
-    if due is not None and due.tzinfo is None:  # SQLite hands back naive UTC from a Core query
-        due = due.replace(tzinfo=ZoneInfo("UTC"))
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=ZoneInfo("UTC"))
+    due, created = row.due_at, row.created_at  # aware UTC: UTCDateTime applies to Core queries too
     return [row.number, labels.get(row.stage, row.stage), row.status, row.risk_level or "", "1" if row.urgent else "0",
             row.name if access.identity else initials(row.name), row.sex,
             age_on(row.birth_date, now.date()) if row.birth_date else "", row.village,
