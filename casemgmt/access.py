@@ -284,3 +284,35 @@ def owns_task(user, task) -> bool:
     return _active(user) and (user.id == task.owner_user_id
                               or (user.organisation_id is not None
                                   and user.organisation_id == task.owner_organisation_id))
+
+
+# ---- indicators and exports -------------------------------------------------------------------
+
+def indicator_area(user, asked: str | None) -> str:
+    """The area a user asks for, if they may see its indicators (Forbidden otherwise): a
+    coordinator their district, an analyst anything within their own area (the province),
+    down to a kabupaten/kota."""
+    from flask_babel import gettext as _
+
+    from casemgmt.errors import Forbidden
+
+    if user.role == "coordinator":
+        own = district_of(user.area_code)
+    elif user.role == "analyst":
+        own = user.area_code or "73"
+    else:
+        raise Forbidden()
+    area_code = (asked or own or "").strip()
+    if not area_contains(own, area_code) or area_code.count(".") > 1:
+        raise Forbidden(_("You may see the indicators of %(area)s only.", area=own))
+    return area_code
+
+
+def small_counts_hidden(user) -> bool:
+    """Analysts see counts of 1 to 4 as "<5", in anything they see or download."""
+    return user.role == "analyst"
+
+
+def owns_export(user, job) -> bool:
+    """An export belongs to whoever asked for it."""
+    return job is not None and job.user_id == user.id

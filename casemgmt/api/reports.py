@@ -5,6 +5,7 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from casemgmt.access import indicator_area
 from casemgmt.api.idempotency import json_response
 from casemgmt.api.schemas import AnyOut, QuerySchema
 from casemgmt.reports import indicators, services
@@ -24,7 +25,7 @@ class IndicatorQuery(QuerySchema):
 def get_indicators(query):
     """A district's or the province's indicators for a period; counts under 5 are "<5" for analysts."""
     user = g.api_user
-    area = services.allowed_area(user, query.get("area_code"))
+    area = indicator_area(user, query.get("area_code"))
     start, end = query.get("from_"), query.get("to")
     period = services.parse_period(start.isoformat() if start else None, end.isoformat() if end else None)
     return json_response(indicators.for_viewer(indicators.compute(area, period), user), 200)

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
+from werkzeug.exceptions import NotFound
 
-from casemgmt.access import case_access
+from casemgmt.access import case_access, owns_export
 from casemgmt.audit import services as audit
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import Case
@@ -217,8 +218,18 @@ def run(job_id: int) -> None:
     db.session.commit()
 
 
+def job_of(user, job_id: int) -> ExportJob:
+    """The user's own export job; anyone else's, or none, is 404."""
+    job = db.session.get(ExportJob, job_id)
+    if not owns_export(user, job):
+        raise NotFound()
+    return job
+
+
 def open_download(job: ExportJob, viewer) -> Path:
-    """The finished file, for its requester (the caller has checked); the download is logged."""
+    """The finished file, for its requester only; the download is logged."""
+    if not owns_export(viewer, job):
+        raise NotFound()
     audit.log_access(viewer, "download_export", "export", job.id)
     db.session.commit()
     return path_of(job)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
 
-from casemgmt.access import within
+from casemgmt.access import small_counts_hidden, within
 from casemgmt.extensions import db
 from casemgmt.reports import tally
 from casemgmt.reports.models import IndicatorBucket
@@ -165,7 +165,7 @@ COUNT_KEYS = ("complaints", "cases", "complaints_by_month", "complaints_by_chann
 
 def for_viewer(result: dict, user) -> dict:
     """The indicators as this user may see them: analysts get small counts suppressed."""
-    if user.role != "analyst":
+    if not small_counts_hidden(user):
         return result
     out = dict(result)
     for key in COUNT_KEYS:

@@ -8,27 +8,12 @@ from statistics import median
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from casemgmt.access import area_contains, district_of
+from casemgmt.access import district_of
 from casemgmt.cases.models import Case, Complaint
 from casemgmt.dbtypes import utcnow
-from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.reports.indicators import Period, quarter
-
-
-def allowed_area(user, area_code: str | None) -> str:
-    """The area a user asks for, if they may see its indicators: a coordinator their district,
-    an analyst anything within their own area (the province)."""
-    if user.role == "coordinator":
-        own = district_of(user.area_code)
-    elif user.role == "analyst":
-        own = user.area_code or "73"
-    else:
-        raise Forbidden()
-    area_code = (area_code or own or "").strip()
-    if not area_contains(own, area_code) or area_code.count(".") > 1:
-        raise Forbidden(_("You may see the indicators of %(area)s only.", area=own))
-    return area_code
 
 
 def parse_period(start: str | None, end: str | None, year: int | None = None, q: int | None = None) -> Period:

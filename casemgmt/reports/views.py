@@ -1,11 +1,20 @@
 """Indicators page, the quarterly report (PDF), and case-list exports."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casemgmt.access import requires
+from casemgmt.access import indicator_area, requires, small_counts_hidden
 from casemgmt.cases.services import CaseFilters
 from casemgmt.codes import CONCERNS, SERVICES
 from casemgmt.dbtypes import utcnow
@@ -14,7 +23,6 @@ from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.pdf import html_to_pdf
 from casemgmt.reports import charts, exports, indicators, services
-from casemgmt.reports.models import ExportJob
 
 bp = Blueprint("reports", __name__)
 
@@ -30,7 +38,7 @@ def _labels():
 
 
 def _indicators_from_request():
-    area = services.allowed_area(current_user, request.args.get("area"))
+    area = indicator_area(current_user, request.args.get("area"))
     year, q = request.args.get("year", type=int), request.args.get("quarter", type=int)
     period = services.parse_period(request.args.get("from"), request.args.get("to"), year, q)
     data = indicators.for_viewer(indicators.compute(area, period), current_user)
@@ -61,7 +69,7 @@ def indicators_page():
     labels = _labels()
     return render_template("reports/indicators.html", data=data, area=get_area(area), period=period,
                            labels=labels, charts=_charts(data, labels), args=request.args,
-                           area_names=_area_names(data))
+                           area_names=_area_names(data), small_counts_hidden=small_counts_hidden(current_user))
 
 
 def _area_names(data) -> dict:
@@ -108,17 +116,10 @@ def start_export():
     return redirect(url_for("reports.export_status", job_id=job.id))
 
 
-def _own_job(job_id: int) -> ExportJob:
-    job = db.session.get(ExportJob, job_id)
-    if job is None or job.user_id != current_user.id:
-        abort(404)  # an export belongs to whoever asked for it
-    return job
-
-
 @bp.get("/exports/<int:job_id>")
 @login_required
 def export_status(job_id: int):
-    job = _own_job(job_id)
+    job = exports.job_of(current_user, job_id)
     template = "reports/_export_progress.html" if request.headers.get("HX-Request") else "reports/export.html"
     return render_template(template, job=job)
 
@@ -126,7 +127,7 @@ def export_status(job_id: int):
 @bp.get("/exports/<int:job_id>/download")
 @login_required
 def download_export(job_id: int):
-    job = _own_job(job_id)
+    job = exports.job_of(current_user, job_id)
     if job.status != "done":
         return redirect(url_for("reports.export_status", job_id=job.id))
     path = exports.open_download(job, current_user)
