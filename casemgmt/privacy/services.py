@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from casemgmt.audit import services as audit
 from casemgmt.audit.models import AccessLogEntry, AuditEntry
 from casemgmt.cases.models import Attachment, Case, CaseConcern, CaseEvent, Child
+from casemgmt.cases.search import build_search_text
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 
@@ -32,17 +33,19 @@ def who_saw(case: Case, viewer=None) -> list[Trace]:
     from casemgmt.accounts.models import User
     from casemgmt.referrals.models import Referral
 
-    users = {u.id: u for u in db.session.scalars(select(User))}
     referral_ids = [str(i) for i in db.session.scalars(select(Referral.id).where(Referral.case_id == case.id))]
+    views = list(db.session.scalars(select(AccessLogEntry).where(AccessLogEntry.case_id == case.id)))
+    changes = list(db.session.scalars(select(AuditEntry).where(or_(
+        (AuditEntry.object_type == "case") & (AuditEntry.object_id == str(case.id)),
+        (AuditEntry.object_type == "referral") & (AuditEntry.object_id.in_(referral_ids or ["-"]))))))
+    named = {e.user_id for e in views} | {e.actor_id for e in changes}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(named - {None} or {0})))}
     traces = []
-    for entry in db.session.scalars(select(AccessLogEntry).where(AccessLogEntry.case_id == case.id)):
+    for entry in views:
         user = users.get(entry.user_id)
         traces.append(Trace(entry.at, user.full_name if user else "?", user.role if user else "", "viewed",
                             f"{entry.action} {entry.object_type} {entry.object_id or ''}".strip()))
-    changes = select(AuditEntry).where(or_(
-        (AuditEntry.object_type == "case") & (AuditEntry.object_id == str(case.id)),
-        (AuditEntry.object_type == "referral") & (AuditEntry.object_id.in_(referral_ids or ["-"]))))
-    for entry in db.session.scalars(changes):
+    for entry in changes:
         user = users.get(entry.actor_id)
         traces.append(Trace(entry.at, user.full_name if user else "system", user.role if user else "", "changed",
                             f"{entry.action} {entry.object_type} {entry.object_id}"))
@@ -138,8 +141,8 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
                                                        Case.anonymised_at.is_(None))))
     result = {"cases": len(cases), "attachments": 0}
     if dry_run:
-        result["attachments"] = sum(len(list(db.session.scalars(select(Attachment.id).where(
-            Attachment.case_id == c.id)))) for c in cases)
+        result["attachments"] = db.session.scalar(select(func.count(Attachment.id)).where(
+            Attachment.case_id.in_([c.id for c in cases] or [0])))
         return result
     files = []
     for case in cases:
@@ -167,7 +170,7 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
             files.append(attachment_path(attachment))
             db.session.delete(attachment)
             result["attachments"] += 1
-        case.search_text = case.number
+        case.search_text = build_search_text(case)  # the number, written as search expects it
         case.anonymised_at = now
         audit.record("case_anonymised", "case", case.id, actor=None)
     db.session.commit()
