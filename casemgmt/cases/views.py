@@ -343,17 +343,11 @@ def access_log(case_id: int):
         abort(403)
     traces = who_saw(case, viewer=current_user)
     if request.args.get("format") == "csv":
-        import csv
-        import io
+        from casemgmt.csvcells import csv_bytes
 
-        from casemgmt.reports.exports import inert_cell
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["at", "who", "role", "kind", "what"])
-        for t in traces:
-            writer.writerow([inert_cell(v) for v in (t.at.isoformat(), t.who, t.role, t.kind, t.what)])
-        return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
+        data = csv_bytes(["at", "who", "role", "kind", "what"],
+                         ((t.at.isoformat(), t.who, t.role, t.kind, t.what) for t in traces))
+        return Response(data, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="akses-{case.number}.csv"'})
     return render_template("cases/access_log.html", case=case, traces=traces)
 

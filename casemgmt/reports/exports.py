@@ -22,6 +22,7 @@ from casemgmt.audit import services as audit
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import CaseFilters, filtered_cases, older_than
+from casemgmt.csvcells import inert_row
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
@@ -97,17 +98,6 @@ def row_for(row, concerns: list[str], user, now: datetime, zone, labels: dict) -
             created.astimezone(zone).strftime("%Y-%m-%d")]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert_cell(value):
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading quote
-    (OWASP's advice against CSV injection; a name like =HYPERLINK(...) stays a name)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def count(user, filters: CaseFilters) -> int:
     query = filtered_cases(user, filters).with_only_columns(func.count(Case.id))
     return db.session.scalar(query) or 0
@@ -126,7 +116,7 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
         writer = csv.writer(fh)
 
         def emit(values):
-            writer.writerow([inert_cell(v) for v in values])
+            writer.writerow(inert_row(values))
         emit(columns())
     else:
         import xlsxwriter
