@@ -34,7 +34,15 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from casemgmt import models  # noqa: F401  (every table known before migrations and create_all)
-    from casemgmt.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from casemgmt.extensions import (
+        api,
+        babel,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
     from casemgmt.reports import tally
 
     tally.install()
@@ -58,9 +66,11 @@ def register_converters(app: Flask) -> None:
     not an overflow deep in the driver."""
     from werkzeug.routing import IntegerConverter
 
+    from casemgmt.dbtypes import MAX_ID
+
     class BoundedInt(IntegerConverter):
         def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 - werkzeug's names
-            super().__init__(map, fixed_digits=fixed_digits, min=min, max=2**31 - 1 if max is None else max,
+            super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max,
                              signed=signed)
 
     app.url_map.converters["int"] = BoundedInt
@@ -87,10 +97,10 @@ def register_compression(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casemgmt.accounts.views import bp as accounts_bp
-    from casemgmt.cases.views import bp as cases_bp
     from casemgmt.api import register_api
-    from casemgmt.directory.views import bp as directory_bp
+    from casemgmt.cases.views import bp as cases_bp
     from casemgmt.conferences.views import bp as conferences_bp
+    from casemgmt.directory.views import bp as directory_bp
     from casemgmt.home.views import bp as home_bp
     from casemgmt.referrals.views import bp as referrals_bp
     from casemgmt.reports.views import bp as reports_bp

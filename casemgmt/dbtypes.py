@@ -7,6 +7,9 @@ from sqlalchemy import DateTime, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an integer column holds on every database we run on (PostgreSQL's integer).
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

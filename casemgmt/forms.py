@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from wtforms import SelectMultipleField, widgets
 
+from casemgmt.dbtypes import MAX_ID
 from casemgmt.errors import ValidationFailed
 
 
@@ -22,9 +23,6 @@ def apply_errors(form, exc: ValidationFailed, field_map: dict[str, str] | None =
             field.errors = list(field.errors or []) + list(messages)
         else:
             form.form_errors.extend(messages)
-
-
-MAX_ID = 2**31 - 1
 
 
 def id_or_none(value) -> int | None:

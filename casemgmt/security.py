@@ -22,8 +22,8 @@ CSP = "; ".join([
     "frame-ancestors 'none'",
 ])
 
-# Pages a user who must change their password may still reach.
-_OPEN_WHILE_PASSWORD_MUST_CHANGE = {"accounts.change_password", "accounts.logout", "static",
+# Pages a user may still reach who must first change their password or enrol in two-factor log-in.
+_OPEN_BEFORE_ACCOUNT_IS_SET_UP = {"accounts.change_password", "accounts.logout", "static",
                                     "home.set_language", "accounts.two_factor"}
 
 
@@ -81,15 +81,9 @@ def init_app(app) -> None:
         (400) instead of deep in a query (500), on every form, query string and JSON body."""
         from flask import abort
 
-        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        if (_has_nul(request.args.to_dict(flat=False)) or _has_nul(request.form.to_dict(flat=False))
+                or (request.is_json and _has_nul(request.get_json(silent=True)))):
             abort(400)
-        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-                "application/x-www-form-urlencoded", "multipart/form-data"):
-            if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
-                abort(400)
-        if request.is_json:
-            if _has_nul(request.get_json(silent=True)):
-                abort(400)
         return None
 
     @app.before_request
@@ -108,13 +102,13 @@ def init_app(app) -> None:
             return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
         session["seen"] = now
         session.permanent = True
-        if current_user.must_change_password and request.endpoint not in _OPEN_WHILE_PASSWORD_MUST_CHANGE:
+        if current_user.must_change_password and request.endpoint not in _OPEN_BEFORE_ACCOUNT_IS_SET_UP:
             flash(_l("Choose a new password before you go on."), "warning")
             return redirect(url_for("accounts.change_password"))
         from casemgmt.accounts.twofactor import required_for
 
         if (required_for(current_user) and not current_user.totp_secret
-                and request.endpoint not in _OPEN_WHILE_PASSWORD_MUST_CHANGE):
+                and request.endpoint not in _OPEN_BEFORE_ACCOUNT_IS_SET_UP):
             flash(_l("Your role needs two-factor log-in: set it up before you go on."), "warning")
             return redirect(url_for("accounts.two_factor"))
         return None
