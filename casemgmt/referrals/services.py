@@ -266,20 +266,20 @@ def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
     """Escalate each unanswered referral past its deadline to the sending district's coordinators."""
     from casemgmt.workflow.models import Notification
 
-    from casemgmt.workflow.services import SWEEP_BATCH
+    from casemgmt.workflow.services import committed_batches
 
     now = now or utcnow()
     due = (select(Referral).where(Referral.status == "sent", Referral.respond_by < now, Referral.escalated_at.is_(None))
-           .order_by(Referral.id).limit(SWEEP_BATCH))
+           .order_by(Referral.id))
     told = swept = 0
-    while late := list(db.session.scalars(due)):  # a batch at a time, as the case sweep does
-        coordinators: dict[str, list] = {}
+    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
+    for late in committed_batches(due):
         for referral in late:
             case = db.session.get(Case, referral.case_id)
             if case.district_code not in coordinators:
-                coordinators[case.district_code] = coordinators_of(case.district_code)
-            for user in coordinators[case.district_code]:
-                db.session.add(Notification(user_id=user.id, case_id=case.id, kind="referral_overdue",
+                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+            for user_id in coordinators[case.district_code]:
+                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="referral_overdue",
                                             created_at=now, data={"referral_id": referral.id,
                                                                   "reference": referral.reference,
                                                                   "to": referral.to_organisation.name}))
@@ -290,5 +290,4 @@ def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
                                                              "respond_by": referral.respond_by.isoformat()})
             audit.record("referral_escalated", "referral", referral.id, actor=None)
         swept += len(late)
-        db.session.commit()
     return {"referrals": swept, "notifications": told}

@@ -437,6 +437,15 @@ def visits(case: Case) -> list[MonitoringVisit]:
 SWEEP_BATCH = 500
 
 
+def committed_batches(statement):
+    """The rows of ``statement`` a batch at a time, committing after each, so that a database
+    just loaded or restored (a hundred thousand overdue rows) is swept in flat memory. The
+    statement must leave out the rows a batch has handled, as the sweeps' marks do."""
+    while rows := list(db.session.scalars(statement.limit(SWEEP_BATCH))):
+        yield rows
+        db.session.commit()
+
+
 def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     """Tell the assigned worker and the district's coordinators about each case that has
     passed its due date, once per deadline (a new deadline resets the mark)."""
@@ -445,17 +454,14 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
 
     now = now or utcnow()
     due = (select(Case).where(Case.status == "open", Case.due_at < now, Case.overdue_notified_at.is_(None))
-           .order_by(Case.id).limit(SWEEP_BATCH))
-    coordinators: dict[str, list[User]] = {}
+           .order_by(Case.id))
+    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
     told = swept = 0
-    # A batch at a time, each committed: a database just loaded or restored may hold a
-    # hundred thousand overdue cases, and the marked ones drop out of the next batch. The
-    # session holds loaded rows weakly, so a finished batch is let go once nothing refers to it.
-    while cases := list(db.session.scalars(due)):
+    for cases in committed_batches(due):
         for case in cases:
             if case.district_code not in coordinators:
-                coordinators[case.district_code] = coordinators_of(case.district_code)
-            people = {u.id for u in coordinators[case.district_code]}
+                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+            people = set(coordinators[case.district_code])
             if case.assigned_worker_id:
                 people.add(case.assigned_worker_id)
             for user_id in sorted(people):
@@ -466,8 +472,6 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
             case.overdue_notified_at = now
             add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
         swept += len(cases)
-        db.session.commit()
-        coordinators.clear()
     return {"cases": swept, "notifications": told}
 
 
