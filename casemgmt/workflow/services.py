@@ -449,7 +449,6 @@ def committed_batches(statement):
 def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     """Tell the assigned worker and the district's coordinators about each case that has
     passed its due date, once per deadline (a new deadline resets the mark)."""
-    from casemgmt.accounts.models import User
     from casemgmt.workflow.models import Notification
 
     now = now or utcnow()
