@@ -83,11 +83,14 @@ def restrict(statement, query: str, dialect: str):
         func.to_tsquery(literal_column("'simple'"), ts_query)))
 
 
-def newest_first(query: str, dialect: str) -> tuple:
-    """The order of the results of ``restrict``: by id, which the FTS index gives without sorting."""
-    if dialect == "sqlite" and not case_number(query) and query_words(query):
-        return (_FTS.c.rowid.desc(),)
-    return (Case.id.desc(),)
+def newest_first(query: str | None, dialect: str) -> tuple | None:
+    """The order of the results of ``restrict``: by id, which the FTS index gives without sorting.
+    None when ``query`` searches for nothing."""
+    if case_number(query):
+        return (Case.id.desc(),)
+    if not query_words(query):
+        return None
+    return (_FTS.c.rowid.desc(),) if dialect == "sqlite" else (Case.id.desc(),)
 
 
 def build_search_text(case) -> str:

@@ -399,11 +399,11 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
     query = filtered_cases(user, filters, now)
     # A search lists the newest registered first by id, the order the search index reads in;
     # otherwise newest first by the time of registration.
-    searching = bool(filters.q and (search.case_number(filters.q) or search.query_words(filters.q)))
-    order = search.newest_first(filters.q, db.engine.dialect.name) if searching else (Case.created_at.desc(), Case.id.desc())
+    search_order = search.newest_first(filters.q, db.engine.dialect.name)
+    order = search_order or (Case.created_at.desc(), Case.id.desc())
     if cursor:
         created, case_id = decode_cursor(cursor)
-        query = query.where(Case.id < case_id) if searching else query.where(*older_than(created, case_id))
+        query = query.where(Case.id < case_id) if search_order else query.where(*older_than(created, case_id))
     limit = max(1, min(int(limit), 100))
     rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
