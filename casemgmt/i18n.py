@@ -1,6 +1,8 @@
 """Which language and time zone a request is answered in."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, has_request_context, request, session
 
 
@@ -17,3 +19,8 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def local_zone() -> ZoneInfo:
+    """The deployment's time zone (WITA for South Sulawesi): local days, dates typed in forms."""
+    return ZoneInfo(select_timezone())

@@ -37,6 +37,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Area
 from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.i18n import local_zone
 from casemgmt.workflow.deadlines import triage_due
 from casemgmt.workflow.stages import STAGE_CODES
 
@@ -271,7 +272,7 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
     )
     db.session.add(complaint)
     db.session.flush()
-    year = now.astimezone(_local_zone()).year
+    year = now.astimezone(local_zone()).year
     cases, linked = [], []
     for i, check in enumerate(checks):
         child_data = check.data
@@ -310,12 +311,6 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
         cases.append(case)
     db.session.commit()
     return Registration(complaint, cases, linked, duplicates)
-
-
-def _local_zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 # ---- reading --------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import io
-from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,15 +30,12 @@ from casemgmt.directory.services import get_area, search_areas, villages_near
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.forms import show_current_version
+from casemgmt.i18n import local_zone
 from casemgmt.referrals.services import referrals_of_case
 from casemgmt.workflow.presenters import panel
 from casemgmt.workflow.stages import STAGES
 
 bp = Blueprint("cases", __name__)
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def village_choices(selected: str | None = None) -> list[SelectChoice]:

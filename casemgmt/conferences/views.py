@@ -1,9 +1,8 @@
 """Conference pages: schedule, the meeting (attendance, decisions), close, minutes; my tasks."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -19,6 +18,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import list_organisations
 from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.i18n import local_zone
 from casemgmt.workflow.labels import transition_label
 from casemgmt.workflow.services import pending_approvals
 
@@ -55,8 +55,7 @@ def new():
         when = form.scheduled_at.data
         try:
             conf = services.schedule(current_user, title=form.title.data or "",
-                                     scheduled_at=when.replace(tzinfo=ZoneInfo(current_app.config[
-                                         "BABEL_DEFAULT_TIMEZONE"])) if when else None,
+                                     scheduled_at=when.replace(tzinfo=local_zone()) if when else None,
                                      area_code=district, location=form.location.data or "",
                                      case_ids=[i for i in form.case_ids.data or [] if i],
                                      organisation_ids=[i for i in form.organisation_ids.data or [] if i])

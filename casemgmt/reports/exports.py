@@ -10,7 +10,6 @@ import secrets
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,6 +25,7 @@ from casemgmt.csvcells import inert_row
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.i18n import local_zone
 from casemgmt.reports.models import ExportJob
 
 BACKGROUND_OVER = 1000
@@ -107,7 +107,7 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
     from casemgmt.templating import stage_names
 
     now = utcnow()
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = local_zone()
     labels = stage_names()
     n = 0
     rows = _rows(user, filters)

@@ -25,7 +25,6 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import delete, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,7 @@ from casemgmt.cases.identity import age_on
 from casemgmt.cases.models import Case, CaseConcern, CaseEvent, Child, Complaint
 from casemgmt.errors import NotReady
 from casemgmt.extensions import db
+from casemgmt.i18n import local_zone
 from casemgmt.reports.models import IndicatorBucket, IndicatorBuild, IndicatorDirty
 
 SECTIONS = ("intake", "closure", "referral", "delivered")
@@ -46,19 +46,15 @@ def age_group(age: int) -> str:
     return AGE_GROUPS[min(max(age, 0) // 5, 3)]
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def local_day(at: datetime) -> date:
-    return at.astimezone(zone()).date()
+    return at.astimezone(local_zone()).date()
 
 
 def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC instants from the local start of ``first`` to the local end of ``last``."""
     utc = ZoneInfo("UTC")
-    return (datetime.combine(first, time.min, tzinfo=zone()).astimezone(utc),
-            datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone()).astimezone(utc))
+    return (datetime.combine(first, time.min, tzinfo=local_zone()).astimezone(utc),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=local_zone()).astimezone(utc))
 
 
 def _chunks(ids, size=900):

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+
+from casemgmt.i18n import local_zone
 
 H = 1  # hours
 D = 24  # hours in a day
@@ -59,8 +60,7 @@ def triage_due(received_at: datetime, urgent: bool, district_code: str | None = 
 
 
 def _end_of_local_day(day) -> datetime:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time(23, 59), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+    return datetime.combine(day, time(23, 59), tzinfo=local_zone()).astimezone(ZoneInfo("UTC"))
 
 
 def compute_due(case, now: datetime) -> datetime | None:
