@@ -30,11 +30,11 @@ bp = Blueprint("reports", __name__)
 def _labels():
     from casemgmt.cases.forms import CHANNEL_LABELS
     from casemgmt.codes import SEXES
+    from casemgmt.templating import stage_names
     from casemgmt.workflow.labels import CLOSURE_LABELS
-    from casemgmt.workflow.stages import STAGES
 
     return {"concern": CONCERNS, "service": SERVICES, "sex": SEXES, "channel": CHANNEL_LABELS,
-            "stage": {s.code: s.label for s in STAGES}, "closure": CLOSURE_LABELS}
+            "stage": stage_names(), "closure": CLOSURE_LABELS}
 
 
 def _indicators_from_request():
