@@ -326,6 +326,16 @@ class CaseFilters:
     overdue: bool = False
     q: str | None = None
 
+    @classmethod
+    def from_args(cls, values) -> CaseFilters:
+        """The filters of the case list's query string (or of a form posting the same names)."""
+        def text(name):
+            return (values.get(name) or "").strip() or None
+
+        return cls(stage=text("stage"), status=text("status"), risk_level=text("risk_level"), area_code=text("area"),
+                   concern=text("concern"), assigned_to_me=bool(values.get("mine")),
+                   overdue=bool(values.get("overdue")), q=text("q"))
+
     def problems(self) -> dict[str, str]:
         errors = {}
         if self.stage and self.stage not in STAGE_CODES:

@@ -209,10 +209,7 @@ def risk_labels() -> dict[str, str]:
 def index():
     form = CaseFilterForm(request.args)
     _filter_choices(form)
-    filters = services.CaseFilters(
-        stage=form.stage.data or None, status=form.status.data or None, risk_level=form.risk_level.data or None,
-        area_code=(form.area.data or "").strip() or None, concern=form.concern.data or None,
-        assigned_to_me=bool(form.mine.data), overdue=bool(form.overdue.data), q=(form.q.data or "").strip() or None)
+    filters = services.CaseFilters.from_args(request.args)
     try:
         cases, next_cursor = services.list_cases(current_user, filters, cursor=request.args.get("cursor"))
     except ValidationFailed as exc:

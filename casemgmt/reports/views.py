@@ -95,19 +95,12 @@ def quarterly_pdf():
         "Content-Disposition": f'attachment; filename="laporan-pksai-{area}-{period.start}-{period.end}.pdf"'})
 
 
-def _filters_from(values) -> CaseFilters:
-    return CaseFilters(stage=values.get("stage") or None, status=values.get("status") or None,
-                       risk_level=values.get("risk_level") or None, area_code=(values.get("area") or "").strip() or None,
-                       concern=values.get("concern") or None, assigned_to_me=bool(values.get("mine")),
-                       overdue=bool(values.get("overdue")), q=(values.get("q") or "").strip() or None)
-
-
 @bp.post("/exports")
 @requires("cases.list")
 def start_export():
     # CSRFProtect has checked the token before we get here, as for every POST.
     try:
-        job, done = exports.start(current_user, _filters_from(request.form), request.form.get("format", "csv"))
+        job, done = exports.start(current_user, CaseFilters.from_args(request.form), request.form.get("format", "csv"))
     except (ValidationFailed, ServiceError) as exc:
         flash(exc.message, "danger")
         return redirect(url_for("cases.index"))
