@@ -20,6 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_mapping(config_module.load(app.instance_path, config))
+    # JSON keys in the order the body is built; sorting them cost a tenth of a case list's time.
+    app.json.sort_keys = False
     register_converters(app)
     register_workflow(app)
     register_extensions(app)

@@ -163,6 +163,9 @@ def referred_case_ids(organisation_id: int, now=None):
 
 
 def case_access(user, case) -> CaseAccess:
+    """What ``user`` may do with a case. It reads five facts of the case and nothing else: id,
+    district_code, assigned_worker_id, stage and registered_by_id, so a Case and a plain row of a
+    list (cases.listing.CaseRow) are decided alike."""
     if not _active(user) or case is None:
         return NO_ACCESS
     if coordinates(user, case.district_code):
@@ -171,7 +174,7 @@ def case_access(user, case) -> CaseAccess:
         return FULL_ACCESS
     if user.role == "agency_officer" and user.organisation_id:
         return _agency_access(user, case)
-    if user.role in ("social_worker", "village_worker") and case.complaint.registered_by_id == user.id:
+    if user.role in ("social_worker", "village_worker") and case.registered_by_id == user.id:
         # Whoever registered the complaint follows it. Once a social worker holds the case,
         # they see what became of it, not the child's details (UU SPPA Art. 19).
         if case.assigned_worker_id is None and case.stage == "report":

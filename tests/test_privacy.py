@@ -149,6 +149,21 @@ def test_api_shows_sensitive_only_to_those_who_may(app, users, case):
     assert "sensitive" not in get("desa")
 
 
+def test_api_case_list_masks_sensitive_details_as_the_case_does(app, users, case):
+    """The list reads every case's row in one select (cases.listing.FULL); masking is per viewer."""
+    client = app.test_client()
+
+    def listed(username):
+        token = bearer(client.post("/api/v1/auth/token", json={"username": username,
+                                                               "password": PASSWORD}).get_json()["token"])
+        return {item["id"]: item for item in client.get("/api/v1/cases", headers=token).get_json()["items"]}
+
+    assert listed("peksos")[case.id]["sensitive"]["alleged_perpetrator"] == SECRET
+    assert listed("koordinator")[case.id]["sensitive"]["hiv_status"] == "not_disclosed"
+    mine = listed("desa")
+    assert case.id in mine and "sensitive" not in mine[case.id]
+
+
 def test_sensitive_text_is_cut_to_what_its_column_holds(users, case):
     row = cases.save_sensitive(case, users["social_worker"], {"perpetrator_relationship": "p" * 150,
                                                              "alleged_perpetrator": "a" * 300})

@@ -5,10 +5,10 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from casemgmt.access import can, case_access, case_accesses, case_or_404
+from casemgmt.access import can, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
-from casemgmt.cases import services
+from casemgmt.cases import listing, services
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
 from casemgmt.codes import CONCERNS
@@ -124,45 +124,55 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def case_json(case, access, now=None, sensitive=None) -> dict:
-    """A case as the contract shapes it; what the caller may not see is absent or masked.
-    ``sensitive``: the sensitive rows by case id when a list has read them already."""
+def case_json(case, access, now=None) -> dict:
+    """A case (a cases.listing.CaseRow of listing.FULL) as the contract shapes it; what the
+    caller may not see is absent or masked."""
     now = now or utcnow()
-    child = case.child
     body = {
         "id": case.id, "number": case.number, "stage": case.stage, "status": case.status,
         "risk_level": case.risk_level, "urgent": case.urgent, "area_code": case.area_code,
-        "child": {"name": child.name if access.identity else initials(child.name), "sex": child.sex},
-        "assigned_worker": ({"id": case.assigned_worker.id, "full_name": case.assigned_worker.full_name}
-                            if case.assigned_worker else None),
+        "child": {"name": case.child_name if access.identity else initials(case.child_name), "sex": case.child_sex},
+        "assigned_worker": ({"id": case.assigned_worker_id, "full_name": case.worker_name}
+                            if case.assigned_worker_id else None),
         "due_at": _iso(case.due_at), "overdue": case.overdue(now), "created_at": _iso(case.created_at),
         "updated_at": _iso(case.updated_at), "version": case.version,
     }
-    if child.birth_date:
-        body["child"]["age_years"] = age_on(child.birth_date, now.date())
+    if case.child_birth_date:
+        body["child"]["age_years"] = age_on(case.child_birth_date, now.date())
     if access.identity:
-        body["child"].update({"birth_date": _iso(child.birth_date), "birth_date_estimated": child.birth_date_estimated,
-                              "nik": child.nik, "area_code": child.area_code, "address": child.address,
-                              "caregiver_name": child.caregiver_name,
-                              "caregiver_relationship": child.caregiver_relationship,
-                              "caregiver_phone": child.caregiver_phone})
+        body["child"].update({"birth_date": _iso(case.child_birth_date),
+                              "birth_date_estimated": case.child_birth_date_estimated,
+                              "nik": case.child_nik, "area_code": case.child_area_code, "address": case.child_address,
+                              "caregiver_name": case.child_caregiver_name,
+                              "caregiver_relationship": case.child_caregiver_relationship,
+                              "caregiver_phone": case.child_caregiver_phone})
     if access.details:
         body["concerns"] = case.concerns
-        body["description"] = case.complaint.description
+        body["description"] = case.description
         body["complaint_id"] = case.complaint_id
-        body["channel"] = case.complaint.channel
-        body["received_at"] = _iso(case.complaint.received_at)
+        body["channel"] = case.channel
+        body["received_at"] = _iso(case.received_at)
     if access.sensitive:
-        row = sensitive.get(case.id) if sensitive is not None else services.sensitive_of(case)
-        body["sensitive"] = ({"alleged_perpetrator": row.alleged_perpetrator,
-                              "perpetrator_relationship": row.perpetrator_relationship,
-                              "sexual_violence_details": row.sexual_violence_details,
-                              "hiv_status": row.hiv_status} if row else None)
+        body["sensitive"] = ({"alleged_perpetrator": case.alleged_perpetrator,
+                              "perpetrator_relationship": case.perpetrator_relationship,
+                              "sexual_violence_details": case.sexual_violence_details,
+                              "hiv_status": case.hiv_status} if case.sensitive_case_id else None)
     if access.reporter:
-        complaint = case.complaint
-        body["reporter"] = {"anonymous": complaint.reporter_anonymous, "name": complaint.reporter_name,
-                            "phone": complaint.reporter_phone, "relationship": complaint.reporter_relationship}
+        body["reporter"] = {"anonymous": case.reporter_anonymous, "name": case.reporter_name,
+                            "phone": case.reporter_phone, "relationship": case.reporter_relationship}
     return body
+
+
+def cases_json(user, cases: list) -> list[dict]:
+    """Rows of listing.FULL as the contract shapes them for ``user``, in a fixed number of queries."""
+    now = utcnow()
+    accesses = case_accesses(user, cases)
+    return [case_json(c, accesses[c.id], now) for c in cases]
+
+
+def case_body(user, case_id: int) -> dict:
+    """One case, read again as it now stands, for the caller."""
+    return cases_json(user, [listing.one(case_id)])[0]
 
 
 def _api_errors(exc: ValidationFailed) -> ValidationFailed:
@@ -190,7 +200,7 @@ def create_case(body):
         except ValidationFailed as exc:
             raise _api_errors(exc) from None
         case = result.cases[0]
-        out = case_json(case, case_access(user, case))
+        out = case_body(user, case.id)
         out["possible_duplicates"] = [{"id": c.case.id, "number": c.case.number, "reason": c.reason}
                                       for c in result.duplicates.get(0, [])]
         return out, 201
@@ -208,21 +218,18 @@ def list_cases(query):
                                    risk_level=query.get("risk_level"), area_code=query.get("area_code"),
                                    concern=query.get("concern"), assigned_to_me=query.get("assigned") == "me",
                                    overdue=bool(query.get("overdue")), q=query.get("q"))
-    cases, next_cursor = services.list_cases(user, filters, limit=query["limit"], cursor=query.get("cursor"))
-    now = utcnow()
-    accesses = case_accesses(user, cases)
-    sensitive = services.sensitive_of_cases([c for c in cases if accesses[c.id].sensitive])
-    return json_response({"items": [case_json(c, accesses[c.id], now, sensitive) for c in cases],
-                          "next_cursor": next_cursor}, 200)
+    cases, next_cursor = services.list_cases(user, filters, limit=query["limit"], cursor=query.get("cursor"),
+                                             shape=listing.FULL)
+    return json_response({"items": cases_json(user, cases), "next_cursor": next_cursor}, 200)
 
 
 @blp.route("/cases/<int:case_id>", methods=["GET"])
 @blp.response(200, CaseOut)
 def get_case(case_id):
     """One case; 404 when it is outside the caller's scope."""
-    case, access = case_or_404(g.api_user, case_id)
+    case, _access = case_or_404(g.api_user, case_id)
     services.record_view(g.api_user, case, "api_view_case")
-    return json_response(case_json(case, access), 200)
+    return json_response(case_body(g.api_user, case.id), 200)
 
 
 @blp.route("/cases/<int:case_id>", methods=["PATCH"])
@@ -248,7 +255,7 @@ def patch_case(body, case_id):
     if "urgent" in body:
         changes["case.urgent"] = body["urgent"]
     services.update_case(case, changes, body["version"], user, reporter_allowed=access.reporter)
-    return json_response(case_json(case, case_access(user, case)), 200)
+    return json_response(case_body(user, case.id), 200)
 
 
 @blp.route("/cases/<int:case_id>/history", methods=["GET"])

@@ -5,8 +5,8 @@ from flask import abort, g
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from casemgmt.access import case_access, case_or_404
-from casemgmt.api.cases import case_json
+from casemgmt.access import case_or_404
+from casemgmt.api.cases import case_body
 from casemgmt.api.idempotency import json_response
 from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
 from casemgmt.codes import SERVICES
@@ -115,7 +115,7 @@ def take_transition(body, case_id):
         data["comment"] = body["comment"]
     outcome = services.apply_transition(case, body["name"], user, data, body["version"])
     if outcome.moved:
-        return json_response(case_json(case, case_access(user, case)), 200)
+        return json_response(case_body(user, case.id), 200)
     return json_response({"approval": approval_json(outcome.approval)}, 202)
 
 

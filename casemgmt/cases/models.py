@@ -83,7 +83,19 @@ class CaseConcern(db.Model):
     concern: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
-class Case(db.Model):
+class CaseState:
+    """What a case answers about its deadline, from its status and due_at alone: shared by the
+    model and by the plain rows of a list (cases.listing.CaseRow)."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < (now or utcnow())
+
+
+class Case(CaseState, db.Model):
     __tablename__ = "case_record"  # CASE is an SQL keyword
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,11 +150,9 @@ class Case(db.Model):
         return [row.concern for row in self.concern_rows]
 
     @property
-    def is_open(self) -> bool:
-        return self.status == "open"
-
-    def overdue(self, now: datetime | None = None) -> bool:
-        return self.is_open and self.due_at is not None and self.due_at < (now or utcnow())
+    def registered_by_id(self) -> int:
+        """Who registered the complaint: one of the facts access.case_access decides on."""
+        return self.complaint.registered_by_id
 
     def __repr__(self) -> str:
         return f"<Case {self.number} {self.stage}>"

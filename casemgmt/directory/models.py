@@ -19,6 +19,17 @@ def parent_of(code: str) -> str | None:
     return code.rsplit(".", 1)[0] if "." in code else None
 
 
+def area_label(code: str, level: str, name: str) -> str:
+    """An area's name as people write it: villages say whether they are a desa or a kelurahan
+    (a village number starting with 1 is a kelurahan), a kecamatan says so; the rest carry it in the name."""
+    if level == "village":
+        prefix = "Kelurahan" if code.rsplit(".", 1)[1].startswith("1") else "Desa"
+        return f"{prefix} {name}"
+    if level == "district":
+        return f"Kecamatan {name}"
+    return name
+
+
 class Area(db.Model):
     __tablename__ = "area"
 
@@ -31,13 +42,7 @@ class Area(db.Model):
 
     @property
     def display_name(self) -> str:
-        """Villages say whether they are a desa or a kelurahan; the rest carry it in the name."""
-        if self.level == "village":
-            prefix = "Kelurahan" if self.code.rsplit(".", 1)[1].startswith("1") else "Desa"
-            return f"{prefix} {self.name}"
-        if self.level == "district":
-            return f"Kecamatan {self.name}"
-        return self.name
+        return area_label(self.code, self.level, self.name)
 
     def __repr__(self) -> str:
         return f"<Area {self.code} {self.name}>"

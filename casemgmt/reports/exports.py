@@ -18,6 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from casemgmt.access import case_access, owns_export
 from casemgmt.audit import services as audit
+from casemgmt.cases import listing
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import CaseFilters, filtered_cases, older_than
@@ -37,65 +38,31 @@ def columns() -> list[str]:
             _("Village"), _("Kecamatan"), _("Concerns"), _("Social worker"), _("Due"), _("Overdue"), _("Registered")]
 
 
-class _CaseShim:
-    """What access.case_access reads of a case, from a plain row: the permission layer decides
-    the masking of an export exactly as it does for the case page."""
-
-    __slots__ = ("id", "district_code", "assigned_worker_id", "stage", "complaint")
-
-    class _Complaint:
-        __slots__ = ("registered_by_id",)
-
-    def __init__(self, row):
-        self.id, self.district_code, self.assigned_worker_id, self.stage = (row.id, row.district_code,
-                                                                             row.assigned_worker_id, row.stage)
-        self.complaint = self._Complaint()
-        self.complaint.registered_by_id = row.registered_by_id
-
-
 def _rows(user, filters: CaseFilters, page: int = 1000):
-    """Matching cases as plain rows (no ORM objects), newest first, a page at a time."""
-    from sqlalchemy import select
-
-    from casemgmt.accounts.models import User
-    from casemgmt.cases.models import CaseConcern, Child, Complaint
-    from casemgmt.directory.models import Area
-
-    base = filtered_cases(user, filters).with_only_columns(
-        Case.id, Case.number, Case.stage, Case.status, Case.risk_level, Case.urgent, Case.district_code,
-        Case.area_code, Case.assigned_worker_id, Case.due_at, Case.created_at, Child.name, Child.sex,
-        Child.birth_date, Area.name.label("village"), User.full_name.label("worker"),
-        Complaint.registered_by_id).join(Child, Child.id == Case.child_id).join(
-        Area, Area.code == Child.area_code).join(Complaint, Complaint.id == Case.complaint_id).outerjoin(
-        User, User.id == Case.assigned_worker_id)
+    """Matching cases as plain rows (cases.listing), newest first, a page at a time."""
+    base = filtered_cases(user, filters, base=listing.LIST)
     last = None
     while True:
         query = base
         if last is not None:
             query = query.where(*older_than(*last))
-        rows = db.session.execute(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(page)).all()
+        rows = listing.read(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(page))
         if not rows:
             return
-        concerns: dict[int, list[str]] = {}
-        for case_id, concern in db.session.execute(select(CaseConcern.case_id, CaseConcern.concern).where(
-                CaseConcern.case_id.in_([r.id for r in rows]))):
-            concerns.setdefault(case_id, []).append(concern)
-        for row in rows:
-            yield row, sorted(concerns.get(row.id, []))
+        yield from rows
         last = (rows[-1].created_at, rows[-1].id)
 
 
-def row_for(row, concerns: list[str], user, now: datetime, zone, labels: dict) -> list:
+def row_for(row, user, now: datetime, zone, labels: dict) -> list:
     """One row, masked as the case page would be for this user."""
-    access = case_access(user, _CaseShim(row))
+    access = case_access(user, row)
     due, created = row.due_at, row.created_at  # aware UTC: UTCDateTime applies to Core queries too
     return [row.number, labels.get(row.stage, row.stage), row.status, row.risk_level or "", "1" if row.urgent else "0",
-            row.name if access.identity else initials(row.name), row.sex,
-            age_on(row.birth_date, now.date()) if row.birth_date else "", row.village,
-            ".".join(row.area_code.split(".")[:3]), ", ".join(concerns) if access.details else "",
-            row.worker or "", due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due and row.status == "open" else "",
-            "1" if (row.status == "open" and due is not None and due < now) else "0",
-            created.astimezone(zone).strftime("%Y-%m-%d")]
+            row.child_name if access.identity else initials(row.child_name), row.child_sex,
+            age_on(row.child_birth_date, now.date()) if row.child_birth_date else "", row.area_name,
+            ".".join(row.area_code.split(".")[:3]), ", ".join(row.concerns) if access.details else "",
+            row.worker_name or "", due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due and row.status == "open" else "",
+            "1" if row.overdue(now) else "0", created.astimezone(zone).strftime("%Y-%m-%d")]
 
 
 def count(user, filters: CaseFilters) -> int:
@@ -138,11 +105,11 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
 
         write_string, write_number = sheet.write_string, sheet.write_number
     try:
-        for row, concerns in rows:
+        for row in rows:
             if limit is not None and n >= limit:
                 break
             n += 1
-            emit(row_for(row, concerns, user, now, zone, labels))
+            emit(row_for(row, user, now, zone, labels))
             if progress and n % 1000 == 0:
                 progress(n)
     finally:
