@@ -183,6 +183,19 @@ def test_list_page_paginates(web, users):
     assert page2.count('class="list-group-item"') == 2
 
 
+def test_case_page_lists_the_other_children_of_the_complaint_and_logs_the_view(web, users):
+    from tests.factories import child_input, complaint_input
+
+    first, second = services.register_complaint(complaint_input(
+        [child_input(name="Nurul Aisyah"), child_input(name="Rahmat Hidayat", sex="M")]), users["village_worker"]).cases
+    web.login("koordinator")
+    page = web.get(f"/cases/{first.id}").get_data(as_text=True)
+    siblings = page.split("Anak lain dalam pengaduan yang sama")[1]
+    assert second.number in siblings and "Rahmat Hidayat" in siblings and first.number not in siblings
+    assert db.session.scalar(select(func.count()).select_from(AccessLogEntry).where(
+        AccessLogEntry.case_id == first.id, AccessLogEntry.action == "view_case")) == 1
+
+
 def test_bad_cursor_is_a_message_not_an_error(web, users):
     web.login("koordinator")
     assert web.get("/cases?cursor=not-a-cursor!!").status_code == 200

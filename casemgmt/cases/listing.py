@@ -8,7 +8,7 @@ access.case_access decides on, so masking is decided exactly as for a Case.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, join, select
+from sqlalchemy import func, join, select
 
 from casemgmt.accounts.models import User
 from casemgmt.cases.models import Case, CaseConcern, CaseSensitive, CaseState, Child, Complaint
@@ -65,22 +65,11 @@ class CaseRow(CaseState):
         return area_label(self.area_code, self.area_level, self.area_name)
 
 
-def read(statement, params: dict | None = None) -> list[CaseRow]:
+def read(statement) -> list[CaseRow]:
     """Run a select that starts from LIST or FULL."""
-    return [CaseRow(row) for row in db.session.execute(statement, params)]
-
-
-_BY_IDS = {shape: shape.where(Case.id.in_(bindparam("ids", expanding=True))) for shape in (LIST, FULL)}
-
-
-def by_ids(ids: list[int], shape=LIST) -> list[CaseRow]:
-    """The rows of these cases, in the order of ``ids``."""
-    if not ids:
-        return []
-    found = {row.id: row for row in read(_BY_IDS[shape], {"ids": ids})}
-    return [found[case_id] for case_id in ids if case_id in found]
+    return [CaseRow(row) for row in db.session.execute(statement)]
 
 
 def one(case_id: int) -> CaseRow:
     """One case as FULL reads it (the API answers a single case in the shape of its list)."""
-    return by_ids([case_id], FULL)[0]
+    return read(FULL.where(Case.id == case_id))[0]

@@ -403,7 +403,7 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
                now: datetime | None = None, shape=listing.LIST) -> tuple[list[listing.CaseRow], str | None]:
     """A page of the cases the user may see, newest first, as rows of ``shape`` (listing.LIST or
     listing.FULL), and the cursor of the next page."""
-    query = filtered_cases(user, filters, now, base=select(Case.id, Case.created_at))
+    query = filtered_cases(user, filters, now, base=shape)
     # A search lists the newest registered first by id, the order the search index reads in;
     # otherwise newest first by the time of registration.
     search_order = search.newest_first(filters.q, db.engine.dialect.name)
@@ -412,16 +412,15 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
         created, case_id = decode_cursor(cursor)
         query = query.where(Case.id < case_id) if search_order else query.where(*older_than(created, case_id))
     limit = max(1, min(int(limit), 100))
-    # The page's ids first, then their rows by a statement built once (listing.by_ids): SQLAlchemy
-    # would otherwise walk a forty-column select to make its cache key on every request.
-    keys = db.session.execute(query.order_by(*order).limit(limit + 1)).all()
-    next_cursor = encode_cursor(keys[limit - 1]) if len(keys) > limit else None
-    return listing.by_ids([key.id for key in keys[:limit]], shape), next_cursor
+    rows = listing.read(query.order_by(*order).limit(limit + 1))
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
 
 
-def siblings(case: Case) -> list[Case]:
-    """The other children of the same complaint."""
-    return [c for c in case.complaint.cases if c.id != case.id]
+def siblings(case: Case) -> list[listing.CaseRow]:
+    """The other children of the same complaint, as list rows."""
+    return listing.read(listing.LIST.where(Case.complaint_id == case.complaint_id, Case.id != case.id)
+                        .order_by(Case.id))
 
 
 def timeline(case: Case, newest_first: bool = True) -> list[CaseEvent]:

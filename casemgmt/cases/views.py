@@ -226,7 +226,8 @@ def index():
 
 # ---- the case -----------------------------------------------------------------------------------
 
-def _case_page(case, access, *, note_form=None, attachment_form=None, status=200):
+def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_form=None, status=200):
+    sensitive = services.sensitive_of(case) if access.sensitive else None
     return render_template(
         "cases/show.html", case=case, access=access, stages=STAGES, now=utcnow(),
         siblings=[(c, case_access(current_user, c)) for c in services.siblings(case)],
@@ -236,8 +237,9 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, status=200
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
         wf=panel(case, current_user) if access.edit else None,
         referrals=referrals_of_case(case) if access.details else [],
-        sensitive=services.sensitive_of(case) if access.sensitive else None,
-        sensitive_form=_sensitive_form(case) if access.sensitive else None, hiv_labels=HIV_LABELS,
+        sensitive=sensitive,
+        sensitive_form=(sensitive_form or _sensitive_form(sensitive)) if access.sensitive else None,
+        hiv_labels=HIV_LABELS,
     ), status
 
 
@@ -249,8 +251,11 @@ def show(case_id: int):
         # An agency sees the case through its referrals, and only what the service needs.
         latest = next(r for r in referrals_of_case(case) if r.to_organisation_id == access.referral_org_id)
         return redirect(url_for("referrals.show", referral_id=latest.id))
+    page = _case_page(case, access)
+    # Logged once the page is built: the log's commit would otherwise expire the case and every
+    # object the page reads, so each would be read again while the page renders.
     services.record_view(current_user, case)
-    return _case_page(case, access)
+    return page
 
 
 @bp.post("/cases/<int:case_id>/notes")
@@ -291,8 +296,7 @@ def add_attachment(case_id: int):
     return _case_page(case, access, attachment_form=form, status=422)
 
 
-def _sensitive_form(case) -> SensitiveForm:
-    row = services.sensitive_of(case)
+def _sensitive_form(row) -> SensitiveForm:
     form = SensitiveForm(obj=row, prefix="sensitive") if request.method == "GET" else SensitiveForm(prefix="sensitive")
     form.hiv_status.choices = [SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in HIV_LABELS.items()]
     return form
@@ -302,7 +306,7 @@ def _sensitive_form(case) -> SensitiveForm:
 @login_required
 def save_sensitive(case_id: int):
     case, access = case_or_404(current_user, case_id)
-    form = _sensitive_form(case)
+    form = _sensitive_form(None)
     if form.validate_on_submit():
         try:
             services.save_sensitive(case, current_user, {f: getattr(form, f).data for f in services.SENSITIVE_FIELDS})
@@ -311,7 +315,7 @@ def save_sensitive(case_id: int):
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("cases.show", case_id=case.id, _anchor="sensitive"))
-    return _case_page(case, access, status=422)
+    return _case_page(case, access, sensitive_form=form, status=422)
 
 
 @bp.get("/cases/<int:case_id>/summary.pdf")

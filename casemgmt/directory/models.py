@@ -82,12 +82,14 @@ class Organisation(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
     version: Mapped[int] = version_column()
 
+    # Read when asked for (directory.services.list_organisations asks for them all at once): an
+    # organisation joined into every referral and inbox row would otherwise cost two queries more.
     area: Mapped[Area] = relationship(lazy="select")
     service_rows: Mapped[list[OrganisationService]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=OrganisationService.service
+        cascade="all, delete-orphan", lazy="select", order_by=OrganisationService.service
     )
     coverage_rows: Mapped[list[OrganisationCoverage]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=OrganisationCoverage.area_code
+        cascade="all, delete-orphan", lazy="select", order_by=OrganisationCoverage.area_code
     )
 
     __mapper_args__ = {"version_id_col": version}

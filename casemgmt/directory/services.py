@@ -8,7 +8,7 @@ from importlib import resources
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from casemgmt.access import within as area_within
 from casemgmt.audit import services as audit
@@ -132,7 +132,8 @@ def list_organisations(*, kind: str | None = None, service: str | None = None,
                        active_only: bool = True) -> list[Organisation]:
     """Organisations filtered by kind, service offered and area (their own or one they cover)."""
     # The directory names each one's area: joined here, not read one organisation at a time.
-    query = (select(Organisation).options(joinedload(Organisation.area))
+    query = (select(Organisation).options(joinedload(Organisation.area), selectinload(Organisation.service_rows),
+                                          selectinload(Organisation.coverage_rows))
              .order_by(Organisation.area_code, Organisation.name))
     if active_only:
         query = query.where(Organisation.active.is_(True))
