@@ -12,7 +12,7 @@ from sqlalchemy import func, join, select
 
 from casemgmt.accounts.models import User
 from casemgmt.cases.models import Case, CaseConcern, CaseSensitive, CaseState, Child, Complaint
-from casemgmt.directory.models import Area, area_label
+from casemgmt.directory.models import Area, area_label, level_of
 from casemgmt.extensions import db
 
 # Each case's concern codes in one text (sorted when read): a correlated lookup on
@@ -20,16 +20,21 @@ from casemgmt.extensions import db
 _CONCERNS = (select(func.aggregate_strings(CaseConcern.concern, ","))
              .where(CaseConcern.case_id == Case.id).scalar_subquery().label("concern_codes"))
 
+# The village's name and the worker's are looked up per row rather than joined: PostgreSQL plans
+# a select afresh on each call, and each relation joined multiplies the join orders it weighs
+# (six relations took 2.3-3.4 ms to plan and 0.3 ms to run).
+_AREA_NAME = select(Area.name).where(Area.code == Case.area_code).scalar_subquery().label("area_name")
+_WORKER_NAME = (select(User.full_name).where(User.id == Case.assigned_worker_id)
+                .scalar_subquery().label("worker_name"))
+
 _FROM = (join(Case, Complaint, Complaint.id == Case.complaint_id)
-         .join(Child, Child.id == Case.child_id)
-         .join(Area, Area.code == Case.area_code)
-         .outerjoin(User, User.id == Case.assigned_worker_id))
+         .join(Child, Child.id == Case.child_id))
 
 _LIST_COLUMNS = (
     Case.id, Case.number, Case.stage, Case.status, Case.risk_level, Case.urgent, Case.district_code,
     Case.area_code, Case.assigned_worker_id, Case.due_at, Case.created_at, Complaint.registered_by_id,
     Child.name.label("child_name"), Child.sex.label("child_sex"), Child.birth_date.label("child_birth_date"),
-    Area.name.label("area_name"), Area.level.label("area_level"), User.full_name.label("worker_name"), _CONCERNS,
+    _AREA_NAME, _WORKER_NAME, _CONCERNS,
 )
 
 # The selects the readers start from (access.scope_cases and the filters add their conditions).
@@ -62,7 +67,7 @@ class CaseRow(CaseState):
 
     @property
     def area_display(self) -> str:
-        return area_label(self.area_code, self.area_level, self.area_name)
+        return area_label(self.area_code, level_of(self.area_code), self.area_name)
 
 
 def read(statement) -> list[CaseRow]:
