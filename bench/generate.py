@@ -94,6 +94,8 @@ def main():
             for trigger in ("case_record_fts_insert", "case_record_fts_delete", "case_record_fts_update"):
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
             conn.execute(text("PRAGMA synchronous=OFF"))
+        else:  # search_word is filled once at the end, not row by row during COPY
+            conn.execute(text("ALTER TABLE case_record DISABLE TRIGGER case_record_search_words"))
         regencies = [a for a in db.session.scalars(db.select(Area).where(Area.level == "regency").order_by(Area.code))]
         villages: dict[str, list[str]] = {}
         for code in db.session.scalars(db.select(Area.code).where(Area.level == "village")):
@@ -233,21 +235,26 @@ def main():
                     "id": conference_id, "title": f"Konferensi kasus {r.name} {q}", "scheduled_at": held,
                     "district_code": r.code, "location": "PKSAI", "status": "closed",
                     "created_by_id": coordinators[r.code], "created_at": held, "closed_at": held, "version": 1})
-                db.session.execute(ConferenceCase.__table__.insert(), [
-                    {"conference_id": conference_id, "case_id": cid, "position": i}
-                    for i, cid in enumerate(ids[q * 10:(q + 1) * 10])])
+                listed = [{"conference_id": conference_id, "case_id": cid, "position": i}
+                          for i, cid in enumerate(ids[q * 10:(q + 1) * 10])]
+                if listed:  # a small dataset has districts with fewer than 120 cases
+                    db.session.execute(ConferenceCase.__table__.insert(), listed)
         db.session.commit()
-        if sqlite:
-            from casemgmt.cases.search import SQLITE_DDL, SQLITE_REBUILD
+        from casemgmt.cases.search import POSTGRESQL_FILL, SQLITE_DDL, SQLITE_FILL, SQLITE_REBUILD
 
+        if sqlite:
             conn = db.session.connection()
             conn.execute(text(SQLITE_REBUILD))
             for statement in SQLITE_DDL[1:]:
+                conn.execute(text(statement))
+            for statement in SQLITE_FILL:
                 conn.execute(text(statement))
             conn.execute(text("ANALYZE"))
             db.session.commit()
         else:
             reset_sequences(db)
+            db.session.execute(text("ALTER TABLE case_record ENABLE TRIGGER case_record_search_words"))
+            db.session.execute(text(POSTGRESQL_FILL))
             db.session.execute(text("ANALYZE"))
             db.session.commit()
         from casemgmt.reports import tally

@@ -1,0 +1,77 @@
+"""Search by prefixes through the word list (cases.search): the same answers as a plain prefix
+search, on SQLite and PostgreSQL, and no name left behind by anonymisation."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casemgmt.cases import search, services
+from casemgmt.cases.models import Case, SearchWord
+from casemgmt.dbtypes import utcnow
+from casemgmt.extensions import db
+from casemgmt.workflow import services as workflow
+from tests.factories import make_case
+
+NAMES = ["Nurul Aisyah", "Nurdin Halim", "Rahmat Hidayat", "Rahmawati Daeng", "Zoë Andrée", "Andi Baso",
+         "Muh. Fajar Saputra", "Fajarudin Sapri", "Sitti_Nur Bau"]
+
+
+def found(user, query: str) -> list[int]:
+    cases, _ = services.list_cases(user, services.CaseFilters(q=query), limit=100)
+    return sorted(c.id for c in cases)
+
+
+def words_known() -> set[str]:
+    return set(db.session.scalars(select(SearchWord.word)))
+
+
+@pytest.fixture
+def named(users):
+    return {name: make_case(users["village_worker"], name=name, sex="F").id for name in NAMES}
+
+
+def test_every_prefix_finds_what_a_plain_prefix_search_finds(users, named, monkeypatch):
+    coordinator = users["coordinator"]
+    queries = {"zoe", "zo", "andree", "sitti", "sitti_nur", "nur ai", "muh fajar", "fajar sap", "x", "nurulaisyah"}
+    for name in NAMES:
+        for word in name.replace(".", " ").split():
+            queries.update(word[:n].lower() for n in range(1, len(word) + 1))
+    expanded = {query: found(coordinator, query) for query in sorted(queries)}
+    monkeypatch.setattr(search, "MAX_EXPANSION", 0)  # every word searched as a prefix, as before the word list
+    for query, ids in expanded.items():
+        assert ids == found(coordinator, query), query
+    assert expanded["zo"] == [named["Zoë Andrée"]] and expanded["fajar sap"] == sorted(
+        [named["Muh. Fajar Saputra"], named["Fajarudin Sapri"]])
+    assert expanded["nur ai"] == [named["Nurul Aisyah"]] and expanded["x"] == []
+
+
+def test_the_word_list_follows_new_and_edited_cases(users):
+    case = make_case(users["village_worker"], name="Wahyuningsih Lestari")
+    assert {"wahyuningsih", "lestari"} <= words_known()
+    services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"],
+                         reporter_allowed=True)
+    assert "wahyuni" in words_known()
+    assert found(users["coordinator"], "wahyuni") == [case.id]
+    assert found(users["coordinator"], "wahyuning") == []
+
+
+def test_too_many_words_for_a_prefix_fall_back_to_the_prefix(users, named, monkeypatch):
+    monkeypatch.setattr(search, "MAX_EXPANSION", 1)  # "rahm" begins two words: rahmat, rahmawati
+    assert found(users["coordinator"], "rahm") == sorted([named["Rahmat Hidayat"], named["Rahmawati Daeng"]])
+
+
+def test_anonymising_forgets_the_words_no_other_case_holds(users, named):
+    case = db.session.get(Case, named["Fajarudin Sapri"])
+    workflow.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": "low", "assigned_worker_id": users["social_worker"].id})
+    case.status, case.closed_at = "closed", utcnow() - timedelta(days=365 * 6)
+    db.session.commit()
+    from casemgmt.privacy.services import anonymise
+
+    assert anonymise(5)["cases"] == 1
+    known = words_known()
+    assert "fajarudin" not in known and "sapri" not in known
+    assert "fajar" in known and "nurul" in known  # still the words of other children
+    assert found(users["coordinator"], "fajar") == [named["Muh. Fajar Saputra"]]
