@@ -21,8 +21,4 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Read the file through a memory map (the OS page cache, no copy per page) and keep a larger
-    # page cache per connection: search reads many index pages that the 2 MB default evicts.
-    cursor.execute("PRAGMA mmap_size=1073741824")
-    cursor.execute("PRAGMA cache_size=-32768")
     cursor.close()
