@@ -57,12 +57,13 @@ def row_for(row, user, now: datetime, zone, labels: dict) -> list:
     """One row, masked as the case page would be for this user."""
     access = case_access(user, row)
     due, created = row.due_at, row.created_at  # aware UTC: UTCDateTime applies to Core queries too
-    return [row.number, labels.get(row.stage, row.stage), row.status, row.risk_level or "", "1" if row.urgent else "0",
+    # Urgent and Overdue are 1/0 numbers (a number cell costs XlsxWriter a fraction of a text cell).
+    return [row.number, labels.get(row.stage, row.stage), row.status, row.risk_level or "", 1 if row.urgent else 0,
             row.child_name if access.identity else initials(row.child_name), row.child_sex,
             age_on(row.child_birth_date, now.date()) if row.child_birth_date else "", row.area_name,
             ".".join(row.area_code.split(".")[:3]), ", ".join(row.concerns) if access.details else "",
             row.worker_name or "", due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due and row.status == "open" else "",
-            "1" if row.overdue(now) else "0", created.astimezone(zone).strftime("%Y-%m-%d")]
+            1 if row.overdue(now) else 0, created.astimezone(zone).strftime("%Y-%m-%d")]
 
 
 def count(user, filters: CaseFilters) -> int:
