@@ -265,6 +265,17 @@ def close(conf: CaseConference, actor, version: int | None = None, now: datetime
     return conf
 
 
+def people_of(orgs) -> list:
+    """The active users of these organisations, by name: who a conference's actions may be given to."""
+    from casemgmt.accounts.models import User
+
+    ids = [o.id for o in orgs]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.organisation_id.in_(ids), User.active.is_(True))
+                                   .order_by(User.full_name)))
+
+
 def decisions(conf: CaseConference) -> list[ConferenceDecision]:
     return list(db.session.scalars(select(ConferenceDecision).where(ConferenceDecision.conference_id == conf.id)
                                    .order_by(ConferenceDecision.id)))

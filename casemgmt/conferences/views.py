@@ -91,15 +91,9 @@ def _decision_forms(conf, cases, orgs=None) -> dict[int, DecisionForm]:
 
 def _people_choices(orgs):
     """Users of the district's organisations, named with their organisation."""
-    from sqlalchemy import select
-
-    from casemgmt.accounts.models import User
-
     names = {o.id: o.name for o in orgs}
-    users = db.session.scalars(select(User).where(User.organisation_id.in_(list(names) or [0]),
-                                                  User.active.is_(True)).order_by(User.full_name))
     return [SelectChoice("", "—")] + [SelectChoice(str(u.id), f"{u.full_name} ({names[u.organisation_id]})")
-                                      for u in users]
+                                      for u in services.people_of(orgs)]
 
 
 @bp.get("/conferences/<int:conference_id>")

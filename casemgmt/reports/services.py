@@ -8,8 +8,8 @@ from statistics import median
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from casemgmt.access import district_of
-from casemgmt.cases.models import Case, Complaint
+from casemgmt.access import district_of, scope_cases
+from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
@@ -47,12 +47,11 @@ def dashboard(user) -> dict:
 
     now = utcnow()
     data: dict = {}
+    # Every count starts from the cases the user may see (access.scope_cases), as the lists do.
     if user.role == "village_worker":
-        data["recent"] = list(db.session.scalars(
-            select(Case).join(Complaint).where(Complaint.registered_by_id == user.id)
-            .order_by(Case.created_at.desc()).limit(5)))
+        data["recent"] = list(db.session.scalars(scope_cases(user).order_by(Case.created_at.desc()).limit(5)))
     elif user.role == "social_worker":
-        mine = select(Case).where(Case.assigned_worker_id == user.id, Case.status == "open")
+        mine = scope_cases(user).where(Case.assigned_worker_id == user.id, Case.status == "open")
         cases = list(db.session.scalars(mine))
         data["by_stage"] = dict(Counter(c.stage for c in cases))
         data["due_this_week"] = sum(1 for c in cases if c.due_at and now <= c.due_at < now + timedelta(days=7))
@@ -66,20 +65,21 @@ def dashboard(user) -> dict:
         from casemgmt.accounts.models import User
 
         district = district_of(user.area_code)
-        open_cases = (Case.district_code == district, Case.status == "open")
+        is_open = Case.status == "open"
         overdue = (Case.due_at.is_not(None), Case.due_at < now)
-        data["triage"] = db.session.scalar(select(func.count(Case.id)).where(*open_cases, Case.stage == "report"))
+        data["triage"] = db.session.scalar(scope_cases(user, select(func.count(Case.id))).where(
+            is_open, Case.stage == "report"))
         data["overdue_by_stage"] = dict(db.session.execute(
-            select(Case.stage, func.count(Case.id)).where(*open_cases, *overdue).group_by(Case.stage)).all())
-        by_worker = (select(User.full_name, func.count(Case.id)).join(User, User.id == Case.assigned_worker_id)
-                     .group_by(User.full_name))
-        data["overdue_by_worker"] = dict(db.session.execute(by_worker.where(*open_cases, *overdue)).all())
-        data["workload"] = dict(db.session.execute(by_worker.where(*open_cases)).all())
-        answered = db.session.execute(
-            select(Referral.to_organisation_id, Referral.created_at, Referral.responded_at)
-            .join(Case, Case.id == Referral.case_id)
-            .where(Case.district_code == district, Referral.responded_at.is_not(None),
-                   Referral.created_at >= now - timedelta(days=90)))
+            scope_cases(user, select(Case.stage, func.count(Case.id))).where(is_open, *overdue)
+            .group_by(Case.stage)).all())
+        by_worker = scope_cases(user, select(User.full_name, func.count(Case.id)).select_from(Case)
+                                .join(User, User.id == Case.assigned_worker_id)).where(is_open).group_by(User.full_name)
+        data["overdue_by_worker"] = dict(db.session.execute(by_worker.where(*overdue)).all())
+        data["workload"] = dict(db.session.execute(by_worker).all())
+        answered = db.session.execute(scope_cases(user, select(
+            Referral.to_organisation_id, Referral.created_at, Referral.responded_at)
+            .join(Case, Case.id == Referral.case_id))
+            .where(Referral.responded_at.is_not(None), Referral.created_at >= now - timedelta(days=90)))
         hours: dict[int, list[float]] = {}
         for org_id, created, responded in answered:
             hours.setdefault(org_id, []).append((responded - created).total_seconds() / 3600)
