@@ -10,14 +10,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from casemgmt import create_app
 from casemgmt.extensions import db, limiter
-from tests.factories import PASSWORD, OrganisationFactory, UserFactory
+from tests.factories import PASSWORD, OrganisationFactory, UserFactory, bearer_for
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PG_URL = os.environ.get("CASEMGMT_TEST_DATABASE_URL") or None
@@ -181,8 +180,7 @@ def api(app, users):
 
     def call(method, url, username, **kw):
         if username not in tokens:
-            token = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD}).get_json()
-            tokens[username] = {"Authorization": f"Bearer {token['token']}"}
+            tokens[username] = bearer_for(client, username)
         return getattr(client, method)(url, headers=tokens[username], **kw)
 
     return call
@@ -196,6 +194,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture(scope="module")
 def browser():
+    from playwright.sync_api import sync_playwright  # only the browser tests need it
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser

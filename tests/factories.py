@@ -99,3 +99,9 @@ def make_case(actor, decisions=None, **child_overrides):
     from casemgmt.cases.services import register_complaint
 
     return register_complaint(complaint_input([child_input(**child_overrides)]), actor, decisions or {0: "new"}).cases[0]
+
+
+def bearer_for(client, username: str, password: str = PASSWORD) -> dict:
+    """The Authorization header of a fresh API token for ``username`` (through the real endpoint)."""
+    token = client.post("/api/v1/auth/token", json={"username": username, "password": password}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
-from tests.factories import PASSWORD, make_case
-from tests.test_api import assert_error, bearer
+from tests.factories import bearer_for, make_case
+from tests.test_api import assert_error
 
 
 @pytest.fixture
@@ -18,10 +18,7 @@ def client(app):
 
 @pytest.fixture
 def token(client, users):
-    def issue(username):
-        response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-        return bearer(response.get_json()["token"])
-    return issue
+    return lambda username: bearer_for(client, username)
 
 
 def body(**overrides):

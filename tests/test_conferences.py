@@ -12,9 +12,8 @@ from casemgmt.conferences.models import Task
 from casemgmt.errors import Forbidden, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.workflow import services as workflow
-from tests.factories import OrganisationFactory, UserFactory, make_case
-from tests.test_api import assert_error, bearer
-from tests.factories import PASSWORD
+from tests.factories import OrganisationFactory, UserFactory, bearer_for, make_case
+from tests.test_api import assert_error
 
 WHEN = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 
@@ -212,11 +211,7 @@ def test_task_is_done_by_its_owner(make_web, users):
 def test_conferences_through_the_api(app, users):
     client = app.test_client()
 
-    def token(username):
-        return bearer(client.post("/api/v1/auth/token", json={"username": username,
-                                                              "password": PASSWORD}).get_json()["token"])
-
-    coordinator, worker = token("koordinator"), token("peksos")
+    coordinator, worker = bearer_for(client, "koordinator"), bearer_for(client, "peksos")
     case, other = accepted(users), accepted(users, "Rahmat Hidayat")
     body = {"title": "Konferensi", "scheduled_at": "2026-12-01T10:00:00+08:00", "area_code": "73.06",
             "location": "PKSAI", "case_ids": [case.id, other.id],
@@ -233,7 +228,7 @@ def test_conferences_through_the_api(app, users):
             {"description": "Urus akta", "owner_organisation_id": users["agency_officer"].organisation_id,
              "due_date": "2027-01-10"}]})
     assert decision.status_code == 201 and len(decision.get_json()["tasks"]) == 1
-    tasks = client.get("/api/v1/tasks?mine=true", headers=token("dukcapil")).get_json()["items"]
+    tasks = client.get("/api/v1/tasks?mine=true", headers=bearer_for(client, "dukcapil")).get_json()["items"]
     assert [t["kind"] for t in tasks] == ["conference_action"] and tasks[0]["case_id"] == case.id
     assert client.post(f"/api/v1/conferences/{conf_id}/close", headers=coordinator).get_json()["status"] == "closed"
     assert_error(client.post(f"/api/v1/conferences/{conf_id}/attendance", headers=coordinator,
@@ -242,7 +237,7 @@ def test_conferences_through_the_api(app, users):
                              json={"case_id": case.id, "summary": "x"}), 409, "conference_closed")
     pdf = client.get(f"/api/v1/conferences/{conf_id}/minutes.pdf", headers=coordinator)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    assert_error(client.get(f"/api/v1/conferences/{conf_id}/minutes.pdf", headers=token("desa")), 404, "not_found")
+    assert_error(client.get(f"/api/v1/conferences/{conf_id}/minutes.pdf", headers=bearer_for(client, "desa")), 404, "not_found")
 
 
 def test_an_action_owned_by_a_person_from_the_page(make_web, users):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from casemgmt.cases.models import Case, Child, Complaint
 from casemgmt.extensions import db
-from tests.factories import PASSWORD
+from tests.factories import bearer_for
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
@@ -25,8 +25,7 @@ def counts():
 @pytest.fixture
 def api(app, users):
     client = app.test_client()
-    token = client.post("/api/v1/auth/token", json={"username": "desa", "password": PASSWORD}).get_json()["token"]
-    return client, {"Authorization": f"Bearer {token}"}
+    return client, bearer_for(client, "desa")
 
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

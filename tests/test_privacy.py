@@ -15,8 +15,7 @@ from casemgmt.errors import Forbidden
 from casemgmt.extensions import db
 from casemgmt.reports import indicators
 from casemgmt.workflow import services as workflow
-from tests.factories import PASSWORD, make_case
-from tests.test_api import bearer
+from tests.factories import bearer_for, make_case
 
 SECRET = "Paman tiri korban"
 
@@ -141,9 +140,7 @@ def test_api_shows_sensitive_only_to_those_who_may(app, users, case):
     client = app.test_client()
 
     def get(username):
-        token = bearer(client.post("/api/v1/auth/token", json={"username": username,
-                                                               "password": PASSWORD}).get_json()["token"])
-        return client.get(f"/api/v1/cases/{case.id}", headers=token).get_json()
+        return client.get(f"/api/v1/cases/{case.id}", headers=bearer_for(client, username)).get_json()
 
     assert get("peksos")["sensitive"]["alleged_perpetrator"] == SECRET
     assert "sensitive" not in get("desa")
@@ -154,9 +151,8 @@ def test_api_case_list_masks_sensitive_details_as_the_case_does(app, users, case
     client = app.test_client()
 
     def listed(username):
-        token = bearer(client.post("/api/v1/auth/token", json={"username": username,
-                                                               "password": PASSWORD}).get_json()["token"])
-        return {item["id"]: item for item in client.get("/api/v1/cases", headers=token).get_json()["items"]}
+        items = client.get("/api/v1/cases", headers=bearer_for(client, username)).get_json()["items"]
+        return {item["id"]: item for item in items}
 
     assert listed("peksos")[case.id]["sensitive"]["alleged_perpetrator"] == SECRET
     assert listed("koordinator")[case.id]["sensitive"]["hiv_status"] == "not_disclosed"

@@ -16,8 +16,8 @@ from casemgmt.referrals import services as referrals
 from casemgmt.reports import exports, indicators
 from casemgmt.reports.indicators import Period
 from casemgmt.workflow import services as workflow
-from tests.factories import PASSWORD, child_input, complaint_input, make_case
-from tests.test_api import assert_error, bearer
+from tests.factories import bearer_for, child_input, complaint_input, make_case
+from tests.test_api import assert_error
 
 WITA = timezone(timedelta(hours=8))
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31))
@@ -105,11 +105,7 @@ def test_quarter_bounds():
 def test_indicators_api_and_who_may_see_which_area(app, dataset, users):
     client = app.test_client()
 
-    def token(username):
-        return bearer(client.post("/api/v1/auth/token", json={"username": username,
-                                                              "password": PASSWORD}).get_json()["token"])
-
-    analyst, coordinator = token("analis"), token("koordinator")
+    analyst, coordinator = bearer_for(client, "analis"), bearer_for(client, "koordinator")
     body = client.get("/api/v1/indicators?area_code=73.06&from=2026-10-01&to=2026-12-31", headers=analyst).get_json()
     assert body["complaints"] == "<5" and body["by_sex"] == {"F": "<5", "M": "<5"}
     for key in ("complaints", "by_sex", "by_age_group", "by_concern", "by_stage", "by_area", "referrals",
@@ -119,7 +115,7 @@ def test_indicators_api_and_who_may_see_which_area(app, dataset, users):
                       headers=coordinator).get_json()
     assert body["complaints"] == 2 and body["referrals"]["median_response_hours"] == 20.0
     assert_error(client.get("/api/v1/indicators?area_code=73.09", headers=coordinator), 403, "forbidden")
-    assert_error(client.get("/api/v1/indicators", headers=token("peksos")), 403, "forbidden")
+    assert_error(client.get("/api/v1/indicators", headers=bearer_for(client, "peksos")), 403, "forbidden")
     assert_error(client.get("/api/v1/indicators?from=2026-12-01&to=2026-01-01", headers=coordinator), 422,
                  "validation_error")
 
@@ -405,9 +401,8 @@ def test_a_large_database_never_counted_is_counted_by_the_worker(app, dataset, m
     queued = []
     monkeypatch.setattr(tasks, "rebuild_indicators", lambda: queued.append(1))
     client = app.test_client()
-    token = client.post("/api/v1/auth/token", json={"username": "koordinator", "password": PASSWORD}).get_json()
     answer = client.get("/api/v1/indicators?area_code=73.06&from=2026-10-01&to=2026-12-31",
-                        headers={"Authorization": f"Bearer {token['token']}"})
+                        headers=bearer_for(client, "koordinator"))
     assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "not_ready"
     assert "beberapa menit" in answer.get_json()["error"]["message"] and queued == [1]
     monkeypatch.undo()

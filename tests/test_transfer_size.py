@@ -73,7 +73,7 @@ def test_complaint_page_fits_a_weak_connection(live_server, browser, users):
         context.close()
 
     ARTIFACTS.mkdir(exist_ok=True)
-    lines = [f"complaint page /cases/new, bytes transferred (headers + compressed body, Chromium)",
+    lines = ["complaint page /cases/new, bytes transferred (headers + compressed body, Chromium)",
              f"first load:   {first} bytes ({first / 1024:.1f} KB, limit {FIRST_LOAD_LIMIT})"]
     lines += [f"  {size:>7}  {u.replace(live_server, '')}" for u, size in first_rows]
     lines += [f"repeat visit: {repeat} bytes ({repeat / 1024:.1f} KB, limit {REPEAT_VISIT_LIMIT})"]

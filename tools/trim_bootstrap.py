@@ -63,17 +63,22 @@ def _wanted(name: str, words: set[str]) -> bool:
     return name in words or name.startswith(DYNAMIC_PREFIXES)
 
 
-def _trim_rules(rules, words: set[str]) -> list[str]:
+def _trim_rules(rules, words: set[str], found: set[str] | None = None, context: str = "") -> list[str]:
+    """The rules the sources need, serialized; ``found`` collects each kept selector with the
+    at-rules around it (``context``), for comparing two sheets."""
     out = []
     for rule in rules:
         if rule.type == "qualified-rule":
             kept = [tinycss2.serialize(s).strip() for s in _selectors(rule.prelude)
                     if all(_wanted(c, words) for c in _classes(s))]
+            if found is not None:
+                found.update(context + selector for selector in kept)
             if kept:
                 out.append(",".join(kept) + "{" + tinycss2.serialize(rule.content) + "}")
         elif rule.type == "at-rule" and rule.content is not None and rule.lower_at_keyword in _BLOCKS:
-            inner = _trim_rules(tinycss2.parse_rule_list(rule.content, skip_whitespace=True,
-                                                         skip_comments=True), words)
+            inner = _trim_rules(tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True),
+                                words, found, context + "@" + rule.at_keyword + tinycss2.serialize(rule.prelude).strip()
+                                + " ")
             if inner:
                 out.append("@" + rule.at_keyword + tinycss2.serialize(rule.prelude) + "{" + "".join(inner) + "}")
         elif rule.type == "at-rule" and rule.lower_at_keyword != "charset":
@@ -83,19 +88,9 @@ def _trim_rules(rules, words: set[str]) -> list[str]:
 
 def kept_selectors(css: str, words: set[str] | None = None) -> set[str]:
     """Every selector (with the at-rules around it) the trimmed sheet keeps, for comparing sheets."""
-    words = used_words() if words is None else words
     found: set[str] = set()
-
-    def walk(rules, context: str) -> None:
-        for rule in rules:
-            if rule.type == "qualified-rule":
-                found.update(context + tinycss2.serialize(s).strip() for s in _selectors(rule.prelude)
-                             if all(_wanted(c, words) for c in _classes(s)))
-            elif rule.type == "at-rule" and rule.content is not None and rule.lower_at_keyword in _BLOCKS:
-                walk(tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True),
-                     context + "@" + rule.at_keyword + tinycss2.serialize(rule.prelude).strip() + " ")
-
-    walk(tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True), "")
+    _trim_rules(tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True),
+                used_words() if words is None else words, found)
     return found
 
 
