@@ -21,4 +21,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 32 MiB of page cache per connection instead of 2: search reads index pages the default
+    # evicts between requests. On the 1M-case database, 120 searches by a child's name in a
+    # fresh process, three seeds: p50 5.3-5.9 ms, p95 8.7-10.9 ms, against 7.1-11.4 / 12.4-34.9.
+    cursor.execute("PRAGMA cache_size=-32768")
     cursor.close()
