@@ -43,6 +43,18 @@ def test_sensitive_details_only_for_the_assigned_worker_and_coordinator(make_web
     assert web.post(f"/cases/{case.id}/sensitive", {"sensitive-alleged_perpetrator": "x"}).status_code == 403
 
 
+def test_a_refused_sensitive_form_comes_back_open_with_its_error_and_what_was_typed(make_web, users, case):
+    web = make_web()
+    web.login("peksos")
+    response = web.post(f"/cases/{case.id}/sensitive", {"sensitive-alleged_perpetrator": "Tetangga",
+                                                        "sensitive-hiv_status": "bogus"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<details open>" in page and 'value="Tetangga"' in page
+    assert page.count('class="invalid-feedback') >= 1
+    assert cases.sensitive_of(case).alleged_perpetrator == SECRET  # nothing saved
+
+
 def test_sensitive_details_never_in_exports_letters_or_audit(make_web, users, case):
     web = make_web()
     web.login("koordinator")
