@@ -346,3 +346,23 @@ def test_search_results_page_newest_first_without_repeats(users):
         if cursor is None:
             break
     assert seen == sorted((c.id for c in made), reverse=True)
+
+
+def test_area_ranges_hold_whatever_order_the_database_sorts_text_in(app):
+    """access.within compares region codes byte by byte. A PostgreSQL database made with a language
+    locale (glibc en_US, ICU) ignores "." and "/" when sorting, so 73.06.01.2006 would not fall
+    between "73.06." and "73.06/" in its own order; SQLite sorts bytes already."""
+    from sqlalchemy import String, literal, literal_column, select, text
+
+    from casemgmt.access import within
+
+    code = literal("73.06.01.2006", String)
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("CREATE COLLATION IF NOT EXISTS punctuation_ignored "
+                                "(provider = icu, locale = 'und-u-ka-shifted')"))
+        code = literal_column("'73.06.01.2006' COLLATE punctuation_ignored", String)
+        assert db.session.scalar(select(code < "73.06/")) is False  # the language order gets it wrong
+    assert db.session.scalar(select(within(code, "73.06"))) is True
+    assert db.session.scalar(select(within(code, "73.06.01"))) is True
+    assert db.session.scalar(select(within(code, "73.0"))) is False
+    assert db.session.scalar(select(within(code, "73.07"))) is False
