@@ -61,11 +61,16 @@ def refresh_indicators():
 @huey.task()
 @huey.lock_task("rebuild-indicators")
 def rebuild_indicators():
-    """Count every indicator bucket from the records (a large database after an upgrade)."""
+    """Count every indicator bucket from the records (a large database after an upgrade).
+    Every indicator request queues this until it is done; the copies queued meanwhile find the
+    count made and stop at once instead of counting everything again."""
     from casemgmt.extensions import db
+    from casemgmt.reports.models import IndicatorBuild
     from casemgmt.reports.tally import rebuild
 
     with app().app_context():
+        if db.session.get(IndicatorBuild, 1) is not None:
+            return 0
         districts = rebuild()
         db.session.commit()
         return districts

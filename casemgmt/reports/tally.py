@@ -433,13 +433,17 @@ def _before_commit(session: Session) -> None:
     if buckets:
         session.execute(IndicatorDirty.__table__.insert(), [
             {"district_code": district, "day": day, "section": section} for district, day, section in sorted(buckets)])
-    session.info.pop("indicator_marks", None)
 
 
 def refresh_pending(area_code: str | None = None, limit: int = 5000) -> int:
     """Recounts the buckets changes have touched since (within an area, or everywhere), and
     commits. Run by the background worker every minute and before indicators are read, so the
     indicators always count every committed change. Returns the number of buckets recounted."""
+    if db.session.get(IndicatorBuild, 1) is None:
+        # Never counted yet: the full count (rebuild) counts everything and clears this pile.
+        # Recounting buckets now would only race it for the same rows.
+        db.session.rollback()
+        return 0
     table = IndicatorDirty.__table__
     query = select(table.c.id, table.c.district_code, table.c.day, table.c.section).order_by(table.c.id).limit(limit)
     if area_code:
