@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from wtforms import SelectMultipleField, widgets
+from wtforms import Field, SelectMultipleField, widgets
 
 from casemgmt.dbtypes import MAX_ID
 from casemgmt.errors import ValidationFailed
@@ -14,12 +14,29 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def field_at(form, key: str):
+    """The field a service's error key names: "summary", or a path into repeated sub-forms such
+    as "actions.0.due_date" (FieldList entry 0 of actions); None when the form has no such field."""
+    target = form
+    for part in key.split("."):
+        if part.isdigit():
+            entries = getattr(target, "entries", None)
+            if entries is None or int(part) >= len(entries):
+                return None
+            target = getattr(entries[int(part)], "form", entries[int(part)])
+        else:
+            target = getattr(target, part, None)
+            if target is None:
+                return None
+    return target if isinstance(target, Field) else None
+
+
 def apply_errors(form, exc: ValidationFailed, field_map: dict[str, str] | None = None) -> None:
     """Show a service's validation errors next to the form fields they belong to."""
     field_map = field_map or {}
     for key, messages in exc.errors.items():
-        field = getattr(form, field_map.get(key, key), None)
-        if field is not None and hasattr(field, "errors"):
+        field = field_at(form, field_map.get(key, key))
+        if field is not None:
             field.errors = list(field.errors or []) + list(messages)
         else:
             form.form_errors.extend(messages)

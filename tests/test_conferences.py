@@ -257,3 +257,25 @@ def test_an_action_owned_by_a_person_from_the_page(make_web, users):
     task = db.session.query(Task).one()
     assert task.owner_user_id == users["social_worker"].id
     assert "Kunjungan rumah" in [t.description for t in services.my_tasks(users["social_worker"])]
+
+
+def test_a_refused_decision_or_attendance_comes_back_with_what_was_typed(make_web, users):
+    case = accepted(users)
+    conf = schedule(users, [case])
+    web = make_web()
+    web.login("koordinator")
+    response = web.post(f"/conferences/{conf.id}/decisions/{case.id}", {
+        f"d{case.id}-case_id": str(case.id), f"d{case.id}-summary": "Keluarga setuju mengurus akta.",
+        f"d{case.id}-actions-0-description": "Urus akta kelahiran"})  # no owner, no due date
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Keluarga setuju mengurus akta." in page and 'value="Urus akta kelahiran"' in page
+    assert f'id="d{case.id}-actions-0-owner_organisation_id-error"' in page
+    assert f'id="d{case.id}-actions-0-due_date-error"' in page
+    assert page.count("<details open>") == 1
+    response = web.post(f"/conferences/{conf.id}/attendance", {
+        "attendees-0-name": "Ibu Hasnah", "attendees-0-sex": "", "attendees-1-name": "", "attendees-1-sex": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'value="Ibu Hasnah"' in page and 'id="attendees-0-sex-error"' in page and "<details open>" in page
+    assert db.session.query(Task).count() == 0 and conf.attendees == []

@@ -29,7 +29,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import get_area, search_areas, villages_near
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import show_current_version
+from casemgmt.forms import apply_errors, show_current_version
 from casemgmt.i18n import local_zone
 from casemgmt.referrals.services import referrals_of_case
 from casemgmt.workflow.presenters import panel
@@ -78,22 +78,8 @@ def _complaint_input(form: ComplaintForm) -> dict:
     }
 
 
-def _show_errors(form, exc: ValidationFailed) -> None:
-    """Put service errors (children.0.nik, reporter.name, ...) next to the form's fields."""
-    for key, messages in exc.errors.items():
-        field = None
-        if key.startswith("children.") and key.count(".") == 2:
-            _prefix, index, name = key.split(".")
-            if int(index) < len(form.children):
-                field = getattr(form.children[int(index)].form, name, None)
-        elif key == "concerns":
-            field = form.concerns_special
-        else:
-            field = getattr(form, key.replace(".", "_"), None)
-        if field is not None:
-            field.errors = list(field.errors or []) + list(messages)
-        else:
-            form.form_errors.extend(messages)
+# Where the complaint form shows what the service names otherwise.
+COMPLAINT_ERROR_FIELDS = {"concerns": "concerns_special", "reporter.name": "reporter_name"}
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -146,7 +132,7 @@ def new_complaint():
                          if entry.form.duplicate.data}
             result = services.register_complaint(raw, current_user, decisions)
         except ValidationFailed as exc:
-            _show_errors(form, exc)
+            apply_errors(form, exc, COMPLAINT_ERROR_FIELDS)
             form.reviewed.data = ""
         else:
             numbers = [c.number for c in result.cases]

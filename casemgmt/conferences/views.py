@@ -18,6 +18,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import list_organisations
 from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.forms import apply_errors
 from casemgmt.i18n import local_zone
 from casemgmt.workflow.labels import transition_label
 from casemgmt.workflow.services import pending_approvals
@@ -99,7 +100,12 @@ def _people_choices(orgs):
 @bp.get("/conferences/<int:conference_id>")
 @login_required
 def show(conference_id: int):
-    conf = _conference_or_404(conference_id)
+    return _conference_page(_conference_or_404(conference_id))
+
+
+def _conference_page(conf, *, refused: ValidationFailed | None = None, case_id: int | None = None):
+    """The conference page. After a refused decision (on ``case_id``) or attendance list, that
+    form comes back open with what was typed and each error next to its field (422)."""
     manage = conf.status == "scheduled" and coordinates(current_user, conf.district_code)
     cases = services.agenda_cases(conf)
     orgs = list_organisations(area_code=conf.district_code)
@@ -110,12 +116,18 @@ def show(conference_id: int):
     for entry in attendance.attendees:
         entry.form.organisation_id.choices = org_choices
         entry.form.sex.choices = sex_choices
+    decision_forms = _decision_forms(conf, cases, orgs) if manage else {}
+    refused_form = None
+    if refused is not None:
+        refused_form = decision_forms.get(case_id) if case_id is not None else attendance
+        apply_errors(refused_form, refused, {"approve_approval_id": "approve", "case_id": "-"})
+        flash(" ".join(m for ms in refused.errors.values() for m in ms), "danger")
     named = services.identities_visible(current_user, cases)
     return render_template(
         "conferences/show.html", conf=conf, manage=manage, cases=cases, initials=initials,
         sees=lambda case: case.id in named, totals=services.totals_by_sex(conf),
         decisions=services.decisions(conf), attendance=attendance, close_form=CloseForm(version=conf.version),
-        decision_forms=_decision_forms(conf, cases, orgs) if manage else {})
+        decision_forms=decision_forms, refused_form=refused_form), 422 if refused is not None else 200
 
 
 def _problem(conf, message: str):
@@ -136,7 +148,7 @@ def attendance(conference_id: int):
     try:
         services.record_attendance(conf, current_user, rows)
     except ValidationFailed as exc:
-        return _problem(conf, " ".join(m for ms in exc.errors.values() for m in ms))
+        return _conference_page(conf, refused=exc)
     except ServiceError as exc:
         if exc.status == 403:
             abort(403)
@@ -160,7 +172,7 @@ def decide(conference_id: int, case_id: int):
                               approve_approval_id=int(form.approve.data) if (form.approve.data or "").isdigit()
                               else None)
     except ValidationFailed as exc:
-        return _problem(conf, " ".join(m for ms in exc.errors.values() for m in ms))
+        return _conference_page(conf, refused=exc, case_id=case.id)
     except ServiceError as exc:
         if exc.status == 403:
             abort(403)

@@ -16,6 +16,7 @@ from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.forms import apply_errors
 from casemgmt.workflow import definition, diagram, forms, services
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
@@ -129,15 +130,7 @@ def plan(case_id: int):
         try:
             services.save_plan(case, current_user, _plan_input(form))
         except ValidationFailed as exc:
-            for key, messages in exc.errors.items():
-                parts = key.split(".")
-                try:
-                    target = form.goals[int(parts[1])].form
-                    if len(parts) > 3:
-                        target = target.actions[int(parts[3])].form
-                    getattr(target, parts[-1]).errors = list(messages)
-                except (IndexError, ValueError, AttributeError):
-                    form.form_errors.extend(messages)
+            apply_errors(form, exc)  # goals.0.actions.1.description and the like
         except ServiceError as exc:
             form.form_errors.append(exc.message)
         else:
