@@ -55,11 +55,38 @@ def test_the_word_list_follows_new_and_edited_cases(users):
     assert "wahyuni" in words_known()
     assert found(users["coordinator"], "wahyuni") == [case.id]
     assert found(users["coordinator"], "wahyuning") == []
+    known = words_known()
+    assert "wahyuningsih" not in known and "lestari" in known  # the old spelling leaves the list too
 
 
 def test_too_many_words_for_a_prefix_fall_back_to_the_prefix(users, named, monkeypatch):
     monkeypatch.setattr(search, "MAX_EXPANSION", {"sqlite": 1, "postgresql": 1})  # "rahm": rahmat, rahmawati
+    assert search._expansion(db.session, "rahm", db.engine.dialect.name) is None  # the prefix path
     assert found(users["coordinator"], "rahm") == sorted([named["Rahmat Hidayat"], named["Rahmawati Daeng"]])
+
+
+def test_words_the_index_skips_match_nothing_alone_and_change_nothing_with_others(users, named):
+    assert found(users["coordinator"], "_") == []
+    assert found(users["coordinator"], "nur _") == found(users["coordinator"], "nur")
+
+
+def test_the_word_list_reads_text_as_the_sqlite_index_does():
+    """vocabulary_words against FTS5's own vocabulary (unicode61 remove_diacritics 2), on Latin
+    texts (the script names are written in here) where a compatibility decomposition or a
+    whole-string lower() would read them otherwise. A word read otherwise is not lost: unknown
+    to search_word, it is searched as a prefix."""
+    import sqlite3
+
+    samples = ["Zoë Andrée", "ﬁtri", "Ａｎｄｉ Ｂａｓｏ", "x² ½", "ǅemal", "ℌasna", "Nur_Aisyah",
+               "Muh. Fajar-Saputra", "İrma Çelik", "Ñandú 2026-000123"]
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
+    connection.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, row)")
+    for sample in samples:
+        connection.execute("DELETE FROM t")
+        connection.execute("INSERT INTO t (x) VALUES (?)", (sample,))
+        assert search.vocabulary_words(sample) == {row[0] for row in connection.execute("SELECT term FROM v")}, sample
+    connection.close()
 
 
 def test_anonymising_forgets_the_words_no_other_case_holds(users, named):

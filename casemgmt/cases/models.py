@@ -123,7 +123,8 @@ class Case(CaseState, db.Model):
     # Set when retention replaced the identifying fields (flask privacy anonymise).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Number, names and narrative in one column for full-text search (FTS5 / tsvector).
-    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="",
+                                             active_history=True)  # search_word forgets the old words
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     version: Mapped[int] = version_column()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import DDL, column, event, func, inspect, literal_column, select, table, text
+from sqlalchemy import DDL, column, event, false, func, inspect, literal_column, select, table, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casemgmt.cases.models import Case, SearchWord
@@ -87,25 +87,63 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def vocabulary_words(text_: str) -> set[str]:
-    """The words FTS5's tokenizer (unicode61 remove_diacritics 2) makes of a text: runs of
-    letters and digits, lower case, diacritics removed."""
-    decomposed = unicodedata.normalize("NFKD", text_ or "")
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """The words FTS5's tokenizer (unicode61 remove_diacritics 2) makes of a Latin text: runs of
+    letters and digits, each character lower-cased on its own, diacritics removed (canonical
+    decomposition only: FTS5 keeps ligatures, full-width letters and superscripts as they are)."""
+    decomposed = unicodedata.normalize("NFD", text_ or "")
+    folded = "".join(ch.lower() for ch in decomposed if not unicodedata.combining(ch))
     return set(_TOKEN.findall(folded))
 
 
-def _note_words(mapper, connection, target) -> None:
-    """SQLite: add the words of a new or changed search text to search_word."""
-    if connection.dialect.name != "sqlite" or not inspect(target).attrs.search_text.history.has_changes():
+def _keep_words(mapper, connection, target) -> None:
+    """search_word follows every search text written through the models: on SQLite the new
+    text's words are added here (PostgreSQL's trigger adds its own lexemes); on both, the words
+    of a replaced text that no case holds any more are dropped, so an edited or anonymised
+    child's name does not stay behind."""
+    history = inspect(target).attrs.search_text.history
+    if not history.has_changes():
         return
-    words = vocabulary_words(target.search_text)
-    if words:
-        connection.execute(sqlite_insert(SearchWord).on_conflict_do_nothing(),
-                           [{"word": word} for word in sorted(words)])
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        words = vocabulary_words(target.search_text)
+        if words:
+            connection.execute(sqlite_insert(SearchWord).on_conflict_do_nothing(),
+                               [{"word": word} for word in sorted(words)])
+    replaced = [old for old in history.deleted if old]
+    if replaced:
+        forget_words(connection, replaced, keep=target.search_text)
 
 
-event.listen(Case, "after_insert", _note_words)
-event.listen(Case, "after_update", _note_words)
+event.listen(Case, "after_insert", _keep_words)
+event.listen(Case, "after_update", _keep_words)
+
+
+def forget_words(connection, texts: list[str], keep: str = "") -> None:
+    """Drop from search_word the words of ``texts`` (search texts just replaced, already written)
+    that no case's search text holds any more."""
+    if connection.dialect.name == "sqlite":
+        words = set().union(*(vocabulary_words(t) for t in texts)) - vocabulary_words(keep)
+        probe = text("SELECT 1 FROM case_fts WHERE case_fts MATCH :q LIMIT 1")
+        quoted = {word: '"' + word.replace('"', '""') + '"' for word in words}
+    else:
+        lexemes = text("SELECT lexeme FROM unnest(to_tsvector('simple', :t))")
+        words = set().union(*(set(connection.scalars(lexemes, {"t": t})) for t in texts))
+        words -= set(connection.scalars(lexemes, {"t": keep}))
+        if words:
+            # Until commit, no case may add a word this is about to find unused: its trigger
+            # would see the word present, add nothing, and the word would then be dropped.
+            connection.execute(text("LOCK TABLE search_word IN SHARE ROW EXCLUSIVE MODE"))
+        probe = text("SELECT 1 FROM case_record WHERE to_tsvector('simple', search_text) @@ CAST(:q AS tsquery) "
+                     "LIMIT 1")
+        quoted = {word: _tsquery_lexeme(word) for word in words}
+    gone = [word for word in sorted(words) if connection.execute(probe, {"q": quoted[word]}).first() is None]
+    if gone:
+        connection.execute(SearchWord.__table__.delete().where(SearchWord.word.in_(gone)))
+
+
+def _tsquery_lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
 
 # How many exact words a prefix may stand for. FTS5 answers even a few hundred OR-ed words
 # far faster than their prefix ("a": 7 ms against 148 ms on the 1M-case database); PostgreSQL's
@@ -123,31 +161,6 @@ def _expansion(session, word: str, dialect: str) -> list[str] | None:
         .limit(most + 1)))
     return found if 0 < len(found) <= most else None
 
-
-def forget_words(session, texts: list[str]) -> None:
-    """Drop from search_word the words of ``texts`` (search texts just replaced) that no case's
-    search text holds any more: anonymising a case leaves no trace of its child's name here."""
-    if not texts:
-        return
-    session.flush()
-    if session.get_bind().dialect.name == "sqlite":
-        words = set().union(*(vocabulary_words(t) for t in texts))
-        probe = text("SELECT 1 FROM case_fts WHERE case_fts MATCH :q LIMIT 1")
-        quoted = {word: '"' + word.replace('"', '""') + '"' for word in words}
-    else:
-        words = set()
-        for old in texts:
-            words.update(session.scalars(text("SELECT lexeme FROM unnest(to_tsvector('simple', :t))"), {"t": old}))
-        probe = text("SELECT 1 FROM case_record WHERE to_tsvector('simple', search_text) @@ CAST(:q AS tsquery) "
-                     "LIMIT 1")
-        quoted = {word: _tsquery_lexeme(word) for word in words}
-    gone = [word for word in sorted(words) if session.execute(probe, {"q": quoted[word]}).first() is None]
-    if gone:
-        session.execute(SearchWord.__table__.delete().where(SearchWord.word.in_(gone)))
-
-
-def _tsquery_lexeme(word: str) -> str:
-    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -180,13 +193,14 @@ def restrict(statement, query: str, dialect: str):
 
     if dialect == "sqlite":
         groups = []
-        for word in words:
-            for token in sorted(vocabulary_words(word)) or [word]:
-                exact = _expansion(db.session, token, dialect)
-                groups.append("(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in exact) + ")" if exact
-                              else '"' + token.replace('"', '""') + '"*')
-        return statement.join(_FTS, _FTS.c.rowid == Case.id).where(
-            text("case_fts MATCH :fts_query").bindparams(fts_query=" AND ".join(groups)))
+        for token in sorted(set().union(*(vocabulary_words(word) for word in words))):
+            exact = _expansion(db.session, token, dialect)
+            groups.append("(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in exact) + ")" if exact
+                          else '"' + token.replace('"', '""') + '"*')
+        statement = statement.join(_FTS, _FTS.c.rowid == Case.id)
+        if not groups:  # only characters the index skips ("_"): nothing matches, as on PostgreSQL
+            return statement.where(false())
+        return statement.where(text("case_fts MATCH :fts_query").bindparams(fts_query=" AND ".join(groups)))
     groups = []
     for word in words:
         exact = _expansion(db.session, word, dialect)

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from casemgmt.audit import services as audit
 from casemgmt.audit.models import AccessLogEntry, AuditEntry
 from casemgmt.cases.models import Attachment, Case, CaseConcern, CaseEvent, Child
-from casemgmt.cases.search import build_search_text, forget_words
+from casemgmt.cases.search import build_search_text
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 
@@ -144,7 +144,7 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
         result["attachments"] = db.session.scalar(select(func.count(Attachment.id)).where(
             Attachment.case_id.in_([c.id for c in cases] or [0])))
         return result
-    files, forgotten = [], []
+    files = []
     for case in cases:
         child: Child = case.child
         if child.birth_date:
@@ -170,11 +170,10 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
             files.append(attachment_path(attachment))
             db.session.delete(attachment)
             result["attachments"] += 1
-        forgotten.append(case.search_text)
-        case.search_text = build_search_text(case)  # the number, written as search expects it
+        # The number and the placeholder name; the child's old words leave search_word with it.
+        case.search_text = build_search_text(case)
         case.anonymised_at = now
         audit.record("case_anonymised", "case", case.id, actor=None)
-    forget_words(db.session, forgotten)
     db.session.commit()
     for path in files:  # only once the rows are gone for good
         path.unlink(missing_ok=True)
