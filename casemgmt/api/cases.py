@@ -171,7 +171,8 @@ def cases_json(user, cases: list) -> list[dict]:
 
 
 def case_body(user, case_id: int) -> dict:
-    """One case, read again as it now stands, for the caller."""
+    """One case, read again as it now stands after a change, for the caller (whose access the
+    change may have moved)."""
     return cases_json(user, [listing.one(case_id)])[0]
 
 
@@ -227,9 +228,9 @@ def list_cases(query):
 @blp.response(200, CaseOut)
 def get_case(case_id):
     """One case; 404 when it is outside the caller's scope."""
-    case, _access = case_or_404(g.api_user, case_id)
+    case, access = case_or_404(g.api_user, case_id)
     services.record_view(g.api_user, case, "api_view_case")
-    return json_response(case_body(g.api_user, case.id), 200)
+    return json_response(case_json(listing.one(case.id), access), 200)
 
 
 @blp.route("/cases/<int:case_id>", methods=["PATCH"])
