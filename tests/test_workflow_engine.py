@@ -470,3 +470,26 @@ def test_the_sweep_works_through_overdue_cases_a_batch_at_a_time(app, users, mon
     db.session.commit()
     assert services.sweep_overdue() == {"cases": 3, "notifications": 6}
     assert services.sweep_overdue() == {"cases": 0, "notifications": 0}
+
+
+def test_triage_board_counts_the_coordinators_own_overdue_cases(users):
+    from casemgmt.dbtypes import utcnow
+    from tests.factories import OrganisationFactory, UserFactory, make_case
+
+    waiting = make_case(users["village_worker"], name="Andi Baso", sex="M")
+    held = make_case(users["village_worker"], name="Nurul Aisyah")
+    services.apply_transition(held, "accept", users["coordinator"],
+                              {"risk_level": "high", "assigned_worker_id": users["social_worker"].id})
+    now = utcnow()
+    for case in (waiting, held):
+        case.due_at = now - timedelta(hours=2)
+    db.session.commit()
+    board = services.triage_board(users["coordinator"], now)
+    assert [c.id for c in board.queue] == [waiting.id]
+    assert {c.id for c in board.overdue} == {waiting.id, held.id}
+    assert board.by_stage == {"report": 1, held.stage: 1}
+    assert sorted(board.by_worker, key=str) == sorted([(None, 1), (users["social_worker"].full_name, 1)], key=str)
+    maros = UserFactory(username="koordinator.maros", role="coordinator",
+                        organisation=OrganisationFactory(name="PKSAI Maros", kind="pksai", area_code="73.09"))
+    elsewhere = services.triage_board(maros, now)
+    assert elsewhere.queue == [] and elsewhere.overdue == [] and elsewhere.by_worker == []

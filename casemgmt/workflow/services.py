@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from casemgmt.access import coordinates, coordinators_of, district_of, works_on_case
+from casemgmt.access import coordinates, coordinators_of, district_of, scope_cases, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -435,6 +435,30 @@ def visits(case: Case) -> list[MonitoringVisit]:
 # ---- deadlines -------------------------------------------------------------------------------------
 
 SWEEP_BATCH = 500
+
+
+@dataclass
+class TriageBoard:
+    queue: list[Case]  # new complaints, urgent first then oldest
+    overdue: list[Case]  # open cases past their deadline, the most overdue first
+    by_stage: dict[str, int]
+    by_worker: list[tuple[str | None, int]]  # worker's name (None: not assigned yet), most first
+
+
+def triage_board(user, now: datetime | None = None) -> TriageBoard:
+    """What the coordinator's triage page shows, from the cases the user may see (scope_cases)."""
+    now = now or utcnow()
+    queue = list(db.session.scalars(scope_cases(user).where(Case.stage == "report", Case.status == "open")
+                                    .order_by(Case.urgent.desc(), Case.created_at, Case.id)))
+    overdue = list(db.session.scalars(scope_cases(user).where(Case.status == "open", Case.due_at < now)
+                                      .order_by(Case.due_at)))
+    by_stage: dict[str, int] = {}
+    by_worker: dict[str | None, int] = {}
+    for case in overdue:
+        by_stage[case.stage] = by_stage.get(case.stage, 0) + 1
+        name = case.assigned_worker.full_name if case.assigned_worker else None
+        by_worker[name] = by_worker.get(name, 0) + 1
+    return TriageBoard(queue, overdue, by_stage, sorted(by_worker.items(), key=lambda kv: -kv[1]))
 
 
 def committed_batches(statement):

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import case_or_404, district_of, requires, works_on_case
+from casemgmt.access import case_or_404, requires, works_on_case
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
@@ -211,21 +211,11 @@ def approvals():
 @requires("triage.view")
 def triage():
     """New complaints, urgent first then oldest; overdue cases by stage and by worker."""
-    district = district_of(current_user.area_code)
     now = utcnow()
-    queue = list(db.session.scalars(select(Case).where(Case.district_code == district, Case.stage == "report",
-                                                       Case.status == "open")
-                                    .order_by(Case.urgent.desc(), Case.created_at, Case.id)))
-    overdue = list(db.session.scalars(select(Case).where(Case.district_code == district, Case.status == "open",
-                                                         Case.due_at < now).order_by(Case.due_at)))
-    by_stage: dict[str, int] = {}
-    by_worker: dict[str, int] = {}
-    for case in overdue:
-        by_stage[case.stage] = by_stage.get(case.stage, 0) + 1
-        name = case.assigned_worker.full_name if case.assigned_worker else _("Not assigned yet")
-        by_worker[name] = by_worker.get(name, 0) + 1
-    return render_template("workflow/triage.html", queue=queue, overdue=overdue, by_stage=by_stage,
-                           by_worker=sorted(by_worker.items(), key=lambda kv: -kv[1]), now=now, initials=initials)
+    board = services.triage_board(current_user, now)
+    return render_template("workflow/triage.html", queue=board.queue, overdue=board.overdue, by_stage=board.by_stage,
+                           by_worker=[(name or _("Not assigned yet"), n) for name, n in board.by_worker],
+                           now=now, initials=initials)
 
 
 @bp.get("/help/sop")
