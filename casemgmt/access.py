@@ -318,5 +318,5 @@ def small_counts_hidden(user) -> bool:
 
 
 def owns_export(user, job) -> bool:
-    """An export belongs to whoever asked for it."""
-    return job is not None and job.user_id == user.id
+    """An export belongs to whoever asked for it, while their account is active."""
+    return _active(user) and job is not None and job.user_id == user.id

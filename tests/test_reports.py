@@ -420,3 +420,21 @@ def test_a_large_database_never_counted_is_counted_by_the_worker(app, dataset, m
     buckets = db.session.scalar(db.select(db.func.count()).select_from(IndicatorBucket))
     assert tasks.rebuild_indicators.call_local() == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(IndicatorBucket)) == buckets
+
+
+def test_a_disabled_user_no_longer_downloads_their_export(app, make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    make_case(users["village_worker"])
+    location = web.post("/exports", {"format": "csv"}).headers["Location"]
+    from werkzeug.exceptions import NotFound
+
+    from casemgmt.reports.models import ExportJob
+
+    job = db.session.scalars(db.select(ExportJob)).one()
+    assert exports.job_of(users["coordinator"], job.id) == job
+    users["coordinator"].active = False
+    db.session.commit()
+    with pytest.raises(NotFound):
+        exports.job_of(users["coordinator"], job.id)
+    assert "download" in location

@@ -21,7 +21,6 @@ from wtforms.validators import Length, Optional
 from casemgmt.forms import MultiCheckboxField, id_or_none
 
 
-
 class ScheduleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Length(max=200)])
     scheduled_at = DateTimeLocalField(_l("Date and time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])

@@ -34,11 +34,16 @@ class ConferenceLocked(ServiceError):
     default_text = _l("The conference is closed; its record can no longer be changed.")
 
 
+def may_manage(user, conf: CaseConference) -> bool:
+    """Whether ``user`` may change the conference's record now: its district's coordinator,
+    until it is closed."""
+    return coordinates(user, conf.district_code) and conf.status != "closed"
+
+
 def _require_open(conf: CaseConference, actor) -> None:
-    if not coordinates(actor, conf.district_code):
-        raise Forbidden()
-    if conf.status == "closed":
-        raise ConferenceLocked()
+    if may_manage(actor, conf):
+        return
+    raise ConferenceLocked() if coordinates(actor, conf.district_code) else Forbidden()
 
 
 def review_due_before(now: datetime, district: str) -> datetime:

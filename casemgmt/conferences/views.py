@@ -1,13 +1,12 @@
 """Conference pages: schedule, the meeting (attendance, decisions), close, minutes; my tasks."""
 from __future__ import annotations
 
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import coordinates, district_of, owns_task, requires
+from casemgmt.access import district_of, owns_task, requires
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.codes import SEXES
@@ -106,7 +105,7 @@ def show(conference_id: int):
 def _conference_page(conf, *, refused: ValidationFailed | None = None, case_id: int | None = None):
     """The conference page. After a refused decision (on ``case_id``) or attendance list, that
     form comes back open with what was typed and each error next to its field (422)."""
-    manage = conf.status == "scheduled" and coordinates(current_user, conf.district_code)
+    manage = services.may_manage(current_user, conf)
     cases = services.agenda_cases(conf)
     orgs = list_organisations(area_code=conf.district_code)
     attendance = AttendanceForm(data={"attendees": [

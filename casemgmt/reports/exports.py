@@ -62,7 +62,8 @@ def row_for(row, user, now: datetime, zone, labels: dict) -> list:
             row.child_name if access.identity else initials(row.child_name), row.child_sex,
             age_on(row.child_birth_date, now.date()) if row.child_birth_date else "", row.area_name,
             ".".join(row.area_code.split(".")[:3]), ", ".join(row.concerns) if access.details else "",
-            row.worker_name or "", due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due and row.status == "open" else "",
+            row.worker_name or "",
+            due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due and row.status == "open" else "",
             1 if row.overdue(now) else 0, created.astimezone(zone).strftime("%Y-%m-%d")]
 
 
@@ -89,8 +90,8 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
     else:
         import xlsxwriter
 
-        # Text stays text: a name or narrative starting with "=" or "http" is never made a formula
-        # or a link (formula injection), and skipping those checks halves the writing time.
+        # Text stays text: the rows are written with write_string, never parsed into a formula or
+        # a link (formula injection); the options below say the same for the header's write_row.
         book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                                "strings_to_urls": False})
         sheet = book.add_worksheet(_("Cases"))

@@ -1,4 +1,5 @@
-"""Export jobs: large case-list exports run in the background; only the requester downloads."""
+"""Export jobs (large case-list exports run in the background; only the requester downloads) and
+the indicator buckets: counts per district and day or month, what changes touched, whether counted."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -42,8 +43,9 @@ class IndicatorBucket(db.Model):
 
 
 class IndicatorBuild(db.Model):
-    """Present once the buckets hold every record (a database filled before them, or by bulk
-    inserts, is rebuilt once: ``flask reports rebuild``)."""
+    """Present once the buckets hold every record. A database filled before them, or by bulk
+    inserts, is counted once: by the first indicator request when small, by the worker's
+    ``rebuild_indicators`` when large, or by hand with ``flask reports rebuild``."""
     __tablename__ = "indicator_build"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
-"""Who may see which area's indicators, and what each role's dashboard shows."""
+"""Report periods, report downloads logged, and what each role's dashboard shows (who may see
+which area's indicators is access.indicator_area)."""
 from __future__ import annotations
 
 from collections import Counter
