@@ -4,7 +4,10 @@
 
 Cases spread over the 24 kabupaten/kota with realistic stage, risk, concern and age mixes,
 their histories, referrals (two per case on average), notes, conferences and 5,000 users.
-Rows go in with bulk inserts; on SQLite the search index is rebuilt once at the end.
+Rows go in with bulk inserts on SQLite and COPY on PostgreSQL, around the models: the search
+triggers are off meanwhile, and the search index (SQLite), search_word (both), the id sequences
+(PostgreSQL) and the indicator buckets are made once at the end. A run that stops midway leaves
+a half-filled database without them: generate again into a new one.
 """
 from __future__ import annotations
 

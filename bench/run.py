@@ -1,6 +1,10 @@
 """Measure what the field waits for, on the benchmark database (bench/generate.py first).
 
-    python bench/run.py [--database-url URL] [--iterations 30] [--skip-http]
+    python bench/run.py [--database-url URL] [--iterations 30] [--skip-http] [--export-rows 100000]
+                        [--only WORDS ...]
+
+--only runs the operations whose name holds one of the words ("case page", "XLSX", "http" for
+the gunicorn part, which a filtered run otherwise skips); the section it appends says so.
 
 Server time of each operation is measured in-process (the WSGI app called directly, no network),
 p50 and p95 over repeated calls. Then gunicorn serves the app on loopback and a second process
@@ -38,8 +42,12 @@ def pct(values, p):
 ONLY: list[str] = []
 
 
+def selected(name: str) -> bool:
+    return not ONLY or any(word in name for word in ONLY)
+
+
 def measure(name, call, n, rows):
-    if ONLY and not any(word in name for word in ONLY):
+    if not selected(name):
         return
     for _ in range(min(3, n)):
         call()
@@ -180,17 +188,19 @@ def main():
                                                 headers=coord_api).status_code, max(3, n // 3), rows)
     measure("conference minutes PDF", lambda: api.get(f"/api/v1/conferences/{conference_id}/minutes.pdf",
                                                       headers=coord_api).status_code, max(3, n // 3), rows)
-    if not ONLY or any(word in "XLSX export" for word in ONLY):
+    if selected("XLSX export of 100,000 cases"):
         # In a process of its own, as the background worker runs it, so that its peak memory is its own.
         result = subprocess.run([sys.executable, __file__, "--export-only", "--database-url", args.database_url,
-                                 "--export-rows", str(args.export_rows)], capture_output=True, text=True, check=True)
+                                 "--export-rows", str(args.export_rows)], stdout=subprocess.PIPE, text=True,
+                                check=True)  # its errors go to the terminal
         written, seconds = json.loads(result.stdout.strip().splitlines()[-1])
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         rows.append((f"XLSX export of {written} cases (job process peak RSS {peak:.0f} MB)", seconds * 1000,
                      seconds * 1000, written / seconds, 1))
         print(f"XLSX export of {written} cases: {seconds:.1f} s, peak RSS {peak:.0f} MB", flush=True)
 
-    http = None if args.skip_http else throughput(args.database_url, usernames[0])
+    wanted = not args.skip_http and selected("http throughput")
+    http = throughput(args.database_url, usernames[0]) if wanted else None
     write_results(args, total, rows, http)
 
 
@@ -233,7 +243,8 @@ def write_results(args, total, rows, http):
     lines = [f"\n## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {total:,} cases · "
              f"{'SQLite ' + sqlite3.sqlite_version if args.database_url.startswith('sqlite') else 'PostgreSQL'}",
              "", f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-             "Server time in-process, {0} calls per operation unless noted.".format(args.iterations), "",
+             "Server time in-process, {0} calls per operation unless noted.".format(args.iterations)
+             + (" Only the operations named with: " + ", ".join(ONLY) + "." if ONLY else ""), "",
              "| operation | p50 ms | p95 ms | per second | calls |", "|---|---|---|---|---|"]
     for name, p50, p95, rate, calls in rows:
         lines.append(f"| {name} | {p50:.1f} | {p95:.1f} | {rate:.1f} | {calls} |")
