@@ -103,5 +103,6 @@ def make_case(actor, decisions=None, **child_overrides):
 
 def bearer_for(client, username: str, password: str = PASSWORD) -> dict:
     """The Authorization header of a fresh API token for ``username`` (through the real endpoint)."""
-    token = client.post("/api/v1/auth/token", json={"username": username, "password": password}).get_json()["token"]
-    return {"Authorization": f"Bearer {token}"}
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}

@@ -19,8 +19,7 @@ from casemgmt.extensions import db
 from casemgmt.referrals import services as referrals
 from casemgmt.workflow import services as workflow
 from casemgmt.workflow.models import PlanAction
-from tests.factories import PASSWORD, OrganisationFactory, UserFactory, make_case
-from tests.test_api import bearer
+from tests.factories import OrganisationFactory, UserFactory, bearer_for, make_case
 
 ROLES = ["village_worker", "social_worker", "coordinator", "agency_officer", "analyst", "admin"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -198,8 +197,7 @@ def request(web, api_token, method, path, body):
 def test_out_of_scope_records_are_404_everywhere(app, make_web, users, world, role):
     web = make_web()
     web.login(users[role].username)
-    token = bearer(web.client.post("/api/v1/auth/token", json={"username": users[role].username,
-                                                               "password": PASSWORD}).get_json()["token"])
+    token = bearer_for(web.client, users[role].username)
     wrong = []
     for endpoint, (method, template, body) in RECORD_ROUTES.items():
         path = template.format(**world["out"])
@@ -286,8 +284,7 @@ IN_SCOPE = {
 def test_in_scope_records_answer_by_role(make_web, users, world, role):
     web = make_web()
     web.login(users[role].username)
-    token = bearer(web.client.post("/api/v1/auth/token", json={"username": users[role].username,
-                                                               "password": PASSWORD}).get_json()["token"])
+    token = bearer_for(web.client, users[role].username)
     wrong = []
     for endpoint, expected in IN_SCOPE.items():
         method, template, body = RECORD_ROUTES[endpoint]

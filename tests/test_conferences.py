@@ -69,14 +69,14 @@ def test_review_page_shows_the_longest_waiting_and_says_how_many(make_web, users
     from casemgmt.conferences import views
 
     cases = [accepted(users, f"Anak Tinjau {word}") for word in ("Satu", "Dua", "Tiga")]
-    for case in cases:  # opened long enough ago to be due for review
-        case.created_at = case.created_at - timedelta(days=200)
+    for days, case in zip((200, 250, 300), cases):  # opened long enough ago to be due for review; the
+        case.created_at = case.created_at - timedelta(days=days)  # longest waiting is the newest id
     db.session.commit()
     monkeypatch.setattr(views, "REVIEW_PAGE", 2)
     web = make_web()
     web.login("koordinator")
     page = web.get("/conferences/review").get_data(as_text=True)
-    assert cases[0].number in page and cases[1].number in page and cases[2].number not in page
+    assert cases[2].number in page and cases[1].number in page and cases[0].number not in page
     assert "2 yang paling lama menunggu dari 3" in page
 
 

@@ -56,3 +56,16 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
             remaining = set(db.inspect(conn).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+
+
+def test_sqlite_connections_get_their_settings(tmp_path):
+    import sqlite3
+
+    from casemgmt.dbsetup import _sqlite_pragmas
+
+    connection = sqlite3.connect(tmp_path / "settings.db")
+    _sqlite_pragmas(connection, None)
+    settings = {name: connection.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("foreign_keys", "journal_mode", "cache_size")}
+    connection.close()
+    assert settings == {"foreign_keys": 1, "journal_mode": "wal", "cache_size": -32768}

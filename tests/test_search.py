@@ -102,16 +102,3 @@ def test_anonymising_forgets_the_words_no_other_case_holds(users, named):
     assert "fajarudin" not in known and "sapri" not in known
     assert "fajar" in known and "nurul" in known  # still the words of other children
     assert found(users["coordinator"], "fajar") == [named["Muh. Fajar Saputra"]]
-
-
-def test_sqlite_connections_get_their_settings(tmp_path):
-    import sqlite3
-
-    from casemgmt.dbsetup import _sqlite_pragmas
-
-    connection = sqlite3.connect(tmp_path / "settings.db")
-    _sqlite_pragmas(connection, None)
-    settings = {name: connection.execute(f"PRAGMA {name}").fetchone()[0]
-                for name in ("foreign_keys", "journal_mode", "cache_size")}
-    connection.close()
-    assert settings == {"foreign_keys": 1, "journal_mode": "wal", "cache_size": -32768}

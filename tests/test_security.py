@@ -138,7 +138,7 @@ def test_ids_too_large_for_the_database_are_refused_in_bodies_and_forms(app, web
     assert web.post("/conferences/new", {"title": "x", "scheduled_at": "2026-12-01T10:00",
                                          "case_ids": [huge], "organisation_ids": [huge]}).status_code in (302, 422)
     client = app.test_client()
-    headers = bearer_for(client, "koordinator", "Tepat-Waktu-2026")
+    headers = bearer_for(client, "koordinator")
     response = client.post(f"/api/v1/cases/{case.id}/referrals", headers=headers, json={
         "to_organisation_id": 2**70, "service": "health", "reason": "x",
         "consent": {"given_by": "child", "recorded_on": "2026-01-01"}})
