@@ -253,13 +253,20 @@ def coordinates(user, district_code: str | None) -> bool:
             and district_of(user.area_code) == district_code)
 
 
-def coordinators_of(district_code: str) -> list:
-    """The users for whom ``coordinates(user, district_code)`` holds, chosen by the database."""
+def active_users_in(district_code: str, role: str) -> list:
+    """The active users of a role who work in a district, by name, chosen by the database (a
+    province has thousands of users)."""
     from casemgmt.accounts.models import User
     from casemgmt.extensions import db
 
-    return list(db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True),
-                                                      within(User.area_code, district_code))))
+    return list(db.session.scalars(select(User).where(User.role == role, User.active.is_(True),
+                                                      within(User.area_code, district_code))
+                                   .order_by(User.full_name)))
+
+
+def coordinators_of(district_code: str) -> list:
+    """The users for whom ``coordinates(user, district_code)`` holds."""
+    return active_users_in(district_code, "coordinator")
 
 
 def answers_referral(user, referral) -> bool:

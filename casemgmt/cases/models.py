@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, literal_column
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgmt.accounts.models import User
@@ -149,6 +149,11 @@ class Case(CaseState, db.Model):
     @property
     def concerns(self) -> list[str]:
         return [row.concern for row in self.concern_rows]
+
+    @staticmethod
+    def overdue_at(now: datetime):
+        """SQL for ``overdue(now)``: open, with its deadline passed."""
+        return and_(Case.status == "open", Case.due_at < now)
 
     @property
     def registered_by_id(self) -> int:

@@ -393,7 +393,7 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base
     if filters.assigned_to_me:
         query = query.where(Case.assigned_worker_id == user.id)
     if filters.overdue:
-        query = query.where(Case.status == "open", Case.due_at < now)
+        query = query.where(Case.overdue_at(now))
     if filters.q:
         query = search.restrict(query, filters.q, db.engine.dialect.name)
     return query

@@ -102,7 +102,7 @@ def suggest_cases(district: str, now: datetime | None = None, limit: int = SUGGE
     now = now or utcnow()
     reviewed, stale = _stale(district, now)
     high = Case.risk_level == "high"
-    overdue = and_(Case.due_at.is_not(None), Case.due_at < now)
+    overdue = Case.overdue_at(now)
     waiting = Case.id.in_(select(Approval.case_id).where(Approval.status == "pending"))
     flags = [sql_case((cond, 1), else_=0) for cond in (high, overdue, waiting, stale)]
     query = (select(Case, *flags).outerjoin(reviewed, reviewed.c.case_id == Case.id)

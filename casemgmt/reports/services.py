@@ -67,15 +67,15 @@ def dashboard(user) -> dict:
 
         district = district_of(user.area_code)
         is_open = Case.status == "open"
-        overdue = (Case.due_at.is_not(None), Case.due_at < now)
+        overdue = Case.overdue_at(now)
         data["triage"] = db.session.scalar(scope_cases(user, select(func.count(Case.id))).where(
             is_open, Case.stage == "report"))
         data["overdue_by_stage"] = dict(db.session.execute(
-            scope_cases(user, select(Case.stage, func.count(Case.id))).where(is_open, *overdue)
+            scope_cases(user, select(Case.stage, func.count(Case.id))).where(overdue)
             .group_by(Case.stage)).all())
         by_worker = scope_cases(user, select(User.full_name, func.count(Case.id)).select_from(Case)
                                 .join(User, User.id == Case.assigned_worker_id)).where(is_open).group_by(User.full_name)
-        data["overdue_by_worker"] = dict(db.session.execute(by_worker.where(*overdue)).all())
+        data["overdue_by_worker"] = dict(db.session.execute(by_worker.where(overdue)).all())
         data["workload"] = dict(db.session.execute(by_worker).all())
         answered = db.session.execute(scope_cases(user, select(
             Referral.to_organisation_id, Referral.created_at, Referral.responded_at)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import coordinates, within, works_on_case
+from casemgmt.access import active_users_in, coordinates, works_on_case
 from casemgmt.codes import SERVICES
 from casemgmt.directory.services import list_organisations
-from casemgmt.extensions import db
 from casemgmt.workflow import forms, services
 from casemgmt.workflow.definition import TERMINATION_FROM, TERMINATION_REASONS
 from casemgmt.workflow.guards import MISSING_LABELS
@@ -33,18 +31,10 @@ class Panel:
         return [o for o in self.options if o.allowed]
 
 
-def district_workers(district_code: str):
-    from casemgmt.accounts.models import User
-
-    # Chosen by the database: a province has thousands of users.
-    return list(db.session.scalars(select(User).where(User.role == "social_worker", User.active.is_(True),
-                                                      within(User.area_code, district_code))
-                                   .order_by(User.full_name)))
-
-
 def worker_choices(district_code: str) -> list[SelectChoice]:
     """Social workers to assign, after a blank first choice: nobody is assigned by default."""
-    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.full_name) for u in district_workers(district_code)]
+    workers = active_users_in(district_code, "social_worker")
+    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.full_name) for u in workers]
 
 
 def service_choices(blank: str) -> list[SelectChoice]:

@@ -450,7 +450,7 @@ def triage_board(user, now: datetime | None = None) -> TriageBoard:
     now = now or utcnow()
     queue = list(db.session.scalars(scope_cases(user).where(Case.stage == "report", Case.status == "open")
                                     .order_by(Case.urgent.desc(), Case.created_at, Case.id)))
-    overdue = list(db.session.scalars(scope_cases(user).where(Case.status == "open", Case.due_at < now)
+    overdue = list(db.session.scalars(scope_cases(user).where(Case.overdue_at(now))
                                       .order_by(Case.due_at)))
     by_stage: dict[str, int] = {}
     by_worker: dict[str | None, int] = {}
@@ -476,7 +476,7 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     from casemgmt.workflow.models import Notification
 
     now = now or utcnow()
-    due = (select(Case).where(Case.status == "open", Case.due_at < now, Case.overdue_notified_at.is_(None))
+    due = (select(Case).where(Case.overdue_at(now), Case.overdue_notified_at.is_(None))
            .order_by(Case.id))
     coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
     told = swept = 0
