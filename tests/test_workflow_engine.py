@@ -282,6 +282,11 @@ def test_admin_deadlines_page(make_web, users):
     assert response.status_code == 200 and hours_for("triage", "urgent", "73.06") == 24  # nothing saved
     response = admin.post("/admin/deadlines", {"district": "73.06", "triage.urgent": "12"})
     assert response.status_code == 302 and hours_for("triage", "urgent", "73.06") == 12
+    # A district that is not a kabupaten/kota (found by the form fuzzer as a 500): a message, nothing saved.
+    for district in ("0", "73", "73.06.01"):
+        response = admin.post("/admin/deadlines", {"district": district, "triage.urgent": "5"})
+        assert response.status_code == 200 and "Kode wilayah tidak dikenal." in response.get_data(as_text=True)
+        assert hours_for("triage", "urgent", district) != 5
 
 
 def test_sweep_tells_worker_and_coordinator_once(users):

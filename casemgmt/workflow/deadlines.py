@@ -94,9 +94,16 @@ def compute_due(case, now: datetime) -> datetime | None:
 
 def save_district_hours(district_code: str, values: dict[tuple[str, str], int], actor) -> None:
     """Set a district's own clock lengths; a value equal to the default removes the override."""
+    from flask_babel import gettext as _
+
     from casemgmt.audit import services as audit
+    from casemgmt.directory.models import Area
+    from casemgmt.errors import ValidationFailed
     from casemgmt.extensions import db
     from casemgmt.workflow.models import DeadlineSetting
+
+    if db.session.scalar(select(Area.code).where(Area.code == district_code, Area.level == "regency")) is None:
+        raise ValidationFailed({"district": _("Unknown region code.")})
 
     before, after = {}, {}
     for (clock, level), hours in values.items():

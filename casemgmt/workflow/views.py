@@ -259,9 +259,13 @@ def deadlines():
         if errors:
             flash(_("Some values need correcting; nothing was saved."), "danger")
         else:
-            save_district_hours(code, values, current_user)
-            flash(_("Deadlines of %(district)s saved.", district=code), "success")
-            return redirect(url_for("workflow.deadlines", district=code))
+            try:
+                save_district_hours(code, values, current_user)
+            except ValidationFailed as exc:
+                flash(" ".join(m for ms in exc.errors.values() for m in ms), "danger")
+            else:
+                flash(_("Deadlines of %(district)s saved.", district=code), "success")
+                return redirect(url_for("workflow.deadlines", district=code))
     table = [(clock, CLOCK_LABELS[clock], [(level, LEVEL_LABELS[level], DEFAULT_HOURS[clock][level],
                                             hours_for(clock, level, code)) for level in levels])
              for clock, levels in DEFAULT_HOURS.items()]
