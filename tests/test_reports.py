@@ -439,3 +439,20 @@ def test_a_disabled_user_no_longer_downloads_their_export(app, make_web, users):
     with pytest.raises(NotFound):
         exports.job_of(users["coordinator"], job.id)
     assert "download" in location
+
+
+def test_an_xlsx_export_larger_than_a_sheet_is_refused_with_a_message(app, make_web, users, monkeypatch):
+    """Excel opens at most 1,048,576 rows: more would be cut without a word, so it is refused."""
+    from casemgmt.reports.models import ExportJob
+
+    for i in range(3):
+        make_case(users["village_worker"], name=f"Anak Ke {i}")
+    monkeypatch.setattr(exports, "MAX_ROWS", 3)   # a header and two cases
+    web = make_web()
+    web.login("koordinator")
+    page = web.post("/exports", {"format": "xlsx"}, follow_redirects=True).get_data(as_text=True)
+    assert "Berkas XLSX memuat paling banyak 2 kasus" in page
+    assert db.session.query(ExportJob).count() == 0
+    response = web.post("/exports", {"format": "csv"})
+    assert len(rows_of_csv(web.get(response.headers["Location"]).data)) == 4
+

@@ -1,7 +1,7 @@
 """Case-list exports (CSV, XLSX) in the user's scope and masking; large ones in the background.
 
 Rows are read in keyset pages and written as they come, so memory stays flat whatever the size
-(XlsxWriter's constant_memory mode writes each row out at once).
+(casemgmt.xlsx writes the sheet a row at a time).
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import format_number, gettext as _
 from sqlalchemy import func
 from werkzeug.exceptions import NotFound
 
-from casemgmt.access import case_access, owns_export
+from casemgmt.access import case_accesses, owns_export
 from casemgmt.audit import services as audit
 from casemgmt.cases import listing
 from casemgmt.cases.identity import age_on, initials
@@ -28,9 +28,14 @@ from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
 from casemgmt.reports.models import ExportJob
+from casemgmt.xlsx import MAX_ROWS, SheetWriter
 
 BACKGROUND_OVER = 1000
 FORMATS = ("csv", "xlsx")
+
+
+# Column widths of the XLSX sheet, in characters, in the order of columns().
+WIDTHS = [18, 13, 8, 8, 7, 24, 5, 5, 20, 10, 30, 20, 16, 8, 11]
 
 
 def columns() -> list[str]:
@@ -38,7 +43,7 @@ def columns() -> list[str]:
             _("Village"), _("Kecamatan"), _("Concerns"), _("Social worker"), _("Due"), _("Overdue"), _("Registered")]
 
 
-def _rows(user, filters: CaseFilters, page: int = 1000):
+def _pages(user, filters: CaseFilters, size: int = 1000):
     """Matching cases as plain rows (cases.listing), newest first, a page at a time."""
     base = filtered_cases(user, filters, base=listing.LIST)
     last = None
@@ -46,18 +51,17 @@ def _rows(user, filters: CaseFilters, page: int = 1000):
         query = base
         if last is not None:
             query = query.where(*older_than(*last))
-        rows = listing.read(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(page))
+        rows = listing.read(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(size))
         if not rows:
             return
-        yield from rows
+        yield rows
         last = (rows[-1].created_at, rows[-1].id)
 
 
-def row_for(row, user, now: datetime, zone, labels: dict) -> list:
-    """One row, masked as the case page would be for this user."""
-    access = case_access(user, row)
+def row_for(row, access, now: datetime, zone, labels: dict) -> list:
+    """One row, masked as the case page would be for this user (``access`` is case_access's)."""
     due, created = row.due_at, row.created_at  # aware UTC: UTCDateTime applies to Core queries too
-    # Urgent and Overdue are 1/0 numbers (a number cell costs XlsxWriter a fraction of a text cell).
+    # Urgent and Overdue are 1/0 numbers, which a spreadsheet can sum.
     return [row.number, labels.get(row.stage, row.stage), row.status, row.risk_level or "", 1 if row.urgent else 0,
             row.child_name if access.identity else initials(row.child_name), row.child_sex,
             age_on(row.child_birth_date, now.date()) if row.child_birth_date else "", row.area_name,
@@ -72,50 +76,44 @@ def count(user, filters: CaseFilters) -> int:
     return db.session.scalar(query) or 0
 
 
+class _CsvSheet:
+    """The CSV file as SheetWriter's interface: UTF-8 with the mark Excel needs, no cell a formula."""
+
+    def __init__(self, path: Path, header: list[str]):
+        self._file = path.open("w", newline="", encoding="utf-8-sig")
+        self._writer = csv.writer(self._file)
+        self.append(header)
+
+    def append(self, values) -> None:
+        self._writer.writerow(inert_row(values))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+
+
 def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit: int | None = None) -> int:
+    """Write the matching cases to ``path``; returns how many. Memory stays flat whatever the size."""
     from casemgmt.templating import stage_names
 
     now = utcnow()
     zone = local_zone()
     labels = stage_names()
     n = 0
-    rows = _rows(user, filters)
-    if fmt == "csv":
-        fh = path.open("w", newline="", encoding="utf-8-sig")
-        writer = csv.writer(fh)
-
-        def emit(values):
-            writer.writerow(inert_row(values))
-        emit(columns())
-    else:
-        import xlsxwriter
-
-        # Text stays text: the rows are written with write_string, never parsed into a formula or
-        # a link (formula injection); the options below say the same for the header's write_row.
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False})
-        sheet = book.add_worksheet(_("Cases"))
-        sheet.write_row(0, 0, columns(), book.add_format({"bold": True}))
-
-        def emit(values):  # by type, skipping write_row's per-cell dispatch (most of the time is here)
-            for col, value in enumerate(values):
-                if isinstance(value, str):
-                    if value:
-                        write_string(n, col, value)
-                elif value is not None:
-                    write_number(n, col, value)
-
-        write_string, write_number = sheet.write_string, sheet.write_number
-    try:
-        for row in rows:
-            if limit is not None and n >= limit:
-                break
-            n += 1
-            emit(row_for(row, user, now, zone, labels))
-            if progress and n % 1000 == 0:
-                progress(n)
-    finally:
-        fh.close() if fmt == "csv" else book.close()
+    sheet = (_CsvSheet(path, columns()) if fmt == "csv"
+             else SheetWriter(path, _("Cases"), columns(), widths=WIDTHS))
+    with sheet:
+        for page in _pages(user, filters):
+            accesses = case_accesses(user, page)  # an agency's in one query per page
+            for row in page:
+                if limit is not None and n >= limit:
+                    return n
+                n += 1
+                sheet.append(row_for(row, accesses[row.id], now, zone, labels))
+                if progress and n % 1000 == 0:
+                    progress(n)
     return n
 
 
@@ -128,11 +126,16 @@ def export_root() -> Path:
 def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     """An export job; small ones are written at once (done=True), large ones queued for the worker."""
     if fmt not in FORMATS:
-        raise ValidationFailed({"format": _("Choose CSV or XLSX.")})
+        message = _("Choose CSV or XLSX.")
+        raise ValidationFailed({"format": message}, message)  # the list page shows the message alone
     problems = filters.problems()
     if problems:
         raise ValidationFailed(problems)
     total = count(user, filters)
+    if fmt == "xlsx" and total > MAX_ROWS - 1:
+        message = _("An XLSX file holds at most %(rows)s cases: choose CSV or narrow the filters.",
+                    rows=format_number(MAX_ROWS - 1))
+        raise ValidationFailed({"format": message}, message)
     job = ExportJob(user_id=user.id, format=fmt, filters=asdict(filters), status="queued", total=total)
     db.session.add(job)
     db.session.flush()
