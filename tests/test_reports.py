@@ -330,6 +330,17 @@ def test_coordinator_dashboard_counts(app, dataset, users):
     assert data["answer_hours"] == {"Dukcapil Kabupaten Gowa": 20.0}  # answered in 10 and 30 hours
     assert data["not_reviewed"] == 1  # a1; the complaints still in triage are not reviewed
 
+    # A second worker of the same name is counted apart, not merged into the first.
+    from tests.factories import UserFactory
+
+    namesake = UserFactory(username="peksos.kembar", role="social_worker", full_name=social.full_name,
+                           organisation=users["coordinator"].organisation, area_code=social.area_code)
+    dataset["a2"].assigned_worker_id = namesake.id
+    db.session.commit()
+    data = dashboard(users["coordinator"])
+    assert data["workload"] == {f"{social.full_name} ({social.username})": 1,
+                                f"{social.full_name} (peksos.kembar)": 1}
+
 
 def test_a_change_is_noted_at_commit_and_counted_before_indicators_are_read(app, dataset):
     from casemgmt.reports import tally

@@ -40,6 +40,13 @@ def record_report_download(user, area_code: str) -> None:
     db.session.commit()
 
 
+def _named_counts(rows) -> dict[str, int]:
+    """(full name, username, count) rows as name -> count; a name two workers share gets their
+    usernames after it, so neither count is merged into the other."""
+    shared = {name for name, n in Counter(name for name, _username, _count in rows).items() if n > 1}
+    return {f"{name} ({username})" if name in shared else name: count for name, username, count in rows}
+
+
 def dashboard(user) -> dict:
     from casemgmt.conferences.models import CaseConference
     from casemgmt.conferences.services import count_not_reviewed
@@ -73,10 +80,12 @@ def dashboard(user) -> dict:
         data["overdue_by_stage"] = dict(db.session.execute(
             scope_cases(user, select(Case.stage, func.count(Case.id))).where(overdue)
             .group_by(Case.stage)).all())
-        by_worker = scope_cases(user, select(User.full_name, func.count(Case.id)).select_from(Case)
-                                .join(User, User.id == Case.assigned_worker_id)).where(is_open).group_by(User.full_name)
-        data["overdue_by_worker"] = dict(db.session.execute(by_worker.where(overdue)).all())
-        data["workload"] = dict(db.session.execute(by_worker).all())
+        # By worker, not by name: two workers may share one.
+        by_worker = (scope_cases(user, select(User.full_name, User.username, func.count(Case.id)).select_from(Case)
+                                 .join(User, User.id == Case.assigned_worker_id)).where(is_open)
+                     .group_by(User.id, User.full_name, User.username).order_by(User.full_name, User.username))
+        data["overdue_by_worker"] = _named_counts(db.session.execute(by_worker.where(overdue)).all())
+        data["workload"] = _named_counts(db.session.execute(by_worker).all())
         answered = db.session.execute(scope_cases(user, select(
             Referral.to_organisation_id, Referral.created_at, Referral.responded_at)
             .join(Case, Case.id == Referral.case_id))
