@@ -435,10 +435,18 @@ def _before_commit(session: Session) -> None:
             {"district_code": district, "day": day, "section": section} for district, day, section in sorted(buckets)])
 
 
-def refresh_pending(area_code: str | None = None, limit: int = 5000) -> int:
-    """Recounts the buckets changes have touched since (within an area, or everywhere), and
-    commits. Run by the background worker every minute and before indicators are read, so the
-    indicators always count every committed change. Returns the number of buckets recounted."""
+# Pending changes recounted in one transaction. Callers loop until none is left; short rounds
+# let other writers in between (SQLite holds its one write lock from a round's first bucket to
+# its commit: 5,000 recounts at once kept every complaint and transition waiting).
+ROUND = 200
+
+
+def refresh_pending(area_code: str | None = None, limit: int | None = None) -> int:
+    """Recounts the buckets that up to ``limit`` (ROUND) pending changes touched (within an area,
+    or everywhere), and commits. Run in a loop by the background worker every minute and before
+    indicators are read, so the indicators always count every committed change. Returns the
+    number of buckets recounted (0: nothing was pending)."""
+    limit = limit or ROUND
     if db.session.get(IndicatorBuild, 1) is None:
         # Never counted yet: the full count (rebuild) counts everything and clears this pile.
         # Recounting buckets now would only race it for the same rows.
