@@ -56,12 +56,12 @@ def test_only_the_districts_coordinator_schedules_and_only_district_cases(users,
 def test_suggested_cases(users):
     high = accepted(users, "Anak Risiko Tinggi", risk="high")
     low = accepted(users, "Anak Risiko Rendah", risk="low")
-    suggestions = {s.case.id: s.reasons for s in services.suggest_cases("73.06")}
+    suggestions = {s.case.id: s.reasons for s in services.suggest_cases(users["coordinator"])}
     assert high.id in suggestions and low.id not in suggestions
-    late = services.suggest_cases("73.06", now=low.due_at + timedelta(days=1))
+    late = services.suggest_cases(users["coordinator"], now=low.due_at + timedelta(days=1))
     assert low.id in {s.case.id for s in late}
     # Most pressing first, at most `limit`: high risk before a case that is only overdue.
-    first = services.suggest_cases("73.06", now=low.due_at + timedelta(days=1), limit=1)
+    first = services.suggest_cases(users["coordinator"], now=low.due_at + timedelta(days=1), limit=1)
     assert [s.case.id for s in first] == [high.id] and "risiko tinggi" in first[0].reasons[0]
 
 
@@ -184,10 +184,10 @@ def test_invited_organisations_see_numbers_and_initials(make_web, users):
 def test_quarterly_review_list(users):
     case = accepted(users)
     later = case.created_at + timedelta(days=100)
-    assert [c.id for c in services.not_reviewed("73.06", later)] == [case.id]
+    assert [c.id for c in services.not_reviewed(users["coordinator"], later)] == [case.id]
     conf = schedule(users, [case])
     services.close(conf, users["coordinator"], now=case.created_at + timedelta(days=95))
-    assert services.not_reviewed("73.06", later) == []
+    assert services.not_reviewed(users["coordinator"], later) == []
 
 
 def test_task_is_done_by_its_owner(make_web, users):

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 
-from casemgmt.access import case_accesses, coordinates, district_of, owns_task
+from casemgmt.access import case_accesses, coordinates, district_of, owns_task, scope_cases
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -66,21 +66,21 @@ def _stale(district: str, now: datetime):
                           Case.created_at < cutoff)
 
 
-def _not_reviewed(district: str, now: datetime, what):
-    reviewed, stale = _stale(district, now)
-    return (select(what).outerjoin(reviewed, reviewed.c.case_id == Case.id)
-            .where(Case.district_code == district, Case.status == "open", stale))
+def _not_reviewed(user, now: datetime, what):
+    reviewed, stale = _stale(district_of(user.area_code), now)
+    return scope_cases(user, select(what).outerjoin(reviewed, reviewed.c.case_id == Case.id)).where(
+        Case.status == "open", stale)
 
 
-def not_reviewed(district: str, now: datetime | None = None, limit: int | None = None) -> list[Case]:
-    """Open cases of a district not discussed in a conference for three months (the review
-    list), the longest waiting first."""
-    query = _not_reviewed(district, now or utcnow(), Case).order_by(Case.created_at, Case.id)
+def not_reviewed(user, now: datetime | None = None, limit: int | None = None) -> list[Case]:
+    """Open cases of the user's district not discussed in a conference for three months (the
+    review list), the longest waiting first; as every list, within the cases the user may see."""
+    query = _not_reviewed(user, now or utcnow(), Case).order_by(Case.created_at, Case.id)
     return list(db.session.scalars(query.limit(limit) if limit else query))
 
 
-def count_not_reviewed(district: str, now: datetime | None = None) -> int:
-    return db.session.scalar(_not_reviewed(district, now or utcnow(), func.count(Case.id))) or 0
+def count_not_reviewed(user, now: datetime | None = None) -> int:
+    return db.session.scalar(_not_reviewed(user, now or utcnow(), func.count(Case.id))) or 0
 
 
 @dataclass
@@ -92,21 +92,21 @@ class CaseSuggestion:
 SUGGESTIONS = 50
 
 
-def suggest_cases(district: str, now: datetime | None = None, limit: int = SUGGESTIONS) -> list[CaseSuggestion]:
-    """Cases of the district that need a conference: high risk, overdue, waiting for an approval,
-    or not reviewed in three months. Chosen by the database, most pressing first (high risk,
-    overdue, waiting, then the longest waiting), at most ``limit``: a district holds thousands
-    of open cases and a conference discusses a few."""
+def suggest_cases(user, now: datetime | None = None, limit: int = SUGGESTIONS) -> list[CaseSuggestion]:
+    """Cases of the coordinator's district that need a conference: high risk, overdue, waiting
+    for an approval, or not reviewed in three months. Chosen by the database, most pressing
+    first (high risk, overdue, waiting, then the longest waiting), at most ``limit``: a district
+    holds thousands of open cases and a conference discusses a few."""
     from casemgmt.workflow.models import Approval
 
     now = now or utcnow()
-    reviewed, stale = _stale(district, now)
+    reviewed, stale = _stale(district_of(user.area_code), now)
     high = Case.risk_level == "high"
     overdue = Case.overdue_at(now)
     waiting = Case.id.in_(select(Approval.case_id).where(Approval.status == "pending"))
     flags = [sql_case((cond, 1), else_=0) for cond in (high, overdue, waiting, stale)]
-    query = (select(Case, *flags).outerjoin(reviewed, reviewed.c.case_id == Case.id)
-             .where(Case.district_code == district, Case.status == "open", or_(high, overdue, waiting, stale))
+    query = (scope_cases(user, select(Case, *flags).outerjoin(reviewed, reviewed.c.case_id == Case.id))
+             .where(Case.status == "open", or_(high, overdue, waiting, stale))
              .order_by(*(flag.desc() for flag in flags[:3]), Case.created_at, Case.id).limit(limit))
     names = (_("high risk"), _("overdue"), _("waiting for approval"), _("not reviewed for three months"))
     return [CaseSuggestion(row[0], [name for name, flag in zip(names, row[1:]) if flag])

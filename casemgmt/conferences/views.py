@@ -48,7 +48,7 @@ def index():
 def new():
     district = district_of(current_user.area_code)
     form = ScheduleForm()
-    suggestions = services.suggest_cases(district)
+    suggestions = services.suggest_cases(current_user)
     form.case_ids.choices = [SelectChoice(str(s.case.id), s.case.number) for s in suggestions]
     form.organisation_ids.choices = _org_choices(list_organisations(area_code=district), blank=False)
     if form.validate_on_submit():
@@ -212,10 +212,10 @@ REVIEW_PAGE = 200  # the longest waiting; the count says how many more there are
 @bp.get("/conferences/review")
 @requires("conferences.manage")
 def review():
-    district = district_of(current_user.area_code)
-    cases = services.not_reviewed(district, limit=REVIEW_PAGE)
+    cases = services.not_reviewed(current_user, limit=REVIEW_PAGE)
     return render_template("conferences/review.html", cases=cases, initials=initials,
-                           total=services.count_not_reviewed(district) if len(cases) == REVIEW_PAGE else len(cases))
+                           total=services.count_not_reviewed(current_user) if len(cases) == REVIEW_PAGE
+                           else len(cases))
 
 
 @bp.get("/tasks")

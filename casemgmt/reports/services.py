@@ -102,5 +102,5 @@ def dashboard(user) -> dict:
             select(CaseConference).where(CaseConference.district_code == district,
                                          CaseConference.status == "scheduled", CaseConference.scheduled_at >= now)
             .order_by(CaseConference.scheduled_at).limit(5)))
-        data["not_reviewed"] = count_not_reviewed(district, now)
+        data["not_reviewed"] = count_not_reviewed(user, now)
     return data

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from casemgmt.access import coordinates, coordinators_of, district_of, scope_cases, works_on_case
+from casemgmt.access import coordinates, coordinators_of, scope_cases, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -261,15 +261,15 @@ def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Ap
 
 
 def _approvals_of(actor, status: str | None, query):
-    query = query.join(Case, Case.id == Approval.case_id)
+    """Approvals on cases the actor may see (access.scope_cases): all of them for a coordinator,
+    a worker's own requests (on cases they still hold)."""
+    if actor.role not in ("coordinator", "social_worker"):
+        return None
+    query = scope_cases(actor, query.join(Case, Case.id == Approval.case_id))
     if status:
         query = query.where(Approval.status == status)
-    if actor.role == "coordinator":
-        query = query.where(Case.district_code == district_of(actor.area_code))
-    elif actor.role == "social_worker":
+    if actor.role == "social_worker":
         query = query.where(Approval.requested_by_id == actor.id)
-    else:
-        return None
     return query.order_by(Approval.requested_at)
 
 
