@@ -43,6 +43,7 @@ RECORD_ROUTES = {
     "workflow.plan": ("GET", "/cases/{case}/plan", None),
     "workflow.transition": ("POST", "/cases/{case}/transitions/revise_plan", None),
     "workflow.record_visit": ("POST", "/cases/{case}/visits", None),
+    "workflow.reassign": ("POST", "/cases/{case}/worker", None),
     "workflow.decide": ("POST", "/approvals/{approval}", None),
     "referrals.new": ("GET", "/cases/{case}/referrals/new", None),
     "referrals.show": ("GET", "/referrals/{referral}", None),

@@ -498,3 +498,84 @@ def test_triage_board_counts_the_coordinators_own_overdue_cases(users):
                         organisation=OrganisationFactory(name="PKSAI Maros", kind="pksai", area_code="73.09"))
     elsewhere = services.triage_board(maros, now)
     assert elsewhere.queue == [] and elsewhere.overdue == [] and elsewhere.by_worker == []
+
+
+# ---- handing a case to another worker -------------------------------------------------------------
+
+def test_the_coordinator_hands_a_case_to_another_worker_and_access_follows(users):
+    from casemgmt.access import case_access
+    from casemgmt.audit.models import AuditEntry
+
+    case = at_stage(users, "intervention_plan")
+    old, coordinator = users["social_worker"], users["coordinator"]
+    new = UserFactory(username="peksos.baru", role="social_worker", organisation=coordinator.organisation,
+                      area_code=old.area_code)
+    version = case.version
+    services.reassign(case, coordinator, new.id, "Peksos lama cuti melahirkan.", version)
+    assert case.assigned_worker_id == new.id and case.version > version and case.stage == "intervention_plan"
+    assert case_access(new, case).edit and not case_access(old, case).view
+    event = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                               .order_by(CaseEvent.id.desc())).first()
+    assert (event.kind, event.comment, event.data["from_worker_id"], event.data["to_worker_id"]) == \
+        ("reassigned", "Peksos lama cuti melahirkan.", old.id, new.id)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "case_reassigned")).one()
+    assert entry.before == {"assigned_worker_id": old.id} and entry.after == {"assigned_worker_id": new.id}
+
+
+def test_handing_over_is_refused_with_reasons_and_changes_nothing(users):
+    from casemgmt.errors import ValidationFailed
+    from casemgmt.workflow.services import WrongStage
+
+    case = at_stage(users, "assessment")
+    coordinator, worker = users["coordinator"], users["social_worker"]
+    org = OrganisationFactory(name="PKSAI Kabupaten Maros", kind="pksai", area_code="73.09")
+    elsewhere = UserFactory(username="peksos.maros", role="social_worker", organisation=org)
+    disabled = UserFactory(username="peksos.nonaktif", role="social_worker", organisation=coordinator.organisation,
+                           area_code=worker.area_code, active=False)
+    for worker_id in (elsewhere.id, disabled.id, users["village_worker"].id, 999999, None):
+        with pytest.raises(ValidationFailed) as exc:
+            services.reassign(case, coordinator, worker_id, "Alasan.", case.version)
+        assert "assigned_worker_id" in exc.value.errors
+    with pytest.raises(ValidationFailed) as exc:
+        services.reassign(case, coordinator, worker.id, "  ", case.version)
+    assert set(exc.value.errors) == {"assigned_worker_id", "reason"}  # the same worker, and no reason
+    with pytest.raises(Forbidden):
+        services.reassign(case, worker, worker.id, "Alasan.", case.version)
+    with pytest.raises(StaleVersion):
+        services.reassign(case, coordinator, worker.id, "Alasan.", case.version - 1)
+    with pytest.raises(WrongStage):
+        services.reassign(at_stage(users, "report"), coordinator, worker.id, "Alasan.", None)
+    db.session.rollback()
+    assert case.assigned_worker_id == worker.id
+    assert not db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "reassigned")).first()
+
+
+def test_the_case_page_hands_over_and_a_refusal_keeps_what_was_typed(make_web, users):
+    case = at_stage(users, "assessment")
+    coordinator = users["coordinator"]
+    new = UserFactory(username="peksos.baru", full_name="Rahmawati Peksos", role="social_worker",
+                      organisation=coordinator.organisation, area_code=users["social_worker"].area_code)
+    web = make_web()
+    web.login("koordinator")
+    page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Serahkan kasus ke pekerja sosial lain" in page and "Rahmawati Peksos" in page
+    refused = web.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
+                                                    "reassign-assigned_worker_id": new.id,
+                                                    "reassign-reason": ""})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Sebutkan mengapa kasus berpindah tangan." in text
+    assert f'<option selected value="{new.id}">' in text or f'value="{new.id}" selected' in text
+    done = web.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
+                                                 "reassign-assigned_worker_id": new.id,
+                                                 "reassign-reason": "Beban kasus terlalu banyak."})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).assigned_worker_id == new.id
+    page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Diserahkan ke pekerja sosial Rahmawati Peksos" in page and "Beban kasus terlalu banyak." in page
+    worker = make_web()
+    worker.login("peksos")
+    assert worker.get(f"/cases/{case.id}").status_code == 404
+    assert worker.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
+                                                    "reassign-assigned_worker_id": new.id,
+                                                    "reassign-reason": "x"}).status_code == 404

@@ -42,6 +42,12 @@ class AcceptForm(TransitionForm):
                                      validate_choice=False)
 
 
+class ReassignForm(VersionedForm):
+    assigned_worker_id = SelectField(_l("New social worker"), coerce=id_or_none, validate_choice=False)
+    reason = TextAreaField(_l("Why the case changes hands"), validators=[Optional(), Length(max=2000)],
+                           render_kw={"rows": 2})
+
+
 class DismissForm(TransitionForm):
     reason = SelectField(_l("Reason"), choices=choices(DISMISS_REASONS), validate_choice=False)
 

@@ -39,20 +39,26 @@ def _assessment(case):
 
 
 def triage_accept(case, data: dict) -> list[str]:
-    from casemgmt.accounts.models import User
-
     missing = []
     if data.get("risk_level") not in RISK_LEVELS:
         missing.append("risk_level")
+    if assignable_worker(data.get("assigned_worker_id"), case.district_code) is None:
+        missing.append("assigned_worker_id")
+    return missing
+
+
+def assignable_worker(worker_id, district_code: str):
+    """The user of ``worker_id`` if a case of the district may be given to them: an active social
+    worker of that district. None otherwise (unknown id, other role, disabled, elsewhere)."""
+    from casemgmt.accounts.models import User
     from casemgmt.forms import id_or_none
 
-    worker_id = data.get("assigned_worker_id")
     worker_id = id_or_none(worker_id) if not isinstance(worker_id, bool) else None
     worker = db.session.get(User, worker_id) if worker_id else None
     if (worker is None or worker.role != "social_worker" or not worker.active
-            or district_of(worker.area_code) != case.district_code):
-        missing.append("assigned_worker_id")
-    return missing
+            or district_of(worker.area_code) != district_code):
+        return None
+    return worker
 
 
 def dismiss_reason(case, data: dict) -> list[str]:

@@ -79,4 +79,9 @@ def panel(case, user) -> Panel:
         result.forms["visit"] = forms.VisitForm(prefix="visit")
     if result.can_decide:
         result.forms["decision"] = forms.DecisionForm(prefix="decision")
+    if case.status == "open" and case.assigned_worker_id and coordinates(user, case.district_code):
+        form = forms.ReassignForm(prefix="reassign", version=case.version)
+        form.assigned_worker_id.choices = [c for c in worker_choices(case.district_code)
+                                           if c.value != str(case.assigned_worker_id)]
+        result.forms["reassign"] = form
     return result

@@ -260,6 +260,44 @@ def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Ap
     return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
 
 
+def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now: datetime | None = None) -> Case:
+    """The district's coordinator hands an open case to another of its social workers (the one
+    holding it is on leave, has moved, or has too many). Access follows the assignment: the new
+    worker sees the case at once, the previous one no longer does. A request waiting for
+    approval stays, for the coordinator to decide. The timeline and audit say who, when and why."""
+    from casemgmt.workflow.guards import assignable_worker
+
+    now = now or utcnow()
+    if not coordinates(actor, case.district_code):
+        raise Forbidden(_("Only the PKSAI coordinator of the district hands its cases to another worker."))
+    if version is not None and version != case.version:
+        raise StaleVersion(details={"current_version": case.version})
+    if case.status != "open" or case.assigned_worker_id is None:
+        raise WrongStage()
+    errors = {}
+    worker = assignable_worker(worker_id, case.district_code)
+    if worker is None:
+        errors["assigned_worker_id"] = _("Choose an active social worker of the district.")
+    elif worker.id == case.assigned_worker_id:
+        errors["assigned_worker_id"] = _("This social worker already holds the case.")
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("Say why the case changes hands.")
+    elif len(reason) > 2000:
+        errors["reason"] = _("At most 2,000 characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    before = case.assigned_worker_id
+    case.assigned_worker_id = worker.id
+    case.updated_at = now
+    add_event(case, "reassigned", actor, comment=reason, at=now,
+              data={"from_worker_id": before, "to_worker_id": worker.id, "to_worker": worker.full_name})
+    audit.record("case_reassigned", "case", case.id, actor=actor, before={"assigned_worker_id": before},
+                 after={"assigned_worker_id": worker.id})
+    db.session.commit()
+    return case
+
+
 def _approvals_of(actor, status: str | None, query):
     """Approvals on cases the actor may see (access.scope_cases): all of them for a coordinator,
     a worker's own requests (on cases they still hold)."""

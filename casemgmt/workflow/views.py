@@ -64,6 +64,29 @@ def transition(case_id: int, name: str):
     return _back(case)
 
 
+@bp.post("/cases/<int:case_id>/worker")
+@login_required
+def reassign(case_id: int):
+    case, _access = case_or_404(current_user, case_id)
+    form = forms.ReassignForm(prefix="reassign")
+    form.assigned_worker_id.choices = worker_choices(case.district_code)
+    title = _("Hand the case to another social worker")
+    if not form.validate_on_submit():
+        return _problem_page(case, title, form, _("Some fields need correcting."))
+    try:
+        services.reassign(case, current_user, form.assigned_worker_id.data, form.reason.data, form.version.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _problem_page(case, title, form, exc.message)
+    except StaleVersion:
+        return _problem_page(case, title, form, _("Someone else changed this case after you opened it. "
+                                                  "Open the case again to see the changes."), status=409)
+    except ServiceError as exc:
+        return _problem_page(case, title, form, exc.message, status=exc.status)
+    flash(_("The case is now with %(name)s.", name=case.assigned_worker.full_name), "success")
+    return _back(case)
+
+
 @bp.post("/cases/<int:case_id>/assessment")
 @login_required
 def save_assessment(case_id: int):
