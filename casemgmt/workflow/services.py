@@ -188,8 +188,10 @@ def _move(case: Case, transition: definition.Transition, actor, data: dict, now:
     case.stage = transition.to_stage
     case.stage_entered_at = now
     case.overdue_notified_at = None
-    db.session.flush()
-    case.due_at = compute_due(case, now)
+    # compute_due reads the plan's actions, visits and the district's clocks, none of which a
+    # move changes: the case is written once, at commit, not once here and again for due_at.
+    with db.session.no_autoflush:
+        case.due_at = compute_due(case, now)
     case.updated_at = now
     event_data = {"transition": transition.name}
     for key in ("reason", "risk_level", "assigned_worker_id"):
