@@ -558,7 +558,13 @@ def test_the_case_page_hands_over_and_a_refusal_keeps_what_was_typed(make_web, u
     web = make_web()
     web.login("koordinator")
     page = web.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Serahkan kasus ke pekerja sosial lain" in page and "Rahmawati Peksos" in page
+    # The section is on the page; its form, with the district's workers, comes when it is opened.
+    assert "Serahkan kasus ke pekerja sosial lain" in page and "Rahmawati Peksos" not in page
+    assert f'hx-get="/cases/{case.id}/worker"' in page
+    fragment = web.get(f"/cases/{case.id}/worker", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Rahmawati Peksos" in fragment and "<html" not in fragment
+    assert users["social_worker"].full_name not in fragment   # not the worker who holds it now
+    assert "Rahmawati Peksos" in web.get(f"/cases/{case.id}/worker").get_data(as_text=True)  # without script
     refused = web.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
                                                     "reassign-assigned_worker_id": new.id,
                                                     "reassign-reason": ""})
@@ -576,6 +582,7 @@ def test_the_case_page_hands_over_and_a_refusal_keeps_what_was_typed(make_web, u
     worker = make_web()
     worker.login("peksos")
     assert worker.get(f"/cases/{case.id}").status_code == 404
+    assert worker.get(f"/cases/{case.id}/worker").status_code == 404
     assert worker.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
                                                     "reassign-assigned_worker_id": new.id,
                                                     "reassign-reason": "x"}).status_code == 404

@@ -262,6 +262,12 @@ def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Ap
     return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
 
 
+def may_reassign(case: Case, actor) -> bool:
+    """Whether ``actor`` may hand this case to another worker: its district's coordinator, while
+    the case is open and held by someone (triage assigns the first worker)."""
+    return case.status == "open" and case.assigned_worker_id is not None and coordinates(actor, case.district_code)
+
+
 def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now: datetime | None = None) -> Case:
     """The district's coordinator hands an open case to another of its social workers (the one
     holding it is on leave, has moved, or has too many). Access follows the assignment: the new

@@ -20,7 +20,7 @@ from casemgmt.forms import apply_errors
 from casemgmt.workflow import definition, diagram, forms, services
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
-from casemgmt.workflow.presenters import organisation_choices, service_choices, worker_choices
+from casemgmt.workflow.presenters import organisation_choices, reassign_form, service_choices, worker_choices
 
 bp = Blueprint("workflow", __name__)
 
@@ -64,13 +64,18 @@ def transition(case_id: int, name: str):
     return _back(case)
 
 
-@bp.post("/cases/<int:case_id>/worker")
+@bp.route("/cases/<int:case_id>/worker", methods=["GET", "POST"])
 @login_required
 def reassign(case_id: int):
     case, _access = case_or_404(current_user, case_id)
+    title = _("Hand the case to another social worker")
+    if request.method == "GET":  # the form, fetched when the case page's section is opened
+        if not services.may_reassign(case, current_user):
+            abort(404)
+        template = "workflow/_reassign.html" if request.headers.get("HX-Request") else "workflow/reassign.html"
+        return render_template(template, case=case, form=reassign_form(case), title=title)
     form = forms.ReassignForm(prefix="reassign")
     form.assigned_worker_id.choices = worker_choices(case.district_code)
-    title = _("Hand the case to another social worker")
     if not form.validate_on_submit():
         return _problem_page(case, title, form, _("Some fields need correcting."))
     try:
