@@ -37,6 +37,7 @@ LAST = ["Aisyah", "Rahmawati", "Hidayat", "Saputra", "Amalia", "Ramadhan", "Prat
         "Kurniawan", "Sari", "Maulana", "Nurdin", "Yusuf"]
 WORDS = ("anak tidak bersekolah sejak kelas empat belum memiliki akta kelahiran orang tua bekerja di luar daerah "
          "sering ditinggal sendiri dilaporkan oleh tetangga kepada puskesos desa").split()
+SPAN_MINUTES = 3 * 365 * 24 * 60
 STAGE_ORDER = ["report", "assessment", "intervention_plan", "intervention", "monitoring", "termination"]
 TRANSITION = {"assessment": "accept", "intervention_plan": "submit_assessment", "intervention": "submit_plan",
               "monitoring": "start_monitoring", "termination": "terminate"}
@@ -158,7 +159,10 @@ def main():
         complaint_id = case_id = event_id = referral_id = 0
         while case_id < args.cases:
             regency = rng.choices(regencies, weights)[0]
-            received = now - timedelta(minutes=rng.randrange(3 * 365 * 24 * 60))
+            # Complaints come in time order over three years, as in a live registry: ids and case
+            # numbers grow with time, so a district's newest cases lie near the end of each table
+            # (among the other districts'), not scattered over all of it.
+            received = now - timedelta(minutes=SPAN_MINUTES * (1 - case_id / args.cases) + rng.randrange(60))
             complaint_id += 1
             urgent = rng.random() < 0.1
             description = " ".join(rng.choices(WORDS, k=14))
