@@ -153,8 +153,12 @@ def main():
                                                    "area_code": village}}
     syllables = ["ra", "ni", "sa", "tu", "ma", "la", "di", "ko", "ba", "se", "wi", "ha"]
 
+    # Seeded by the number of cases, which every run raises: a run's names differ from the last
+    # run's, whose complaints would otherwise be found as duplicates of each one, run after run.
+    name_rng = random.Random(total)
+
     def complaint():  # a different child each time, as in the field (one name repeated would be a duplicate)
-        name = " ".join("".join(rng.choice(syllables) for _ in range(3)).title() for _ in range(2))
+        name = " ".join("".join(name_rng.choice(syllables) for _ in range(3)).title() for _ in range(2))
         return api.post("/api/v1/cases", json={**body, "child": {**body["child"], "name": name}},
                         headers=coord_api).status_code
 
