@@ -274,6 +274,21 @@ def main():
           f"{conference_id} conferences in {time.time() - started:.0f} s", flush=True)
 
 
+def _sqlite_converter(column_type):
+    """How SQLAlchemy's SQLite dialect stores a value of this type, for a raw insert."""
+    from sqlalchemy import Boolean, Date
+
+    from casemgmt.dbtypes import UTCDateTime
+
+    if isinstance(column_type, UTCDateTime):
+        return lambda v: v.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(column_type, Date):
+        return lambda v: v.isoformat()
+    if isinstance(column_type, Boolean):
+        return int
+    return None
+
+
 def _flush(db, complaints, children, cases, concerns, events, referrals):
     from casemgmt.models import CaseConcern, CaseEvent, Child, Complaint, Referral
     from casemgmt.cases.models import Case
@@ -293,6 +308,8 @@ def _flush(db, complaints, children, cases, concerns, events, referrals):
                     "urgency", "status", "consent_given_by", "consent_recorded_on", "respond_by", "responded_at",
                     "completed_at", "outcome", "created_by_id", "created_at", "updated_at", "version"), referrals),
     )
+    from sqlalchemy import JSON
+
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     for model, columns, rows in tables:
         table = model.__table__
@@ -304,12 +321,26 @@ def _flush(db, complaints, children, cases, concerns, events, referrals):
                     copy.write_row(row)
             rows.clear()
             continue
+        # SQLite: the driver's executemany on tuples, with the values stored as SQLAlchemy would
+        # store them (naive UTC text, ISO dates, 0/1, JSON text as given): the Core insert built a
+        # dict and ran the type processors for every value.
+        convert = [_sqlite_converter(table.c[name].type) for name in columns]
+        converted = [(i, f) for i, f in enumerate(convert) if f is not None]
+        # JSON columns keep None as the text 'null', as SQLAlchemy's JSON type writes it.
+        json_nulls = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        cursor = db.session.connection().connection.driver_connection.cursor()
         for part in chunks(rows):
-            if columns[-1] == "data" or "data" in columns:
-                import json
-
-                part = [tuple(json.loads(v) if (c == "data" and v) else v for c, v in zip(columns, row)) for row in part]
-            db.session.execute(table.insert(), [dict(zip(columns, row)) for row in part])
+            if converted or json_nulls:
+                part = [list(row) for row in part]
+                for row in part:
+                    for i, f in converted:
+                        if row[i] is not None:
+                            row[i] = f(row[i])
+                    for i in json_nulls:
+                        if row[i] is None:
+                            row[i] = "null"
+            cursor.executemany(sql, part)
         rows.clear()
     db.session.commit()
 
