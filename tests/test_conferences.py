@@ -279,3 +279,8 @@ def test_a_refused_decision_or_attendance_comes_back_with_what_was_typed(make_we
     assert response.status_code == 422
     assert 'value="Ibu Hasnah"' in page and 'id="attendees-0-sex-error"' in page and "<details open>" in page
     assert db.session.query(Task).count() == 0 and conf.attendees == []
+    # A decision on a case that is not on the agenda: not found, not a 500.
+    other = accepted(users, "Anak Lain")
+    assert web.post(f"/conferences/{conf.id}/decisions/{other.id}", {
+        f"d{other.id}-case_id": str(other.id), f"d{other.id}-summary": "Bukan agenda."}).status_code == 404
+    assert db.session.query(Task).count() == 0

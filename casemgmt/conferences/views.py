@@ -8,7 +8,6 @@ from wtforms.fields.choices import SelectChoice
 
 from casemgmt.access import district_of, owns_task, requires
 from casemgmt.cases.identity import initials
-from casemgmt.cases.models import Case
 from casemgmt.codes import SEXES
 from casemgmt.conferences import minutes, services
 from casemgmt.conferences.forms import AttendanceForm, CloseForm, DecisionForm, ScheduleForm
@@ -119,7 +118,7 @@ def _conference_page(conf, *, refused: ValidationFailed | None = None, case_id: 
     refused_form = None
     if refused is not None:
         refused_form = decision_forms.get(case_id) if case_id is not None else attendance
-        apply_errors(refused_form, refused, {"approve_approval_id": "approve", "case_id": "-"})
+        apply_errors(refused_form, refused, {"approve_approval_id": "approve"})
         flash(" ".join(m for ms in refused.errors.values() for m in ms), "danger")
     named = services.identities_visible(current_user, cases)
     return render_template(
@@ -160,7 +159,8 @@ def attendance(conference_id: int):
 @login_required
 def decide(conference_id: int, case_id: int):
     conf = _conference_or_404(conference_id)
-    case = db.session.get(Case, case_id) or abort(404)
+    # A decision is on a case of the agenda: any other case is not found here.
+    case = next((c for c in services.agenda_cases(conf) if c.id == case_id), None) or abort(404)
     form = _decision_forms(conf, [case])[case.id]
     if not form.validate_on_submit():
         abort(400)
