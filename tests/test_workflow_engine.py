@@ -545,8 +545,20 @@ def test_handing_over_is_refused_with_reasons_and_changes_nothing(users):
         services.reassign(case, coordinator, worker.id, "Alasan.", case.version - 1)
     with pytest.raises(WrongStage):
         services.reassign(at_stage(users, "report"), coordinator, worker.id, "Alasan.", None)
+    # A request waiting for approval is decided first: a rejection would go to a worker who no
+    # longer sees the case.
+    planned = at_stage(users, "intervention_plan")
+    org = users["agency_officer"].organisation
+    services.save_plan(planned, worker, [{"description": "Akta", "actions": [
+        {"description": "Urus akta", "service": "birth_certificate", "organisation_id": org.id,
+         "due_date": date.today() + timedelta(days=20)}]}])
+    services.apply_transition(planned, "submit_plan", worker)
+    namesake = UserFactory(username="peksos.lain", role="social_worker", organisation=coordinator.organisation,
+                           area_code=worker.area_code)
+    with pytest.raises(services.ApprovalPending):
+        services.reassign(planned, coordinator, namesake.id, "Alasan.", planned.version)
     db.session.rollback()
-    assert case.assigned_worker_id == worker.id
+    assert case.assigned_worker_id == worker.id and planned.assigned_worker_id == worker.id
     assert not db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "reassigned")).first()
 
 
@@ -570,6 +582,7 @@ def test_the_case_page_hands_over_and_a_refusal_keeps_what_was_typed(make_web, u
                                                     "reassign-reason": ""})
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "Sebutkan mengapa kasus berpindah tangan." in text
+    assert users["social_worker"].full_name not in text  # the worker holding it is not offered again
     assert f'<option selected value="{new.id}">' in text or f'value="{new.id}" selected' in text
     done = web.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
                                                  "reassign-assigned_worker_id": new.id,

@@ -88,7 +88,7 @@ def panel(case, user) -> Panel:
 
 def reassign_form(case, form=None):
     """The hand-over form of a case, offering the district's other active social workers."""
-    form = form or forms.ReassignForm(prefix="reassign", version=case.version)
+    form = form or forms.ReassignForm(prefix="reassign")  # the template writes the case's version
     form.assigned_worker_id.choices = [c for c in worker_choices(case.district_code)
                                        if c.value != str(case.assigned_worker_id)]
     return form

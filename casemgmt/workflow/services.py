@@ -20,7 +20,7 @@ from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFai
 from casemgmt.extensions import db
 from casemgmt.workflow import definition
 from casemgmt.workflow.deadlines import compute_due
-from casemgmt.workflow.guards import GUARDS, MISSING_LABELS
+from casemgmt.workflow.guards import GUARDS, MISSING_LABELS, assignable_worker
 from casemgmt.workflow.models import (
     ACTION_STATUSES,
     PROGRESS,
@@ -117,14 +117,19 @@ class Outcome:
     approval: Approval | None = None
 
 
+def _check_version(case: Case, version: int | None) -> None:
+    """A change made on a page of an older version of the case is refused (nothing is lost)."""
+    if version is not None and version != case.version:
+        raise StaleVersion(details={"current_version": case.version})
+
+
 def _check(case: Case, name: str, actor, data: dict, version: int | None) -> definition.Transition:
     transition = definition.BY_NAME.get(name)
     if transition is None:
         raise ValidationFailed({"name": _("Unknown transition.")})
     if not actor_allowed(transition, case, actor):
         raise Forbidden()
-    if version is not None and version != case.version:
-        raise StaleVersion(details={"current_version": case.version})
+    _check_version(case, version)
     if case.stage not in transition.from_stages:
         raise WrongStage()
     missing = GUARDS[transition.guard](case, data)
@@ -273,15 +278,15 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     holding it is on leave, has moved, or has too many). Access follows the assignment: the new
     worker sees the case at once, the previous one no longer does. A request waiting for
     approval stays, for the coordinator to decide. The timeline and audit say who, when and why."""
-    from casemgmt.workflow.guards import assignable_worker
-
     now = now or utcnow()
     if not coordinates(actor, case.district_code):
         raise Forbidden(_("Only the PKSAI coordinator of the district hands its cases to another worker."))
-    if version is not None and version != case.version:
-        raise StaleVersion(details={"current_version": case.version})
-    if case.status != "open" or case.assigned_worker_id is None:
+    _check_version(case, version)
+    if not may_reassign(case, actor):
         raise WrongStage()
+    if pending_approval(case) is not None:
+        # Decided first: a rejection would go back to a worker who no longer sees the case.
+        raise ApprovalPending()
     errors = {}
     worker = assignable_worker(worker_id, case.district_code)
     if worker is None:

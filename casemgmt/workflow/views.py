@@ -37,6 +37,18 @@ def _problem_page(case: Case, title: str, form, message: str, missing: list[str]
                            missing=[MISSING_LABELS.get(m, m) for m in (missing or [])]), status
 
 
+def _refused(case: Case, title: str, form, exc: ServiceError):
+    """A step the service refused: the form again, errors next to their fields, the right status."""
+    if isinstance(exc, services.GuardFailed):
+        return _problem_page(case, title, form, exc.message, exc.missing)
+    if isinstance(exc, StaleVersion):
+        return _problem_page(case, title, form, _("Someone else changed this case after you opened it. "
+                                                  "Open the case again to see the changes."), status=409)
+    if isinstance(exc, ValidationFailed):
+        apply_errors(form, exc)
+    return _problem_page(case, title, form, exc.message, status=exc.status)
+
+
 @bp.post("/cases/<int:case_id>/transitions/<name>")
 @login_required
 def transition(case_id: int, name: str):
@@ -50,13 +62,8 @@ def transition(case_id: int, name: str):
     data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "version")}
     try:
         outcome = services.apply_transition(case, name, current_user, data, form.version.data)
-    except services.GuardFailed as exc:
-        return _problem_page(case, step.label, form, exc.message, exc.missing)
-    except StaleVersion:
-        return _problem_page(case, step.label, form, _("Someone else changed this case after you opened it. "
-                                                       "Open the case again to see the changes."), status=409)
     except ServiceError as exc:
-        return _problem_page(case, step.label, form, exc.message, status=exc.status)
+        return _refused(case, step.label, form, exc)
     if outcome.moved:
         flash(_("Done: %(step)s.", step=step.label), "success")
     else:
@@ -74,20 +81,13 @@ def reassign(case_id: int):
             abort(404)
         template = "workflow/_reassign.html" if request.headers.get("HX-Request") else "workflow/reassign.html"
         return render_template(template, case=case, form=reassign_form(case), title=title)
-    form = forms.ReassignForm(prefix="reassign")
-    form.assigned_worker_id.choices = worker_choices(case.district_code)
+    form = reassign_form(case, forms.ReassignForm(prefix="reassign"))
     if not form.validate_on_submit():
         return _problem_page(case, title, form, _("Some fields need correcting."))
     try:
         services.reassign(case, current_user, form.assigned_worker_id.data, form.reason.data, form.version.data)
-    except ValidationFailed as exc:
-        apply_errors(form, exc)
-        return _problem_page(case, title, form, exc.message)
-    except StaleVersion:
-        return _problem_page(case, title, form, _("Someone else changed this case after you opened it. "
-                                                  "Open the case again to see the changes."), status=409)
     except ServiceError as exc:
-        return _problem_page(case, title, form, exc.message, status=exc.status)
+        return _refused(case, title, form, exc)
     flash(_("The case is now with %(name)s.", name=case.assigned_worker.full_name), "success")
     return _back(case)
 
