@@ -494,6 +494,17 @@ def test_triage_board_counts_the_coordinators_own_overdue_cases(users):
     assert {c.id for c in board.overdue} == {waiting.id, held.id}
     assert board.by_stage == {"report": 1, held.stage: 1}
     assert sorted(board.by_worker, key=str) == sorted([(None, 1), (users["social_worker"].full_name, 1)], key=str)
+    # A second worker of the same name is counted apart, not merged into the first.
+    worker = users["social_worker"]
+    namesake = UserFactory(username="peksos.kembar", role="social_worker", full_name=worker.full_name,
+                           organisation=users["coordinator"].organisation, area_code=worker.area_code)
+    other = make_case(users["village_worker"], name="Sitti Rahma")
+    services.apply_transition(other, "accept", users["coordinator"],
+                              {"risk_level": "high", "assigned_worker_id": namesake.id})
+    other.due_at = now - timedelta(hours=1)
+    db.session.commit()
+    assert dict(services.triage_board(users["coordinator"], now).by_worker) == {
+        None: 1, f"{worker.full_name} ({worker.username})": 1, f"{worker.full_name} (peksos.kembar)": 1}
     maros = UserFactory(username="koordinator.maros", role="coordinator",
                         organisation=OrganisationFactory(name="PKSAI Maros", kind="pksai", area_code="73.09"))
     elsewhere = services.triage_board(maros, now)

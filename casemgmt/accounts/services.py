@@ -276,3 +276,12 @@ def revoke_token(row: ApiToken, actor: User) -> None:
     row.revoked_at = utcnow()
     audit.record("token_revoked", "user", row.user_id, actor=actor)
     db.session.commit()
+
+
+def named_counts(rows) -> dict[str, int]:
+    """(full name, username, count) rows, one per person, as name -> count; a name two people
+    share gets each one's username after it, so neither count is merged into the other."""
+    from collections import Counter
+
+    shared = {name for name, n in Counter(name for name, _username, _count in rows).items() if n > 1}
+    return {f"{name} ({username})" if name in shared else name: count for name, username, count in rows}

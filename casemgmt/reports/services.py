@@ -9,6 +9,7 @@ from statistics import median
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from casemgmt.accounts.services import named_counts
 from casemgmt.access import district_of, scope_cases
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
@@ -38,13 +39,6 @@ def record_report_download(user, area_code: str) -> None:
 
     audit.log_access(user, "download_report", "indicators", area_code)
     db.session.commit()
-
-
-def _named_counts(rows) -> dict[str, int]:
-    """(full name, username, count) rows as name -> count; a name two workers share gets their
-    usernames after it, so neither count is merged into the other."""
-    shared = {name for name, n in Counter(name for name, _username, _count in rows).items() if n > 1}
-    return {f"{name} ({username})" if name in shared else name: count for name, username, count in rows}
 
 
 def dashboard(user) -> dict:
@@ -84,8 +78,8 @@ def dashboard(user) -> dict:
         by_worker = (scope_cases(user, select(User.full_name, User.username, func.count(Case.id)).select_from(Case)
                                  .join(User, User.id == Case.assigned_worker_id)).where(is_open)
                      .group_by(User.id, User.full_name, User.username).order_by(User.full_name, User.username))
-        data["overdue_by_worker"] = _named_counts(db.session.execute(by_worker.where(overdue)).all())
-        data["workload"] = _named_counts(db.session.execute(by_worker).all())
+        data["overdue_by_worker"] = named_counts(db.session.execute(by_worker.where(overdue)).all())
+        data["workload"] = named_counts(db.session.execute(by_worker).all())
         answered = db.session.execute(scope_cases(user, select(
             Referral.to_organisation_id, Referral.created_at, Referral.responded_at)
             .join(Case, Case.id == Referral.case_id))

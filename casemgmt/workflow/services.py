@@ -2,6 +2,7 @@
 and the deadline sweep. Every operation is one transaction with its timeline and audit rows."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from casemgmt.accounts.services import named_counts
 from casemgmt.access import coordinates, coordinators_of, scope_cases, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
@@ -503,13 +505,14 @@ def triage_board(user, now: datetime | None = None) -> TriageBoard:
                                     .order_by(Case.urgent.desc(), Case.created_at, Case.id)))
     overdue = list(db.session.scalars(scope_cases(user).where(Case.overdue_at(now))
                                       .order_by(Case.due_at)))
-    by_stage: dict[str, int] = {}
-    by_worker: dict[str | None, int] = {}
-    for case in overdue:
-        by_stage[case.stage] = by_stage.get(case.stage, 0) + 1
-        name = case.assigned_worker.full_name if case.assigned_worker else None
-        by_worker[name] = by_worker.get(name, 0) + 1
-    return TriageBoard(queue, overdue, by_stage, sorted(by_worker.items(), key=lambda kv: -kv[1]))
+    by_stage = dict(Counter(case.stage for case in overdue))
+    # By worker, not by name (two workers may share one); None: not assigned yet.
+    people = Counter((c.assigned_worker.full_name, c.assigned_worker.username) if c.assigned_worker else None
+                     for c in overdue)
+    unassigned = people.pop(None, 0)
+    by_worker = list(named_counts([(name, username, n) for (name, username), n in people.items()]).items())
+    by_worker += [(None, unassigned)] if unassigned else []
+    return TriageBoard(queue, overdue, by_stage, sorted(by_worker, key=lambda kv: -kv[1]))
 
 
 def committed_batches(statement):
