@@ -102,3 +102,37 @@ def test_anonymising_forgets_the_words_no_other_case_holds(users, named):
     assert "fajarudin" not in known and "sapri" not in known
     assert "fajar" in known and "nurul" in known  # still the words of other children
     assert found(users["coordinator"], "fajar") == [named["Muh. Fajar Saputra"]]
+
+
+def test_words_of_other_scripts_are_found_as_typed(users):
+    """Greek with accents, Hangul: FTS5 folds them otherwise than the Latin word list does, so
+    they are searched as FTS5 (or PostgreSQL) reads the typed prefix."""
+    case = make_case(users["village_worker"], name="Άλφα 한국")
+    for query in ("άλφα", "Άλ", "한국", "한", "άλφα 한"):
+        assert found(users["coordinator"], query) == [case.id], query
+    assert found(users["coordinator"], "βήτα") == []
+
+
+def test_an_edit_locks_the_word_list_before_its_update_writes_words(app, users):
+    """PostgreSQL: the lock forget_words needs is taken before the case's UPDATE, whose trigger
+    adds words; taken after, two edits at once deadlocked. SQLite has no such lock."""
+    from sqlalchemy import event
+
+    case = make_case(users["village_worker"], name="Wahyuningsih Lestari")
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"],
+                             reporter_allowed=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    locks = [i for i, s in enumerate(statements) if s.startswith("LOCK TABLE search_word")]
+    updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE case_record")]
+    assert updates
+    if db.engine.dialect.name == "postgresql":
+        assert locks and locks[0] < updates[0]
+    else:
+        assert locks == []

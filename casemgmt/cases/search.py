@@ -95,6 +95,20 @@ def vocabulary_words(text_: str) -> set[str]:
     return set(_TOKEN.findall(folded))
 
 
+def _latin(word: str) -> bool:
+    """Whether vocabulary_words reads ``word`` exactly as FTS5 does: Latin letters (to U+024F),
+    digits and their combining accents only."""
+    return all(ord(ch) < 0x250 or unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", word))
+
+
+def _lock_words(mapper, connection, target) -> None:
+    """PostgreSQL: before the UPDATE whose trigger adds the new text's words (a ROW EXCLUSIVE
+    lock on search_word), take the lock forget_words needs. Taken after it, two edits at once
+    each held the weaker lock and waited for the other's (a deadlock)."""
+    if connection.dialect.name == "postgresql" and any(inspect(target).attrs.search_text.history.deleted):
+        connection.execute(text("LOCK TABLE search_word IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def _keep_words(mapper, connection, target) -> None:
     """search_word follows every search text written through the models: on SQLite the new
     text's words are added here (PostgreSQL's trigger adds its own lexemes); on both, the words
@@ -114,6 +128,7 @@ def _keep_words(mapper, connection, target) -> None:
         forget_words(connection, replaced, keep=target.search_text)
 
 
+event.listen(Case, "before_update", _lock_words)
 event.listen(Case, "after_insert", _keep_words)
 event.listen(Case, "after_update", _keep_words)
 
@@ -129,10 +144,9 @@ def forget_words(connection, texts: list[str], keep: str = "") -> None:
         lexemes = text("SELECT lexeme FROM unnest(to_tsvector('simple', :t))")
         words = set().union(*(set(connection.scalars(lexemes, {"t": t})) for t in texts))
         words -= set(connection.scalars(lexemes, {"t": keep}))
-        if words:
-            # Until commit, no case may add a word this is about to find unused: its trigger
-            # would see the word present, add nothing, and the word would then be dropped.
-            connection.execute(text("LOCK TABLE search_word IN SHARE ROW EXCLUSIVE MODE"))
+        # Until commit, no case may add a word this is about to find unused (its trigger would see
+        # the word present, add nothing, and the word would then be dropped): _lock_words locked
+        # search_word before the case's UPDATE.
         probe = text("SELECT 1 FROM case_record WHERE to_tsvector('simple', search_text) @@ CAST(:q AS tsquery) "
                      "LIMIT 1")
         quoted = {word: _tsquery_lexeme(word) for word in words}
@@ -192,11 +206,18 @@ def restrict(statement, query: str, dialect: str):
     from casemgmt.extensions import db
 
     if dialect == "sqlite":
+        # Latin words are read as FTS5 reads them and searched as the exact words they begin;
+        # other scripts (Greek accents, Hangul, Arabic marks) FTS5 folds differently from
+        # vocabulary_words, so they go to FTS5 as typed, as prefixes it folds itself.
+        latin = [word for word in words if _latin(word)]
+        tokens = sorted(set().union(*(vocabulary_words(word) for word in latin)))
         groups = []
-        for token in sorted(set().union(*(vocabulary_words(word) for word in words))):
+        for token in tokens:
             exact = _expansion(db.session, token, dialect)
             groups.append("(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in exact) + ")" if exact
                           else '"' + token.replace('"', '""') + '"*')
+        groups += ['"' + word.replace('"', '""') + '"*' for word in sorted(set(words) - set(latin))
+                   if _TOKEN.search(word)]
         statement = statement.join(_FTS, _FTS.c.rowid == Case.id)
         if not groups:  # only characters the index skips ("_"): nothing matches, as on PostgreSQL
             return statement.where(false())
