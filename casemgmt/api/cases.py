@@ -230,7 +230,8 @@ def get_case(case_id):
     """One case; 404 when it is outside the caller's scope."""
     case, access = case_or_404(g.api_user, case_id)
     services.record_view(g.api_user, case, "api_view_case")
-    return json_response(case_json(listing.one(case.id), access), 200)
+    # case_id, not case.id: record_view committed, and reading the expired case reloaded it.
+    return json_response(case_json(listing.one(case_id), access), 200)
 
 
 @blp.route("/cases/<int:case_id>", methods=["PATCH"])

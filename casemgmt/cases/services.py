@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import lazyload
 
 from casemgmt.access import district_of, scope_cases, within
 from casemgmt.audit import services as audit
@@ -186,7 +187,7 @@ def find_duplicates(child: dict, limit: int = 5) -> list[DuplicateCandidate]:
     born within a year in the same kecamatan."""
     found: dict[int, DuplicateCandidate] = {}
     if child.get("nik"):
-        for case in _newest_cases(select(Case.id).join(Child, Case.child_id == Child.id)
+        for case in _newest_cases(select(Case).join(Child, Case.child_id == Child.id)
                                   .where(Child.nik == child["nik"]), limit):
             found[case.id] = DuplicateCandidate(case, "same_nik", _("Same NIK as case %(number)s",
                                                                       number=case.number))
@@ -195,7 +196,7 @@ def find_duplicates(child: dict, limit: int = 5) -> list[DuplicateCandidate]:
     area = child.get("area_code") or ""
     if key and birth and area.count(".") >= 2:
         kecamatan = ".".join(area.split(".")[:3])
-        query = (select(Case.id).join(Child, Case.child_id == Child.id)
+        query = (select(Case).join(Child, Case.child_id == Child.id)
                  .where(Child.name_key == key,
                         Child.birth_date.between(birth - timedelta(days=366), birth + timedelta(days=366)),
                         within(Child.area_code, kecamatan)))
@@ -206,15 +207,11 @@ def find_duplicates(child: dict, limit: int = 5) -> list[DuplicateCandidate]:
     return list(found.values())[:limit]
 
 
-def _newest_cases(ids, limit: int) -> list[Case]:
-    """The cases of a select of Case.id, newest first. The ids come first, the cases only if
-    there are any: a select of Case joins the child, complaint, worker and village it loads
-    with it, which PostgreSQL took longer to plan (2-6 ms) than to run, on every complaint."""
-    found = list(db.session.scalars(ids.order_by(Case.id.desc()).limit(limit)))
-    if not found:
-        return []
-    cases = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_(found)))}
-    return [cases[i] for i in found]
+def _newest_cases(query, limit: int) -> list[Case]:
+    """The newest cases of ``query``, without the child, complaint, worker and village a Case
+    joins by default (they load if read): PostgreSQL took longer to plan that six-relation join
+    than to run it, on every complaint."""
+    return list(db.session.scalars(query.options(lazyload("*")).order_by(Case.id.desc()).limit(limit)))
 
 
 # ---- numbering ------------------------------------------------------------------------------
