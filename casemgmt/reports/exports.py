@@ -5,7 +5,6 @@ Rows are read in keyset pages and written as they come, so memory stays flat wha
 """
 from __future__ import annotations
 
-import csv
 import secrets
 from dataclasses import asdict
 from datetime import datetime
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_number, gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from werkzeug.exceptions import NotFound
 
@@ -22,7 +22,7 @@ from casemgmt.cases import listing
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import CaseFilters, filtered_cases, older_than
-from casemgmt.csvcells import inert_row
+from casemgmt.csvcells import CsvFile
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
@@ -34,13 +34,15 @@ BACKGROUND_OVER = 1000
 FORMATS = ("csv", "xlsx")
 
 
-# Column widths of the XLSX sheet, in characters, in the order of columns().
-WIDTHS = [18, 13, 8, 8, 7, 24, 5, 5, 20, 10, 30, 20, 16, 8, 11]
+# The columns of an export, each with its width in the XLSX sheet (characters).
+COLUMNS = [(_l("Case number"), 18), (_l("Stage"), 13), (_l("Status"), 8), (_l("Risk"), 8), (_l("Urgent"), 7),
+           (_l("Child"), 24), (_l("Sex"), 5), (_l("Age"), 5), (_l("Village"), 20), (_l("Kecamatan"), 10),
+           (_l("Concerns"), 30), (_l("Social worker"), 20), (_l("Due"), 16), (_l("Overdue"), 8),
+           (_l("Registered"), 11)]
 
 
 def columns() -> list[str]:
-    return [_("Case number"), _("Stage"), _("Status"), _("Risk"), _("Urgent"), _("Child"), _("Sex"), _("Age"),
-            _("Village"), _("Kecamatan"), _("Concerns"), _("Social worker"), _("Due"), _("Overdue"), _("Registered")]
+    return [str(label) for label, _width in COLUMNS]
 
 
 def _pages(user, filters: CaseFilters, size: int = 1000):
@@ -76,24 +78,6 @@ def count(user, filters: CaseFilters) -> int:
     return db.session.scalar(query) or 0
 
 
-class _CsvSheet:
-    """The CSV file as SheetWriter's interface: UTF-8 with the mark Excel needs, no cell a formula."""
-
-    def __init__(self, path: Path, header: list[str]):
-        self._file = path.open("w", newline="", encoding="utf-8-sig")
-        self._writer = csv.writer(self._file)
-        self.append(header)
-
-    def append(self, values) -> None:
-        self._writer.writerow(inert_row(values))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._file.close()
-
-
 def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit: int | None = None) -> int:
     """Write the matching cases to ``path``; returns how many. Memory stays flat whatever the size."""
     from casemgmt.templating import stage_names
@@ -102,8 +86,8 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
     zone = local_zone()
     labels = stage_names()
     n = 0
-    sheet = (_CsvSheet(path, columns()) if fmt == "csv"
-             else SheetWriter(path, _("Cases"), columns(), widths=WIDTHS))
+    sheet = (CsvFile(path, columns()) if fmt == "csv"
+             else SheetWriter(path, _("Cases"), columns(), widths=[width for _label, width in COLUMNS]))
     with sheet:
         for page in _pages(user, filters):
             accesses = case_accesses(user, page)  # an agency's in one query per page
