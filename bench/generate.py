@@ -313,6 +313,11 @@ def _flush(db, complaints, children, cases, concerns, events, referrals):
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     for model, columns, rows in tables:
         table = model.__table__
+        # JSON columns keep None as the text 'null', as SQLAlchemy's JSON type writes it.
+        json_nulls = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+        if json_nulls:
+            rows[:] = [tuple("null" if i in json_nulls and v is None else v for i, v in enumerate(row))
+                       for row in rows]
         if postgresql:  # COPY, in the session's transaction: several times faster than INSERTs
             driver = db.session.connection().connection.driver_connection
             with driver.cursor() as cursor, cursor.copy(
@@ -326,20 +331,15 @@ def _flush(db, complaints, children, cases, concerns, events, referrals):
         # dict and ran the type processors for every value.
         convert = [_sqlite_converter(table.c[name].type) for name in columns]
         converted = [(i, f) for i, f in enumerate(convert) if f is not None]
-        # JSON columns keep None as the text 'null', as SQLAlchemy's JSON type writes it.
-        json_nulls = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         cursor = db.session.connection().connection.driver_connection.cursor()
         for part in chunks(rows):
-            if converted or json_nulls:
+            if converted:
                 part = [list(row) for row in part]
                 for row in part:
                     for i, f in converted:
                         if row[i] is not None:
                             row[i] = f(row[i])
-                    for i in json_nulls:
-                        if row[i] is None:
-                            row[i] = "null"
             cursor.executemany(sql, part)
         rows.clear()
     db.session.commit()

@@ -105,14 +105,18 @@ def main():
             .group_by(Case.assigned_worker_id).order_by(func.count().desc()).limit(1)).first()[0]
         worker = db.session.get(User, worker_id)
         officer = db.session.scalar(select(User).where(User.role == "agency_officer", User.area_code == "73.06"))
-        district_ids = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06").limit(5000)))
+        # Samples drawn over the whole district, not its lowest ids (the oldest cases, ids growing
+        # with time as in a live registry).
+        district_ids = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06")
+                                               .order_by(func.random()).limit(5000)))
         report_ids = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06",
-                                                                   Case.stage == "report").limit(n + 10)))
+                                                                   Case.stage == "report")
+                                             .order_by(func.random()).limit(n + 10)))
         conference_id = db.session.scalar(select(CaseConference.id).where(CaseConference.district_code == "73.06"))
         from casemgmt.cases.models import Child
 
         found = db.session.execute(select(Case.number, Child.name).join(Child, Child.id == Case.child_id)
-                                   .where(Case.district_code == "73.06").limit(200)).all()
+                                   .where(Case.district_code == "73.06").order_by(func.random()).limit(200)).all()
         numbers, names = [row[0] for row in found], [row[1] for row in found]
         usernames = (coordinator.username, worker.username, officer.username)
         village = db.session.scalar(select(Case.area_code).where(Case.district_code == "73.06"))
@@ -166,10 +170,12 @@ def main():
     with app.app_context():
         from sqlalchemy import select as sel
 
+        # Read before timing: the timed call is the request alone.
+        versions = dict(db.session.execute(sel(Case.id, Case.version).where(Case.id.in_(report_ids))).all())
+
         def accept():
             case_id = report_ids.pop()
-            with app.app_context():
-                version = db.session.scalar(sel(Case.version).where(Case.id == case_id))
+            version = versions[case_id]
             return api.post(f"/api/v1/cases/{case_id}/transitions", headers=coord_api, json={
                 "name": "accept", "version": version,
                 "data": {"risk_level": "medium", "assigned_worker_id": worker_id}}).status_code
