@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, false, or_, select
 
 from casemgmt.codes import ROLES
-from casemgmt.dbtypes import bytewise
 
 # What each role may do. The admin manages accounts and the directory but sees no case
 # contents; the analyst sees aggregates only.
@@ -71,9 +70,9 @@ def area_contains(outer: str | None, inner: str | None) -> bool:
 
 def within(column, area_code: str):
     """SQL for area_contains(area_code, column): the region itself or any region inside it,
-    written as a range in byte order ("73.06." < code < "73.06/"; "/" follows "." in ASCII)."""
-    ordered = bytewise(column)
-    return or_(column == area_code, and_(ordered > area_code + ".", ordered < area_code + "/"))
+    written as a range in byte order ("73.06." < code < "73.06/"; "/" follows "." in ASCII).
+    ``column`` is a region code column (dbtypes.byte_ordered), so its index serves the range."""
+    return or_(column == area_code, and_(column > area_code + ".", column < area_code + "/"))
 
 
 def district_of(area_code: str | None) -> str | None:

@@ -3,39 +3,22 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Integer
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 # The largest id an integer column holds on every database we run on (PostgreSQL's integer).
 MAX_ID = 2**31 - 1
 
 
-class bytewise(ColumnElement):  # noqa: N801 - used like a SQL function
-    """``element`` compared byte by byte, whatever the database's collation: region codes and
-    search words are ranges ("73.06." < code < "73.06/") only in byte order. PostgreSQL databases
-    made with a language locale (en_US, id_ID, ICU) ignore "." and "/" when comparing, so there
-    the comparison says COLLATE "C"; SQLite compares bytes already (BINARY)."""
-
-    inherit_cache = True
-    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, element):
-        self.element = element
-        self.type = element.type
-
-
-@compiles(bytewise)
-def _bytewise(element, compiler, **kw):
-    return compiler.process(element.element, **kw)
-
-
-@compiles(bytewise, "postgresql")
-def _bytewise_postgresql(element, compiler, **kw):
-    return f'{compiler.process(element.element, **kw)} COLLATE "C"'
+def byte_ordered(length: int | None = None):
+    """A text column compared byte by byte on every database: region codes and search words are
+    ranges ("73.06." < code < "73.06/") only in byte order. PostgreSQL databases made with a
+    language locale (en_US, id_ID, ICU) ignore "." and "/" when comparing, so there the column
+    says COLLATE "C", and its index serves those ranges; SQLite compares bytes already (BINARY)."""
+    if length is None:
+        return Text().with_variant(Text(collation="C"), "postgresql")
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def utcnow() -> datetime:

@@ -348,21 +348,38 @@ def test_search_results_page_newest_first_without_repeats(users):
     assert seen == sorted((c.id for c in made), reverse=True)
 
 
-def test_area_ranges_hold_whatever_order_the_database_sorts_text_in(app):
-    """access.within compares region codes byte by byte. A PostgreSQL database made with a language
-    locale (glibc en_US, ICU) ignores "." and "/" when sorting, so 73.06.01.2006 would not fall
-    between "73.06." and "73.06/" in its own order; SQLite sorts bytes already."""
-    from sqlalchemy import String, literal, literal_column, select, text
+def test_region_code_columns_compare_byte_by_byte(app):
+    """access.within reads region codes as ranges in byte order ("73.06." < code < "73.06/"). A
+    PostgreSQL database made with a language locale (glibc en_US, ICU) ignores "." and "/" when
+    sorting, so every column that holds a region code says COLLATE "C" there (SQLite compares
+    bytes already), and the range stays one its index can serve."""
+    from sqlalchemy.dialects import postgresql
+
+    region_columns = [column for table in db.metadata.sorted_tables for column in table.columns
+                      if (column.name in ("area_code", "district_code") and table.name != "case_number_sequence")
+                      or any(fk.column.table.name == "area" for fk in column.foreign_keys)]
+    assert len(region_columns) >= 11
+    dialect = postgresql.dialect()
+    assert {f"{c.table.name}.{c.name}": c.type.dialect_impl(dialect).collation for c in region_columns} == {
+        f"{c.table.name}.{c.name}": "C" for c in region_columns}
+
+
+def test_area_ranges_find_the_areas_inside_and_use_the_index(app):
+    from sqlalchemy import text
 
     from casemgmt.access import within
 
-    code = literal("73.06.01.2006", String)
+    case = make_case(UserFactory(role="village_worker", area_code="73.06.01.2006"))
+    assert case.area_code == "73.06.01.2006"
+    found = {code: db.session.scalars(select(Case.id).where(within(Case.area_code, code))).all()
+             for code in ("73", "73.06", "73.06.01", "73.06.01.2006", "73.0", "73.07", "73.06.01.200")}
+    assert found == {"73": [case.id], "73.06": [case.id], "73.06.01": [case.id], "73.06.01.2006": [case.id],
+                     "73.0": [], "73.07": [], "73.06.01.200": []}
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("CREATE COLLATION IF NOT EXISTS punctuation_ignored "
-                                "(provider = icu, locale = 'und-u-ka-shifted')"))
-        code = literal_column("'73.06.01.2006' COLLATE punctuation_ignored", String)
-        assert db.session.scalar(select(code < "73.06/")) is False  # the language order gets it wrong
-    assert db.session.scalar(select(within(code, "73.06"))) is True
-    assert db.session.scalar(select(within(code, "73.06.01"))) is True
-    assert db.session.scalar(select(within(code, "73.0"))) is False
-    assert db.session.scalar(select(within(code, "73.07"))) is False
+        # Even with sequential scans priced out, a range in another collation than the index's
+        # could only be read from the whole table.
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        statement = select(Case.id).where(within(Case.area_code, "73.06"))
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
+        assert "ix_case_record_area_code" in plan, plan

@@ -44,6 +44,8 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
             diff = compare_metadata(context, db.metadata)
         assert diff == [], diff
         assert PG_URL is None or db.engine.dialect.name == "postgresql"
+        if db.engine.dialect.name == "postgresql":  # compare_metadata does not compare collations
+            assert _collations(db.engine) == _model_collations(db.engine.dialect)
         # The search index the migration made by hand is there and answers.
         with db.engine.begin() as conn:
             if conn.dialect.name == "sqlite":
@@ -56,6 +58,20 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
             remaining = set(db.inspect(conn).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+
+
+def _collations(engine) -> dict:
+    with engine.connect() as conn:
+        return {(table, column): collation for table, column, collation in conn.execute(text(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND collation_name IS NOT NULL"))
+            if table != "alembic_version"}
+
+
+def _model_collations(dialect) -> dict:
+    return {(table.name, column.name): column.type.dialect_impl(dialect).collation
+            for table in db.metadata.sorted_tables for column in table.columns
+            if getattr(column.type.dialect_impl(dialect), "collation", None)}
 
 
 def test_sqlite_connections_get_their_settings(tmp_path):

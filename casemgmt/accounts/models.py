@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casemgmt.dbtypes import TimestampMixin, UTCDateTime, utcnow, version_column
+from casemgmt.dbtypes import byte_ordered, TimestampMixin, UTCDateTime, utcnow, version_column
 from casemgmt.directory.models import Area, Organisation
 from casemgmt.extensions import db
 
@@ -22,7 +22,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     # The area a user answers for: a coordinator's district, a village worker's village.
-    area_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    area_code: Mapped[str | None] = mapped_column(byte_ordered(13), ForeignKey("area.code"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(default=True, nullable=False)

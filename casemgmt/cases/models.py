@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgmt.accounts.models import User
-from casemgmt.dbtypes import TimestampMixin, UTCDateTime, utcnow, version_column
+from casemgmt.dbtypes import byte_ordered, TimestampMixin, UTCDateTime, utcnow, version_column
 from casemgmt.directory.models import Area, Organisation
 from casemgmt.extensions import db
 
@@ -54,7 +54,7 @@ class Child(TimestampMixin, db.Model):
     birth_date: Mapped[date | None] = mapped_column(Date)
     birth_date_estimated: Mapped[bool] = mapped_column(default=False, nullable=False)
     nik: Mapped[str | None] = mapped_column(String(16), index=True)
-    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    area_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False, index=True)
     address: Mapped[str | None] = mapped_column(Text)
     caregiver_name: Mapped[str | None] = mapped_column(String(120))
     caregiver_relationship: Mapped[str | None] = mapped_column(String(80))
@@ -103,9 +103,10 @@ class Case(CaseState, db.Model):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), nullable=False, index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), nullable=False, index=True)
     # The kabupaten/kota that answers for the case ("73.06"): the coordinator's scope.
-    district_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False,
+                                               index=True)
     # The child's village when the case was opened: the area filters use it.
-    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True,
+    area_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False, index=True,
                                            active_history=True)  # the indicators recount the old district
     stage: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
@@ -238,4 +239,4 @@ class SearchWord(db.Model):
     __tablename__ = "search_word"
 
     # Byte order on PostgreSQL, as on SQLite, so that a prefix is a range of this index.
-    word: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True)
+    word: Mapped[str] = mapped_column(byte_ordered(), primary_key=True)

@@ -7,7 +7,7 @@ from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgmt.accounts.models import User
-from casemgmt.dbtypes import UTCDateTime, utcnow, version_column
+from casemgmt.dbtypes import byte_ordered, UTCDateTime, utcnow, version_column
 from casemgmt.directory.models import Organisation
 from casemgmt.extensions import db
 
@@ -18,7 +18,7 @@ class CaseConference(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-    district_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False, index=True)
     location: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="scheduled")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casemgmt.dbtypes import TimestampMixin, version_column
+from casemgmt.dbtypes import byte_ordered, TimestampMixin, version_column
 from casemgmt.extensions import db
 
 LEVELS_BY_DEPTH = ("province", "regency", "district", "village")
@@ -33,10 +33,10 @@ def area_label(code: str, level: str, name: str) -> str:
 class Area(db.Model):
     __tablename__ = "area"
 
-    code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    code: Mapped[str] = mapped_column(byte_ordered(13), primary_key=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     level: Mapped[str] = mapped_column(String(10), nullable=False)
-    parent_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    parent_code: Mapped[str | None] = mapped_column(byte_ordered(13), ForeignKey("area.code"), index=True)
 
     __table_args__ = (Index("ix_area_name", "name"),)
 
@@ -63,7 +63,7 @@ class OrganisationCoverage(db.Model):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
     )
-    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), primary_key=True, index=True)
+    area_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), primary_key=True, index=True)
 
     area: Mapped[Area] = relationship(lazy="joined")
 
@@ -74,7 +74,7 @@ class Organisation(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
-    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False, index=True)
+    area_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False, index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(Text)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casemgmt.dbtypes import UTCDateTime, utcnow
+from casemgmt.dbtypes import byte_ordered, UTCDateTime, utcnow
 from casemgmt.extensions import db
 
 
@@ -33,7 +33,7 @@ class IndicatorBucket(db.Model):
     (``casemgmt.reports.tally``). ``data`` is JSON: {kind: {key: count}}."""
     __tablename__ = "indicator_bucket"
 
-    district_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    district_code: Mapped[str] = mapped_column(byte_ordered(16), primary_key=True)
     grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
     start: Mapped[date] = mapped_column(Date, primary_key=True)
     section: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -58,6 +58,6 @@ class IndicatorDirty(db.Model):
     __tablename__ = "indicator_dirty"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    district_code: Mapped[str] = mapped_column(String(16), nullable=False)
+    district_code: Mapped[str] = mapped_column(byte_ordered(16), nullable=False)
     day: Mapped[date] = mapped_column(Date, nullable=False)
     section: Mapped[str] = mapped_column(String(10), nullable=False)

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgmt.accounts.models import User
-from casemgmt.dbtypes import UTCDateTime, utcnow, version_column
+from casemgmt.dbtypes import byte_ordered, UTCDateTime, utcnow, version_column
 from casemgmt.directory.models import Organisation
 from casemgmt.extensions import db
 
@@ -109,7 +109,7 @@ class DeadlineSetting(db.Model):
     __tablename__ = "deadline_setting"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    district_code: Mapped[str] = mapped_column(ForeignKey("area.code"), nullable=False)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False)
     clock: Mapped[str] = mapped_column(String(30), nullable=False)
     level: Mapped[str] = mapped_column(String(10), nullable=False)
     hours: Mapped[int] = mapped_column(nullable=False)
