@@ -63,6 +63,10 @@ def _text(value: str) -> str:
     return value
 
 
+class SheetFull(ValueError):
+    """One row more than a sheet holds (MAX_ROWS)."""
+
+
 class SheetWriter:
     """Write rows of str, int or float (None or "" leaves the cell empty) to an .xlsx file.
 
@@ -91,7 +95,7 @@ class SheetWriter:
 
     def append(self, values, style: str = "") -> None:
         if self.rows >= MAX_ROWS:
-            raise ValueError(f"a sheet holds at most {MAX_ROWS} rows")
+            raise SheetFull(f"a sheet holds at most {MAX_ROWS} rows")
         self.rows += 1
         n = str(self.rows)
         refs = self._refs

@@ -495,3 +495,42 @@ def test_an_xlsx_export_larger_than_a_sheet_is_refused_with_a_message(app, make_
     response = web.post("/exports", {"format": "csv"})
     assert len(rows_of_csv(web.get(response.headers["Location"]).data)) == 4
 
+
+
+def test_an_export_with_a_wrong_filter_says_which(app, make_web, users):
+    from casemgmt.reports.models import ExportJob
+
+    web = make_web()
+    web.login("koordinator")
+    page = web.post("/exports", {"format": "csv", "stage": "xyz", "risk_level": "huge"},
+                    follow_redirects=True).get_data(as_text=True)
+    assert "Tahap tidak dikenal." in page and "Tingkat risiko tidak dikenal." in page
+    assert db.session.query(ExportJob).count() == 0
+
+
+def test_an_xlsx_job_whose_cases_outgrew_a_sheet_says_so(app, make_web, users, monkeypatch):
+    """The count is checked when the export is asked for; if more cases match by the time the
+    worker writes them, the job fails with that reason, and no file leaves cases out."""
+    from casemgmt import tasks, xlsx
+    from casemgmt.reports.models import ExportJob
+
+    for i in range(2):
+        make_case(users["village_worker"], name=f"Anak Ke {i}")
+    monkeypatch.setattr(exports, "MAX_ROWS", 3)   # a header and two cases
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)
+    monkeypatch.setattr(exports, "BACKGROUND_OVER", 1)
+    queued = []
+    monkeypatch.setattr(tasks, "run_export", queued.append)
+    web = make_web()
+    web.login("koordinator")
+    status_url = web.post("/exports", {"format": "xlsx"}).headers["Location"]
+    assert len(queued) == 1
+    make_case(users["village_worker"], name="Anak Ketiga")
+    files = set(exports.export_root().iterdir())
+    exports.run(queued[0])
+    db.session.expire_all()
+    job = db.session.get(ExportJob, queued[0])
+    assert (job.status, job.error, job.storage_key) == ("failed", exports.SHEET_FULL, None)
+    assert set(exports.export_root().iterdir()) == files
+    page = web.get(status_url).get_data(as_text=True)
+    assert "Kini lebih banyak kasus yang cocok daripada yang dapat dimuat berkas XLSX" in page

@@ -28,7 +28,7 @@ from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
 from casemgmt.reports.models import ExportJob
-from casemgmt.xlsx import MAX_ROWS, SheetWriter
+from casemgmt.xlsx import MAX_ROWS, SheetFull, SheetWriter
 
 BACKGROUND_OVER = 1000
 FORMATS = ("csv", "xlsx")
@@ -113,8 +113,8 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
         message = _("Choose CSV or XLSX.")
         raise ValidationFailed({"format": message}, message)  # the list page shows the message alone
     problems = filters.problems()
-    if problems:
-        raise ValidationFailed(problems)
+    if problems:  # the list page shows the message alone, so it names what is wrong
+        raise ValidationFailed(problems, " ".join(problems.values()))
     total = count(user, filters)
     if fmt == "xlsx" and total > MAX_ROWS - 1:
         message = _("An XLSX file holds at most %(rows)s cases: choose CSV or narrow the filters.",
@@ -133,6 +133,9 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
 
     tasks.run_export(job.id)
     return job, False
+
+
+SHEET_FULL = "sheet_full"  # ExportJob.error when the cases outgrew an XLSX sheet
 
 
 def run(job_id: int) -> None:
@@ -154,10 +157,15 @@ def run(job_id: int) -> None:
     except Exception as exc:  # the job reports what failed instead of hanging "running"
         db.session.rollback()
         job = db.session.get(ExportJob, job_id)
-        job.status, job.error, job.finished_at = "failed", repr(exc)[:500], utcnow()
+        # More cases match than when the export was asked for, past what a sheet holds: the
+        # user is told so (SHEET_FULL) rather than given a file with cases silently left out.
+        job.status, job.error, job.finished_at = ("failed", SHEET_FULL if isinstance(exc, SheetFull)
+                                                  else repr(exc)[:500], utcnow())
         db.session.commit()
         path.unlink(missing_ok=True)
-        raise
+        if not isinstance(exc, SheetFull):
+            raise
+        return
     job = db.session.get(ExportJob, job_id)
     job.status, job.done, job.total, job.storage_key, job.finished_at = "done", written, written, key, utcnow()
     audit.record("export_finished", "export", job.id, actor=user, after={"rows": written})
