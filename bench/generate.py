@@ -38,6 +38,9 @@ LAST = ["Aisyah", "Rahmawati", "Hidayat", "Saputra", "Amalia", "Ramadhan", "Prat
 WORDS = ("anak tidak bersekolah sejak kelas empat belum memiliki akta kelahiran orang tua bekerja di luar daerah "
          "sering ditinggal sendiri dilaporkan oleh tetangga kepada puskesos desa").split()
 SPAN_MINUTES = 3 * 365 * 24 * 60
+# The longest history a case gets: entering its stage up to 200 days after the complaint;
+# five transitions of up to 20 days, then referrals sent, answered and completed within 34 more.
+HISTORY = timedelta(days=200)
 STAGE_ORDER = ["report", "assessment", "intervention_plan", "intervention", "monitoring", "termination"]
 TRANSITION = {"assessment": "accept", "intervention_plan": "submit_assessment", "intervention": "submit_plan",
               "monitoring": "start_monitoring", "termination": "terminate"}
@@ -163,6 +166,9 @@ def main():
             # numbers grow with time, so a district's newest cases lie near the end of each table
             # (among the other districts'), not scattered over all of it.
             received = now - timedelta(minutes=SPAN_MINUTES * (1 - case_id / args.cases) + rng.randrange(60))
+            # A case's history (at most HISTORY after it was received) is shortened for recent
+            # complaints so that nothing but a due date lies after today.
+            squeeze = min(1.0, (now - received) / HISTORY)
             complaint_id += 1
             urgent = rng.random() < 0.1
             description = " ".join(rng.choices(WORDS, k=14))
@@ -185,7 +191,7 @@ def main():
                 closed = stage == "termination"
                 risk = None if stage == "report" else pick(rng, RISKS)
                 worker = None if stage == "report" else rng.choice(workers[regency.code])
-                entered = received + timedelta(days=rng.randrange(1, 200))
+                entered = received + timedelta(days=rng.randrange(1, 200)) * squeeze
                 due = None if closed else entered + timedelta(days=rng.choice([3, 7, 14, 30]))
                 cases.append((case_id, number, complaint_id, case_id, regency.code, village, stage,
                               "closed" if closed else "open", risk, urgent, worker, due, entered,
@@ -198,7 +204,7 @@ def main():
                 events.append((event_id, case_id, received, registrar, "registered", None, "report", None, None))
                 at = received
                 for before, after in zip(STAGE_ORDER, STAGE_ORDER[1:STAGE_ORDER.index(stage) + 1]):
-                    at = at + timedelta(days=rng.randrange(1, 20))
+                    at = at + timedelta(days=rng.randrange(1, 20)) * squeeze
                     event_id += 1
                     events.append((event_id, case_id, at, worker or coordinators[regency.code], "transition", before,
                                    after, None, f'{{"transition": "{TRANSITION[after]}"}}'))
@@ -215,12 +221,14 @@ def main():
                                    "family_support": "dinas_sosial", "social_assistance": "dinas_sosial"}[service]
                         status = rng.choices(["sent", "accepted", "declined", "completed", "cancelled"],
                                              [10, 20, 8, 57, 5])[0]
-                        sent = at + timedelta(hours=rng.randrange(1, 500))
-                        answered = None if status in ("sent", "cancelled") else sent + timedelta(hours=rng.randrange(1, 96))
+                        sent = at + timedelta(hours=rng.randrange(1, 500)) * squeeze
+                        answered = (None if status in ("sent", "cancelled")
+                                    else sent + timedelta(hours=rng.randrange(1, 96)) * squeeze)
                         referrals.append((referral_id, f"RJK/{number}/{referral_id % 100:02d}-{referral_id}", case_id,
                                           by_regency[regency.code]["pksai"], by_regency[regency.code][to_kind],
                                           service, "Rujukan layanan.", "normal", status, "caregiver", sent.date(),
-                                          sent + timedelta(hours=72), answered, answered and sent + timedelta(days=9),
+                                          sent + timedelta(hours=72), answered,
+                                          answered + timedelta(days=9) * squeeze if status == "completed" else None,
                                           "Selesai." if status == "completed" else None, worker or registrar, sent,
                                           sent, 1))
             if len(cases) >= 50000:
