@@ -136,3 +136,31 @@ def test_an_edit_locks_the_word_list_before_its_update_writes_words(app, users):
         assert locks and locks[0] < updates[0]
     else:
         assert locks == []
+
+
+def test_a_district_search_meets_its_district_inside_the_index(users, named):
+    """PostgreSQL: the search index holds district_code beside the words, so a coordinator's
+    search reads only their district's matches (not every district's, then drops most)."""
+    from sqlalchemy import text
+
+    from tests.factories import UserFactory
+
+    elsewhere = make_case(UserFactory(role="village_worker", area_code="73.71.01.1001"), name="Nurul Bone",
+                          area_code="73.71.01.1001")
+    assert elsewhere.district_code != "73.06"
+    assert found(users["coordinator"], "nurul") == [named["Nurul Aisyah"]]
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite's FTS5 index drives the search (restrict joins it in id order)
+
+    from casemgmt.access import scope_cases
+
+    statement = search.restrict(scope_cases(users["coordinator"], select(Case.id)), "nurul", "postgresql")
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    # A handful of rows: the planner would take any index. Left only the search index (the
+    # drops are rolled back with the test's transaction), it shows what that index answers.
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(text("DROP INDEX ix_case_record_district_code, ix_case_record_district_created"))
+    plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
+    scan = plan.partition("Bitmap Index Scan on ix_case_record_fts")[2].split("\n")[1:2]
+    assert scan and "district_code" in scan[0] and "@@" in scan[0], plan
+    assert "Filter" not in plan, plan

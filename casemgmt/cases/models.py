@@ -143,7 +143,10 @@ class Case(CaseState, db.Model):
         Index("ix_case_record_created_id", "created_at", "id"),
         Index("ix_case_record_district_created", "district_code", "created_at", "id"),
         Index("ix_case_record_worker_created", "assigned_worker_id", "created_at", "id"),
-        Index("ix_case_record_fts", func.to_tsvector(literal_column("'simple'"), literal_column("search_text")),
+        # PostgreSQL: the district in the search index too (btree_gin), so a coordinator's search
+        # reads only their district's matches instead of every district's (search.py).
+        Index("ix_case_record_fts", "district_code",
+              func.to_tsvector(literal_column("'simple'"), literal_column("search_text")),
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 

@@ -1,8 +1,9 @@
 """Full-text search over case number, child's name and narrative.
 
 SQLite: an FTS5 index (case_fts) over case_record.search_text, kept in step by triggers.
-PostgreSQL: a GIN index on to_tsvector('simple', search_text). 'simple' because names and
-Indonesian text gain nothing from an English stemmer. Queries match every word as a prefix.
+PostgreSQL: a GIN index on district_code and to_tsvector('simple', search_text) (btree_gin), so
+a district's search meets its district inside the index. 'simple' because names and Indonesian
+text gain nothing from an English stemmer. Queries match every word as a prefix.
 
 A prefix is slow in both indexes (each merges every matching word's list before it can stop),
 an exact word is fast. So the words the index holds are kept in search_word (models.SearchWord),
@@ -54,6 +55,9 @@ def install_sqlite_search(target, connection, **kw) -> None:
 
 
 event.listen(Case.__table__, "after_create", install_sqlite_search)
+# PostgreSQL's search index (models.Case: ix_case_record_fts) holds district_code beside the words.
+event.listen(Case.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS btree_gin").execute_if(dialect="postgresql"))
 event.listen(Case.__table__, "before_drop", DDL("DROP TABLE IF EXISTS case_fts").execute_if(dialect="sqlite"))
 
 # PostgreSQL keeps search_word in step with the lexemes it indexes.
