@@ -200,8 +200,7 @@ def create_case(body):
             result = services.register_complaint(raw, user, {0: "new"})
         except ValidationFailed as exc:
             raise _api_errors(exc) from None
-        case = result.cases[0]
-        out = case_body(user, case.id)
+        out = case_body(user, result.case_ids[0])
         out["possible_duplicates"] = [{"id": c.case.id, "number": c.case.number, "reason": c.reason}
                                       for c in result.duplicates.get(0, [])]
         return out, 201
@@ -257,7 +256,7 @@ def patch_case(body, case_id):
     if "urgent" in body:
         changes["case.urgent"] = body["urgent"]
     services.update_case(case, changes, body["version"], user, reporter_allowed=access.reporter)
-    return json_response(case_body(user, case.id), 200)
+    return json_response(case_body(user, case_id), 200)
 
 
 @blp.route("/cases/<int:case_id>/history", methods=["GET"])

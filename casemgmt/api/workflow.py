@@ -114,8 +114,8 @@ def take_transition(body, case_id):
     if body.get("comment") is not None:
         data["comment"] = body["comment"]
     outcome = services.apply_transition(case, body["name"], user, data, body["version"])
-    if outcome.moved:
-        return json_response(case_body(user, case.id), 200)
+    if outcome.moved:  # case_id: the commit expired the case, and case.id would reload it
+        return json_response(case_body(user, case_id), 200)
     return json_response({"approval": approval_json(outcome.approval)}, 202)
 
 

@@ -250,6 +250,8 @@ class Registration:
     cases: list[Case]
     linked: list[Case]
     duplicates: dict[int, list[DuplicateCandidate]]
+    # The new cases' ids, taken before the commit expired them (reading case.id reloads the case).
+    case_ids: list[int] = field(default_factory=list)
 
 
 def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None,
@@ -316,8 +318,9 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
         audit.record("case_created", "case", case.id, actor=actor,
                      after={"number": case.number, "complaint_id": complaint.id, "stage": case.stage})
         cases.append(case)
+    case_ids = [case.id for case in cases]
     db.session.commit()
-    return Registration(complaint, cases, linked, duplicates)
+    return Registration(complaint, cases, linked, duplicates, case_ids)
 
 
 # ---- reading --------------------------------------------------------------------------------
