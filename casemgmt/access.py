@@ -218,12 +218,13 @@ def _agency_accesses(user, cases) -> dict[int, CaseAccess]:
     return out
 
 
-def case_or_404(user, case_id):
-    """The case if the user may see it; otherwise 404, never a hint that it exists."""
+def case_or_404(user, case_id, options=()):
+    """The case if the user may see it; otherwise 404, never a hint that it exists. ``options``:
+    how to load it (a change that reads few of its relations loads them as it reads them)."""
     from casemgmt.cases.models import Case
     from casemgmt.extensions import db
 
-    case = db.session.get(Case, case_id) if isinstance(case_id, int) else None
+    case = db.session.get(Case, case_id, options=options) if isinstance(case_id, int) else None
     access = case_access(user, case)
     if not access.view:
         abort(404)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, g
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy.orm import lazyload
 
 from casemgmt.access import case_or_404
 from casemgmt.api.cases import case_body
@@ -109,7 +110,9 @@ def list_transitions(case_id):
 def take_transition(body, case_id):
     """Take a step: 200 with the moved case, or 202 with the approval it waits for."""
     user = g.api_user
-    case, _ = case_or_404(user, case_id)
+    # The answer is read afresh (listing.one): the case's five joined relations and its
+    # concerns are loaded only if the step reads them.
+    case, _ = case_or_404(user, case_id, options=(lazyload("*"),))
     data = dict(body["data"])
     if body.get("comment") is not None:
         data["comment"] = body["comment"]
