@@ -132,7 +132,7 @@ def scope_cases(user, query=None):
         return query.where(false())
     role = user.role
     if role == "coordinator":
-        district = district_of(user.area_code)
+        district = scope_district(user)
         return query.where(Case.district_code == district) if district else query.where(false())
     registered = Case.complaint_id.in_(select(Complaint.id).where(Complaint.registered_by_id == user.id))
     if role == "social_worker":
@@ -142,6 +142,14 @@ def scope_cases(user, query=None):
     if role == "agency_officer" and user.organisation_id:
         return query.where(Case.id.in_(referred_case_ids(user.organisation_id)))
     return query.where(false())
+
+
+def scope_district(user) -> str | None:
+    """The kabupaten/kota whose every case the user sees, when that is the whole of what they see
+    (a coordinator's scope in scope_cases); None for anyone else."""
+    if _active(user) and user.role == "coordinator":
+        return district_of(user.area_code)
+    return None
 
 
 AGENCY_READ_DAYS = 30

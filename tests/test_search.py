@@ -159,8 +159,41 @@ def test_a_district_search_meets_its_district_inside_the_index(users, named):
     # A handful of rows: the planner would take any index. Left only the search index (the
     # drops are rolled back with the test's transaction), it shows what that index answers.
     db.session.execute(text("SET LOCAL enable_seqscan = off"))
-    db.session.execute(text("DROP INDEX ix_case_record_district_code, ix_case_record_district_created"))
+    db.session.execute(text("DROP INDEX ix_case_record_district_id, ix_case_record_district_created"))
     plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
     scan = plan.partition("Bitmap Index Scan on ix_case_record_fts")[2].split("\n")[1:2]
     assert scan and "district_code" in scan[0] and "@@" in scan[0], plan
     assert "Filter" not in plan, plan
+
+
+def test_a_one_word_search_reads_a_districts_newest_cases_first(users, monkeypatch):
+    """PostgreSQL: a one-word search of a district reads its WALK newest cases in order and stops
+    at a page of matches; a page it cannot fill there is asked of the index. Either way the pages
+    are the ones the index gives (SQLite's FTS5 reads in order itself and never walks)."""
+    andi = [make_case(users["village_worker"], name=f"Andi {last}").id for last in ("Baso", "Halim", "Sari", "Yusuf",
+                                                                                    "Daeng")]
+    make_case(users["village_worker"], name="Rahmat Hidayat")
+    monkeypatch.setattr(search, "WALK", 4)
+    walks = []
+    walk = search.newest_in_district
+    monkeypatch.setattr(search, "newest_in_district", lambda *args, **kw: walks.append(walk(*args, **kw)) or walks[-1])
+    seen, cursor = [], None
+    while True:
+        cases, cursor = services.list_cases(users["coordinator"], services.CaseFilters(q="andi"), limit=2,
+                                            cursor=cursor)
+        seen += [c.id for c in cases]
+        if cursor is None:
+            break
+    assert seen == sorted(andi, reverse=True)
+    if db.engine.dialect.name == "postgresql":
+        # Among the 4 newest (Rahmat, Daeng, Yusuf, Sari) three match: a page of two and the next
+        # one's first; then Sari, Halim, Baso; below Halim only Baso is left: the index answers.
+        assert walks == [andi[4:1:-1], andi[2::-1], None]
+    else:
+        assert walks == []
+    # Two words, or another filter beside the search: the index, not a walk.
+    walks.clear()
+    assert found(users["coordinator"], "andi sari") == [andi[2]]
+    assert [c.id for c in services.list_cases(users["coordinator"], services.CaseFilters(q="andi", stage="report"))[0]] \
+        == sorted(andi, reverse=True)
+    assert walks == ([None] if db.engine.dialect.name == "postgresql" else [])  # "andi sari": not one word

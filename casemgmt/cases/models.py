@@ -103,8 +103,7 @@ class Case(CaseState, db.Model):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), nullable=False, index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), nullable=False, index=True)
     # The kabupaten/kota that answers for the case ("73.06"): the coordinator's scope.
-    district_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False,
-                                               index=True)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False)
     # The child's village when the case was opened: the area filters use it.
     area_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False, index=True,
                                            active_history=True)  # the indicators recount the old district
@@ -142,6 +141,8 @@ class Case(CaseState, db.Model):
         # Newest first, keyset-paginated: the list's order and its cursor.
         Index("ix_case_record_created_id", "created_at", "id"),
         Index("ix_case_record_district_created", "district_code", "created_at", "id"),
+        # A district's cases, and its newest first by id (search.newest_in_district).
+        Index("ix_case_record_district_id", "district_code", "id"),
         Index("ix_case_record_worker_created", "assigned_worker_id", "created_at", "id"),
         # PostgreSQL: the district in the search index too (btree_gin), so a coordinator's search
         # reads only their district's matches instead of every district's (search.py).

@@ -226,12 +226,45 @@ def restrict(statement, query: str, dialect: str):
         if not groups:  # only characters the index skips ("_"): nothing matches, as on PostgreSQL
             return statement.where(false())
         return statement.where(text("case_fts MATCH :fts_query").bindparams(fts_query=" AND ".join(groups)))
+    return statement.where(_holds(Case.search_text, words))
+
+
+def _holds(search_text, words: list[str]):
+    """PostgreSQL: ``search_text`` holds every word, as one of the exact words it begins or as a prefix."""
+    from casemgmt.extensions import db
+
     groups = []
     for word in words:
-        exact = _expansion(db.session, word, dialect)
+        exact = _expansion(db.session, word, "postgresql")
         groups.append("(" + " | ".join(_tsquery_lexeme(w) for w in exact) + ")" if exact else f"{word}:*")
-    return statement.where(func.to_tsvector(literal_column("'simple'"), Case.search_text).op("@@")(
-        func.to_tsquery(literal_column("'simple'"), " & ".join(groups))))
+    return func.to_tsvector(literal_column("'simple'"), search_text).op("@@")(
+        func.to_tsquery(literal_column("'simple'"), " & ".join(groups)))
+
+
+# PostgreSQL's GIN index gives all of a word's matches, unordered: a common first name (one case
+# in twenty) is 6,000 matches in a district of 125,000, each read and sorted for a page of 26.
+# So a one-word search first reads the district's newest WALK cases in id order and stops at a
+# page of matches, as SQLite's FTS5 does (some 500 read, 8 ms); a rarer word leaves the page
+# short and the index is asked after all (up to 10 ms more).
+WALK = 1000
+
+
+def newest_in_district(district: str, query: str, limit: int, before: int | None = None) -> list[int] | None:
+    """PostgreSQL: the ids, newest first, of ``limit`` cases of ``district`` (below id ``before``)
+    whose search text holds ``query``, found among its WALK newest cases. None when the query is
+    not one word, or when those cases do not fill the page."""
+    from casemgmt.extensions import db
+
+    words = query_words(query)
+    if len(words) != 1 or case_number(query):
+        return None
+    recent = select(Case.id, Case.search_text).where(Case.district_code == district)
+    if before is not None:
+        recent = recent.where(Case.id < before)
+    recent = recent.order_by(Case.id.desc()).limit(WALK).subquery()
+    ids = list(db.session.scalars(select(recent.c.id).where(_holds(recent.c.search_text, words))
+                                  .order_by(recent.c.id.desc()).limit(limit)))
+    return ids if len(ids) == limit else None
 
 
 def newest_first(query: str | None, dialect: str) -> tuple | None:
