@@ -21,6 +21,16 @@ def byte_ordered(length: int | None = None):
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
+def made_on(index, dialect_name: str) -> bool:
+    """Whether the models make ``index`` on this database: an Index(...).ddl_if(dialect=...) is
+    made on that one only. Autogenerate and the migration test compare only these."""
+    condition = getattr(index, "_ddl_if", None)
+    if condition is None or condition.dialect is None:
+        return True
+    dialects = (condition.dialect,) if isinstance(condition.dialect, str) else condition.dialect
+    return dialect_name in dialects
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

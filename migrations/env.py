@@ -80,6 +80,16 @@ def include_name(name, type_, parent_names):
     return not (type_ == "table" and is_search_artifact(name))
 
 
+def include_object(dialect_name):
+    """The models' indexes made only on another database (Index.ddl_if) are not compared."""
+    from casemgmt.dbtypes import made_on
+
+    def include(obj, name, type_, reflected, compare_to):
+        return reflected or type_ != "index" or made_on(obj, dialect_name)
+
+    return include
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -107,6 +117,7 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        conf_args.setdefault("include_object", include_object(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

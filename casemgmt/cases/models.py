@@ -141,8 +141,12 @@ class Case(CaseState, db.Model):
         # Newest first, keyset-paginated: the list's order and its cursor.
         Index("ix_case_record_created_id", "created_at", "id"),
         Index("ix_case_record_district_created", "district_code", "created_at", "id"),
-        # A district's cases, and its newest first by id (search.newest_in_district).
-        Index("ix_case_record_district_id", "district_code", "id"),
+        # A district's cases; on PostgreSQL in id order too, for search.newest_in_district (a
+        # SQLite index holds the rowid after its columns already). Made on SQLite too, its
+        # planner, with no statistics for it, took it over ix_case_record_district_created for the
+        # case list and sorted the district (13 ms -> 866 ms on the million-case database).
+        Index("ix_case_record_district_code", "district_code").ddl_if(dialect="sqlite"),
+        Index("ix_case_record_district_id", "district_code", "id").ddl_if(dialect="postgresql"),
         Index("ix_case_record_worker_created", "assigned_worker_id", "created_at", "id"),
         # PostgreSQL: the district in the search index too (btree_gin), so a coordinator's search
         # reads only their district's matches instead of every district's (search.py).

@@ -4,7 +4,9 @@ Revision ID: 5a9d3e7c2b16
 Revises: e2b84c19f6d5
 Create Date: 2026-11-22 18:00:00
 
-Replaces the index on district_code alone, which serves the same lookups.
+PostgreSQL only: there it replaces the index on district_code alone, which served the same
+lookups. A SQLite index already holds the rowid after its columns; made there, SQLite's planner
+(without statistics for the new index) chose it for the case list and sorted the whole district.
 """
 from alembic import op
 
@@ -17,10 +19,14 @@ depends_on = None
 
 
 def upgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
     op.create_index('ix_case_record_district_id', 'case_record', ['district_code', 'id'], unique=False)
     op.drop_index('ix_case_record_district_code', table_name='case_record')
 
 
 def downgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
     op.create_index('ix_case_record_district_code', 'case_record', ['district_code'], unique=False)
     op.drop_index('ix_case_record_district_id', table_name='case_record')
