@@ -101,6 +101,18 @@ def make_case(actor, decisions=None, **child_overrides):
     return register_complaint(complaint_input([child_input(**child_overrides)]), actor, decisions or {0: "new"}).cases[0]
 
 
+def every_page(user, query: str, limit: int = 2) -> list[int]:
+    """The ids a search lists for ``user``, following its cursor page by page."""
+    from casemgmt.cases.services import CaseFilters, list_cases
+
+    seen, cursor = [], None
+    while True:
+        cases, cursor = list_cases(user, CaseFilters(q=query), limit=limit, cursor=cursor)
+        seen += [c.id for c in cases]
+        if cursor is None:
+            return seen
+
+
 def bearer_for(client, username: str, password: str = PASSWORD) -> dict:
     """The Authorization header of a fresh API token for ``username`` (through the real endpoint)."""
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})

@@ -11,7 +11,7 @@ from casemgmt.audit.models import AccessLogEntry
 from casemgmt.cases import services
 from casemgmt.cases.models import Attachment, Case
 from casemgmt.extensions import db
-from tests.factories import OrganisationFactory, UserFactory, make_case
+from tests.factories import OrganisationFactory, UserFactory, every_page, make_case
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -338,14 +338,7 @@ def test_search_results_page_newest_first_without_repeats(users):
     made = [make_case(users["village_worker"], name=f"Nurul Aisyah {word}")
             for word in ("Satu", "Dua", "Tiga", "Empat", "Lima")]
     make_case(users["village_worker"], name="Rahmat Hidayat")
-    seen, cursor = [], None
-    while True:
-        cases, cursor = services.list_cases(users["coordinator"], services.CaseFilters(q="nurul ais"), limit=2,
-                                            cursor=cursor)
-        seen += [c.id for c in cases]
-        if cursor is None:
-            break
-    assert seen == sorted((c.id for c in made), reverse=True)
+    assert every_page(users["coordinator"], "nurul ais") == sorted((c.id for c in made), reverse=True)
 
 
 def test_region_code_columns_compare_byte_by_byte(app):

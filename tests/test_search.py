@@ -12,7 +12,7 @@ from casemgmt.cases.models import Case, SearchWord
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.workflow import services as workflow
-from tests.factories import make_case
+from tests.factories import every_page, make_case
 
 NAMES = ["Nurul Aisyah", "Nurdin Halim", "Rahmat Hidayat", "Rahmawati Daeng", "Zoë Andrée", "Andi Baso",
          "Muh. Fajar Saputra", "Fajarudin Sapri", "Sitti_Nur Bau"]
@@ -177,14 +177,7 @@ def test_a_one_word_search_reads_a_districts_newest_cases_first(users, monkeypat
     walks = []
     walk = search.newest_in_district
     monkeypatch.setattr(search, "newest_in_district", lambda *args, **kw: walks.append(walk(*args, **kw)) or walks[-1])
-    seen, cursor = [], None
-    while True:
-        cases, cursor = services.list_cases(users["coordinator"], services.CaseFilters(q="andi"), limit=2,
-                                            cursor=cursor)
-        seen += [c.id for c in cases]
-        if cursor is None:
-            break
-    assert seen == sorted(andi, reverse=True)
+    assert every_page(users["coordinator"], "andi") == sorted(andi, reverse=True)
     if db.engine.dialect.name == "postgresql":
         # Among the 4 newest (Rahmat, Daeng, Yusuf, Sari) three match: a page of two and the next
         # one's first; then Sari, Halim, Baso; below Halim only Baso is left: the index answers.
