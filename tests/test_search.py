@@ -13,6 +13,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.workflow import services as workflow
 from tests.factories import every_page, make_case
+from tests.sql import counting, plan
 
 NAMES = ["Nurul Aisyah", "Nurdin Halim", "Rahmat Hidayat", "Rahmawati Daeng", "Zoë Andrée", "Andi Baso",
          "Muh. Fajar Saputra", "Fajarudin Sapri", "Sitti_Nur Bau"]
@@ -116,19 +117,10 @@ def test_words_of_other_scripts_are_found_as_typed(users):
 def test_an_edit_locks_the_word_list_before_its_update_writes_words(app, users):
     """PostgreSQL: the lock forget_words needs is taken before the case's UPDATE, whose trigger
     adds words; taken after, two edits at once deadlocked. SQLite has no such lock."""
-    from sqlalchemy import event
-
     case = make_case(users["village_worker"], name="Wahyuningsih Lestari")
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        statements.append(statement)
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with counting() as statements:
         services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"],
                              reporter_allowed=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     locks = [i for i, s in enumerate(statements) if s.startswith("LOCK TABLE search_word")]
     updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE case_record")]
     assert updates
@@ -143,27 +135,26 @@ def test_a_district_search_meets_its_district_inside_the_index(users, named):
     search reads only their district's matches (not every district's, then drops most)."""
     from sqlalchemy import text
 
+    from casemgmt.access import scope_cases
     from tests.factories import UserFactory
 
     elsewhere = make_case(UserFactory(role="village_worker", area_code="73.71.01.1001"), name="Nurul Bone",
                           area_code="73.71.01.1001")
     assert elsewhere.district_code != "73.06"
     assert found(users["coordinator"], "nurul") == [named["Nurul Aisyah"]]
-    if db.engine.dialect.name != "postgresql":
-        return  # SQLite's FTS5 index drives the search (restrict joins it in id order)
-
-    from casemgmt.access import scope_cases
-
-    statement = search.restrict(scope_cases(users["coordinator"], select(Case.id)), "nurul", "postgresql")
-    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    dialect = db.engine.dialect.name
+    statement = search.restrict(scope_cases(users["coordinator"], select(Case.id)), "nurul", dialect)
+    if dialect == "sqlite":  # FTS5 drives the search, joined in id order (restrict)
+        steps = plan(statement)
+        assert "VIRTUAL TABLE INDEX" in steps and "case_fts" in steps, steps
+        return
     # A handful of rows: the planner would take any index. Left only the search index (the
     # drops are rolled back with the test's transaction), it shows what that index answers.
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
     db.session.execute(text("DROP INDEX ix_case_record_district_id, ix_case_record_district_created"))
-    plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
-    scan = plan.partition("Bitmap Index Scan on ix_case_record_fts")[2].split("\n")[1:2]
-    assert scan and "district_code" in scan[0] and "@@" in scan[0], plan
-    assert "Filter" not in plan, plan
+    steps = plan(statement, enable_seqscan="off")
+    scan = steps.partition("Bitmap Index Scan on ix_case_record_fts")[2].split("\n")[1:2]
+    assert scan and "district_code" in scan[0] and "@@" in scan[0], steps
+    assert "Filter" not in steps, steps
 
 
 def test_a_one_word_search_reads_a_districts_newest_cases_first(users, monkeypatch):
