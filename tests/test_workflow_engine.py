@@ -583,7 +583,7 @@ def test_the_case_page_hands_over_and_a_refusal_keeps_what_was_typed(make_web, u
     page = web.get(f"/cases/{case.id}").get_data(as_text=True)
     # The section is on the page; its form, with the district's workers, comes when it is opened.
     assert "Serahkan kasus ke pekerja sosial lain" in page and "Rahmawati Peksos" not in page
-    assert f'hx-get="/cases/{case.id}/worker"' in page
+    assert f'hx-get="/cases/{case.id}/worker?version={case.version}"' in page
     fragment = web.get(f"/cases/{case.id}/worker", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Rahmawati Peksos" in fragment and "<html" not in fragment
     assert users["social_worker"].full_name not in fragment   # not the worker who holds it now
@@ -610,3 +610,63 @@ def test_the_case_page_hands_over_and_a_refusal_keeps_what_was_typed(make_web, u
     assert worker.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
                                                     "reassign-assigned_worker_id": new.id,
                                                     "reassign-reason": "x"}).status_code == 404
+
+
+def test_a_hand_over_form_opened_late_still_catches_a_change_made_since_the_page_loaded(make_web, users):
+    """The form is fetched when its section is opened; it carries the version of the page it was
+    opened from, so a change made in between is a conflict, not overwritten."""
+    case = at_stage(users, "assessment")
+    coordinator = users["coordinator"]
+    first, second = (UserFactory(username=f"peksos.{n}", full_name=f"Peksos {n}", role="social_worker",
+                                 organisation=coordinator.organisation, area_code=users["social_worker"].area_code)
+                     for n in ("bunga", "citra"))
+    web = make_web()
+    web.login("koordinator")
+    page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+    loaded = case.version
+    assert f"/cases/{case.id}/worker?version={loaded}" in page
+    services.reassign(case, coordinator, first.id, "Peksos lama cuti.", case.version)  # someone else, meanwhile
+    fragment = web.get(f"/cases/{case.id}/worker?version={loaded}", headers={"HX-Request": "true"})
+    assert f'name="reassign-version" type="hidden" value="{loaded}"' in fragment.get_data(as_text=True)
+    late = web.post(f"/cases/{case.id}/worker", {"reassign-version": loaded, "reassign-assigned_worker_id": second.id,
+                                                 "reassign-reason": "Beban kerja."})
+    assert late.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).assigned_worker_id == first.id
+
+
+def test_no_hand_over_is_offered_while_a_request_waits_nor_to_the_worker_holding_the_case(make_web, users):
+    case = at_stage(users, "intervention_plan")
+    worker, org = users["social_worker"], users["agency_officer"].organisation
+    web = make_web()
+    web.login("koordinator")
+    assert f"/cases/{case.id}/worker" in web.get(f"/cases/{case.id}").get_data(as_text=True)
+    services.save_plan(case, worker, [{"description": "Akta", "actions": [
+        {"description": "Urus akta", "service": "birth_certificate", "organisation_id": org.id,
+         "due_date": date.today() + timedelta(days=20)}]}])
+    services.apply_transition(case, "submit_plan", worker)
+    page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Setujui" in page and f"/cases/{case.id}/worker" not in page  # decide the request first
+    holder = make_web()
+    holder.login("peksos")
+    assert holder.get(f"/cases/{case.id}").status_code == 200
+    assert holder.get(f"/cases/{case.id}/worker").status_code == 404
+    refused = holder.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
+                                                       "reassign-assigned_worker_id": worker.id,
+                                                       "reassign-reason": "x"})
+    assert refused.status_code == 404 and "reassign-assigned_worker_id" not in refused.get_data(as_text=True)
+
+
+def test_an_overdue_case_handed_over_is_told_to_its_new_worker(users):
+    case = at_stage(users, "assessment")
+    coordinator = users["coordinator"]
+    new = UserFactory(username="peksos.baru", role="social_worker", organisation=coordinator.organisation,
+                      area_code=users["social_worker"].area_code)
+    later = case.due_at + timedelta(hours=1)
+    assert services.sweep_overdue(later)["cases"] == 1
+    db.session.commit()
+    assert [n.case_id for n in services.unread_notifications(new)] == []
+    services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
+    told = services.unread_notifications(new)
+    assert [(n.case_id, n.kind) for n in told] == [(case.id, "overdue")]
+    assert services.sweep_overdue(later)["cases"] == 0  # once per deadline, as before

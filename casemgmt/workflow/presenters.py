@@ -82,13 +82,16 @@ def panel(case, user) -> Panel:
         result.forms["decision"] = forms.DecisionForm(prefix="decision")
     # The hand-over form is fetched when opened (reassign_form): its list of the district's
     # workers cost 2-4 ms on every case page the coordinator opened, to be used rarely.
-    result.may_reassign = services.may_reassign(case, user)
+    # Not while a request waits for approval: services.reassign refuses then (ApprovalPending).
+    result.may_reassign = pending is None and services.may_reassign(case, user)
     return result
 
 
-def reassign_form(case, form=None):
-    """The hand-over form of a case, offering the district's other active social workers."""
-    form = form or forms.ReassignForm(prefix="reassign")  # the template writes the case's version
+def reassign_form(case, form=None, version: int | None = None):
+    """The hand-over form of a case, offering the district's other active social workers. A new
+    form carries ``version``, the case's version when its page was loaded (the form is fetched
+    later, when its section is opened: a change made in between must still be caught)."""
+    form = form or forms.ReassignForm(prefix="reassign", version=case.version if version is None else version)
     form.assigned_worker_id.choices = [c for c in worker_choices(case.district_code)
                                        if c.value != str(case.assigned_worker_id)]
     return form

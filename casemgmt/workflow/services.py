@@ -278,8 +278,9 @@ def may_reassign(case: Case, actor) -> bool:
 def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now: datetime | None = None) -> Case:
     """The district's coordinator hands an open case to another of its social workers (the one
     holding it is on leave, has moved, or has too many). Access follows the assignment: the new
-    worker sees the case at once, the previous one no longer does. A request waiting for
-    approval stays, for the coordinator to decide. The timeline and audit say who, when and why."""
+    worker sees the case at once, the previous one no longer does; if the case is overdue and the
+    sweep has told its worker, the new one is told too. A request waiting for approval is decided
+    first (ApprovalPending). The timeline and audit say who, when and why."""
     now = now or utcnow()
     if not coordinates(actor, case.district_code):
         raise Forbidden(_("Only the PKSAI coordinator of the district hands its cases to another worker."))
@@ -307,6 +308,8 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     case.updated_at = now
     add_event(case, "reassigned", actor, comment=reason, at=now,
               data={"from_worker_id": before, "to_worker_id": worker.id, "to_worker": worker.full_name})
+    if case.overdue_notified_at is not None:  # the sweep tells each case's worker once per deadline
+        _tell_overdue(case, {worker.id}, now)
     audit.record("case_reassigned", "case", case.id, actor=actor, before={"assigned_worker_id": before},
                  after={"assigned_worker_id": worker.id})
     db.session.commit()
@@ -527,8 +530,6 @@ def committed_batches(statement):
 def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     """Tell the assigned worker and the district's coordinators about each case that has
     passed its due date, once per deadline (a new deadline resets the mark)."""
-    from casemgmt.workflow.models import Notification
-
     now = now or utcnow()
     due = (select(Case).where(Case.overdue_at(now), Case.overdue_notified_at.is_(None))
            .order_by(Case.id))
@@ -541,15 +542,21 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
             people = set(coordinators[case.district_code])
             if case.assigned_worker_id:
                 people.add(case.assigned_worker_id)
-            for user_id in sorted(people):
-                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
-                                            data={"number": case.number, "stage": case.stage,
-                                                  "due_at": case.due_at.isoformat()}))
-                told += 1
+            told += _tell_overdue(case, people, now)
             case.overdue_notified_at = now
             add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
         swept += len(cases)
     return {"cases": swept, "notifications": told}
+
+
+def _tell_overdue(case: Case, user_ids, now: datetime) -> int:
+    from casemgmt.workflow.models import Notification
+
+    for user_id in sorted(user_ids):
+        db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
+                                    data={"number": case.number, "stage": case.stage,
+                                          "due_at": case.due_at.isoformat()}))
+    return len(user_ids)
 
 
 def unread_notifications(user) -> list:

@@ -75,12 +75,13 @@ def transition(case_id: int, name: str):
 @login_required
 def reassign(case_id: int):
     case, _access = case_or_404(current_user, case_id)
+    if not services.may_reassign(case, current_user):  # not offered: as if there were no such page
+        abort(404)
     title = _("Hand the case to another social worker")
     if request.method == "GET":  # the form, fetched when the case page's section is opened
-        if not services.may_reassign(case, current_user):
-            abort(404)
         template = "workflow/_reassign.html" if request.headers.get("HX-Request") else "workflow/reassign.html"
-        return render_template(template, case=case, form=reassign_form(case), title=title)
+        form = reassign_form(case, version=request.args.get("version", type=int))
+        return render_template(template, case=case, form=form, title=title)
     form = reassign_form(case, forms.ReassignForm(prefix="reassign"))
     if not form.validate_on_submit():
         return _problem_page(case, title, form, _("Some fields need correcting."))
