@@ -145,7 +145,7 @@ def test_same_nik_is_a_likely_duplicate(users):
     existing = make_case(users["village_worker"], nik=GIRL_NIK)
     found = services.find_duplicates({"nik": GIRL_NIK, "name": "Someone Else", "birth_date": date(2014, 3, 9),
                                       "area_code": "73.09.01.2006"})
-    assert [(c.case.id, c.reason) for c in found] == [(existing.id, "same_nik")]
+    assert [(c.case_id, c.reason) for c in found] == [(existing.id, "same_nik")]
 
 
 @pytest.mark.parametrize("variant", ["Djoko Soesilo", "joko susilo", "JOKO  SUSSILO", "Jokosusilo"])
@@ -153,7 +153,7 @@ def test_spelling_variants_in_the_same_kecamatan_are_likely_duplicates(users, va
     existing = make_case(users["village_worker"], name="Joko Susilo", sex="M", birth_date=date(2012, 5, 1))
     found = services.find_duplicates({"name": variant, "birth_date": date(2012, 11, 20),
                                       "area_code": "73.06.01.2001"})
-    assert [c.case.id for c in found] == [existing.id] and found[0].reason == "similar_name"
+    assert [c.case_id for c in found] == [existing.id] and found[0].reason == "similar_name"
 
 
 def test_other_kecamatan_or_distant_birth_is_not_a_duplicate(users):

@@ -530,6 +530,12 @@ def test_the_api_answers_a_change_without_loading_the_case_again(users, api):
     assert response.status_code == 201, response.get_json()
     case = response.get_json()
     assert [s for s in created if case_loads.search(s)] == []
+    # The same child again, three times: each new case lists the earlier ones as likely duplicates,
+    # from the values the check read, not by loading each of them again.
+    for n in range(3):
+        response, again = count_queries(lambda: api("post", "/api/v1/cases", "koordinator", json=body))
+        assert len(response.get_json()["possible_duplicates"]) == n + 1
+        assert [s for s in again if case_loads.search(s)] == []
     response, moved = count_queries(lambda: api(
         "post", f"/api/v1/cases/{case['id']}/transitions", "koordinator",
         json={"name": "accept", "version": case["version"],

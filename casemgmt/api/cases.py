@@ -201,7 +201,7 @@ def create_case(body):
         except ValidationFailed as exc:
             raise _api_errors(exc) from None
         out = case_body(user, result.case_ids[0])
-        out["possible_duplicates"] = [{"id": c.case.id, "number": c.case.number, "reason": c.reason}
+        out["possible_duplicates"] = [{"id": c.case_id, "number": c.number, "reason": c.reason}
                                       for c in result.duplicates.get(0, [])]
         return out, 201
 

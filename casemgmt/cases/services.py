@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import lazyload
 
 from casemgmt.access import district_of, scope_cases, scope_district, within
 from casemgmt.audit import services as audit
@@ -177,7 +176,10 @@ def validate_complaint(raw: dict, now: datetime | None = None) -> tuple[dict, li
 
 @dataclass(frozen=True)
 class DuplicateCandidate:
-    case: Case
+    """A case that may be the same child: its id and number as values (a commit expires a Case,
+    and reading it again reloaded it with its five joined relations, one candidate at a time)."""
+    case_id: int
+    number: str
     reason: str       # code: same_nik, similar_name
     description: str  # for people
 
@@ -187,31 +189,30 @@ def find_duplicates(child: dict, limit: int = 5) -> list[DuplicateCandidate]:
     born within a year in the same kecamatan."""
     found: dict[int, DuplicateCandidate] = {}
     if child.get("nik"):
-        for case in _newest_cases(select(Case).join(Child, Case.child_id == Child.id)
-                                  .where(Child.nik == child["nik"]), limit):
-            found[case.id] = DuplicateCandidate(case, "same_nik", _("Same NIK as case %(number)s",
-                                                                      number=case.number))
+        for case_id, number in _newest_cases(select(Case.id, Case.number).join(Child, Case.child_id == Child.id)
+                                             .where(Child.nik == child["nik"]), limit):
+            found[case_id] = DuplicateCandidate(case_id, number, "same_nik",
+                                                _("Same NIK as case %(number)s", number=number))
     key = name_key(child.get("name") or "")
     birth = child.get("birth_date")
     area = child.get("area_code") or ""
     if key and birth and area.count(".") >= 2:
         kecamatan = ".".join(area.split(".")[:3])
-        query = (select(Case).join(Child, Case.child_id == Child.id)
+        query = (select(Case.id, Case.number).join(Child, Case.child_id == Child.id)
                  .where(Child.name_key == key,
                         Child.birth_date.between(birth - timedelta(days=366), birth + timedelta(days=366)),
                         within(Child.area_code, kecamatan)))
-        for case in _newest_cases(query, limit):
-            found.setdefault(case.id, DuplicateCandidate(
-                case, "similar_name",
-                _("Similar name, born within a year, same kecamatan: case %(number)s", number=case.number)))
+        for case_id, number in _newest_cases(query, limit):
+            found.setdefault(case_id, DuplicateCandidate(
+                case_id, number, "similar_name",
+                _("Similar name, born within a year, same kecamatan: case %(number)s", number=number)))
     return list(found.values())[:limit]
 
 
-def _newest_cases(query, limit: int) -> list[Case]:
-    """The newest cases of ``query``, without the child, complaint, worker and village a Case
-    joins by default (they load if read): PostgreSQL took longer to plan that six-relation join
-    than to run it, on every complaint."""
-    return list(db.session.scalars(query.options(lazyload("*")).order_by(Case.id.desc()).limit(limit)))
+def _newest_cases(query, limit: int) -> list:
+    """The (id, number) of the newest cases of ``query``: not Case objects, whose five joined
+    relations PostgreSQL took longer to plan than to read, on every complaint."""
+    return list(db.session.execute(query.order_by(Case.id.desc()).limit(limit)))
 
 
 # ---- numbering ------------------------------------------------------------------------------
@@ -269,10 +270,10 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
     link_to: dict[int, Case] = {}
     for i, decision in decisions.items():
         if decision and decision != "new":
-            match = next((c.case for c in duplicates.get(i, []) if str(c.case.id) == str(decision)), None)
+            match = next((c.case_id for c in duplicates.get(i, []) if str(c.case_id) == str(decision)), None)
             if match is None:
                 raise ValidationFailed({f"children.{i}.duplicate": _("Choose one of the cases listed.")})
-            link_to[i] = match
+            link_to[i] = db.session.get(Case, match)
     complaint = Complaint(
         channel=data["channel"], received_at=data["received_at"], reporter_anonymous=data["reporter_anonymous"],
         reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
@@ -314,7 +315,7 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
                   data={"channel": data["channel"], "complaint_id": complaint.id})
         if duplicates[i]:
             add_event(case, "duplicate_check", actor, data={
-                "decision": "new", "candidates": [c.case.number for c in duplicates[i]]})
+                "decision": "new", "candidates": [c.number for c in duplicates[i]]})
         audit.record("case_created", "case", case.id, actor=actor,
                      after={"number": case.number, "complaint_id": complaint.id, "stage": case.stage})
         cases.append(case)

@@ -124,7 +124,7 @@ def new_complaint():
                     form.reviewed.data = "1"
                     for i, entry in enumerate(form.children):
                         entry.form.duplicate.choices = (
-                            [SelectChoice(str(c.case.id), c.description) for c in review[i]["duplicates"]]
+                            [SelectChoice(str(c.case_id), c.description) for c in review[i]["duplicates"]]
                             + [SelectChoice("new", _("No, a different child: open a new case"))])
                         entry.form.duplicate.data = entry.form.duplicate.data or "new"
                     return render_template("cases/new.html", form=form, review=review)
