@@ -166,8 +166,8 @@ def test_a_one_word_search_reads_a_districts_newest_cases_first(users, monkeypat
     make_case(users["village_worker"], name="Rahmat Hidayat")
     monkeypatch.setattr(search, "WALK", 4)
     walks = []
-    walk = search.newest_in_district
-    monkeypatch.setattr(search, "newest_in_district", lambda *args, **kw: walks.append(walk(*args, **kw)) or walks[-1])
+    walk = search.newest_matches
+    monkeypatch.setattr(search, "newest_matches", lambda *args, **kw: walks.append(walk(*args, **kw)) or walks[-1])
     assert every_page(users["coordinator"], "andi") == sorted(andi, reverse=True)
     if db.engine.dialect.name == "postgresql":
         # Among the 4 newest (Rahmat, Daeng, Yusuf, Sari) three match: a page of two and the next

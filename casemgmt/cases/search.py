@@ -249,19 +249,19 @@ def _holds(search_text, words: list[str]):
 WALK = 1000
 
 
-def newest_in_district(district: str, query: str, limit: int, before: int | None = None) -> list[int] | None:
-    """PostgreSQL: the ids, newest first, of ``limit`` cases of ``district`` (below id ``before``)
-    whose search text holds ``query``, found among its WALK newest cases. None when the query is
-    not one word, or when those cases do not fill the page."""
+def newest_matches(scoped, query: str, limit: int, before: int | None = None) -> list[int] | None:
+    """PostgreSQL: the ids, newest first, of ``limit`` cases of ``scoped`` (a select of Case.id and
+    Case.search_text from access.scope_cases, for a scope read in id order by an index: a
+    district's) below id ``before`` whose search text holds ``query``, found among the WALK newest.
+    None when the query is not one word, or when those cases do not fill the page."""
     from casemgmt.extensions import db
 
     words = query_words(query)
     if len(words) != 1 or case_number(query):
         return None
-    recent = select(Case.id, Case.search_text).where(Case.district_code == district)
     if before is not None:
-        recent = recent.where(Case.id < before)
-    recent = recent.order_by(Case.id.desc()).limit(WALK).subquery()
+        scoped = scoped.where(Case.id < before)
+    recent = scoped.order_by(Case.id.desc()).limit(WALK).subquery()
     ids = list(db.session.scalars(select(recent.c.id).where(_holds(recent.c.search_text, words))
                                   .order_by(recent.c.id.desc()).limit(limit)))
     return ids if len(ids) == limit else None

@@ -428,9 +428,11 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
     apart = search_order is not None and db.engine.dialect.name == "postgresql"
     created, case_id = decode_cursor(cursor) if cursor else (None, None)
     limit = max(1, min(int(limit), 100))
-    district = scope_district(user) if apart and filters.search_only() else None
-    # A one-word search of a district may be answered from its newest cases (no index needed).
-    page = search.newest_in_district(district, filters.q, limit + 1, before=case_id) if district else None
+    # A one-word search of a whole district (read newest first by ix_case_record_district_id) may
+    # be answered from its newest cases.
+    walk = apart and filters.search_only() and scope_district(user) is not None
+    page = (search.newest_matches(scope_cases(user, select(Case.id, Case.search_text)), filters.q, limit + 1,
+                                  before=case_id) if walk else None)
     if page is None:
         query = filtered_cases(user, filters, now, base=select(Case.id) if apart else shape)
         if cursor:
