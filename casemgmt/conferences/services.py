@@ -192,7 +192,7 @@ def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, act
     _require_open(conf, actor)
     now = now or utcnow()
     errors = {}
-    if case_id not in {row.case_id for row in conf.agenda}:
+    if case_id not in {row.case_id for row in conf.agenda}:  # as on_agenda, without loading the case
         errors["case_id"] = _("This case is not on the conference's agenda.")
     if not (summary or "").strip():
         errors["summary"] = _("Write what was discussed and decided.")
@@ -304,6 +304,11 @@ def conferences_for(user) -> list[CaseConference]:
     else:
         return []
     return list(db.session.scalars(query.order_by(CaseConference.scheduled_at.desc()).limit(200)))
+
+
+def on_agenda(conf: CaseConference, case_id: int) -> Case | None:
+    """The case if it is on the conference's agenda, else None."""
+    return db.session.get(Case, case_id) if case_id in {row.case_id for row in conf.agenda} else None
 
 
 def agenda_cases(conf: CaseConference) -> list[Case]:

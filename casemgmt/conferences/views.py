@@ -159,8 +159,7 @@ def attendance(conference_id: int):
 @login_required
 def decide(conference_id: int, case_id: int):
     conf = _conference_or_404(conference_id)
-    # A decision is on a case of the agenda: any other case is not found here.
-    case = next((c for c in services.agenda_cases(conf) if c.id == case_id), None) or abort(404)
+    case = services.on_agenda(conf, case_id) or abort(404)  # any other case is not found here
     form = _decision_forms(conf, [case])[case.id]
     if not form.validate_on_submit():
         abort(400)
