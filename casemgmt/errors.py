@@ -35,6 +35,11 @@ class ValidationFailed(ServiceError):
         self.errors = {k: v if isinstance(v, list) else [v] for k, v in errors.items()}
         super().__init__(message or str(_("Some fields need correcting.")), {"fields": self.errors})
 
+    @property
+    def said(self) -> str:
+        """Every field's message in one line, for a page that shows them apart from the fields."""
+        return " ".join(m for ms in self.errors.values() for m in ms)
+
 
 class StaleVersion(ServiceError):
     status = 409

@@ -119,7 +119,7 @@ def _conference_page(conf, *, refused: ValidationFailed | None = None, case_id: 
     if refused is not None:
         refused_form = decision_forms.get(case_id) if case_id is not None else attendance
         apply_errors(refused_form, refused, {"approve_approval_id": "approve"})
-        flash(" ".join(m for ms in refused.errors.values() for m in ms), "danger")
+        flash(refused.said, "danger")
     named = services.identities_visible(current_user, cases)
     return render_template(
         "conferences/show.html", conf=conf, manage=manage, cases=cases, initials=initials,

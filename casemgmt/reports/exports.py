@@ -110,16 +110,14 @@ def export_root() -> Path:
 def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     """An export job; small ones are written at once (done=True), large ones queued for the worker."""
     if fmt not in FORMATS:
-        message = _("Choose CSV or XLSX.")
-        raise ValidationFailed({"format": message}, message)  # the list page shows the message alone
+        raise ValidationFailed({"format": _("Choose CSV or XLSX.")})
     problems = filters.problems()
-    if problems:  # the list page shows the message alone, so it names what is wrong
-        raise ValidationFailed(problems, " ".join(problems.values()))
+    if problems:
+        raise ValidationFailed(problems)
     total = count(user, filters)
     if fmt == "xlsx" and total > MAX_ROWS - 1:
-        message = _("An XLSX file holds at most %(rows)s cases: choose CSV or narrow the filters.",
-                    rows=format_number(MAX_ROWS - 1))
-        raise ValidationFailed({"format": message}, message)
+        raise ValidationFailed({"format": _("An XLSX file holds at most %(rows)s cases: choose CSV or narrow "
+                                            "the filters.", rows=format_number(MAX_ROWS - 1))})
     job = ExportJob(user_id=user.id, format=fmt, filters=asdict(filters), status="queued", total=total)
     db.session.add(job)
     db.session.flush()

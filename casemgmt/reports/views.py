@@ -64,7 +64,7 @@ def indicators_page():
     try:
         area, period, data = _indicators_from_request()
     except ValidationFailed as exc:
-        flash(" ".join(m for ms in exc.errors.values() for m in ms), "warning")
+        flash(exc.said, "warning")
         return redirect(url_for("reports.indicators_page"))
     labels = _labels()
     return render_template("reports/indicators.html", data=data, area=get_area(area), period=period,
@@ -101,7 +101,10 @@ def start_export():
     # CSRFProtect has checked the token before we get here, as for every POST.
     try:
         job, done = exports.start(current_user, CaseFilters.from_args(request.form), request.form.get("format", "csv"))
-    except (ValidationFailed, ServiceError) as exc:
+    except ValidationFailed as exc:  # the list page shows the messages without their fields
+        flash(exc.said, "danger")
+        return redirect(url_for("cases.index"))
+    except ServiceError as exc:
         flash(exc.message, "danger")
         return redirect(url_for("cases.index"))
     if done:

@@ -103,7 +103,7 @@ def save_assessment(case_id: int):
             services.save_assessment(case, current_user, form.risk_level.data, form.needs.data or [],
                                      form.summary.data or "")
         except ValidationFailed as exc:
-            return _problem_page(case, _("Assessment"), form, " ".join(m for ms in exc.errors.values() for m in ms))
+            return _problem_page(case, _("Assessment"), form, exc.said)
         except ServiceError as exc:
             return _problem_page(case, _("Assessment"), form, exc.message, status=exc.status)
         flash(_("Assessment saved."), "success")
@@ -182,7 +182,7 @@ def update_action(case_id: int, action_id: int):
             services.update_action(case, action, current_user, form.status.data, form.note.data, form.done_on.data)
         except ValidationFailed as exc:
             return _problem_page(case, action.description or _("Action"), form,
-                                 " ".join(m for ms in exc.errors.values() for m in ms))
+                                 exc.said)
         except ServiceError as exc:
             return _problem_page(case, action.description or _("Action"), form, exc.message, status=exc.status)
         flash(_("Action updated."), "success")
@@ -200,7 +200,7 @@ def record_visit(case_id: int):
             services.record_visit(case, current_user, form.visited_on.data, form.progress.data, form.notes.data or "")
         except ValidationFailed as exc:
             return _problem_page(case, _("Monitoring visit"), form,
-                                 " ".join(m for ms in exc.errors.values() for m in ms))
+                                 exc.said)
         except ServiceError as exc:
             return _problem_page(case, _("Monitoring visit"), form, exc.message, status=exc.status)
         flash(_("Visit recorded."), "success")
@@ -218,7 +218,7 @@ def decide(approval_id: int):
         try:
             services.decide_approval(approval, current_user, form.decision.data, form.comment.data)
         except ValidationFailed as exc:
-            return _problem_page(case, _("Decision"), form, " ".join(m for ms in exc.errors.values() for m in ms))
+            return _problem_page(case, _("Decision"), form, exc.said)
         except services.GuardFailed as exc:
             return _problem_page(case, _("Decision"), form, exc.message, exc.missing)
         except ServiceError as exc:
@@ -291,7 +291,7 @@ def deadlines():
             try:
                 save_district_hours(code, values, current_user)
             except ValidationFailed as exc:
-                flash(" ".join(m for ms in exc.errors.values() for m in ms), "danger")
+                flash(exc.said, "danger")
             else:
                 flash(_("Deadlines of %(district)s saved.", district=code), "success")
                 return redirect(url_for("workflow.deadlines", district=code))
