@@ -48,6 +48,13 @@ class StaleVersion(ServiceError):
                      "Reload it to see their changes, then make yours again.")
 
 
+def check_version(record, version: int | None) -> None:
+    """A change made from an older version of ``record`` is refused (StaleVersion, naming the
+    current one). No version given (optional in some API calls): not checked."""
+    if version is not None and version != record.version:
+        raise StaleVersion(details={"current_version": record.version})
+
+
 class InvalidCredentials(ServiceError):
     status = 401
     code = "invalid_credentials"

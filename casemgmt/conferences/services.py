@@ -23,7 +23,7 @@ from casemgmt.conferences.models import (
 )
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
-from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
+from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
 from casemgmt.workflow.deadlines import hours_for
 
@@ -257,8 +257,7 @@ def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, act
 
 def close(conf: CaseConference, actor, version: int | None = None, now: datetime | None = None) -> CaseConference:
     _require_open(conf, actor)
-    if version is not None and version != conf.version:
-        raise StaleVersion(details={"current_version": conf.version})
+    check_version(conf, version)
     now = now or utcnow()
     conf.status = "closed"
     conf.closed_at, conf.closed_by_id = now, actor.id

@@ -15,7 +15,7 @@ from casemgmt.cases.services import add_event
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
-from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
+from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
 from casemgmt.referrals.models import CONSENT_GIVERS, OPEN_STATUSES, URGENCIES, Referral
 from casemgmt.workflow.deadlines import compute_due, hours_for
@@ -120,11 +120,6 @@ def make_referral(case: Case, actor, *, to_organisation_id: int, service: str, r
     return referral
 
 
-def _check_version(referral: Referral, version: int | None) -> None:
-    if version is not None and version != referral.version:
-        raise StaleVersion(details={"current_version": referral.version})
-
-
 def _is_sender(referral: Referral, actor) -> bool:
     return sent_referral(actor, referral, db.session.get(Case, referral.case_id))
 
@@ -145,7 +140,7 @@ def _change(referral: Referral, actor, action: str, status: str, *, comment=None
 def accept(referral: Referral, actor, version: int | None = None, now: datetime | None = None) -> Referral:
     if not answers_referral(actor, referral):
         raise Forbidden()
-    _check_version(referral, version)
+    check_version(referral, version)
     if referral.status != "sent":
         raise WrongStatus()
     now = now or utcnow()
@@ -157,7 +152,7 @@ def decline(referral: Referral, actor, reason: str, version: int | None = None,
             now: datetime | None = None) -> Referral:
     if not answers_referral(actor, referral):
         raise Forbidden()
-    _check_version(referral, version)
+    check_version(referral, version)
     if referral.status != "sent":
         raise WrongStatus()
     if not (reason or "").strip():
@@ -173,7 +168,7 @@ def complete(referral: Referral, actor, outcome: str, delivered_on: date | None,
     """The service was given. When the referral came from a plan action, the action is done too."""
     if not answers_referral(actor, referral):
         raise Forbidden()
-    _check_version(referral, version)
+    check_version(referral, version)
     if referral.status != "accepted":
         raise WrongStatus()
     now = now or utcnow()
@@ -206,7 +201,7 @@ def complete(referral: Referral, actor, outcome: str, delivered_on: date | None,
 def cancel(referral: Referral, actor, reason: str, version: int | None = None, now: datetime | None = None) -> Referral:
     if not _is_sender(referral, actor):
         raise Forbidden()
-    _check_version(referral, version)
+    check_version(referral, version)
     if referral.status not in OPEN_STATUSES:
         raise WrongStatus()
     if not (reason or "").strip():

@@ -18,7 +18,7 @@ from casemgmt.cases.services import add_event
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
-from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
+from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
 from casemgmt.workflow import definition
 from casemgmt.workflow.deadlines import compute_due
@@ -119,19 +119,13 @@ class Outcome:
     approval: Approval | None = None
 
 
-def _check_version(case: Case, version: int | None) -> None:
-    """A change made on a page of an older version of the case is refused (nothing is lost)."""
-    if version is not None and version != case.version:
-        raise StaleVersion(details={"current_version": case.version})
-
-
 def _check(case: Case, name: str, actor, data: dict, version: int | None) -> definition.Transition:
     transition = definition.BY_NAME.get(name)
     if transition is None:
         raise ValidationFailed({"name": _("Unknown transition.")})
     if not actor_allowed(transition, case, actor):
         raise Forbidden()
-    _check_version(case, version)
+    check_version(case, version)
     if case.stage not in transition.from_stages:
         raise WrongStage()
     missing = GUARDS[transition.guard](case, data)
@@ -284,7 +278,7 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     now = now or utcnow()
     if not coordinates(actor, case.district_code):
         raise Forbidden(_("Only the PKSAI coordinator of the district hands its cases to another worker."))
-    _check_version(case, version)
+    check_version(case, version)
     if not may_reassign(case, actor):
         raise WrongStage()
     if pending_approval(case) is not None:
