@@ -54,8 +54,9 @@ def _escaped(match: re.Match) -> str:
 
 def _text(value: str) -> str:
     """A string as the content of <t>: truncated to Excel's limit, escaped."""
-    if len(value) > MAX_TEXT // 2 and len(value.encode("utf-16-le")) > 2 * MAX_TEXT:
-        value = value.encode("utf-16-le")[:2 * MAX_TEXT].decode("utf-16-le", "ignore")
+    # surrogatepass: a lone surrogate (the JSON API can store one) is measured, then escaped below.
+    if len(value) > MAX_TEXT // 2 and len(value.encode("utf-16-le", "surrogatepass")) > 2 * MAX_TEXT:
+        value = value.encode("utf-16-le", "surrogatepass")[:2 * MAX_TEXT].decode("utf-16-le", "ignore")
     if _UNSAFE.search(value):
         value = _UNSAFE.sub(_escaped, value)
     if _MARKUP.search(value):

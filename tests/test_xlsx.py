@@ -69,6 +69,16 @@ def test_a_cell_is_cut_at_excels_limit_in_utf16_units(tmp_path):
     assert got["B2"] == "\U0001F600" * (MAX_TEXT // 2)   # two UTF-16 units each, none split
 
 
+def test_a_long_cell_with_a_lone_surrogate_is_cut_not_refused(tmp_path):
+    """The JSON API can store a lone surrogate; a long narrative holding one is still written."""
+    path = tmp_path / "t.xlsx"
+    with SheetWriter(path, "S", ["h"]) as sheet:
+        sheet.append(["\ud800" + "b" * (MAX_TEXT + 10), "\udfff pendek"])
+    got = cells_as_excel_reads_them(path)
+    assert got["A2"] == "b" * (MAX_TEXT - 1)   # cut at the limit; the surrogate, no character, dropped
+    assert got["B2"] == "\udfff pendek"       # a short one is escaped (_xDFFF_) and reads back, as before
+
+
 def test_bad_values_are_refused_and_leave_no_file(tmp_path):
     path = tmp_path / "t.xlsx"
     with pytest.raises(ValueError):

@@ -97,12 +97,13 @@ def save_district_hours(district_code: str, values: dict[tuple[str, str], int], 
     from flask_babel import gettext as _
 
     from casemgmt.audit import services as audit
-    from casemgmt.directory.models import Area
+    from casemgmt.directory.services import get_area
     from casemgmt.errors import ValidationFailed
     from casemgmt.extensions import db
     from casemgmt.workflow.models import DeadlineSetting
 
-    if db.session.scalar(select(Area.code).where(Area.code == district_code, Area.level == "regency")) is None:
+    area = get_area(district_code)
+    if area is None or area.level != "regency":
         raise ValidationFailed({"district": _("Unknown region code.")})
 
     before, after = {}, {}
