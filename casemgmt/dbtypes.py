@@ -31,6 +31,19 @@ def made_on(index, dialect_name: str) -> bool:
     return dialect_name in dialects
 
 
+def compare_options(dialect_name: str) -> dict:
+    """What autogenerate (migrations/env.py) and the migration test compare of the models with a
+    database: not SQLite's FTS5 tables, which migrations make by hand, nor the indexes the models
+    make only on the other database."""
+    from casemgmt.cases.search import is_search_artifact
+
+    return {
+        "include_name": lambda name, type_, parents: not (type_ == "table" and is_search_artifact(name)),
+        "include_object": lambda obj, name, type_, reflected, compare_to: (
+            reflected or type_ != "index" or made_on(obj, dialect_name)),
+    }
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

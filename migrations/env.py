@@ -73,23 +73,6 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-def include_name(name, type_, parent_names):
-    """SQLite's FTS5 index and its shadow tables are made by hand in migrations, not by models."""
-    from casemgmt.cases.search import is_search_artifact
-
-    return not (type_ == "table" and is_search_artifact(name))
-
-
-def include_object(dialect_name):
-    """The models' indexes made only on another database (Index.ddl_if) are not compared."""
-    from casemgmt.dbtypes import made_on
-
-    def include(obj, name, type_, reflected, compare_to):
-        return reflected or type_ != "index" or made_on(obj, dialect_name)
-
-    return include
-
-
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -110,14 +93,16 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
-    conf_args.setdefault("include_name", include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        conf_args.setdefault("include_object", include_object(connection.dialect.name))
+        from casemgmt.dbtypes import compare_options
+
+        for name, option in compare_options(connection.dialect.name).items():
+            conf_args.setdefault(name, option)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -11,8 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from casemgmt import create_app
-from casemgmt.cases.search import is_search_artifact
-from casemgmt.dbtypes import made_on
+from casemgmt.dbtypes import compare_options
 from casemgmt.extensions import db
 from tests.conftest import PG_URL
 
@@ -39,11 +38,8 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={
-                "compare_type": True,
-                "include_name": lambda name, type_, parents: not (type_ == "table" and is_search_artifact(name)),
-                "include_object": lambda obj, name, type_, reflected, compare_to: (
-                    reflected or type_ != "index" or made_on(obj, conn.dialect.name))})
+            context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                             **compare_options(conn.dialect.name)})
             diff = compare_metadata(context, db.metadata)
         assert diff == [], diff
         assert PG_URL is None or db.engine.dialect.name == "postgresql"
