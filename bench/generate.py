@@ -38,8 +38,9 @@ LAST = ["Aisyah", "Rahmawati", "Hidayat", "Saputra", "Amalia", "Ramadhan", "Prat
 WORDS = ("anak tidak bersekolah sejak kelas empat belum memiliki akta kelahiran orang tua bekerja di luar daerah "
          "sering ditinggal sendiri dilaporkan oleh tetangga kepada puskesos desa").split()
 SPAN_MINUTES = 3 * 365 * 24 * 60
-# The longest history a case gets: entering its stage up to 200 days after the complaint;
-# five transitions of up to 20 days, then referrals sent, answered and completed within 34 more.
+# The span a case's history is drawn over: five transitions of up to 19 days each, then
+# referrals sent, answered and completed within 34 more days (some 130 in all). Cases received
+# more recently than this have it shortened in proportion, so none of it lies after today.
 HISTORY = timedelta(days=200)
 STAGE_ORDER = ["report", "assessment", "intervention_plan", "intervention", "monitoring", "termination"]
 TRANSITION = {"assessment": "accept", "intervention_plan": "submit_assessment", "intervention": "submit_plan",
@@ -191,7 +192,12 @@ def main():
                 closed = stage == "termination"
                 risk = None if stage == "report" else pick(rng, RISKS)
                 worker = None if stage == "report" else rng.choice(workers[regency.code])
-                entered = received + timedelta(days=rng.randrange(1, 200)) * squeeze
+                # The case entered its stage at its last transition (as the app records it).
+                steps, at = [], received
+                for before, after in zip(STAGE_ORDER, STAGE_ORDER[1:STAGE_ORDER.index(stage) + 1]):
+                    at = at + timedelta(days=rng.randrange(1, 20)) * squeeze
+                    steps.append((at, before, after))
+                entered = at
                 due = None if closed else entered + timedelta(days=rng.choice([3, 7, 14, 30]))
                 cases.append((case_id, number, complaint_id, case_id, regency.code, village, stage,
                               "closed" if closed else "open", risk, urgent, worker, due, entered,
@@ -202,9 +208,7 @@ def main():
                     concerns.append((case_id, concern))
                 event_id += 1
                 events.append((event_id, case_id, received, registrar, "registered", None, "report", None, None))
-                at = received
-                for before, after in zip(STAGE_ORDER, STAGE_ORDER[1:STAGE_ORDER.index(stage) + 1]):
-                    at = at + timedelta(days=rng.randrange(1, 20)) * squeeze
+                for at, before, after in steps:
                     event_id += 1
                     events.append((event_id, case_id, at, worker or coordinators[regency.code], "transition", before,
                                    after, None, f'{{"transition": "{TRANSITION[after]}"}}'))

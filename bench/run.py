@@ -106,17 +106,18 @@ def main():
         worker = db.session.get(User, worker_id)
         officer = db.session.scalar(select(User).where(User.role == "agency_officer", User.area_code == "73.06"))
         # Samples drawn over the whole district, not its lowest ids (the oldest cases, ids growing
-        # with time as in a live registry).
-        district_ids = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06")
-                                               .order_by(func.random()).limit(5000)))
-        report_ids = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06",
-                                                                   Case.stage == "report")
-                                             .order_by(func.random()).limit(n + 10)))
+        # with time as in a live registry), with the seeded rng: runs, and the two databases of one
+        # dataset, measure the same cases, names and numbers.
+        district = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06").order_by(Case.id)))
+        district_ids = rng.sample(district, min(len(district), 5000))
+        reports = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06", Case.stage == "report")
+                                          .order_by(Case.id)))
+        report_ids = rng.sample(reports, min(len(reports), n + 10))
         conference_id = db.session.scalar(select(CaseConference.id).where(CaseConference.district_code == "73.06"))
         from casemgmt.cases.models import Child
 
         found = db.session.execute(select(Case.number, Child.name).join(Child, Child.id == Case.child_id)
-                                   .where(Case.district_code == "73.06").order_by(func.random()).limit(200)).all()
+                                   .where(Case.id.in_(district_ids[:200])).order_by(Case.id)).all()
         numbers, names = [row[0] for row in found], [row[1] for row in found]
         usernames = (coordinator.username, worker.username, officer.username)
         village = db.session.scalar(select(Case.area_code).where(Case.district_code == "73.06"))
