@@ -148,10 +148,10 @@ class Case(CaseState, db.Model):
         Index("ix_case_record_district_code", "district_code").ddl_if(dialect="sqlite"),
         Index("ix_case_record_district_id", "district_code", "id").ddl_if(dialect="postgresql"),
         Index("ix_case_record_worker_created", "assigned_worker_id", "created_at", "id"),
-        # PostgreSQL: the district in the search index too (btree_gin), so a coordinator's search
+        # PostgreSQL: the words, and the words behind the district, so a coordinator's search
         # reads only their district's matches instead of every district's (search.py).
-        Index("ix_case_record_fts", "district_code",
-              func.to_tsvector(literal_column("'simple'"), literal_column("search_text")),
+        Index("ix_case_record_fts",
+              func.case_search_terms(literal_column("district_code"), literal_column("search_text")),
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 

@@ -1,9 +1,10 @@
 """Full-text search over case number, child's name and narrative.
 
 SQLite: an FTS5 index (case_fts) over case_record.search_text, kept in step by triggers.
-PostgreSQL: a GIN index on district_code and to_tsvector('simple', search_text) (btree_gin), so
-a district's search meets its district inside the index. 'simple' because names and Indonesian
-text gain nothing from an English stemmer. Queries match every word as a prefix.
+PostgreSQL: a GIN index on case_search_terms(district_code, search_text): the lexemes of
+to_tsvector('simple', search_text), and each of them again behind its district (" 73.06 baso"),
+so a coordinator's search reads only their district's lists of its words. 'simple' because names
+and Indonesian text gain nothing from an English stemmer. Queries match every word as a prefix.
 
 A prefix is slow in both indexes (each merges every matching word's list before it can stop),
 an exact word is fast. So the words the index holds are kept in search_word (models.SearchWord),
@@ -17,7 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import DDL, column, event, false, func, inspect, literal_column, select, table, text
+from sqlalchemy import (DDL, Text, and_, cast, column, event, false, func, inspect, literal, literal_column, or_,
+                        select, table, text)
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casemgmt.cases.models import Case, SearchWord
@@ -55,9 +58,20 @@ def install_sqlite_search(target, connection, **kw) -> None:
 
 
 event.listen(Case.__table__, "after_create", install_sqlite_search)
-# PostgreSQL's search index (models.Case: ix_case_record_fts) holds district_code beside the words.
-event.listen(Case.__table__, "before_create",
-             DDL("CREATE EXTENSION IF NOT EXISTS btree_gin").execute_if(dialect="postgresql"))
+
+# PostgreSQL: what the search index (models.Case: ix_case_record_fts) holds of a case. A word behind
+# its district starts with a space, which no lexeme of to_tsvector or to_tsquery does: a search
+# for "73" matches no district's terms. The district's list of a common first name is an eighth
+# of the province's: "baso yusuf" in one district was 7.9 ms in a GIN index on (district_code,
+# to_tsvector) (btree_gin), which merged the district's 126,000 entries with the words', and is
+# 0.7 ms here, on the million-case database.
+POSTGRESQL_TERMS = (
+    "CREATE OR REPLACE FUNCTION case_search_terms(district text, search_text text) RETURNS tsvector "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+    "SELECT words || array_to_tsvector(ARRAY(SELECT ' ' || district || ' ' || lexeme FROM unnest(words))) "
+    "FROM to_tsvector('simple'::regconfig, search_text) AS words $$"
+)
+event.listen(Case.__table__, "before_create", DDL(POSTGRESQL_TERMS).execute_if(dialect="postgresql"))
 event.listen(Case.__table__, "before_drop", DDL("DROP TABLE IF EXISTS case_fts").execute_if(dialect="sqlite"))
 
 # PostgreSQL keeps search_word in step with the lexemes it indexes.
@@ -151,8 +165,8 @@ def forget_words(connection, texts: list[str], keep: str = "") -> None:
         # Until commit, no case may add a word this is about to find unused (its trigger would see
         # the word present, add nothing, and the word would then be dropped): _lock_words locked
         # search_word before the case's UPDATE.
-        probe = text("SELECT 1 FROM case_record WHERE to_tsvector('simple', search_text) @@ CAST(:q AS tsquery) "
-                     "LIMIT 1")
+        probe = text("SELECT 1 FROM case_record WHERE case_search_terms(district_code, search_text) "
+                     "@@ CAST(:q AS tsquery) LIMIT 1")
         quoted = {word: _tsquery_lexeme(word) for word in words}
     gone = [word for word in sorted(words) if connection.execute(probe, {"q": quoted[word]}).first() is None]
     if gone:
@@ -197,10 +211,12 @@ def case_number(query: str) -> str | None:
     return "-".join(found.groups()) if found else None
 
 
-def restrict(statement, query: str, dialect: str):
+def restrict(statement, query: str, dialect: str, district: str | None = None):
     """``statement`` (a select of cases) narrowed to the cases whose search text holds every word
     of ``query`` as a prefix; a case number is looked up directly. On SQLite the FTS index drives
-    the join, so results come newest (highest id) first without reading every match."""
+    the join, so results come newest (highest id) first without reading every match. On
+    PostgreSQL ``district``, when the statement holds that district's cases only (a coordinator's
+    scope), has the index read that district's terms."""
     number = case_number(query)
     if number:
         return statement.where(Case.number == number)
@@ -226,44 +242,101 @@ def restrict(statement, query: str, dialect: str):
         if not groups:  # only characters the index skips ("_"): nothing matches, as on PostgreSQL
             return statement.where(false())
         return statement.where(text("case_fts MATCH :fts_query").bindparams(fts_query=" AND ".join(groups)))
-    return statement.where(_holds(Case.search_text, words))
+    return statement.where(_indexed(words, district))
 
 
-def _holds(search_text, words: list[str]):
-    """PostgreSQL: ``search_text`` holds every word, as one of the exact words it begins or as a prefix."""
+# A word that to_tsquery reads as itself, one lexeme: ASCII letters and digits. Only such words
+# are written behind a district by hand, or looked for as substrings by a walk; any other goes to
+# to_tsquery, as the words it parses.
+_PLAIN = re.compile(r"[a-z0-9]{1,100}")
+
+
+def _indexed(words: list[str], district: str | None):
+    """PostgreSQL: the case's search terms (the index's expression) hold every word, each as one
+    of the exact words it begins or as a prefix; behind ``district`` when given."""
+    from casemgmt.extensions import db
+
+    terms = func.case_search_terms(Case.district_code, Case.search_text)
+    if district is None or not all(_PLAIN.fullmatch(word) for word in words):
+        return terms.op("@@")(_tsquery(words))
+    groups = []
+    for word in words:
+        exact = _expansion(db.session, word, "postgresql")
+        groups.append("(" + " | ".join(_tsquery_lexeme(f" {district} {w}") for w in exact) + ")" if exact
+                      else _tsquery_lexeme(f" {district} {word}") + ":*")
+    return terms.op("@@")(cast(literal(" & ".join(groups), Text()), TSQUERY))
+
+
+def _tsquery(words: list[str], expand: bool = True):
+    """PostgreSQL: a tsquery of every word, as one of the exact words it begins (for the GIN
+    index, when ``expand``) or as a prefix."""
     from casemgmt.extensions import db
 
     groups = []
     for word in words:
-        exact = _expansion(db.session, word, "postgresql")
+        exact = _expansion(db.session, word, "postgresql") if expand else None
         groups.append("(" + " | ".join(_tsquery_lexeme(w) for w in exact) + ")" if exact else f"{word}:*")
-    return func.to_tsvector(literal_column("'simple'"), search_text).op("@@")(
-        func.to_tsquery(literal_column("'simple'"), " & ".join(groups)))
+    return func.to_tsquery(literal_column("'simple'"), " & ".join(groups))
 
 
 # PostgreSQL's GIN index gives all of a word's matches, unordered: a common first name (one case
-# in twenty) is 6,000 matches in a district of 125,000, each read and sorted for a page of 26.
-# So a one-word search first reads the district's newest WALK cases in id order and stops at a
-# page of matches, as SQLite's FTS5 does (some 500 read, 8 ms); a rarer word leaves the page
-# short and the index is asked after all (up to 10 ms more).
+# in twenty) is 6,000 matches in a district of 125,000, each read from the table and sorted for a
+# page of 26 (30 ms). So a one-word search first reads the district's newest WALK cases in id
+# order and stops at a page of matches, as SQLite's FTS5 does (some 800 read). When those hold a
+# few matches but not a page, the word is common enough to walk on: up to FURTHER times as many
+# cases below them are read, stopping at the page. Words rarer still are asked of the
+# index, which then has few matches to read. Most of a walk's time was to_tsvector of each case
+# read (8 of 9 ms on the 1M-case database): an ASCII word is first looked for as a plain
+# substring of the lower-cased text, which every match holds, and only the cases holding it are
+# parsed (2 ms).
 WALK = 1000
+FURTHER = 10
+
+
+def _walk_holds(search_text, word: str):
+    """PostgreSQL: ``search_text`` holds ``word`` as a prefix of one of its words. A word of ASCII
+    letters and digits (one lexeme to to_tsquery) is a substring of the lower-cased text of every
+    case that holds it (each lexeme is a token of the text, lower-cased character by character),
+    so that cheap test is asked first; other words ("sitti_nur" is two lexemes) go to to_tsvector
+    alone. The planner runs the cheaper condition first."""
+    holds = func.to_tsvector(literal_column("'simple'"), search_text).op("@@")(_tsquery([word], expand=False))
+    if not _PLAIN.fullmatch(word):
+        return holds
+    return and_(func.strpos(func.lower(search_text), word) > 0, holds)
+
+
+def _walk(scoped, word: str, limit: int, before: int | None, cases: int) -> tuple[list[int], int | None]:
+    """The ids, newest first, of at most ``limit`` cases holding ``word`` among the ``cases``
+    newest of ``scoped`` below id ``before``; and, when the page is not filled and ``scoped`` held
+    that many cases there, the id of the last one read (where a further walk would start)."""
+    from casemgmt.extensions import db
+
+    if before is not None:
+        scoped = scoped.where(Case.id < before)
+    recent = (scoped.add_columns(func.row_number().over(order_by=Case.id.desc()).label("n"))
+              .order_by(Case.id.desc()).limit(cases).subquery())
+    holds = _walk_holds(recent.c.search_text, word)
+    # The matches, and the window's last case whether it matches or not: read only when the
+    # walk gets that far without a page.
+    rows = db.session.execute(select(recent.c.id, recent.c.n, holds).where(or_(holds, recent.c.n == cases))
+                              .order_by(recent.c.id.desc()).limit(limit)).all()
+    ids = [row[0] for row in rows if row[2]]
+    end = rows[-1][0] if len(ids) < limit and rows and rows[-1][1] == cases else None
+    return ids, end
 
 
 def newest_matches(scoped, query: str, limit: int, before: int | None = None) -> list[int] | None:
     """PostgreSQL: the ids, newest first, of ``limit`` cases of ``scoped`` (a select of Case.id and
     Case.search_text from access.scope_cases, for a scope read in id order by an index: a
-    district's) below id ``before`` whose search text holds ``query``, found among the WALK newest.
-    None when the query is not one word, or when those cases do not fill the page."""
-    from casemgmt.extensions import db
-
+    district's) below id ``before`` whose search text holds ``query``, found among its newest
+    cases. None when the query is not one word, or when the walk does not fill the page."""
     words = query_words(query)
     if len(words) != 1 or case_number(query):
         return None
-    if before is not None:
-        scoped = scoped.where(Case.id < before)
-    recent = scoped.order_by(Case.id.desc()).limit(WALK).subquery()
-    ids = list(db.session.scalars(select(recent.c.id).where(_holds(recent.c.search_text, words))
-                                  .order_by(recent.c.id.desc()).limit(limit)))
+    ids, end = _walk(scoped, words[0], limit, before, WALK)
+    # Found k in WALK cases, the rest of the page is expected within (limit - k) * WALK / k more.
+    if end is not None and ids and len(ids) * (FURTHER + 1) >= limit:
+        ids += _walk(scoped, words[0], limit - len(ids), end, FURTHER * WALK)[0]
     return ids if len(ids) == limit else None
 
 

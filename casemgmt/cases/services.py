@@ -410,7 +410,7 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base
     if filters.overdue:
         query = query.where(Case.overdue_at(now))
     if filters.q:
-        query = search.restrict(query, filters.q, db.engine.dialect.name)
+        query = search.restrict(query, filters.q, db.engine.dialect.name, district=scope_district(user))
     return query
 
 
