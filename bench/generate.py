@@ -5,8 +5,9 @@
 Cases spread over the 24 kabupaten/kota with realistic stage, risk, concern and age mixes,
 their histories, referrals (two per case on average), notes, conferences and 5,000 users.
 Rows go in with bulk inserts on SQLite and COPY on PostgreSQL, around the models: the search
-triggers are off meanwhile, and the search index (SQLite), search_word (both), the id sequences
-(PostgreSQL) and the indicator buckets are made once at the end. A run that stops midway leaves
+triggers are off meanwhile, and the search index (SQLite), search_word (both), the id sequences,
+secondary indexes and foreign keys of the filled tables (PostgreSQL) and the indicator buckets
+are made once at the end. A run that stops midway leaves
 a half-filled database without them: generate again into a new one.
 """
 from __future__ import annotations
@@ -67,6 +68,45 @@ def reset_sequences(db):
                                     f"GREATEST((SELECT MAX(id) FROM {table.name}), 1))"))
 
 
+# PostgreSQL: the tables the bulk load fills, whose indexes and foreign keys are made after it.
+# Kept during COPY they cost a lookup or an insert per row each (the search index's GIN entries,
+# five million timeline events checked against case_record); made once over the full tables
+# they are sorted in bulk and checked with one join each.
+LOADED = ("complaint", "child", "case_record", "case_concern", "case_event", "referral")
+
+
+def set_aside_indexes(conn) -> list[str]:
+    """PostgreSQL: drop the indexes (other than primary keys and unique constraints) and foreign
+    keys of the LOADED tables and those referring to them; return the statements that make them
+    again, foreign keys last."""
+    from sqlalchemy import text
+
+    tables = {"tables": list(LOADED)}
+    indexes = conn.execute(text(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+        "AND i.tablename = ANY(:tables) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+        "WHERE c.conname = i.indexname AND c.connamespace = current_schema()::regnamespace)"), tables).all()
+    keys = conn.execute(text(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace "
+        "AND (c.conrelid::regclass::text = ANY(:tables) OR c.confrelid::regclass::text = ANY(:tables))"),
+        tables).all()
+    for table, name, _ in keys:
+        conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        conn.execute(text(f'DROP INDEX "{name}"'))
+    return ([definition for _, definition in indexes]
+            + [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in keys])
+
+
+def restore_indexes(conn, statements: list[str]) -> None:
+    from sqlalchemy import text
+
+    conn.execute(text("SET maintenance_work_mem = '512MB'"))
+    for statement in statements:
+        conn.execute(text(statement))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -104,6 +144,7 @@ def main():
             conn.execute(text("PRAGMA synchronous=OFF"))
         else:  # search_word is filled once at the end, not row by row during COPY
             conn.execute(text("ALTER TABLE case_record DISABLE TRIGGER case_record_search_words"))
+            deferred = set_aside_indexes(conn)
         regencies = [a for a in db.session.scalars(db.select(Area).where(Area.level == "regency").order_by(Area.code))]
         villages: dict[str, list[str]] = {}
         for code in db.session.scalars(db.select(Area.code).where(Area.level == "village")):
@@ -272,6 +313,8 @@ def main():
             db.session.commit()
         else:
             reset_sequences(db)
+            restore_indexes(db.session.connection(), deferred)
+            print(f"Indexes and foreign keys made again ({time.time() - started:.0f} s)", flush=True)
             db.session.execute(text("ALTER TABLE case_record ENABLE TRIGGER case_record_search_words"))
             db.session.execute(text(POSTGRESQL_FILL))
             db.session.execute(text("ANALYZE"))
