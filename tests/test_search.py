@@ -244,3 +244,10 @@ def test_a_social_workers_search_reads_their_cases_through_their_indexes(users):
         steps = plan(statement, enable_seqscan="off")
         assert "BitmapOr" in steps and "SubPlan" not in steps, steps
         assert "ix_case_record_fts" not in steps, steps
+    # Their own list ("mine"): the cases assigned to them, read in the list's order by one index.
+    mine, _ = services.list_cases(worker, services.CaseFilters(assigned_to_me=True))
+    assert [c.id for c in mine] == [assigned.id]
+    if db.engine.dialect.name == "postgresql":
+        statement = services.filtered_cases(worker, services.CaseFilters(assigned_to_me=True), base=select(Case.id))
+        steps = plan(statement.order_by(Case.created_at.desc(), Case.id.desc()).limit(26), enable_seqscan="off")
+        assert "ix_case_record_worker_created" in steps and "BitmapOr" not in steps and "Sort" not in steps, steps

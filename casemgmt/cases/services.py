@@ -394,7 +394,7 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base
     if errors:
         raise ValidationFailed(errors)
     now = now or utcnow()
-    query = scope_cases(user, base)
+    query = scope_cases(user, base, assigned_to_me=filters.assigned_to_me)
     if filters.stage:
         query = query.where(Case.stage == filters.stage)
     if filters.status:
@@ -405,8 +405,6 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base
         query = query.where(within(Case.area_code, filters.area_code))
     if filters.concern:
         query = query.where(exists().where(CaseConcern.case_id == Case.id, CaseConcern.concern == filters.concern))
-    if filters.assigned_to_me:
-        query = query.where(Case.assigned_worker_id == user.id)
     if filters.overdue:
         query = query.where(Case.overdue_at(now))
     if filters.q:
