@@ -670,3 +670,21 @@ def test_an_overdue_case_handed_over_is_told_to_its_new_worker(users):
     told = services.unread_notifications(new)
     assert [(n.case_id, n.kind) for n in told] == [(case.id, "overdue")]
     assert services.sweep_overdue(later)["cases"] == 0  # once per deadline, as before
+
+
+def test_a_deadline_an_action_moves_is_a_new_one_and_a_hand_over_tells_only_of_a_real_one(users):
+    """The sweep tells of each deadline once. The last open action done takes the case's deadline
+    away: the case is no longer overdue, and a hand-over afterwards tells the new worker nothing
+    (it read the gone deadline and failed before)."""
+    case = at_stage(users, "intervention")
+    coordinator, worker = users["coordinator"], users["social_worker"]
+    new = UserFactory(username="peksos.baru", role="social_worker", organisation=coordinator.organisation,
+                      area_code=worker.area_code)
+    later = case.due_at + timedelta(hours=1)
+    assert services.sweep_overdue(later)["cases"] == 1
+    db.session.commit()
+    action = db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)).one()
+    services.update_action(case, action, worker, "done", now=later)
+    assert case.due_at is None and case.overdue_notified_at is None
+    services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
+    assert services.unread_notifications(new) == []

@@ -18,7 +18,7 @@ from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
 from casemgmt.referrals.models import CONSENT_GIVERS, OPEN_STATUSES, URGENCIES, Referral
-from casemgmt.workflow.deadlines import compute_due, hours_for
+from casemgmt.workflow.deadlines import hours_for, refresh_due
 
 
 class WrongStatus(ServiceError):
@@ -191,7 +191,7 @@ def complete(referral: Referral, actor, outcome: str, delivered_on: date | None,
             action.note = _("Completed through referral %(reference)s", reference=referral.reference)
             case = db.session.get(Case, referral.case_id)
             db.session.flush()
-            case.due_at = compute_due(case, now)
+            refresh_due(case, now)
             add_event(case, "action_done", actor, comment=action.note,
                       data={"action_id": action.id, "description": action.description, "service": action.service})
     return _change(referral, actor, "completed", "completed", comment=referral.outcome,

@@ -92,6 +92,16 @@ def compute_due(case, now: datetime) -> datetime | None:
     return None
 
 
+def refresh_due(case, now: datetime) -> None:
+    """Set the case's deadline after a change that may move it (a move, an action settled, a
+    visit, a referral completed). A deadline that moved, or went, is a new one: the overdue sweep,
+    which tells of each deadline once (overdue_notified_at), will tell of it afresh."""
+    due = compute_due(case, now)
+    if due != case.due_at:
+        case.overdue_notified_at = None
+    case.due_at = due
+
+
 def save_district_hours(district_code: str, values: dict[tuple[str, str], int], actor) -> None:
     """Set a district's own clock lengths; a value equal to the default removes the override."""
     from flask_babel import gettext as _

@@ -21,7 +21,7 @@ from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
 from casemgmt.workflow import definition
-from casemgmt.workflow.deadlines import compute_due
+from casemgmt.workflow.deadlines import refresh_due
 from casemgmt.workflow.guards import GUARDS, MISSING_LABELS, assignable_worker
 from casemgmt.workflow.models import (
     ACTION_STATUSES,
@@ -188,11 +188,11 @@ def _move(case: Case, transition: definition.Transition, actor, data: dict, now:
         case.closed_at = case.closure_reason = case.closure_summary = case.goals_met = None
     case.stage = transition.to_stage
     case.stage_entered_at = now
-    case.overdue_notified_at = None
+    case.overdue_notified_at = None  # a new stage: a new deadline, even at the same time
     # compute_due reads the plan's actions, visits and the district's clocks, none of which a
     # move changes: the case is written once, at commit, not once here and again for due_at.
     with db.session.no_autoflush:
-        case.due_at = compute_due(case, now)
+        refresh_due(case, now)
     case.updated_at = now
     event_data = {"transition": transition.name}
     for key in ("reason", "risk_level", "assigned_worker_id"):
@@ -302,7 +302,7 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     case.updated_at = now
     add_event(case, "reassigned", actor, comment=reason, at=now,
               data={"from_worker_id": before, "to_worker_id": worker.id, "to_worker": worker.full_name})
-    if case.overdue_notified_at is not None:  # the sweep tells each case's worker once per deadline
+    if case.overdue_notified_at is not None and case.overdue(now):  # the sweep told of this deadline
         _tell_overdue(case, {worker.id}, now)
     audit.record("case_reassigned", "case", case.id, actor=actor, before={"assigned_worker_id": before},
                  after={"assigned_worker_id": worker.id})
@@ -440,7 +440,7 @@ def update_action(case: Case, action: PlanAction, actor, status: str, note: str 
     action.done_on = (done_on or now.date()) if status == "done" else None
     action.updated_by_id = actor.id
     db.session.flush()
-    case.due_at = compute_due(case, now)
+    refresh_due(case, now)
     case.updated_at = now
     add_event(case, f"action_{status}", actor, comment=action.note,
               data={"action_id": action.id, "description": action.description, "service": action.service})
@@ -466,8 +466,7 @@ def record_visit(case: Case, actor, visited_on: date, progress: str, notes: str,
                             recorded_by_id=actor.id)
     db.session.add(visit)
     db.session.flush()
-    case.due_at = compute_due(case, now)
-    case.overdue_notified_at = None
+    refresh_due(case, now)
     case.updated_at = now
     add_event(case, "monitoring_visit", actor, comment=visit.notes or None,
               data={"visited_on": visited_on.isoformat(), "progress": progress})
