@@ -178,8 +178,9 @@ def test_a_one_word_search_reads_a_districts_newest_cases_first(users, monkeypat
     assert every_page(users["coordinator"], "andi") == sorted(andi, reverse=True)
     if db.engine.dialect.name == "postgresql":
         # Among the 4 newest (Rahmat, Daeng, Yusuf, Sari) three match: a page of two and the next
-        # one's first; then Sari, Halim, Baso; below Halim only Baso is left: the index answers.
-        assert walks == [andi[4:1:-1], andi[2::-1], None]
+        # one's first; then Sari, Halim, Baso; below Halim only Baso is left, and no case beyond it:
+        # the walk read the whole district there, its answer is whole (the index is not asked).
+        assert walks == [andi[4:1:-1], andi[2::-1], andi[:1]]
     else:
         assert walks == []
     # Two words, or another filter beside the search: the index, not a walk.
@@ -205,12 +206,12 @@ def test_a_common_word_walks_further_when_the_newest_cases_hold_a_few(users, mon
     assert every_page(users["coordinator"], "andi") == andi
     if db.engine.dialect.name == "postgresql":
         # The 4 newest hold Andi Tiga alone: the rest of the page is looked for below it. Below
-        # Andi Dua, Andi Satu alone, and nothing further: the index answers.
-        assert walks == [andi, None]
+        # Andi Dua, Andi Satu alone, and nothing further: the walk's answer is whole.
+        assert walks == [andi, andi[2:]]
         monkeypatch.setattr(search, "FURTHER", 1)  # one in four may not fill 3 in 4 more: the index
         walks.clear()
         assert every_page(users["coordinator"], "andi") == andi
-        assert walks == [None, None]
+        assert walks == [None, andi[2:]]
     else:
         assert walks == []
 

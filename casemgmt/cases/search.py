@@ -9,7 +9,8 @@ and Indonesian text gain nothing from an English stemmer. Queries match every wo
 A prefix is slow in both indexes (each merges every matching word's list before it can stop),
 an exact word is fast. So the words the index holds are kept in search_word (models.SearchWord),
 and each typed word is searched as the exact words it begins when there are not too many of
-them (MAX_EXPANSION); otherwise as a prefix. PostgreSQL fills search_word from its own lexemes
+them (MAX_EXPANSION); otherwise as a prefix (on PostgreSQL, where the index is asked: a
+coordinator's search; other scopes test their own cases, _indexed). PostgreSQL fills search_word from its own lexemes
 by trigger; on SQLite the app adds the words of each new search text (vocabulary_words reads
 them as FTS5's unicode61 tokenizer does) and the index's own vocabulary fills it at migration.
 """
@@ -59,12 +60,10 @@ def install_sqlite_search(target, connection, **kw) -> None:
 
 event.listen(Case.__table__, "after_create", install_sqlite_search)
 
-# PostgreSQL: what the search index (models.Case: ix_case_record_fts) holds of a case. A word behind
-# its district starts with a space, which no lexeme of to_tsvector or to_tsquery does: a search
-# for "73" matches no district's terms. The district's list of a common first name is an eighth
-# of the province's: "baso yusuf" in one district was 7.9 ms in a GIN index on (district_code,
-# to_tsvector) (btree_gin), which merged the district's 126,000 entries with the words', and is
-# 0.7 ms here, on the million-case database.
+# PostgreSQL: what the search index (models.Case: ix_case_record_fts) holds of a case: its words,
+# and each again behind its district, whose list of a common first name is an eighth of the
+# province's (migration 9c1e5d7a3f48 has the figures). A word behind its district starts with a
+# space, which no lexeme of to_tsvector or to_tsquery does: a search for "73" matches none of them.
 POSTGRESQL_TERMS = (
     "CREATE OR REPLACE FUNCTION case_search_terms(district text, search_text text) RETURNS tsvector "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
@@ -180,7 +179,7 @@ def _tsquery_lexeme(word: str) -> str:
 # How many exact words a prefix may stand for. FTS5 answers even a few hundred OR-ed words
 # far faster than their prefix ("a": 7 ms against 148 ms on the 1M-case database); PostgreSQL's
 # GIN index gains only while they are few ("nur", some 50 lexemes: 130 ms as words, 69 ms as a
-# prefix).
+# prefix, measured on the first, plain GIN index of to_tsvector).
 MAX_EXPANSION = {"sqlite": 200, "postgresql": 30}
 
 
@@ -254,35 +253,39 @@ _PLAIN = re.compile(r"[a-z0-9]{1,100}")
 def _indexed(words: list[str], district: str | None):
     """PostgreSQL: the case holds every word as a prefix of one of its words. For a district's
     cases (a coordinator's scope, the only large one) the search index answers, each word read
-    as the exact words it begins behind the district, or as a prefix. Any other scope (a social
-    worker's cases, an agency's referred ones: hundreds to a few thousand) is read through its own
-    indexes and each of its cases tested (_text_holds): the search index would have given the
-    province's matches of each word to keep a few (a social worker's "a": 784,000, 320 ms)."""
-    from casemgmt.extensions import db
-
+    as the exact words it begins (behind the district, for plain words), or as a prefix. Any
+    other scope (a social worker's cases, an agency's referred ones: hundreds to a few thousand)
+    is read through its own indexes and each of its cases tested (_text_holds): the search index
+    would have given the province's matches of each word to keep a few (a social worker's "a":
+    784,000, 320 ms)."""
     if district is None:
         return _text_holds(Case.search_text, words)
     terms = func.case_search_terms(Case.district_code, Case.search_text)
     if not all(_PLAIN.fullmatch(word) for word in words):
         return terms.op("@@")(_tsquery(words))
-    groups = []
-    for word in words:
-        exact = _expansion(db.session, word, "postgresql")
-        groups.append("(" + " | ".join(_tsquery_lexeme(f" {district} {w}") for w in exact) + ")" if exact
-                      else _tsquery_lexeme(f" {district} {word}") + ":*")
-    return terms.op("@@")(cast(literal(" & ".join(groups), Text()), TSQUERY))
+    return terms.op("@@")(cast(literal(_query_text(words, True, f" {district} "), Text()), TSQUERY))
 
 
 def _tsquery(words: list[str], expand: bool = True):
-    """PostgreSQL: a tsquery of every word, as one of the exact words it begins (for the GIN
-    index, when ``expand``) or as a prefix."""
+    """PostgreSQL: to_tsquery of every word (_query_text)."""
+    return func.to_tsquery(literal_column("'simple'"), _query_text(words, expand))
+
+
+def _query_text(words: list[str], expand: bool, behind: str = "") -> str:
+    """PostgreSQL: the text of a tsquery of every word, as one of the exact words it begins (for
+    the GIN index, when ``expand``) or as a prefix. With ``behind`` (" 73.06 "), each is written
+    behind it, quoted, for a plain word's district terms; without, a prefix goes to to_tsquery as
+    typed, to be parsed as the index's text was ("sitti_nur": "sitti" and "nur")."""
     from casemgmt.extensions import db
 
     groups = []
     for word in words:
         exact = _expansion(db.session, word, "postgresql") if expand else None
-        groups.append("(" + " | ".join(_tsquery_lexeme(w) for w in exact) + ")" if exact else f"{word}:*")
-    return func.to_tsquery(literal_column("'simple'"), " & ".join(groups))
+        if exact:
+            groups.append("(" + " | ".join(_tsquery_lexeme(behind + w) for w in exact) + ")")
+        else:
+            groups.append((_tsquery_lexeme(behind + word) if behind else word) + ":*")
+    return " & ".join(groups)
 
 
 # PostgreSQL's GIN index gives all of a word's matches, unordered: a common first name (one case
@@ -302,7 +305,9 @@ def _text_holds(search_text, words: list[str]):
     text of every case that holds it (each lexeme is a token of the text, lower-cased character by
     character), so that cheap test is asked first and only the cases that pass are parsed (a walk
     of 800 cases: 9.3 -> 4.2 ms); other words ("sitti_nur" is two lexemes) go to to_tsvector alone.
-    The planner runs the cheaper conditions first."""
+    The planner runs the cheaper conditions first. This holds where lower() lower-cases as
+    to_tsvector does, character by character: a database of the libc locale provider (initdb's
+    default). With ICU, lower('İ') is 'i' and a combining dot, and such a name would be missed."""
     holds = func.to_tsvector(literal_column("'simple'"), search_text).op("@@")(_tsquery(words, expand=False))
     return and_(*(func.strpos(func.lower(search_text), word) > 0 for word in words if _PLAIN.fullmatch(word)),
                 holds)
@@ -310,8 +315,10 @@ def _text_holds(search_text, words: list[str]):
 
 def _walk(scoped, word: str, limit: int, before: int | None, cases: int) -> tuple[list[int], int | None]:
     """The ids, newest first, of at most ``limit`` cases holding ``word`` among the ``cases``
-    newest of ``scoped`` below id ``before``; and, when the page is not filled and ``scoped`` held
-    that many cases there, the id of the last one read (where a further walk would start)."""
+    newest of ``scoped`` below id ``before``; and, when the page is not filled though ``scoped``
+    held that many cases there, the id of the last one read (where a further walk would start).
+    None instead when the page is filled, or when the walk read every case below ``before``: then
+    the ids are the whole answer."""
     from casemgmt.extensions import db
 
     if before is not None:
@@ -332,15 +339,17 @@ def newest_matches(scoped, query: str, limit: int, before: int | None = None) ->
     """PostgreSQL: the ids, newest first, of ``limit`` cases of ``scoped`` (a select of Case.id and
     Case.search_text from access.scope_cases, for a scope read in id order by an index: a
     district's) below id ``before`` whose search text holds ``query``, found among its newest
-    cases. None when the query is not one word, or when the walk does not fill the page."""
+    cases; fewer when those are all the scope holds there. None when the query is not one word,
+    or when the walk stops short of both a page and the scope's end."""
     words = query_words(query)
     if len(words) != 1 or case_number(query):
         return None
     ids, end = _walk(scoped, words[0], limit, before, WALK)
     # Found k in WALK cases, the rest of the page is expected within (limit - k) * WALK / k more.
     if end is not None and ids and len(ids) * (FURTHER + 1) >= limit:
-        ids += _walk(scoped, words[0], limit - len(ids), end, FURTHER * WALK)[0]
-    return ids if len(ids) == limit else None
+        more, end = _walk(scoped, words[0], limit - len(ids), end, FURTHER * WALK)
+        ids += more
+    return ids if end is None else None
 
 
 def newest_first(query: str | None, dialect: str) -> tuple | None:
