@@ -53,7 +53,7 @@ def dashboard(user) -> dict:
     if user.role == "village_worker":
         data["recent"] = list(db.session.scalars(scope_cases(user).order_by(Case.created_at.desc()).limit(5)))
     elif user.role == "social_worker":
-        mine = scope_cases(user).where(Case.assigned_worker_id == user.id, Case.status == "open")
+        mine = scope_cases(user, assigned_to_me=True).where(Case.status == "open")
         cases = list(db.session.scalars(mine))
         data["by_stage"] = dict(Counter(c.stage for c in cases))
         data["due_this_week"] = sum(1 for c in cases if c.due_at and now <= c.due_at < now + timedelta(days=7))
