@@ -8,10 +8,9 @@ A coordinator's search asked the GIN index for every district's matches, then re
 table to keep their own district's (a single first name: 50,000 rows to keep 6,000). With
 district_code in the same GIN index the two conditions meet inside it. btree_gin ships with
 PostgreSQL (contrib) and is a trusted extension: the database's owner may create it.
-About 25 s on a million cases, during which case_record takes no writes: a maintenance step.
-Nothing to do on SQLite (FTS5).
+Superseded by 9c1e5d7a3f48 the same day, before any release: it now does nothing, so that a new
+database neither needs btree_gin nor builds an index only to drop it.
 """
-from alembic import op
 
 
 # revision identifiers, used by Alembic.
@@ -22,17 +21,12 @@ depends_on = None
 
 
 def upgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-    op.execute("DROP INDEX ix_case_record_fts")
-    op.execute("CREATE INDEX ix_case_record_fts ON case_record "
-               "USING gin (district_code, to_tsvector('simple', search_text))")
+    # Superseded by 9c1e5d7a3f48, which replaced this index before any release: nothing to do.
+    # (Databases that ran the first form of this step have btree_gin and the (district_code,
+    # to_tsvector) index; 9c1e5d7a3f48 drops that index whatever its form, and its downgrade
+    # makes the plain index this step found.)
+    pass
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP INDEX ix_case_record_fts")
-    op.execute("CREATE INDEX ix_case_record_fts ON case_record USING gin (to_tsvector('simple', search_text))")
-    # btree_gin stays: the database may have had it before, for other uses.
+    pass
