@@ -647,6 +647,7 @@ def test_no_hand_over_is_offered_while_a_request_waits_nor_to_the_worker_holding
     services.apply_transition(case, "submit_plan", worker)
     page = web.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Setujui" in page and f"/cases/{case.id}/worker" not in page  # decide the request first
+    assert web.get(f"/cases/{case.id}/worker").status_code == 404  # nor served when asked for
     holder = make_web()
     holder.login("peksos")
     assert holder.get(f"/cases/{case.id}").status_code == 200

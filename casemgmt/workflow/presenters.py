@@ -83,7 +83,7 @@ def panel(case, user) -> Panel:
     # The hand-over form is fetched when opened (reassign_form): its list of the district's
     # workers cost 2-4 ms on every case page the coordinator opened, to be used rarely.
     # Not while a request waits for approval: services.reassign refuses then (ApprovalPending).
-    result.may_reassign = pending is None and services.may_reassign(case, user)
+    result.may_reassign = services.may_reassign(case, user, pending)
     return result
 
 

@@ -263,10 +263,17 @@ def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Ap
     return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
 
 
-def may_reassign(case: Case, actor) -> bool:
+_UNREAD = object()
+
+
+def may_reassign(case: Case, actor, pending=_UNREAD) -> bool:
     """Whether ``actor`` may hand this case to another worker: its district's coordinator, while
-    the case is open and held by someone (triage assigns the first worker)."""
-    return case.status == "open" and case.assigned_worker_id is not None and coordinates(actor, case.district_code)
+    the case is open, held by someone (triage assigns the first worker) and no request of it waits
+    for approval (decided first: a rejection would go back to a worker who no longer sees the
+    case). ``pending``: the case's pending approval, when the caller has read it already."""
+    if not (case.status == "open" and case.assigned_worker_id is not None and coordinates(actor, case.district_code)):
+        return False
+    return (pending_approval(case) if pending is _UNREAD else pending) is None
 
 
 def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now: datetime | None = None) -> Case:
@@ -279,11 +286,9 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     if not coordinates(actor, case.district_code):
         raise Forbidden(_("Only the PKSAI coordinator of the district hands its cases to another worker."))
     check_version(case, version)
-    if not may_reassign(case, actor):
-        raise WrongStage()
-    if pending_approval(case) is not None:
-        # Decided first: a rejection would go back to a worker who no longer sees the case.
-        raise ApprovalPending()
+    pending = pending_approval(case)
+    if not may_reassign(case, actor, pending):
+        raise WrongStage() if pending is None else ApprovalPending()
     errors = {}
     worker = assignable_worker(worker_id, case.district_code)
     if worker is None:
