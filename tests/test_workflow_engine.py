@@ -1,6 +1,7 @@
 """The engine: every transition for every role, guards, binding approvals, deadlines, the definition."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -689,3 +690,20 @@ def test_a_deadline_an_action_moves_is_a_new_one_and_a_hand_over_tells_only_of_a
     assert case.due_at is None and case.overdue_notified_at is None
     services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
     assert services.unread_notifications(new) == []
+
+
+def test_a_refused_step_shows_each_message_next_to_its_field_and_keeps_what_was_typed(make_web, users):
+    """Every step's form goes through one refusal page (views._refused): a service's message for
+    a field beside that field, the rest above the form, what was typed kept."""
+    case = at_stage(users, "intervention")
+    action = db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)).one()
+    web = make_web()
+    web.login("peksos")
+    refused = web.post(f"/cases/{case.id}/actions/{action.id}", {"action-status": "cancelled", "action-note": " ",
+                                                                  "action-done_on": ""})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="action-note-error"' in page and "Jelaskan alasan tindakan dibatalkan." in page
+    assert re.search(r'<input checked[^>]*value="cancelled"', page)
+    db.session.refresh(action)
+    assert action.status == "open"

@@ -38,7 +38,8 @@ def _problem_page(case: Case, title: str, form, message: str, missing: list[str]
 
 
 def _refused(case: Case, title: str, form, exc: ServiceError):
-    """A step the service refused: the form again, errors next to their fields, the right status."""
+    """A step the service refused: the form again, errors next to their fields (those of no field
+    above them, form_errors), the right status."""
     if isinstance(exc, services.GuardFailed):
         return _problem_page(case, title, form, exc.message, exc.missing)
     if isinstance(exc, StaleVersion):
@@ -102,10 +103,8 @@ def save_assessment(case_id: int):
         try:
             services.save_assessment(case, current_user, form.risk_level.data, form.needs.data or [],
                                      form.summary.data or "")
-        except ValidationFailed as exc:
-            return _problem_page(case, _("Assessment"), form, exc.said)
         except ServiceError as exc:
-            return _problem_page(case, _("Assessment"), form, exc.message, status=exc.status)
+            return _refused(case, _("Assessment"), form, exc)
         flash(_("Assessment saved."), "success")
         return _back(case)
     return _problem_page(case, _("Assessment"), form, _("Some fields need correcting."))
@@ -180,11 +179,8 @@ def update_action(case_id: int, action_id: int):
     if form.validate_on_submit():
         try:
             services.update_action(case, action, current_user, form.status.data, form.note.data, form.done_on.data)
-        except ValidationFailed as exc:
-            return _problem_page(case, action.description or _("Action"), form,
-                                 exc.said)
         except ServiceError as exc:
-            return _problem_page(case, action.description or _("Action"), form, exc.message, status=exc.status)
+            return _refused(case, action.description or _("Action"), form, exc)
         flash(_("Action updated."), "success")
         return _back(case)
     return _problem_page(case, _("Action"), form, _("Some fields need correcting."))
@@ -198,11 +194,8 @@ def record_visit(case_id: int):
     if form.validate_on_submit():
         try:
             services.record_visit(case, current_user, form.visited_on.data, form.progress.data, form.notes.data or "")
-        except ValidationFailed as exc:
-            return _problem_page(case, _("Monitoring visit"), form,
-                                 exc.said)
         except ServiceError as exc:
-            return _problem_page(case, _("Monitoring visit"), form, exc.message, status=exc.status)
+            return _refused(case, _("Monitoring visit"), form, exc)
         flash(_("Visit recorded."), "success")
         return _back(case)
     return _problem_page(case, _("Monitoring visit"), form, _("Some fields need correcting."))
@@ -217,12 +210,8 @@ def decide(approval_id: int):
     if form.validate_on_submit():
         try:
             services.decide_approval(approval, current_user, form.decision.data, form.comment.data)
-        except ValidationFailed as exc:
-            return _problem_page(case, _("Decision"), form, exc.said)
-        except services.GuardFailed as exc:
-            return _problem_page(case, _("Decision"), form, exc.message, exc.missing)
         except ServiceError as exc:
-            return _problem_page(case, _("Decision"), form, exc.message, status=exc.status)
+            return _refused(case, _("Decision"), form, exc)
         flash(_("Approved: the case moved on.") if approval.status == "approved"
               else _("Sent back to the social worker with your comment."), "success")
         return _back(case)
