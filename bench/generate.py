@@ -3,12 +3,13 @@
     python bench/generate.py --cases 1000000 --seed 7 [--database-url URL]
 
 Cases spread over the 24 kabupaten/kota with realistic stage, risk, concern and age mixes,
-their histories, referrals (two per case on average), notes, conferences and 5,000 users.
-Rows go in with bulk inserts on SQLite and COPY on PostgreSQL, around the models: the search
-triggers are off meanwhile, and the search index (SQLite), search_word (both), the id sequences,
-secondary indexes and foreign keys of the filled tables (PostgreSQL) and the indicator buckets
-are made once at the end. A run that stops midway leaves
-a half-filled database without them: generate again into a new one.
+their histories, referrals (two per case on average), notes, conferences and 4,992 users (208
+per kabupaten/kota). Rows go in with bulk inserts on SQLite and COPY on PostgreSQL, around the
+models: the search triggers are dropped (SQLite) or disabled (PostgreSQL) meanwhile, and the
+search index (SQLite), search_word (both), the id sequences, secondary indexes and foreign keys
+of the filled tables (PostgreSQL) and the indicator buckets are made once at the end. A run that
+stops midway leaves a half-filled database without them (on PostgreSQL without those indexes
+and keys, though at the migrations' head): generate again into a new one.
 """
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def set_aside_indexes(conn) -> list[str]:
 def restore_indexes(conn, statements: list[str]) -> None:
     from sqlalchemy import text
 
-    conn.execute(text("SET maintenance_work_mem = '512MB'"))
+    conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
     for statement in statements:
         conn.execute(text(statement))
 

@@ -106,8 +106,10 @@ def main():
         worker = db.session.get(User, worker_id)
         officer = db.session.scalar(select(User).where(User.role == "agency_officer", User.area_code == "73.06"))
         # Samples drawn over the whole district, not its lowest ids (the oldest cases, ids growing
-        # with time as in a live registry), with the seeded rng: runs, and the two databases of one
-        # dataset, measure the same cases, names and numbers.
+        # with time as in a live registry), with the seeded rng: the first runs on the two
+        # databases of one dataset measure the same cases, names and numbers. Each run then adds
+        # complaints and moves cases on, so later runs draw other samples of the same kind; and
+        # --only skips operations, so their draws differ from a full run's.
         district = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06").order_by(Case.id)))
         district_ids = rng.sample(district, min(len(district), 5000))
         reports = list(db.session.scalars(select(Case.id).where(Case.district_code == "73.06", Case.stage == "report")

@@ -54,7 +54,8 @@ def _escaped(match: re.Match) -> str:
 
 def _text(value: str) -> str:
     """A string as the content of <t>: truncated to Excel's limit, escaped."""
-    # surrogatepass: a lone surrogate (the JSON API can store one) is measured, then escaped below.
+    # surrogatepass: a lone surrogate (the JSON API can store one) is measured. An uncut one is
+    # escaped below; a cut text is decoded with 'ignore', which drops it (and a pair the cut split).
     if len(value) > MAX_TEXT // 2 and len(value.encode("utf-16-le", "surrogatepass")) > 2 * MAX_TEXT:
         value = value.encode("utf-16-le", "surrogatepass")[:2 * MAX_TEXT].decode("utf-16-le", "ignore")
     if _UNSAFE.search(value):
