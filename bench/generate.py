@@ -301,12 +301,12 @@ def main():
                 if listed:  # a small dataset has districts with fewer than 120 cases
                     db.session.execute(ConferenceCase.__table__.insert(), listed)
         db.session.commit()
-        from casemgmt.cases.search import POSTGRESQL_FILL, SQLITE_DDL, SQLITE_FILL, SQLITE_REBUILD
+        from casemgmt.cases.search import POSTGRESQL_FILL, SQLITE_FILL, SQLITE_REBUILD, SQLITE_TRIGGERS
 
         if sqlite:
             conn = db.session.connection()
             conn.execute(text(SQLITE_REBUILD))
-            for statement in SQLITE_DDL[1:]:
+            for statement in SQLITE_TRIGGERS:
                 conn.execute(text(statement))
             for statement in SQLITE_FILL:
                 conn.execute(text(statement))

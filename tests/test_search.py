@@ -131,8 +131,9 @@ def test_an_edit_locks_the_word_list_before_its_update_writes_words(app, users):
 
 
 def test_a_district_search_meets_its_district_inside_the_index(users, named):
-    """PostgreSQL: the search index holds each word behind its district too, so a coordinator's
-    search reads only their district's matches (not every district's, then drops most)."""
+    """The search index holds each case's district too (PostgreSQL: each word behind it; SQLite:
+    a column), so a coordinator's search reads only their district's matches (not every
+    district's, then drops most)."""
     from sqlalchemy import text
 
     from casemgmt.access import scope_cases, scope_district
@@ -151,6 +152,13 @@ def test_a_district_search_meets_its_district_inside_the_index(users, named):
     if dialect == "sqlite":  # FTS5 drives the search, joined in id order (restrict)
         steps = plan(statement)
         assert "VIRTUAL TABLE INDEX" in steps and "case_fts" in steps, steps
+        # FTS5 is asked for the district's entries, the user's words in the search text only.
+        assert statement.compile().params["fts_query"].startswith('district : "7306" AND search_text : ("nurul" OR ')
+        # The index's district column follows a case's district (its update trigger).
+        db.session.execute(text("UPDATE case_record SET district_code = '73.71' WHERE id = :id"),
+                           {"id": named["Nurul Aisyah"]})
+        assert found(other, "nurul") == sorted([elsewhere.id, named["Nurul Aisyah"]])
+        assert found(users["coordinator"], "nurul") == []
         return
     # A handful of rows: the planner would take any index. Left only the search index (the
     # drops are rolled back with the test's transaction), it shows what that index answers.
