@@ -48,6 +48,9 @@ def register_extensions(app: Flask) -> None:
     from casemgmt.reports import tally
 
     tally.install()
+    from casemgmt import forms
+
+    forms.install()
     from casemgmt.i18n import select_locale, select_timezone
 
     db.init_app(app)

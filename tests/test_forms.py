@@ -1,8 +1,12 @@
 """Shared form helpers: a service's error keys land next to the fields they name."""
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+
 from casemgmt.errors import ValidationFailed
-from casemgmt.forms import apply_errors, field_at
+from casemgmt.forms import WTFORMS_HTML_PARAMS, apply_errors, field_at, html_params
 
 
 def test_service_errors_land_on_the_fields_of_repeated_sub_forms(app):
@@ -20,3 +24,31 @@ def test_service_errors_land_on_the_fields_of_repeated_sub_forms(app):
         assert form.form_errors == ["Out of range.", "Something about the plan as a whole."]
         assert field_at(form, "goals") is form.goals and field_at(form, "goals.0") is None  # a sub-form is no field
         assert field_at(form, "goals.0.nothing") is None
+
+
+_NAMES = st.sampled_from(["class", "class_", "id", "name", "value", "for_", "data_x_y", "aria_describedby",
+                          "required", "checked", "rows", "maxlength", "x<y", "on\"click"])
+_VALUES = st.one_of(st.booleans(), st.integers(), st.none(), st.text(), st.text().map(Markup))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_NAMES, _VALUES, max_size=6))
+def test_html_params_writes_what_wtforms_writes(attributes):
+    """The fast html_params is WTForms' own, character for character, Markup for Markup."""
+    ours, theirs = html_params(**attributes), WTFORMS_HTML_PARAMS(**attributes)
+    assert isinstance(ours, Markup)
+    assert str(ours) == str(theirs)
+
+
+def test_rendered_fields_go_through_the_fast_html_params(app):
+    from wtforms.widgets import core
+
+    from casemgmt.workflow.forms import AcceptForm
+
+    assert core.html_params is html_params
+    with app.test_request_context():
+        form = AcceptForm(prefix="accept", version=3, risk_level="medium", meta={"csrf": False})
+        form.assigned_worker_id.choices = [("", "—"), ("7", 'Andi "Ucok" <Rahman>')]
+        html = str(form.assigned_worker_id(class_="form-select", required=True))
+    assert html.startswith('<select class="form-select" id="accept-assigned_worker_id" name="accept-assigned_worker_id" required>')
+    assert '<option value="7">Andi &#34;Ucok&#34; &lt;Rahman&gt;</option>' in html
