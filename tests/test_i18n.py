@@ -133,3 +133,17 @@ FIELD_TERMS = {
 def test_the_field_terms_are_used():
     strings = {m.id: m.string for m in catalogue("id") if m.id}
     assert {k: strings.get(k) for k in FIELD_TERMS} == FIELD_TERMS
+
+
+def test_translations_follow_the_locale_within_one_request(app):
+    """The catalogues kept by locale (extensions.LocaleDomain) answer the locale asked now."""
+    from flask_babel import force_locale, gettext
+
+    from casemgmt.extensions import LocaleDomain, babel
+
+    assert isinstance(babel.domain_instance, LocaleDomain)
+    with app.test_request_context("/"):
+        assert gettext("Timeline") == "Riwayat"
+        with force_locale("en"):
+            assert gettext("Timeline") == "Timeline"
+        assert gettext("Timeline") == "Riwayat"
