@@ -50,7 +50,7 @@ def organisation_choices(district_code: str, blank: str) -> list[SelectChoice]:
 def panel(case, user) -> Panel:
     pending = services.pending_approval(case)
     can_decide = pending is not None and pending.requested_by_id != user.id and coordinates(user, case.district_code)
-    result = Panel(options=services.options(case, user), pending=pending, can_decide=can_decide,
+    result = Panel(options=services.options(case, user, pending=pending), pending=pending, can_decide=can_decide,
                    assessment=services.get_assessment(case), goals=services.plan_goals(case),
                    visits=services.visits(case))
     names = {o.transition.name for o in result.allowed}

@@ -98,11 +98,15 @@ class Option:
     missing: list[str]
 
 
-def options(case: Case, actor, data: dict | None = None) -> list[Option]:
+_UNREAD = object()  # an argument not given (None is an answer: no approval pending)
+
+
+def options(case: Case, actor, data: dict | None = None, pending=_UNREAD) -> list[Option]:
     """Every transition defined from the case's stage, whether this user may take it now, and
-    what is missing first (guards that depend on the form's data are checked with ``data``)."""
+    what is missing first (guards that depend on the form's data are checked with ``data``).
+    ``pending``: the case's pending approval, when the caller has read it already."""
     out = []
-    waiting = pending_approval(case)
+    waiting = pending_approval(case) if pending is _UNREAD else pending
     for transition in definition.available_from(case.stage):
         missing = GUARDS[transition.guard](case, data or {})
         may = actor_allowed(transition, case, actor) and waiting is None
@@ -263,7 +267,6 @@ def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Ap
     return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
 
 
-_UNREAD = object()
 
 
 def may_reassign(case: Case, actor, pending=_UNREAD) -> bool:
