@@ -61,6 +61,19 @@ def measure(name, call, n, rows):
     print(f"{name:<48} p50 {statistics.median(times):8.1f} ms   p95 {pct(times, 95):8.1f} ms", flush=True)
 
 
+def speed_probe() -> float:
+    """Milliseconds of a fixed pure-Python loop, best of three. This machine's speed swings (the
+    same work written at a module's top level took 308 to 690 ms within an hour), so each run
+    records it before and after: runs made at different speeds are not comparable."""
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for i in range(3_000_000):
+            total += i * i
+        best = min(best, (time.perf_counter() - start) * 1000)
+    return best
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'instance' / 'bench.db'}")
@@ -83,6 +96,8 @@ def main():
     from casemgmt.conferences.models import CaseConference
     from casemgmt.extensions import db
 
+    probe_before = speed_probe()
+    print(f"Speed probe: {probe_before:.0f} ms (a fixed Python loop, best of three)", flush=True)
     app = create_app()
     if args.export_only:
         with app.app_context():
@@ -214,7 +229,7 @@ def main():
 
     wanted = not args.skip_http and selected("http throughput")
     http = throughput(args.database_url, usernames[0]) if wanted else None
-    write_results(args, total, rows, http)
+    write_results(args, total, rows, http, (probe_before, speed_probe()))
 
 
 def throughput(database_url, username, seconds=10):
@@ -252,12 +267,14 @@ def throughput(database_url, username, seconds=10):
         server.wait(timeout=30)
 
 
-def write_results(args, total, rows, http):
+def write_results(args, total, rows, http, probes):
     lines = [f"\n## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {total:,} cases · "
              f"{'SQLite ' + sqlite3.sqlite_version if args.database_url.startswith('sqlite') else 'PostgreSQL'}",
              "", f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
              "Server time in-process, {0} calls per operation unless noted.".format(args.iterations)
-             + (" Only the operations named with: " + ", ".join(ONLY) + "." if ONLY else ""), "",
+             + (" Only the operations named with: " + ", ".join(ONLY) + "." if ONLY else "")
+             + " Speed probe (run.speed_probe, a fixed Python loop; lower is faster): {0:.0f} ms before, "
+               "{1:.0f} ms after.".format(*probes), "",
              "| operation | p50 ms | p95 ms | per second | calls |", "|---|---|---|---|---|"]
     for name, p50, p95, rate, calls in rows:
         lines.append(f"| {name} | {p50:.1f} | {p95:.1f} | {rate:.1f} | {calls} |")
