@@ -61,6 +61,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": _env("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLITE_MMAP_BYTES": 0,  # the background worker's app maps the file (dbsetup.WORKER_MMAP_BYTES)
         # Sessions: HttpOnly and SameSite always; Secure whenever we are in production.
         "SESSION_COOKIE_NAME": "casemgmt_session",
         "SESSION_COOKIE_HTTPONLY": True,

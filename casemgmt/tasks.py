@@ -32,8 +32,9 @@ def app():
     global _app
     if _app is None:
         from casemgmt import create_app
+        from casemgmt.dbsetup import WORKER_MMAP_BYTES
 
-        _app = create_app()
+        _app = create_app({"SQLITE_MMAP_BYTES": WORKER_MMAP_BYTES})
     return _app
 
 

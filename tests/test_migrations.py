@@ -84,3 +84,24 @@ def test_sqlite_connections_get_their_settings(tmp_path):
                 for name in ("foreign_keys", "journal_mode", "cache_size")}
     connection.close()
     assert settings == {"foreign_keys": 1, "journal_mode": "wal", "cache_size": -32768}
+
+
+def test_only_the_background_workers_app_maps_the_sqlite_file(tmp_path, monkeypatch):
+    """Memory-mapped reads for the worker's bulk reads (exports), not for the app's requests."""
+    from sqlalchemy import text
+
+    from casemgmt import create_app, tasks
+    from casemgmt.dbsetup import WORKER_MMAP_BYTES
+
+    url = f"sqlite:///{tmp_path / 'mapped.db'}"
+    monkeypatch.setenv("CASEMGMT_DATABASE_URL", url)
+    monkeypatch.setattr(tasks, "_app", None)
+    mapped = {}
+    for name, app in (("web", create_app({"SQLALCHEMY_DATABASE_URI": url})), ("worker", tasks.app())):
+        with app.app_context():
+            assert str(db.engine.url) == url
+            mapped[name] = db.session.execute(text("PRAGMA mmap_size")).scalar()
+            db.session.remove()
+            db.engine.dispose()
+    assert mapped["web"] == 0
+    assert 0 < mapped["worker"] <= WORKER_MMAP_BYTES
