@@ -253,3 +253,22 @@ def test_my_complaints_shows_what_became_of_each(web, users):
     page = web.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Nurul Aisyah" not in page and "tidak bersekolah" not in page and "Ibu Rahma" not in page
     assert db.session.scalar(select(func.count(Child.id))) == 1
+
+
+def test_the_complaint_page_answers_without_loading_the_new_cases_again(web, users):
+    """The flash message and the redirect come from the numbers and ids the registration took
+    before its commit: reading case.number afterwards reloaded each case with its joined tables."""
+    from tests.sql import counting
+
+    web.login("desa")
+    with counting() as statements:
+        response = web.post("/cases/new", form_data(**{
+            "children-1-name": "Muhammad Rizal", "children-1-sex": "M", "children-1-age_years": "9",
+            "children-1-area_code": "73.06.01.2006"}))
+    assert response.status_code == 302
+    year = utcnow().year
+    assert response.headers["Location"].endswith(f"/cases/{db.session.scalar(select(func.min(Case.id)))}")
+    case_loads = [s for s in statements if re.search(r"FROM case_record LEFT OUTER JOIN complaint", s)]
+    assert case_loads == []
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"7306-{year}-000001, 7306-{year}-000002" in page  # the flash message, shown on the case page

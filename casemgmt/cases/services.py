@@ -251,8 +251,11 @@ class Registration:
     cases: list[Case]
     linked: list[Case]
     duplicates: dict[int, list[DuplicateCandidate]]
-    # The new cases' ids, taken before the commit expired them (reading case.id reloads the case).
+    # The new cases' ids and numbers, and the linked cases' numbers, taken before the commit
+    # expired them (reading case.id or case.number after it reloads the case).
     case_ids: list[int] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    linked_numbers: list[str] = field(default_factory=list)
 
 
 def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None,
@@ -319,9 +322,10 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
         audit.record("case_created", "case", case.id, actor=actor,
                      after={"number": case.number, "complaint_id": complaint.id, "stage": case.stage})
         cases.append(case)
-    case_ids = [case.id for case in cases]
+    case_ids, numbers = [case.id for case in cases], [case.number for case in cases]
+    linked_numbers = [case.number for case in linked]
     db.session.commit()
-    return Registration(complaint, cases, linked, duplicates, case_ids)
+    return Registration(complaint, cases, linked, duplicates, case_ids, numbers, linked_numbers)
 
 
 # ---- reading --------------------------------------------------------------------------------

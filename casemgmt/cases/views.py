@@ -135,15 +135,13 @@ def new_complaint():
             apply_errors(form, exc, COMPLAINT_ERROR_FIELDS)
             form.reviewed.data = ""
         else:
-            numbers = [c.number for c in result.cases]
-            if numbers:
+            if result.numbers:
                 flash(_("Complaint registered: %(numbers)s. The PKSAI coordinator will triage it.",
-                        numbers=", ".join(numbers)), "success")
-            for case in result.linked:
-                flash(_("Linked to the existing case %(number)s.", number=case.number), "info")
-            target = result.cases[0] if result.cases else None
-            if target is not None:
-                return redirect(url_for("cases.show", case_id=target.id))
+                        numbers=", ".join(result.numbers)), "success")
+            for number in result.linked_numbers:
+                flash(_("Linked to the existing case %(number)s.", number=number), "info")
+            if result.case_ids:
+                return redirect(url_for("cases.show", case_id=result.case_ids[0]))
             return redirect(url_for("cases.my_complaints"))
     status = 422 if (request.method == "POST" and (form.errors or form.form_errors)) else 200
     return render_template("cases/new.html", form=form, review=review), status
