@@ -224,6 +224,24 @@ def test_coordinator_edits_the_record(web, users, case):
     assert "putri" in saved.search_text.lower()
 
 
+def test_the_edit_page_carries_the_cases_version_once_the_case_has_moved_on(web, users, case):
+    """The form's version is the case's: after a transition the child's record is still at its
+    first version, and a form carrying that one was refused as a conflict on every save."""
+    from casemgmt.workflow import services as workflow
+
+    workflow.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": "medium", "assigned_worker_id": users["social_worker"].id}, case.version)
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.version > case.child.version
+    web.login("koordinator")
+    page = web.get(f"/cases/{case.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    assert int(version) == case.version
+    response = web.post(f"/cases/{case.id}/edit", edit_data(case, address="Dusun Baru", version=version))
+    assert response.status_code == 302
+
+
 def test_second_editor_sees_what_changed_and_loses_nothing(make_web, users, case):
     from tests.factories import UserFactory as UF
 

@@ -392,9 +392,12 @@ def edit(case_id: int):
     form = CaseEditForm()
     if request.method == "GET":
         child = case.child
-        form.process(obj=child, description=case.complaint.description, urgent=case.urgent, version=case.version,
+        form.process(obj=child, description=case.complaint.description, urgent=case.urgent,
                      concerns_special=[c for c in case.concerns if c in SPECIAL_PROTECTION],
                      concerns_welfare=[c for c in case.concerns if c in WELFARE_NEEDS])
+        # The case's version, not the child's (obj wins over keywords in process): a case moved on
+        # since registration has a child still at version 1, and every save was a false conflict.
+        form.version.data = case.version
     form.area_code.choices = village_choices(form.area_code.data)
     conflict = None
     if form.validate_on_submit():
