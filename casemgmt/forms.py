@@ -10,7 +10,6 @@ from wtforms.widgets import core as widget_core
 from casemgmt.dbtypes import MAX_ID
 from casemgmt.errors import ValidationFailed
 
-
 WTFORMS_HTML_PARAMS = widget_core.html_params
 
 
@@ -30,9 +29,11 @@ def html_params(**kwargs) -> Markup:
 
 
 def install() -> None:
-    """Every WTForms widget renders its attributes through html_params (wtforms.widgets.core
-    looks the name up when it renders)."""
-    widget_core.html_params = html_params
+    """WTForms renders attributes through html_params from three places: the module's name
+    (selects, options, text areas, looked up when they render), Input's and Button's copies of it
+    (every input and button), and wtforms.widgets' (every label)."""
+    widget_core.html_params = widgets.html_params = html_params
+    widget_core.Input.html_params = widget_core.Button.html_params = staticmethod(html_params)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -41,14 +41,19 @@ def test_html_params_writes_what_wtforms_writes(attributes):
 
 
 def test_rendered_fields_go_through_the_fast_html_params(app):
+    from wtforms import widgets
     from wtforms.widgets import core
 
     from casemgmt.workflow.forms import AcceptForm
 
-    assert core.html_params is html_params
+    # Every way WTForms reaches it: selects and text areas, inputs, buttons, labels.
+    assert core.html_params is widgets.html_params is core.Input.html_params is core.Button.html_params is html_params
     with app.test_request_context():
         form = AcceptForm(prefix="accept", version=3, risk_level="medium", meta={"csrf": False})
         form.assigned_worker_id.choices = [("", "—"), ("7", 'Andi "Ucok" <Rahman>')]
         html = str(form.assigned_worker_id(class_="form-select", required=True))
+        assert str(form.version()) == '<input id="accept-version" name="accept-version" type="hidden" value="3">'
+        assert str(form.comment.label(class_="form-label")) == (
+            '<label class="form-label" for="accept-comment">Komentar</label>')
     assert html.startswith('<select class="form-select" id="accept-assigned_worker_id" name="accept-assigned_worker_id" required>')
     assert '<option value="7">Andi &#34;Ucok&#34; &lt;Rahman&gt;</option>' in html
