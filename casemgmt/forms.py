@@ -59,11 +59,12 @@ def field_at(form, key: str):
 
 
 def apply_errors(form, exc: ValidationFailed, field_map: dict[str, str] | None = None) -> None:
-    """Show a service's validation errors next to the form fields they belong to."""
+    """Show a service's validation errors next to the form fields they belong to; those of a
+    hidden field, which no page shows, with the form's own (form_errors)."""
     field_map = field_map or {}
     for key, messages in exc.errors.items():
         field = field_at(form, field_map.get(key, key))
-        if field is not None:
+        if field is not None and getattr(field.widget, "input_type", None) != "hidden":
             field.errors = list(field.errors or []) + list(messages)
         else:
             form.form_errors.extend(messages)

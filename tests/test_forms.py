@@ -57,3 +57,14 @@ def test_rendered_fields_go_through_the_fast_html_params(app):
             '<label class="form-label" for="accept-comment">Komentar</label>')
     assert html.startswith('<select class="form-select" id="accept-assigned_worker_id" name="accept-assigned_worker_id" required>')
     assert '<option value="7">Andi &#34;Ucok&#34; &lt;Rahman&gt;</option>' in html
+
+
+def test_errors_of_a_hidden_field_are_the_forms_own(app):
+    """A hidden field's message would be shown nowhere: it goes with the form's own messages."""
+    from casemgmt.workflow.forms import DecisionForm
+
+    with app.test_request_context():
+        form = DecisionForm(prefix="decision", meta={"csrf": False})
+        apply_errors(form, ValidationFailed({"decision": ["Choose approve or reject."], "comment": ["Say why."]}))
+    assert form.form_errors == ["Choose approve or reject."]
+    assert not form.decision.errors and form.comment.errors == ["Say why."]
