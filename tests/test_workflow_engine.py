@@ -649,6 +649,13 @@ def test_no_hand_over_is_offered_while_a_request_waits_nor_to_the_worker_holding
     page = web.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Setujui" in page and f"/cases/{case.id}/worker" not in page  # decide the request first
     assert web.get(f"/cases/{case.id}/worker").status_code == 404  # nor served when asked for
+    # A form opened before the request came: its post is told why, and keeps what was typed.
+    late = web.post(f"/cases/{case.id}/worker", {"reassign-version": case.version,
+                                                 "reassign-assigned_worker_id": worker.id,
+                                                 "reassign-reason": "Peksos pindah tugas."})
+    text = late.get_data(as_text=True)
+    assert late.status_code == 409 and "Peksos pindah tugas." in text
+    assert "menunggu persetujuan koordinator" in text
     holder = make_web()
     holder.login("peksos")
     assert holder.get(f"/cases/{case.id}").status_code == 200

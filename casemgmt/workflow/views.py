@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import case_or_404, requires, works_on_case
+from casemgmt.access import case_or_404, coordinates, requires, works_on_case
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
@@ -76,10 +76,15 @@ def transition(case_id: int, name: str):
 @login_required
 def reassign(case_id: int):
     case, _access = case_or_404(current_user, case_id)
-    if not services.may_reassign(case, current_user):  # not offered: as if there were no such page
+    # Only the district's coordinator hands cases over: anyone else finds no such page. The form
+    # is served only while the hand-over is offered (may_reassign); a post made from a form that
+    # the case has outgrown since (a request now waits, the case closed) gets the service's reason.
+    if not coordinates(current_user, case.district_code):
         abort(404)
     title = _("Hand the case to another social worker")
     if request.method == "GET":  # the form, fetched when the case page's section is opened
+        if not services.may_reassign(case, current_user):
+            abort(404)
         template = "workflow/_reassign.html" if request.headers.get("HX-Request") else "workflow/reassign.html"
         form = reassign_form(case, version=request.args.get("version", type=int))
         return render_template(template, case=case, form=form, title=title)
