@@ -26,6 +26,16 @@ class ServiceError(Exception):
         super().__init__(self.message)
         self.details = details or {}
 
+    @property
+    def messages(self) -> list[str]:
+        """What to tell a person, for a page that shows it apart from any form's fields."""
+        return [self.message]
+
+    @property
+    def said(self) -> str:
+        """The messages in one line."""
+        return " ".join(self.messages)
+
 
 class ValidationFailed(ServiceError):
     status = 422
@@ -36,9 +46,9 @@ class ValidationFailed(ServiceError):
         super().__init__(message or str(_("Some fields need correcting.")), {"fields": self.errors})
 
     @property
-    def said(self) -> str:
-        """Every field's message in one line, for a page that shows them apart from the fields."""
-        return " ".join(m for ms in self.errors.values() for m in ms)
+    def messages(self) -> list[str]:
+        """Every field's messages (the fields' names left out)."""
+        return [m for ms in self.errors.values() for m in ms]
 
 
 class StaleVersion(ServiceError):

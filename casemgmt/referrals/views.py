@@ -111,9 +111,8 @@ def answer(referral_id: int, action: str):
             return redirect(url_for("referrals.show", referral_id=back.id))
         else:
             abort(404)
-    except (ValidationFailed, ServiceError) as exc:
-        messages = [m for ms in exc.errors.values() for m in ms] if isinstance(exc, ValidationFailed) else [exc.message]
-        for message in messages:
+    except ServiceError as exc:
+        for message in exc.messages:
             flash(message, "danger")
         return redirect(url_for("referrals.show", referral_id=referral.id)), 303
     flash(_("Referral updated."), "success")

@@ -101,11 +101,8 @@ def start_export():
     # CSRFProtect has checked the token before we get here, as for every POST.
     try:
         job, done = exports.start(current_user, CaseFilters.from_args(request.form), request.form.get("format", "csv"))
-    except ValidationFailed as exc:  # the list page shows the messages without their fields
+    except ServiceError as exc:  # the list page shows the messages without their fields
         flash(exc.said, "danger")
-        return redirect(url_for("cases.index"))
-    except ServiceError as exc:
-        flash(exc.message, "danger")
         return redirect(url_for("cases.index"))
     if done:
         return redirect(url_for("reports.download_export", job_id=job.id))
