@@ -180,6 +180,8 @@ def test_worker_links_a_duplicate_to_the_existing_case(web, users):
     assert link.case_id == existing.id
     kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == existing.id)).all()
     assert "complaint_linked" in kinds
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Ditautkan ke kasus {existing.number} yang sudah ada." in page
 
 
 def test_worker_goes_on_and_the_choice_is_recorded(web, users):

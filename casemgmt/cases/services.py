@@ -249,10 +249,9 @@ def add_event(case: Case, kind: str, actor=None, *, comment: str | None = None, 
 class Registration:
     complaint: Complaint
     cases: list[Case]
-    linked: list[Case]
     duplicates: dict[int, list[DuplicateCandidate]]
-    # The new cases' ids and numbers, and the linked cases' numbers, taken before the commit
-    # expired them (reading case.id or case.number after it reloads the case).
+    # The new cases' ids and numbers taken before the commit expired them (reading case.id or
+    # case.number after it reloads the case), and the numbers of the cases a child was linked to.
     case_ids: list[int] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     linked_numbers: list[str] = field(default_factory=list)
@@ -270,13 +269,13 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
     now = now or utcnow()
     data, checks = validate_complaint(raw, now)
     duplicates = {i: find_duplicates(check.data) for i, check in enumerate(checks)}
-    link_to: dict[int, Case] = {}
+    link_to: dict[int, DuplicateCandidate] = {}
     for i, decision in decisions.items():
         if decision and decision != "new":
-            match = next((c.case_id for c in duplicates.get(i, []) if str(c.case_id) == str(decision)), None)
+            match = next((c for c in duplicates.get(i, []) if str(c.case_id) == str(decision)), None)
             if match is None:
                 raise ValidationFailed({f"children.{i}.duplicate": _("Choose one of the cases listed.")})
-            link_to[i] = db.session.get(Case, match)
+            link_to[i] = match
     complaint = Complaint(
         channel=data["channel"], received_at=data["received_at"], reporter_anonymous=data["reporter_anonymous"],
         reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
@@ -286,17 +285,16 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
     db.session.add(complaint)
     db.session.flush()
     year = now.astimezone(local_zone()).year
-    cases, linked = [], []
+    cases = []
     for i, check in enumerate(checks):
         child_data = check.data
         if i in link_to:
-            case = link_to[i]
+            case = db.session.get(Case, link_to[i].case_id)
             db.session.add(ComplaintLink(complaint_id=complaint.id, case_id=case.id, child_name=child_data["name"],
                                          linked_by_id=actor.id))
             add_event(case, "complaint_linked", actor, comment=data["description"][:500],
                       data={"complaint_id": complaint.id})
             audit.record("complaint_linked", "case", case.id, actor=actor, after={"complaint_id": complaint.id})
-            linked.append(case)
             continue
         child = Child(name=child_data["name"], name_key=name_key(child_data["name"]), sex=child_data["sex"],
                       birth_date=child_data["birth_date"], birth_date_estimated=child_data["birth_date_estimated"],
@@ -323,9 +321,8 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
                      after={"number": case.number, "complaint_id": complaint.id, "stage": case.stage})
         cases.append(case)
     case_ids, numbers = [case.id for case in cases], [case.number for case in cases]
-    linked_numbers = [case.number for case in linked]
     db.session.commit()
-    return Registration(complaint, cases, linked, duplicates, case_ids, numbers, linked_numbers)
+    return Registration(complaint, cases, duplicates, case_ids, numbers, [c.number for c in link_to.values()])
 
 
 # ---- reading --------------------------------------------------------------------------------
