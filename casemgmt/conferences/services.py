@@ -192,7 +192,7 @@ def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, act
     _require_open(conf, actor)
     now = now or utcnow()
     errors = {}
-    if case_id not in {row.case_id for row in conf.agenda}:  # as on_agenda, without loading the case
+    if not holds_case(conf, case_id):
         errors["case_id"] = _("This case is not on the conference's agenda.")
     if not (summary or "").strip():
         errors["summary"] = _("Write what was discussed and decided.")
@@ -305,9 +305,14 @@ def conferences_for(user) -> list[CaseConference]:
     return list(db.session.scalars(query.order_by(CaseConference.scheduled_at.desc()).limit(200)))
 
 
+def holds_case(conf: CaseConference, case_id: int) -> bool:
+    """Whether the case is on the conference's agenda."""
+    return any(row.case_id == case_id for row in conf.agenda)
+
+
 def on_agenda(conf: CaseConference, case_id: int) -> Case | None:
     """The case if it is on the conference's agenda, else None."""
-    return db.session.get(Case, case_id) if case_id in {row.case_id for row in conf.agenda} else None
+    return db.session.get(Case, case_id) if holds_case(conf, case_id) else None
 
 
 def agenda_cases(conf: CaseConference) -> list[Case]:

@@ -29,6 +29,7 @@ from casemgmt.workflow.models import (
     Approval,
     Assessment,
     MonitoringVisit,
+    Notification,
     PlanAction,
     PlanGoal,
 )
@@ -265,8 +266,6 @@ def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Ap
     """approvals_for, each with its case, read in the same query (the approvals page)."""
     query = _approvals_of(actor, status, select(Approval, Case))
     return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
-
-
 
 
 def may_reassign(case: Case, actor, pending=_UNREAD) -> bool:
@@ -551,8 +550,6 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
 
 
 def _tell_overdue(case: Case, user_ids, now: datetime) -> int:
-    from casemgmt.workflow.models import Notification
-
     for user_id in sorted(user_ids):
         db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
                                     data={"number": case.number, "stage": case.stage,
@@ -561,8 +558,6 @@ def _tell_overdue(case: Case, user_ids, now: datetime) -> int:
 
 
 def unread_notifications(user) -> list:
-    from casemgmt.workflow.models import Notification
-
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
                                                               Notification.read_at.is_(None))
                                    .order_by(Notification.created_at.desc()).limit(50)))
@@ -570,8 +565,6 @@ def unread_notifications(user) -> list:
 
 def mark_all_read(user) -> None:
     from sqlalchemy import update
-
-    from casemgmt.workflow.models import Notification
 
     db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
                        .values(read_at=utcnow()))
