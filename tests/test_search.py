@@ -159,6 +159,12 @@ def test_a_district_search_meets_its_district_inside_the_index(users, named):
                            {"id": named["Nurul Aisyah"]})
         assert found(other, "nurul") == sorted([elsewhere.id, named["Nurul Aisyah"]])
         assert found(users["coordinator"], "nurul") == []
+        # The district column's terms are no words of the vocabulary (no case number holds 7372).
+        db.session.execute(text("UPDATE case_record SET district_code = '73.72' WHERE id = :id"),
+                           {"id": named["Andi Baso"]})
+        for statement in search.SQLITE_FILL:
+            db.session.execute(text(statement))
+        assert "andi" in words_known() and "7372" not in words_known()
         return
     # A handful of rows: the planner would take any index. Left only the search index (the
     # drops are rolled back with the test's transaction), it shows what that index answers.

@@ -55,14 +55,11 @@ SQLITE_TRIGGERS = (
 )
 SQLITE_DDL = SQLITE_INDEX + SQLITE_TRIGGERS
 
-# Migrations that rebuild case_record on SQLite (batch mode) drop its triggers, and SQLite will
-# not rename the rebuilt table into place while a view reads it: drop case_fts_source before
-# such a step; after it, run sqlite_statements() again, then rebuild the index.
+# A migration that rebuilds case_record on SQLite (batch mode) loses its triggers, and SQLite will
+# not rename the rebuilt table into place while a view reads it: such a migration drops
+# case_fts_source before the step, makes the view and triggers again after it from its own frozen
+# copy of these statements (as b7e4a2c9d1f3 does), then rebuilds the index.
 SQLITE_REBUILD = "INSERT INTO case_fts(case_fts) VALUES ('rebuild')"
-
-
-def sqlite_statements() -> tuple[str, ...]:
-    return SQLITE_DDL
 
 
 def is_search_artifact(name: str | None) -> bool:
@@ -102,10 +99,11 @@ POSTGRESQL_DDL = (
 )
 POSTGRESQL_FILL = ("INSERT INTO search_word (word) SELECT DISTINCT lexeme FROM case_record, "
                    "unnest(to_tsvector('simple', search_text)) ON CONFLICT DO NOTHING")
-# SQLite: the words FTS5 itself holds (its fts5vocab view), at migration and after bulk loads.
+# SQLite: the words FTS5 itself holds of the search texts (its fts5vocab view; not the district
+# column), at migration and after bulk loads.
 SQLITE_FILL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.case_fts_terms USING fts5vocab(main, case_fts, row)",
-    "INSERT OR IGNORE INTO search_word (word) SELECT term FROM temp.case_fts_terms",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.case_fts_terms USING fts5vocab(main, case_fts, col)",
+    "INSERT OR IGNORE INTO search_word (word) SELECT term FROM temp.case_fts_terms WHERE col = 'search_text'",
     "DROP TABLE temp.case_fts_terms",
 )
 
@@ -175,7 +173,7 @@ def forget_words(connection, texts: list[str], keep: str = "") -> None:
     if connection.dialect.name == "sqlite":
         words = set().union(*(vocabulary_words(t) for t in texts)) - vocabulary_words(keep)
         probe = text("SELECT 1 FROM case_fts WHERE case_fts MATCH :q LIMIT 1")
-        quoted = {word: '"' + word.replace('"', '""') + '"' for word in words}
+        quoted = {word: "search_text : " + _fts_phrase(word) for word in words}
     else:
         lexemes = text("SELECT lexeme FROM unnest(to_tsvector('simple', :t))")
         words = set().union(*(set(connection.scalars(lexemes, {"t": t})) for t in texts))
@@ -193,6 +191,11 @@ def forget_words(connection, texts: list[str], keep: str = "") -> None:
 
 def _tsquery_lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _fts_phrase(word: str) -> str:
+    """SQLite: ``word`` as an FTS5 string, which FTS5 reads as the tokens it holds, nothing else."""
+    return '"' + word.replace('"', '""') + '"'
 
 
 # How many exact words a prefix may stand for. FTS5 answers even a few hundred OR-ed words
@@ -252,16 +255,15 @@ def restrict(statement, query: str, dialect: str, district: str | None = None):
         groups = []
         for token in tokens:
             exact = _expansion(db.session, token, dialect)
-            groups.append("(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in exact) + ")" if exact
-                          else '"' + token.replace('"', '""') + '"*')
-        groups += ['"' + word.replace('"', '""') + '"*' for word in sorted(set(words) - set(latin))
-                   if _TOKEN.search(word)]
+            groups.append("(" + " OR ".join(_fts_phrase(w) for w in exact) + ")" if exact
+                          else _fts_phrase(token) + "*")
+        groups += [_fts_phrase(word) + "*" for word in sorted(set(words) - set(latin)) if _TOKEN.search(word)]
         statement = statement.join(_FTS, _FTS.c.rowid == Case.id)
         if not groups:  # only characters the index skips ("_"): nothing matches, as on PostgreSQL
             return statement.where(false())
         terms = ["search_text : " + group for group in groups]
         if district:
-            terms.insert(0, 'district : "' + district.replace(".", "") + '"')
+            terms.insert(0, "district : " + _fts_phrase(district.replace(".", "")))  # as case_fts_source
         return statement.where(text("case_fts MATCH :fts_query").bindparams(fts_query=" AND ".join(terms)))
     return statement.where(_indexed(words, district))
 
