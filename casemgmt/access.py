@@ -134,7 +134,8 @@ def scope_cases(user, query=None, assigned_to_me: bool = False):
     role = user.role
     if assigned_to_me:
         if role == "social_worker":  # all of them visible: the rest of the scope would only mislead
-            # the planner ("assigned OR registered" and "assigned" again: it counted one case in 500)
+            # the planner, which took "(assigned OR registered) AND assigned" for a rarer condition
+            # than it is and chose a plan for a few rows
             return query.where(Case.assigned_worker_id == user.id)
         query = query.where(Case.assigned_worker_id == user.id)
     if role == "coordinator":

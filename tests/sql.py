@@ -10,12 +10,13 @@ from casemgmt.extensions import db
 
 
 @contextmanager
-def sent():
-    """The (statement, parameters) sent to the database inside the block, in order."""
-    statements: list[tuple[str, object]] = []
+def sent(record=lambda statement, parameters: (statement, parameters)):
+    """What is sent to the database inside the block, in order, listed as it is sent: by default
+    each (statement, parameters)."""
+    statements: list = []
 
     def keep(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
+        statements.append(record(statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", keep)
     try:
@@ -24,13 +25,9 @@ def sent():
         event.remove(db.engine, "before_cursor_execute", keep)
 
 
-@contextmanager
 def counting():
-    """The SQL statements sent to the database inside the block."""
-    with sent() as pairs:
-        statements: list[str] = []
-        yield statements
-    statements.extend(statement for statement, _ in pairs)
+    """The SQL statements sent to the database inside the block, listed as they are sent."""
+    return sent(lambda statement, _parameters: statement)
 
 
 def plan(statement, parameters=None, **settings) -> str:

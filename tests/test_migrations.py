@@ -88,9 +88,7 @@ def test_sqlite_connections_get_their_settings(tmp_path):
 
 def test_only_the_background_workers_app_maps_the_sqlite_file(tmp_path, monkeypatch):
     """Memory-mapped reads for the worker's bulk reads (exports), not for the app's requests."""
-    from sqlalchemy import text
-
-    from casemgmt import create_app, tasks
+    from casemgmt import tasks
     from casemgmt.dbsetup import WORKER_MMAP_BYTES
 
     url = f"sqlite:///{tmp_path / 'mapped.db'}"
