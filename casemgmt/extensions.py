@@ -55,12 +55,12 @@ class LocaleDomain(Domain):
         self._by_locale: dict = {}
 
     def get_translations(self):
-        locale = get_locale()  # None outside a request: Flask-Babel's answer, not kept
-        found = self._by_locale.get(locale) if locale is not None else None
+        locale = get_locale()
+        if locale is None:  # outside a request: Flask-Babel's answer
+            return super().get_translations()
+        found = self._by_locale.get(locale)
         if found is None:
-            found = super().get_translations()
-            if locale is not None:
-                self._by_locale[locale] = found
+            found = self._by_locale[locale] = super().get_translations()
         return found
 
 

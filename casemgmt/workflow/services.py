@@ -290,7 +290,9 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     check_version(case, version)
     pending = pending_approval(case)
     if not may_reassign(case, actor, pending):
-        raise WrongStage() if pending is None else ApprovalPending()
+        if pending is not None:
+            raise ApprovalPending()
+        raise WrongStage()
     errors = {}
     worker = assignable_worker(worker_id, case.district_code)
     if worker is None:
