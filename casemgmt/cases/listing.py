@@ -70,13 +70,13 @@ class CaseRow(CaseState):
         return area_label(self.area_code, level_of(self.area_code), self.area_name)
 
 
-def read(statement) -> list[CaseRow]:
-    """Run a select that starts from LIST or FULL."""
+def read(statement, params: dict | None = None) -> list[CaseRow]:
+    """Run a select that starts from LIST or FULL (with ``params``, the values of its bindparams)."""
     # Core, not the ORM's execution: these are plain columns, and the ORM's result processing
     # was a fifth of a list request. (The session's connection: same transaction; flushed first,
     # as the ORM would autoflush.)
     db.session.flush()
-    result = db.session.connection().execute(statement)
+    result = db.session.connection().execute(statement, params)
     keys = list(result.keys())  # once: Row._asdict() builds them again for each row
     return [CaseRow(dict(zip(keys, row))) for row in result]
 

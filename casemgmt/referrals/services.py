@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from casemgmt.access import answers_referral, case_access, coordinates, coordinators_of, sent_referral
 from casemgmt.audit import services as audit
@@ -226,9 +226,13 @@ def record_view(viewer, referral: Referral) -> None:
     db.session.commit()
 
 
+# Built once, as the case page's other reads (cases.services._TIMELINE).
+_OF_CASE = (select(Referral).where(Referral.case_id == bindparam("case_id"))
+            .order_by(Referral.created_at.desc(), Referral.id.desc()))
+
+
 def referrals_of_case(case: Case) -> list[Referral]:
-    return list(db.session.scalars(select(Referral).where(Referral.case_id == case.id)
-                                   .order_by(Referral.created_at.desc(), Referral.id.desc())))
+    return list(db.session.scalars(_OF_CASE, {"case_id": case.id}))
 
 
 def box(actor, which: str, status: str | None = None, now: datetime | None = None,

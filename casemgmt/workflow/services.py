@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from casemgmt.accounts.services import named_counts
 from casemgmt.access import coordinates, coordinators_of, scope_cases, works_on_case
@@ -77,8 +77,16 @@ def actor_allowed(transition: definition.Transition, case: Case, actor) -> bool:
     }[transition.actor]
 
 
+# Built once, as the case page's other reads (cases.services._TIMELINE).
+_PENDING = select(Approval).where(Approval.case_id == bindparam("case_id"), Approval.status == "pending")
+_ASSESSMENT = select(Assessment).where(Assessment.case_id == bindparam("case_id"))
+_GOALS = select(PlanGoal).where(PlanGoal.case_id == bindparam("case_id")).order_by(PlanGoal.position)
+_VISITS = (select(MonitoringVisit).where(MonitoringVisit.case_id == bindparam("case_id"))
+           .order_by(MonitoringVisit.visited_on.desc(), MonitoringVisit.id.desc()))
+
+
 def pending_approval(case: Case) -> Approval | None:
-    return db.session.scalar(select(Approval).where(Approval.case_id == case.id, Approval.status == "pending"))
+    return db.session.scalar(_PENDING, {"case_id": case.id})
 
 
 def pending_approvals(cases) -> dict[int, Approval]:
@@ -370,11 +378,11 @@ def save_assessment(case: Case, actor, risk_level: str | None, needs: list[str],
 
 
 def get_assessment(case: Case) -> Assessment | None:
-    return db.session.scalar(select(Assessment).where(Assessment.case_id == case.id))
+    return db.session.scalar(_ASSESSMENT, {"case_id": case.id})
 
 
 def plan_goals(case: Case) -> list[PlanGoal]:
-    return list(db.session.scalars(select(PlanGoal).where(PlanGoal.case_id == case.id).order_by(PlanGoal.position)))
+    return list(db.session.scalars(_GOALS, {"case_id": case.id}))
 
 
 def save_plan(case: Case, actor, goals: list[dict]) -> list[PlanGoal]:
@@ -486,8 +494,7 @@ def record_visit(case: Case, actor, visited_on: date, progress: str, notes: str,
 
 
 def visits(case: Case) -> list[MonitoringVisit]:
-    return list(db.session.scalars(select(MonitoringVisit).where(MonitoringVisit.case_id == case.id)
-                                   .order_by(MonitoringVisit.visited_on.desc(), MonitoringVisit.id.desc())))
+    return list(db.session.scalars(_VISITS, {"case_id": case.id}))
 
 
 # ---- deadlines -------------------------------------------------------------------------------------
