@@ -147,3 +147,16 @@ def test_translations_follow_the_locale_within_one_request(app):
         with force_locale("en"):
             assert gettext("Timeline") == "Timeline"
         assert gettext("Timeline") == "Riwayat"
+
+
+def test_templates_translate_in_the_locale_asked_now(app):
+    """Templates read the kept catalogue (LocaleBabel.init_app); a change of locale is followed."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        assert render_template_string("{{ _('Timeline') }}") == "Riwayat"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Timeline') }} {{ ngettext('%(num)d day', '%(num)d days', 2) }}") \
+                == "Timeline 2 days"
+        assert render_template_string("{{ _('Timeline') }}") == "Riwayat"
