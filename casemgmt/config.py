@@ -71,7 +71,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(_env("IDLE_TIMEOUT_MINUTES", "30"))),
-        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_REFRESH_EACH_REQUEST": False,  # security.SEEN_STEP
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Attachments live outside the static folder and are served only after a permission check.

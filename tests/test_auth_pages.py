@@ -142,6 +142,19 @@ def test_idle_session_times_out_after_thirty_minutes(web, users):
     assert "30 menit" in page
 
 
+def test_activity_is_written_to_the_cookie_once_a_minute(web, users):
+    """security.SEEN_STEP: pages within a minute send no cookie; the next one records the activity."""
+    web.login("koordinator")
+    assert web.get("/").status_code == 200
+    assert "Set-Cookie" not in web.get("/").headers  # read a moment ago: nothing to write
+    with web.client.session_transaction() as session:
+        session["seen"] = time.time() - 61
+    response = web.get("/")
+    assert "Set-Cookie" in response.headers
+    with web.client.session_transaction() as session:
+        assert time.time() - session["seen"] < 5
+
+
 def test_session_cookie_flags(web, users):
     response = web.post("/login", {"username": "admin", "password": PASSWORD})
     cookie = response.headers.get("Set-Cookie")
