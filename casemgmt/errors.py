@@ -130,7 +130,9 @@ def handle_http_exception(err: HTTPException):
     data = getattr(err, "data", None)
     if isinstance(data, dict) and "messages" in data:
         # webargs / marshmallow: 400 for unreadable JSON, 422 for fields that fail the schema.
-        details = {"fields": data["messages"].get("json", data["messages"])}
+        from casemgmt.api.messages import translated
+
+        details = {"fields": translated(data["messages"].get("json", data["messages"]))}
         if status == 400:
             message = str(_("The request body is not valid JSON."))
     if status == 429 and getattr(err, "description", None) and code == "rate_limited":

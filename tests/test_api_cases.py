@@ -187,3 +187,28 @@ def test_history_and_notes(client, token, users):
     assert items[1]["comment"] == "Kunjungan rumah Senin." and items[1]["actor"]["id"] == users["coordinator"].id
     assert items[0]["at"] <= items[1]["at"]
     assert_error(client.get(f"/api/v1/cases/{case.id}/history", headers=token("peksos")), 404, "not_found")
+
+
+def test_field_messages_are_in_the_callers_language(client, token):
+    """marshmallow's messages answered in the request's language (api.messages), Indonesian by
+    default, English when asked, filled in with the field's own figures; the shape kept."""
+    bad = body(channel="fax", child={**body()["child"], "age_years": 40, "sex": None}, urgent="maybe",
+               description="x" * 20001, received_at="2026-11-20T09:30:00", concerns=["flying"])
+    fields = assert_error(client.post("/api/v1/cases", json=bad, headers=token("desa")),
+                          422, "validation_error")["details"]["fields"]
+    assert fields["channel"] == ["Harus salah satu dari: walk_in, phone, hotline, outreach, other."]
+    assert fields["child"]["age_years"] == ["Harus antara 0 dan 17."]
+    assert fields["child"]["sex"] == ["Tidak boleh kosong."]
+    assert fields["urgent"] == ["Isi true atau false."]
+    assert fields["received_at"] == ["Isi tanggal dan waktu beserta zona waktunya, misalnya +08:00."]
+    assert fields["description"] == ["Paling banyak 20000 karakter atau butir."]
+    assert fields["concerns"] == {"0": [fields["concerns"]["0"][0]]}
+    assert fields["concerns"]["0"][0].startswith("Harus salah satu dari: ")
+    del bad["channel"]
+    english = assert_error(client.post("/api/v1/cases", json=bad, headers={**token("desa"), "Accept-Language": "en"}),
+                           422, "validation_error")["details"]["fields"]
+    assert english["channel"] == ["This field is required."]
+    assert english["child"]["age_years"] == ["Must be from 0 to 17."]
+    assert count_cases() == 0
+    listed = assert_error(client.get("/api/v1/cases?limit=500", headers=token("koordinator")), 422, "validation_error")
+    assert listed["details"]["fields"] == {"query": {"limit": ["Harus antara 1 dan 100."]}}

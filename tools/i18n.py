@@ -26,7 +26,7 @@ def run(*args: str) -> None:
 
 
 def extract() -> None:
-    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "Message", "--no-location",
         "--sort-output", "--omit-header", "-o", str(POT), ".")
     for lang in ("id", "en"):
         po = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"

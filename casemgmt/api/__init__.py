@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import abort, g, request
 
+from casemgmt.api import messages
 from casemgmt.extensions import api, csrf
+
+messages.install()  # before any schema of the API is defined
 
 # Reachable without a token.
 PUBLIC_ENDPOINTS = {"api_auth.issue_token", "api-docs.openapi_json"}

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
+from casemgmt.api.messages import BETWEEN
 from casemgmt.codes import ORGANISATION_KINDS, ROLES, SERVICES
 from casemgmt.dbtypes import MAX_ID
 
 
 def Id(**kwargs):  # noqa: N802 - reads like a field class
     """A record id in a request body: a whole number the database can hold."""
-    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID, error=BETWEEN), **kwargs)
 
 
 class OutSchema(Schema):
