@@ -144,8 +144,17 @@ def test_stale_version_is_a_conflict(make_web, users):
     coordinator = make_web()
     coordinator.login("koordinator")
     response = coordinator.post(f"/cases/{case.id}/transitions/dismiss", {
-        "dismiss-version": "0", "dismiss-reason": "duplicate"})
+        "dismiss-version": "0", "dismiss-reason": "duplicate", "dismiss-comment": "Sudah dilaporkan"})
     assert response.status_code == 409 and reload(case.id).stage == "report"
+    page = response.get_data(as_text=True)
+    # What was typed is kept, the page says where the case is now, and the form carries its
+    # version: sending it again (Try again) applies the step to the case as it is.
+    assert "Sudah dilaporkan" in page and "Pengaduan" in page
+    carried = re.search(r'name="dismiss-version" type="hidden" value="(\d+)"', page).group(1)
+    assert int(carried) == version_of(case.id)
+    again = coordinator.post(f"/cases/{case.id}/transitions/dismiss", {
+        "dismiss-version": carried, "dismiss-reason": "duplicate", "dismiss-comment": "Sudah dilaporkan"})
+    assert again.status_code == 302 and reload(case.id).stage == "termination"
 
 
 def test_sop_help_page_and_diagram(make_web, users):

@@ -17,6 +17,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.forms import apply_errors
+from casemgmt.templating import stage_label
 from casemgmt.workflow import definition, diagram, forms, services
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
@@ -43,8 +44,14 @@ def _refused(case: Case, title: str, form, exc: ServiceError):
     if isinstance(exc, services.GuardFailed):
         return _problem_page(case, title, form, exc.message, exc.missing)
     if isinstance(exc, StaleVersion):
-        return _problem_page(case, title, form, _("Someone else changed this case after you opened it. "
-                                                  "Open the case again to see the changes."), status=409)
+        # What was typed is kept and the form now carries the case's version: told of the change,
+        # the user may open the case, or send the step again, checked against the case as it is.
+        if getattr(form, "version", None) is not None:
+            form.version.data, form.version.raw_data = case.version, None  # raw_data: what it shows
+        return _problem_page(case, title, form, _(
+            "Someone else changed this case after you opened it; it is now at the stage %(stage)s. "
+            "Open the case to see the changes, or send this again to apply it to the case as it is now.",
+            stage=stage_label(case.stage)), status=409)
     if isinstance(exc, ValidationFailed):
         apply_errors(form, exc)
     return _problem_page(case, title, form, exc.message, status=exc.status)
