@@ -155,6 +155,13 @@ def test_stale_version_is_a_conflict(make_web, users):
     again = coordinator.post(f"/cases/{case.id}/transitions/dismiss", {
         "dismiss-version": carried, "dismiss-reason": "duplicate", "dismiss-comment": "Sudah dilaporkan"})
     assert again.status_code == 302 and reload(case.id).stage == "termination"
+    # Sent once more, the step is refused for the stage the case is in now: no button to send it
+    # again (it would be refused again), a way back to the case instead.
+    third = coordinator.post(f"/cases/{case.id}/transitions/dismiss", {
+        "dismiss-version": str(version_of(case.id)), "dismiss-reason": "duplicate"})
+    assert third.status_code == 409
+    page = third.get_data(as_text=True)
+    assert "Coba lagi" not in page and f'href="/cases/{case.id}#next-step">Buka kasus</a>' in page
 
 
 def test_sop_help_page_and_diagram(make_web, users):

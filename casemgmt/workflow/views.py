@@ -32,10 +32,12 @@ def _back(case: Case):
     return redirect(url_for("cases.show", case_id=case.id, _anchor="next-step"))
 
 
-def _problem_page(case: Case, title: str, form, message: str, missing: list[str] | None = None, status=422):
-    """A failed step shows the form again with what was typed and what is wrong; nothing is lost."""
+def _problem_page(case: Case, title: str, form, message: str, missing: list[str] | None = None, status=422,
+                  retry: bool = True):
+    """A failed step shows the form again with what was typed and what is wrong; nothing is lost.
+    Without ``retry`` (sending it again cannot succeed now), a way back to the case instead."""
     return render_template("workflow/problem.html", case=case, title=title, form=form, message=message,
-                           missing=[MISSING_LABELS.get(m, m) for m in (missing or [])]), status
+                           missing=[MISSING_LABELS.get(m, m) for m in (missing or [])], retry=retry), status
 
 
 def _refused(case: Case, title: str, form, exc: ServiceError):
@@ -54,7 +56,9 @@ def _refused(case: Case, title: str, form, exc: ServiceError):
             stage=stage_label(case.stage)), status=409)
     if isinstance(exc, ValidationFailed):
         apply_errors(form, exc)
-    return _problem_page(case, title, form, exc.message, status=exc.status)
+    # The case has moved on, or waits for a decision: the same step sent again would be refused again.
+    retry = not isinstance(exc, (services.WrongStage, services.ApprovalPending))
+    return _problem_page(case, title, form, exc.message, status=exc.status, retry=retry)
 
 
 @bp.post("/cases/<int:case_id>/transitions/<name>")
