@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from flask.globals import _cv_app
-
-from flask_babel import Babel, Domain, get_locale
+from flask import g, has_app_context
+from flask_babel import Babel, Domain
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -48,29 +47,18 @@ class ContractApi(Api):
 
 
 class LocaleDomain(Domain):
-    """Flask-Babel's message domain, its catalogues kept by locale, and the one in use kept in
-    Flask-Babel's own context (on ``g``) while its locale holds: Flask-Babel finds the locale
-    anew for each string it translates, through two context proxies (4 us of a string's 8.5; a
-    case page translates some 110). force_locale or refresh change that locale: the catalogue
-    kept for the old one is then not used."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._by_locale: dict = {}
+    """Flask-Babel's message domain, the request's catalogue kept in the slot Flask-Babel keeps
+    for it (``babel_translations`` on its context, which force_locale and refresh clear):
+    Flask-Babel otherwise finds the locale and its catalogue anew for each string it translates,
+    through context proxies (8.5 us a string; a case page translates some 110)."""
 
     def get_translations(self):
-        app_context = _cv_app.get(None)
-        context = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
-        kept = getattr(context, "casemgmt_translations", None)
-        if kept is not None and kept[0] is getattr(context, "babel_locale", None):
-            return kept[1]
-        locale = get_locale()
-        if locale is None:  # outside an app context: Flask-Babel's answer
-            return super().get_translations()
-        found = self._by_locale.get(locale)
+        context = g.get("_flask_babel") if has_app_context() else None
+        found = getattr(context, "babel_translations", None)
         if found is None:
-            found = self._by_locale[locale] = super().get_translations()
-        app_context.g._flask_babel.casemgmt_translations = (locale, found)  # made by get_locale
+            found = super().get_translations()  # outside an app context: Flask-Babel's answer
+            if has_app_context():
+                g._flask_babel.babel_translations = found  # the context get_locale made
         return found
 
 
