@@ -7,8 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import can, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.messages import BETWEEN
-from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema
+from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema, between
 from casemgmt.cases import listing, services
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
@@ -39,7 +38,7 @@ class ChildIn(Schema):
     name = fields.String(validate=validate.Length(max=120))
     sex = fields.String(validate=validate.OneOf(["F", "M"]))
     birth_date = fields.Date(allow_none=True)
-    age_years = fields.Integer(allow_none=True, validate=validate.Range(0, 17, error=BETWEEN))
+    age_years = fields.Integer(allow_none=True, validate=between(0, 17))
     nik = fields.String(allow_none=True, validate=validate.Length(max=40))
     area_code = fields.String(validate=AREA)
     address = fields.String(allow_none=True, validate=validate.Length(max=500))
@@ -82,7 +81,7 @@ class CaseQuery(QuerySchema):
     assigned = fields.String(validate=validate.OneOf(["me"]))
     overdue = fields.Boolean()
     q = fields.String(validate=validate.Length(max=200))
-    limit = fields.Integer(load_default=25, validate=validate.Range(1, 100, error=BETWEEN))
+    limit = fields.Integer(load_default=25, validate=between(1, 100))
     cursor = fields.String(validate=validate.Length(max=200))
 
 

@@ -8,9 +8,15 @@ from casemgmt.codes import ORGANISATION_KINDS, ROLES, SERVICES
 from casemgmt.dbtypes import MAX_ID
 
 
+def between(low: int, high: int) -> validate.Range:
+    """A range of whole numbers, both ends allowed, its message translated (api.messages.BETWEEN:
+    validate.Range's own would answer in English)."""
+    return validate.Range(low, high, error=BETWEEN)
+
+
 def Id(**kwargs):  # noqa: N802 - reads like a field class
     """A record id in a request body: a whole number the database can hold."""
-    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID, error=BETWEEN), **kwargs)
+    return fields.Integer(strict=True, validate=between(1, MAX_ID), **kwargs)
 
 
 class OutSchema(Schema):
