@@ -129,12 +129,14 @@ def handle_http_exception(err: HTTPException):
                         "Go back, reload the page and send it again."))
     data = getattr(err, "data", None)
     if isinstance(data, dict) and "messages" in data:
-        # webargs / marshmallow: 400 for unreadable JSON, 422 for fields that fail the schema.
-        from casemgmt.api.messages import translated
-
-        details = {"fields": translated(data["messages"].get("json", data["messages"]))}
+        # webargs / marshmallow: 400 for unreadable JSON (webargs' English words about it add
+        # nothing to the message), 422 for fields that fail the schema.
         if status == 400:
             message = str(_("The request body is not valid JSON."))
+        else:
+            from casemgmt.api.messages import translated
+
+            details = {"fields": translated(data["messages"].get("json", data["messages"]))}
     if status == 429 and getattr(err, "description", None) and code == "rate_limited":
         details = {"limit": str(err.description)}
     if status >= 500:

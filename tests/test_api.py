@@ -77,7 +77,9 @@ def test_missing_fields_are_422_with_details(client, users):
 
 def test_malformed_json_is_400(client, users):
     response = client.post("/api/v1/auth/token", data="{not json", content_type="application/json")
-    assert_error(response, 400, "bad_request")
+    error = assert_error(response, 400, "bad_request")
+    # In the caller's language, with no English words of the parser's added in details.
+    assert error["message"] == "Isi permintaan bukan JSON yang valid." and error["details"] == {}
 
 
 def test_repeated_failures_lock_out_with_429(client, users):
