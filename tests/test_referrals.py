@@ -315,3 +315,19 @@ def test_referrals_through_the_api(api, users, network):
     pdf = api("get", f"/api/v1/referrals/{referral['id']}/letter.pdf", "peksos")
     assert pdf.status_code == 200 and referral["reference"] in pdf_text(pdf.data)
     assert_error(api("get", f"/api/v1/referrals/{referral['id']}", "puskesmas"), 404, "not_found")
+
+
+def test_a_refused_plan_action_is_told_on_the_referral_page(make_web, users, network):
+    """The action a referral is made for travels in a hidden field: the service's refusal of it is
+    shown with the form's own messages (forms.apply_errors), not lost behind a general one."""
+    case = assigned_case(users)
+    worker = make_web()
+    worker.login("peksos")
+    response = worker.post(f"/cases/{case.id}/referrals/new", {
+        "step": "send", "service": "birth_certificate", "to_organisation_id": str(network["dukcapil_gowa"].id),
+        "reason": "Belum punya akta.", "consent_given_by": "caregiver",
+        "consent_recorded_on": date.today().isoformat(), "plan_action_id": "999999"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Pilih tindakan yang masih terbuka dalam rencana kasus ini." in page
+    assert "Belum punya akta." in page  # what was typed is kept

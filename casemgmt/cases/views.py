@@ -410,14 +410,10 @@ def edit(case_id: int):
             form.form_errors.append(exc.message)
             show_current_version(form.version, case.version)
         except ValidationFailed as exc:
-            for key, messages in exc.errors.items():
-                name = {"concerns": "concerns_special", "description": "description"}.get(
-                    key.split(".")[-1], key.split(".")[-1])
-                field = getattr(form, name, None)
-                if field is not None:
-                    field.errors = list(field.errors or []) + list(messages)
-                else:
-                    form.form_errors.extend(messages)
+            # The service names "child.name", "complaint.reporter_phone", "concerns": the form's
+            # fields are the last part ("concerns" in two: the first shows it).
+            leaf = {key: key.rsplit(".", 1)[-1] for key in exc.errors}
+            apply_errors(form, exc, {key: {"concerns": "concerns_special"}.get(name, name) for key, name in leaf.items()})
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("cases.show", case_id=case.id))

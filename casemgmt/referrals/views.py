@@ -11,6 +11,7 @@ from casemgmt.cases.identity import initials
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, ValidationFailed
+from casemgmt.forms import apply_errors
 from casemgmt.referrals import letters, services
 from casemgmt.referrals.forms import AnswerForm, ReferralForm
 from casemgmt.referrals.routing import suggest_destinations
@@ -50,10 +51,7 @@ def new(case_id: int):
                 reason=form.reason.data or "", urgency=form.urgency.data, consent=consent, consent_override=override,
                 plan_action_id=form.plan_action_id.data)
         except ValidationFailed as exc:
-            for key, messages in exc.errors.items():
-                field = getattr(form, key, None)
-                (field.errors.extend if field is not None and isinstance(field.errors, list) else
-                 form.form_errors.extend)(messages)
+            apply_errors(form, exc)
         except ServiceError as exc:
             form.form_errors.append(exc.message)
         else:
