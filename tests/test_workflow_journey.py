@@ -186,3 +186,31 @@ def test_a_refused_triage_does_not_preselect_a_worker(make_web, users):
     assert '<option selected value="">' in select or 'value="" selected' in select  # nobody chosen
     assert page.count("pekerja sosial kabupaten/kota yang akan ditugaskan") == 1  # said once
     assert reload(case.id).assigned_worker_id is None
+
+
+def test_approve_after_a_refused_send_back_approves(make_web, users):
+    """A send-back refused for want of a comment shows the decision again; its buttons carry the
+    decision, and the page holds no hidden copy of the first one, which a browser would send first."""
+    from tests.test_workflow_engine import at_stage
+    from casemgmt.workflow import services
+
+    case = at_stage(users, "intervention_plan")
+    services.save_plan(case, users["social_worker"], [{"description": "Akta", "actions": [
+        {"description": "Urus akta", "service": "birth_certificate",
+         "organisation_id": users["agency_officer"].organisation.id, "due_date": date.today() + timedelta(days=20)}]}])
+    approval = services.apply_transition(case, "submit_plan", users["social_worker"]).approval
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    refused = coordinator.post(f"/approvals/{approval.id}", {"decision-decision": "reject", "decision-comment": ""})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    sent = re.findall(r'<(?:input|button)[^>]*name="decision-decision"[^>]*>', page)
+    assert sent and all("<button" in tag for tag in sent)  # only the two buttons
+    # What a browser sends on Approve: the page's fields in order, then the button clicked.
+    fields = [(m[0], m[1]) for m in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)]
+    approved = coordinator.post(f"/approvals/{approval.id}", {
+        **{k: v for k, v in fields if k != "decision-decision"}, "decision-comment": "Lanjutkan.",
+        "decision-decision": [v for k, v in fields if k == "decision-decision"] + ["approve"]})
+    assert approved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Approval, approval.id).status == "approved"
