@@ -20,6 +20,9 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
     default_text = _l("The request could not be processed.")  # shown when no message is given
+    # Whether the same request sent again may go through (a page then offers to send it again);
+    # not when the record has moved on or waits for someone else (WrongStage, Locked, ...).
+    retry = True
 
     def __init__(self, message: str | None = None, details: dict | None = None):
         self.message = str(message or self.default_text)

@@ -59,6 +59,10 @@ def test_the_sop_through_the_api(api, users):
                  403, "forbidden")
     decided = api("post", f"/api/v1/approvals/{approval['id']}", "koordinator", json={"decision": "approve"})
     assert decided.status_code == 200 and decided.get_json()["status"] == "approved"
+    # Deciding it again is a conflict with its state (409), not a malformed request.
+    assert_error(api("post", f"/api/v1/approvals/{approval['id']}", "koordinator", json={"decision": "reject",
+                                                                                        "comment": "Ulang."}),
+                 409, "record_locked")
     assert api("get", base, "peksos").get_json()["stage"] == "intervention"
 
     done = api("post", f"{base}/actions/{action_id}", "peksos", json={"status": "done", "note": "Akta terbit"})

@@ -214,3 +214,31 @@ def test_approve_after_a_refused_send_back_approves(make_web, users):
     assert approved.status_code == 302
     db.session.expire_all()
     assert db.session.get(Approval, approval.id).status == "approved"
+
+
+def test_refusals_that_sending_again_cannot_mend_offer_the_case(make_web, users):
+    """An action already recorded (Locked), and a stale post of a step the case has since left
+    (its stage is told, not a version conflict): a link to the case, no Try again."""
+    from tests.test_workflow_engine import at_stage
+    from casemgmt.workflow import services
+
+    case = at_stage(users, "intervention")
+    action = db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)).one()
+    services.update_action(case, action, users["social_worker"], "done")
+    worker = make_web()
+    worker.login("peksos")
+    response = worker.post(f"/cases/{case.id}/actions/{action.id}", {"action-status": "done"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "Coba lagi" not in page and ">Buka kasus</a>" in page
+
+    report = make_case(users["village_worker"])
+    stale = report.version
+    services.apply_transition(report, "dismiss", users["coordinator"], {"reason": "duplicate"})
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    response = coordinator.post(f"/cases/{report.id}/transitions/accept", {
+        "accept-version": str(stale), "accept-risk_level": "medium",
+        "accept-assigned_worker_id": str(users["social_worker"].id)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "Coba lagi" not in page and ">Buka kasus</a>" in page
+    assert "Kasus tidak berada pada tahap yang memungkinkan tindakan ini." in page

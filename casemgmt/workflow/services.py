@@ -37,12 +37,14 @@ from casemgmt.workflow.models import (
 
 class WrongStage(ServiceError):
     status = 409
+    retry = False
     code = "wrong_stage"
     default_text = _l("The case is not in a stage where this can be done.")
 
 
 class ApprovalPending(ServiceError):
     status = 409
+    retry = False
     code = "approval_pending"
     default_text = _l("A request on this case is already waiting for the coordinator's approval.")
 
@@ -59,6 +61,7 @@ class GuardFailed(ServiceError):
 
 class Locked(ServiceError):
     status = 409
+    retry = False
     code = "record_locked"
     default_text = _l("This can no longer be changed at the case's current stage.")
 
@@ -138,9 +141,11 @@ def _check(case: Case, name: str, actor, data: dict, version: int | None) -> def
         raise ValidationFailed({"name": _("Unknown transition.")})
     if not actor_allowed(transition, case, actor):
         raise Forbidden()
-    check_version(case, version)
+    # The stage first: a step the case has left is refused as such, not as a conflict that
+    # sending again would not mend.
     if case.stage not in transition.from_stages:
         raise WrongStage()
+    check_version(case, version)
     missing = GUARDS[transition.guard](case, data)
     if missing:
         raise GuardFailed(missing)
@@ -232,7 +237,7 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
     if approval.requested_by_id == actor.id:
         raise Forbidden(_("You cannot decide on your own request."))
     if approval.status != "pending":
-        raise ServiceError(_("This request has already been decided."))
+        raise Locked(_("This request has already been decided."))
     if decision not in ("approve", "reject"):
         raise ValidationFailed({"decision": _("Choose approve or reject.")})
     if decision == "reject" and not (comment or "").strip():
@@ -295,12 +300,12 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     now = now or utcnow()
     if not coordinates(actor, case.district_code):
         raise Forbidden(_("Only the PKSAI coordinator of the district hands its cases to another worker."))
-    check_version(case, version)
     pending = pending_approval(case)
     if not may_reassign(case, actor, pending):
         if pending is not None:
             raise ApprovalPending()
         raise WrongStage()
+    check_version(case, version)  # after: a hand-over no longer offered is refused as such (as _check)
     errors = {}
     worker = assignable_worker(worker_id, case.district_code)
     if worker is None:

@@ -16,7 +16,7 @@ from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import apply_errors
+from casemgmt.forms import apply_errors, show_current_version
 from casemgmt.templating import stage_label
 from casemgmt.workflow import definition, diagram, forms, services
 from casemgmt.workflow.guards import MISSING_LABELS
@@ -49,16 +49,14 @@ def _refused(case: Case, title: str, form, exc: ServiceError):
         # What was typed is kept and the form now carries the case's version: told of the change,
         # the user may open the case, or send the step again, checked against the case as it is.
         if getattr(form, "version", None) is not None:
-            form.version.data, form.version.raw_data = case.version, None  # raw_data: what it shows
+            show_current_version(form.version, exc.details["current_version"])
         return _problem_page(case, title, form, _(
             "Someone else changed this case after you opened it; it is now at the stage %(stage)s. "
             "Open the case to see the changes, or send this again to apply it to the case as it is now.",
             stage=stage_label(case.stage)), status=409)
     if isinstance(exc, ValidationFailed):
         apply_errors(form, exc)
-    # The case has moved on, or waits for a decision: the same step sent again would be refused again.
-    retry = not isinstance(exc, (services.WrongStage, services.ApprovalPending))
-    return _problem_page(case, title, form, exc.message, status=exc.status, retry=retry)
+    return _problem_page(case, title, form, exc.message, status=exc.status, retry=exc.retry)
 
 
 @bp.post("/cases/<int:case_id>/transitions/<name>")
