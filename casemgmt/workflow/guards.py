@@ -33,9 +33,9 @@ MISSING_LABELS = {
 
 
 def _assessment(case):
-    from casemgmt.workflow.models import Assessment
+    from casemgmt.workflow.services import get_assessment  # services reads GUARDS from here
 
-    return db.session.scalar(select(Assessment).where(Assessment.case_id == case.id))
+    return get_assessment(case)
 
 
 def triage_accept(case, data: dict) -> list[str]:
@@ -80,9 +80,9 @@ def assessment_complete(case, data: dict) -> list[str]:
 
 
 def plan_complete(case, data: dict) -> list[str]:
-    from casemgmt.workflow.models import PlanGoal
+    from casemgmt.workflow.services import plan_goals
 
-    goals = list(db.session.scalars(select(PlanGoal).where(PlanGoal.case_id == case.id)))
+    goals = plan_goals(case)
     if not goals:
         return ["plan.goal"]
     missing = []

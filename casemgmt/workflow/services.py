@@ -243,16 +243,17 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
     if decision == "reject" and not (comment or "").strip():
         raise ValidationFailed({"comment": _("Say why, so the social worker knows what to change.")})
     transition = definition.BY_NAME[approval.transition]
-    approval.decided_by_id = actor.id
-    approval.decided_at = now
-    approval.decision_comment = (comment or "").strip() or None
-    approval.conference_id = conference_id
     if decision == "approve":
         if case.stage not in transition.from_stages:
             raise WrongStage()
         missing = GUARDS[transition.guard](case, approval.data)
         if missing:  # something changed since the request: it no longer holds
             raise GuardFailed(missing)
+    approval.decided_by_id = actor.id
+    approval.decided_at = now
+    approval.decision_comment = (comment or "").strip() or None
+    approval.conference_id = conference_id
+    if decision == "approve":
         approval.status = "approved"
         requester = approval.requested_by
         _move(case, transition, requester, approval.data, now, approval)
