@@ -63,9 +63,11 @@ class StaleVersion(ServiceError):
 
 def check_version(record, version: int | None) -> None:
     """A change made from an older version of ``record`` is refused (StaleVersion, naming the
-    current one). No version given (optional in some API calls): not checked."""
-    if version is not None and version != record.version:
-        raise StaleVersion(details={"current_version": record.version})
+    current one). No version given (optional in some API calls): not checked. ``record`` None: not
+    made yet, version 0 (a form opened before anyone saved one)."""
+    current = record.version if record is not None else 0
+    if version is not None and version != current:
+        raise StaleVersion(details={"current_version": current})
 
 
 class InvalidCredentials(ServiceError):

@@ -33,8 +33,16 @@ def test_the_sop_through_the_api(api, users):
     assert moved.status_code == 200 and moved.get_json()["stage"] == "assessment"
     version = moved.get_json()["version"]
 
+    saved = api("put", f"{base}/assessment", "peksos", json={"risk_level": "high", "needs": ["birth_certificate"],
+                                                             "summary": "Ringkasan."})
+    assert saved.status_code == 200 and saved.get_json()["version"] == 1
+    # A client that sends the version it read gets a conflict, not an overwrite, when it is old;
+    # one that sends none (the contract's body) saves as before.
+    stale = assert_error(api("put", f"{base}/assessment", "peksos", json={"needs": ["education"], "summary": "Lama.",
+                                                                          "version": 0}), 409, "stale_version")
+    assert stale["details"]["current_version"] == 1
     assert api("put", f"{base}/assessment", "peksos", json={"risk_level": "high", "needs": ["birth_certificate"],
-                                                            "summary": "Ringkasan."}).status_code == 200
+                                                            "summary": "Ringkasan.", "version": 1}).status_code == 200
     assert_error(api("put", f"{base}/assessment", "peksos", json={"needs": ["flying"]}), 422, "validation_error")
     version = api("get", base, "peksos").get_json()["version"]
     assert api("post", f"{base}/transitions", "peksos", json={

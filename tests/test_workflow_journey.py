@@ -242,3 +242,32 @@ def test_refusals_that_sending_again_cannot_mend_offer_the_case(make_web, users)
     page = response.get_data(as_text=True)
     assert response.status_code == 409 and "Coba lagi" not in page and ">Buka kasus</a>" in page
     assert "Kasus tidak berada pada tahap yang memungkinkan tindakan ini." in page
+
+
+def test_two_tabs_saving_the_assessment_conflict_instead_of_overwriting(make_web, users):
+    """The assessment form carries the assessment's version (0 before one is saved): the second
+    of two saves made from the same page is refused, what it typed kept; sent again, it is saved."""
+    from tests.test_workflow_engine import at_stage
+
+    case = at_stage(users, "assessment")
+    worker = make_web()
+    worker.login("peksos")
+    page = worker.get(f"/cases/{case.id}").get_data(as_text=True)
+    opened = re.search(r'name="assessment-version" type="hidden" value="(\d+)"', page).group(1)
+    first = worker.post(f"/cases/{case.id}/assessment", {"assessment-version": opened, "assessment-risk_level": "high",
+                                                         "assessment-summary": "Dari tab pertama."})
+    assert first.status_code == 302
+    second = worker.post(f"/cases/{case.id}/assessment", {"assessment-version": opened, "assessment-risk_level": "low",
+                                                          "assessment-summary": "Dari tab kedua."})
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "Dari tab kedua." in page and "Coba lagi" in page
+    from casemgmt.workflow.services import get_assessment
+    db.session.expire_all()
+    assert get_assessment(case).summary == "Dari tab pertama."
+    carried = re.search(r'name="assessment-version" type="hidden" value="(\d+)"', page).group(1)
+    again = worker.post(f"/cases/{case.id}/assessment", {"assessment-version": carried, "assessment-risk_level": "low",
+                                                         "assessment-summary": "Dari tab kedua."})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert get_assessment(case).summary == "Dari tab kedua."

@@ -33,6 +33,9 @@ class AssessmentIn(Schema):
     risk_level = fields.String(allow_none=True, validate=validate.OneOf(["high", "medium", "low"]))
     needs = fields.List(fields.String(validate=validate.OneOf(list(SERVICES))), load_default=list)
     summary = fields.String(load_default="", validate=validate.Length(max=20000))
+    # Not in the contract's body, which stays valid without it: the version the last answer gave
+    # (0 before any save), for a client that wants a conflict (409) rather than an overwrite.
+    version = fields.Integer(load_default=None)
 
 
 class PlanActionIn(Schema):
@@ -128,7 +131,8 @@ def take_transition(body, case_id):
 def put_assessment(body, case_id):
     """Save the assessment (while the case is in assessment)."""
     case, _ = case_or_404(g.api_user, case_id)
-    a = services.save_assessment(case, g.api_user, body.get("risk_level"), body["needs"], body["summary"])
+    a = services.save_assessment(case, g.api_user, body.get("risk_level"), body["needs"], body["summary"],
+                                 body["version"])
     return json_response({"risk_level": a.risk_level, "needs": a.needs, "summary": a.summary, "version": a.version}, 200)
 
 

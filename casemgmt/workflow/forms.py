@@ -58,7 +58,7 @@ class TerminateForm(TransitionForm):
     goals_met = BooleanField(_l("The plan's goals were met"))
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(VersionedForm):  # the assessment's version, 0 before one is saved
     risk_level = SelectField(_l("Risk level"), choices=[SelectChoice("", "—")] + choices(RISK_CHOICES),
                              validate_choice=False)
     needs = MultiCheckboxField(_l("Needs (services)"), choices=choices(SERVICES))

@@ -72,7 +72,7 @@ def panel(case, user) -> Panel:
     if editing and case.stage == "assessment":
         a = result.assessment
         result.forms["assessment"] = forms.AssessmentForm(
-            prefix="assessment", risk_level=(a.risk_level if a else case.risk_level) or "",
+            prefix="assessment", version=a.version if a else 0, risk_level=(a.risk_level if a else case.risk_level) or "",
             needs=a.needs if a else [], summary=a.summary if a else "")
     if editing and case.stage in ("intervention", "monitoring"):
         result.forms["action"] = forms.ActionUpdateForm(prefix="action")

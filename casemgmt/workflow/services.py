@@ -355,7 +355,11 @@ def _require(case: Case, actor, stages: tuple[str, ...]) -> None:
         raise Locked()
 
 
-def save_assessment(case: Case, actor, risk_level: str | None, needs: list[str], summary: str) -> Assessment:
+def save_assessment(case: Case, actor, risk_level: str | None, needs: list[str], summary: str,
+                    version: int | None = None) -> Assessment:
+    """Save the assessment (while the case is in assessment). ``version``: the assessment's as the
+    form or client read it (0: none saved yet); a save made from an older one is refused
+    (StaleVersion), not written over the other person's."""
     _require(case, actor, ("assessment",))
     errors = {}
     if risk_level not in (None, "", "high", "medium", "low"):
@@ -367,7 +371,8 @@ def save_assessment(case: Case, actor, risk_level: str | None, needs: list[str],
         errors["summary"] = _("At most 20,000 characters.")
     if errors:
         raise ValidationFailed(errors)
-    assessment = db.session.scalar(select(Assessment).where(Assessment.case_id == case.id))
+    assessment = get_assessment(case)
+    check_version(assessment, version)
     if assessment is None:
         assessment = Assessment(case_id=case.id, updated_by_id=actor.id)
         db.session.add(assessment)

@@ -116,7 +116,7 @@ def save_assessment(case_id: int):
     if form.validate_on_submit():
         try:
             services.save_assessment(case, current_user, form.risk_level.data, form.needs.data or [],
-                                     form.summary.data or "")
+                                     form.summary.data or "", form.version.data)
         except ServiceError as exc:
             return _refused(case, _("Assessment"), form, exc)
         flash(_("Assessment saved."), "success")
