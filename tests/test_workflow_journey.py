@@ -271,3 +271,34 @@ def test_two_tabs_saving_the_assessment_conflict_instead_of_overwriting(make_web
     assert again.status_code == 302
     db.session.expire_all()
     assert get_assessment(case).summary == "Dari tab kedua."
+
+
+def test_a_plan_saved_from_an_older_page_is_a_conflict(make_web, users):
+    """The plan page carries the case's version: a plan saved from a page opened before another
+    save is refused (409) with what was typed kept, not written over it; saved again, it goes."""
+    from tests.test_workflow_engine import at_stage
+    from casemgmt.workflow.services import plan_goals
+
+    case = at_stage(users, "intervention_plan")
+    worker = make_web()
+    worker.login("peksos")
+    page = worker.get(f"/cases/{case.id}/plan").get_data(as_text=True)
+    opened = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    due = (date.today() + timedelta(days=30)).isoformat()
+
+    def plan(goal, version):
+        return worker.post(f"/cases/{case.id}/plan", {
+            "action": "save", "version": version, "goals-0-description": goal,
+            "goals-0-actions-0-description": "Urus akta", "goals-0-actions-0-service": "birth_certificate",
+            "goals-0-actions-0-organisation_id": str(users["agency_officer"].organisation.id),
+            "goals-0-actions-0-due_date": due})
+
+    assert plan("Dari tab pertama", opened).status_code == 302
+    second = plan("Dari tab kedua", opened)
+    assert second.status_code == 409 and "Dari tab kedua" in second.get_data(as_text=True)
+    db.session.expire_all()
+    assert [g.description for g in plan_goals(case)] == ["Dari tab pertama"]
+    carried = re.search(r'name="version" type="hidden" value="(\d+)"', second.get_data(as_text=True)).group(1)
+    assert plan("Dari tab kedua", carried).status_code == 302
+    db.session.expire_all()
+    assert [g.description for g in plan_goals(case)] == ["Dari tab kedua"]

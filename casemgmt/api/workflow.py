@@ -52,6 +52,7 @@ class GoalIn(Schema):
 
 class PlanIn(Schema):
     goals = fields.List(fields.Nested(GoalIn), required=True, validate=validate.Length(max=10))
+    version = fields.Integer(load_default=None)  # the case's, optional as AssessmentIn's
 
 
 class ActionUpdateIn(Schema):
@@ -142,7 +143,7 @@ def put_assessment(body, case_id):
 def put_plan(body, case_id):
     """Replace the plan's goals and open actions (while planning); answers the plan with action ids."""
     case, _ = case_or_404(g.api_user, case_id)
-    services.save_plan(case, g.api_user, body["goals"])
+    services.save_plan(case, g.api_user, body["goals"], body["version"])
     return json_response(plan_json(case), 200)
 
 

@@ -79,7 +79,7 @@ class GoalForm(Form):
     actions = FieldList(FormField(ActionRowForm), min_entries=1, max_entries=15)
 
 
-class PlanForm(FlaskForm):
+class PlanForm(VersionedForm):  # the case's version
     goals = FieldList(FormField(GoalForm), min_entries=1, max_entries=10)
 
 

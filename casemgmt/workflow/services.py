@@ -396,11 +396,13 @@ def plan_goals(case: Case) -> list[PlanGoal]:
     return list(db.session.scalars(_GOALS, {"case_id": case.id}))
 
 
-def save_plan(case: Case, actor, goals: list[dict]) -> list[PlanGoal]:
+def save_plan(case: Case, actor, goals: list[dict], version: int | None = None) -> list[PlanGoal]:
     """Replace the plan's goals and actions (while planning). Each goal: description, actions:
     [{description, service, organisation_id, due_date}]. Done or cancelled actions are history
-    and stay; open ones are replaced."""
+    and stay; open ones are replaced. ``version``: the case's when the plan was read; a plan saved
+    from an older one is refused (StaleVersion), not written over what was saved since."""
     _require(case, actor, ("intervention_plan",))
+    check_version(case, version)
     errors = {}
     for gi, goal in enumerate(goals):
         if not (goal.get("description") or "").strip():

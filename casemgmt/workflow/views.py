@@ -158,7 +158,7 @@ def plan(case_id: int):
         data = [{"description": g.description, "actions": [
             {"description": a.description, "service": a.service or "", "organisation_id": a.organisation_id,
              "due_date": a.due_date} for a in g.actions if a.status == "open"] or [{}]} for g in goals]
-        form = forms.PlanForm(data={"goals": data or [{"actions": [{}]}]})
+        form = forms.PlanForm(data={"goals": data or [{"actions": [{}]}], "version": case.version})
     action = request.form.get("action", "save")
     if request.method == "POST" and action.startswith("add_action:"):
         index = int(action.split(":")[1]) if action.split(":")[1].isdigit() else -1
@@ -168,17 +168,22 @@ def plan(case_id: int):
         form.goals.append_entry()
     _plan_form_choices(form, case)
     editable = case.stage == "intervention_plan"
+    status = 200
     if request.method == "POST" and action == "save" and form.validate_on_submit():
         try:
-            services.save_plan(case, current_user, _plan_input(form))
+            services.save_plan(case, current_user, _plan_input(form), form.version.data)
         except ValidationFailed as exc:
             apply_errors(form, exc)  # goals.0.actions.1.description and the like
         except ServiceError as exc:
             form.form_errors.append(exc.message)
+            status = exc.status
+            if isinstance(exc, StaleVersion):  # saving again, told, is deliberate
+                show_current_version(form.version, exc.details["current_version"])
         else:
             flash(_("Plan saved."), "success")
             return _back(case)
-    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    if status == 200 and request.method == "POST" and (form.errors or form.form_errors):
+        status = 422
     return render_template("workflow/plan.html", case=case, form=form, editable=editable), status
 
 
