@@ -447,13 +447,13 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
 # The case page's reads of one case are selects built once, the case's id a bindparam (as in
 # workflow and referrals): building a select and its cache key again on each call cost 70 us (a
 # small one) to 500 us (LIST's).
-CASE_ID = bindparam("case_id")
-_SIBLINGS = listing.LIST.where(Case.complaint_id == bindparam("complaint_id"), Case.id != CASE_ID).order_by(Case.id)
+_CASE_ID = bindparam("case_id")
+_SIBLINGS = listing.LIST.where(Case.complaint_id == bindparam("complaint_id"), Case.id != _CASE_ID).order_by(Case.id)
 _TIMELINE = {
-    True: select(CaseEvent).where(CaseEvent.case_id == CASE_ID).order_by(CaseEvent.at.desc(), CaseEvent.id.desc()),
-    False: select(CaseEvent).where(CaseEvent.case_id == CASE_ID).order_by(CaseEvent.at, CaseEvent.id),
+    True: select(CaseEvent).where(CaseEvent.case_id == _CASE_ID).order_by(CaseEvent.at.desc(), CaseEvent.id.desc()),
+    False: select(CaseEvent).where(CaseEvent.case_id == _CASE_ID).order_by(CaseEvent.at, CaseEvent.id),
 }
-_ATTACHMENTS = select(Attachment).where(Attachment.case_id == CASE_ID).order_by(Attachment.uploaded_at.desc())
+_ATTACHMENTS = select(Attachment).where(Attachment.case_id == _CASE_ID).order_by(Attachment.uploaded_at.desc())
 
 
 def siblings(case: Case) -> list[listing.CaseRow]:
