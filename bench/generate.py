@@ -301,11 +301,13 @@ def main():
                 if listed:  # a small dataset has districts with fewer than 120 cases
                     db.session.execute(ConferenceCase.__table__.insert(), listed)
         db.session.commit()
-        from casemgmt.cases.search import POSTGRESQL_FILL, SQLITE_FILL, SQLITE_REBUILD, SQLITE_TRIGGERS
+        from casemgmt.cases.search import (POSTGRESQL_FILL, SQLITE_FILL, SQLITE_REBUILD, SQLITE_TRIGGERS,
+                                           compact_index)
 
         if sqlite:
             conn = db.session.connection()
             conn.execute(text(SQLITE_REBUILD))
+            compact_index(conn)  # as the nightly job leaves it (tasks.compact_search)
             for statement in SQLITE_TRIGGERS:
                 conn.execute(text(statement))
             for statement in SQLITE_FILL:

@@ -266,3 +266,30 @@ def test_a_social_workers_search_reads_their_cases_through_their_indexes(users):
         statement = services.filtered_cases(worker, services.CaseFilters(assigned_to_me=True), base=select(Case.id))
         steps = plan(statement.order_by(Case.created_at.desc(), Case.id.desc()).limit(26), enable_seqscan="off")
         assert "ix_case_record_worker_created" in steps and "BitmapOr" not in steps and "Sort" not in steps, steps
+
+
+def test_the_nightly_job_merges_the_search_index_into_one_segment(app, users, named):
+    """SQLite: each transaction's entries are a segment of the FTS index that every search asks;
+    the nightly job merges them into one, and search still finds what it found. PostgreSQL has
+    nothing to merge."""
+    from casemgmt import tasks
+
+    before = {query: found(users["coordinator"], query) for query in ("nur", "fajar sap", "andi")}
+    segments = search.index_segments(db.session.connection())
+    tasks.use_app(app)
+    assert tasks.compact_search.call_local() == segments
+    if db.engine.dialect.name == "sqlite":
+        assert segments > 1  # one case a transaction (the fixture): several segments
+        assert search.index_segments(db.session.connection()) == 1
+        assert tasks.compact_search.call_local() == 1  # already one: nothing to merge
+    else:
+        assert segments == 0
+    assert {query: found(users["coordinator"], query) for query in before} == before
+    assert before["nur"] == sorted([named["Nurul Aisyah"], named["Nurdin Halim"], named["Sitti_Nur Bau"]])
+    # At 02:30 in Makassar (18:30 UTC), not during the working day.
+    from datetime import datetime
+
+    due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 18, 30))}
+    assert type(tasks.compact_search.s()).__name__ in due
+    due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 10, 30))}
+    assert type(tasks.compact_search.s()).__name__ not in due

@@ -61,6 +61,30 @@ SQLITE_DDL = SQLITE_INDEX + SQLITE_TRIGGERS
 # copy of these statements (as b7e4a2c9d1f3 does), then rebuilds the index.
 SQLITE_REBUILD = "INSERT INTO case_fts(case_fts) VALUES ('rebuild')"
 
+# FTS5 keeps its index as segments: each transaction's new entries one small segment more, merged
+# a few at a time as they pile up; a rebuild leaves several large ones (9 on the 1M-case database).
+# A search asks every segment for each of its words, so each segment is pages more to read: the
+# FTS query of a child's name read 560 KB from a cold file with 9 segments, 330 KB with one
+# (12-15 -> 6-9 ms; bench/RESULTS.md, ninth session). 'optimize' merges them all into one: 2.4 s
+# at 1M cases, during which writers wait (busy_timeout), so it runs at night (tasks.compact_search).
+SQLITE_OPTIMIZE = "INSERT INTO case_fts(case_fts) VALUES ('optimize')"
+
+
+def index_segments(connection) -> int:
+    """SQLite: how many segments the FTS index holds (0 elsewhere)."""
+    if connection.dialect.name != "sqlite":
+        return 0
+    return connection.scalar(text("SELECT count(DISTINCT segid) FROM case_fts_idx"))
+
+
+def compact_index(connection) -> int:
+    """SQLite: merge the FTS index into one segment; the number of segments there were. On
+    PostgreSQL nothing (autovacuum moves GIN's pending entries into the index): 0."""
+    segments = index_segments(connection)
+    if segments > 1:
+        connection.execute(text(SQLITE_OPTIMIZE))
+    return segments
+
 
 def is_search_artifact(name: str | None) -> bool:
     """Tables SQLite makes for the FTS index, which the models do not describe."""
