@@ -125,6 +125,7 @@ def main():
     from casemgmt import create_app
     from casemgmt.accounts.passwords import hash_password
     from casemgmt.cases.identity import name_key
+    from casemgmt.cases.search import search_text
     from casemgmt.directory.services import load_areas
     from casemgmt.extensions import db
     from casemgmt.models import (AccessLogEntry, Area, Case, CaseConcern, CaseEvent, CaseNumberSequence, Child,  # noqa
@@ -244,7 +245,7 @@ def main():
                 cases.append((case_id, number, complaint_id, case_id, regency.code, village, stage,
                               "closed" if closed else "open", risk, urgent, worker, due, entered,
                               entered if closed else None, "goals_met" if closed else None,
-                              f"{number} {number.replace('-', ' ')} {name} {name_key(name)} {description}",
+                              search_text(number, name, None, description),
                               received, entered, 1))
                 for concern in set(rng.choices([c for c, _ in CONCERNS], [w for _, w in CONCERNS], k=2)):
                     concerns.append((case_id, concern))
