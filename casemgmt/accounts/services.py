@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from casemgmt.accounts.models import ApiToken, User
 from casemgmt.accounts.passwords import (
@@ -258,11 +258,16 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     return token, row
 
 
+# Every API request asks this: built once, so neither the select nor its cache key is made again
+# on each request (as the case page's reads, cases.services).
+_TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+
+
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     """The user a bearer token speaks for, if it is live: not revoked, not expired, user active."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    row = db.session.scalar(_TOKEN, {"digest": _token_digest(token)})
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
