@@ -238,6 +238,86 @@ def test_inbox_and_outbox(make_web, users, referral):
     assert referral.reference in worker.get("/referrals?box=outbox").get_data(as_text=True)
 
 
+def _box_of_seven(users, network):
+    """Seven referrals to Dukcapil Gowa: three waiting (deadlines out of their sending order), one
+    accepted, one completed lately, one completed long ago and one declined (the last two no
+    longer the agency's to see)."""
+    from casemgmt.dbtypes import utcnow
+
+    made = [services.make_referral(assigned_case(users), users["social_worker"],
+                                   to_organisation_id=network["dukcapil_gowa"].id, service="birth_certificate",
+                                   reason=f"Akta {i}.", consent=CONSENT) for i in range(7)]
+    officer, now = users["agency_officer"], utcnow()
+    for referral, hours in zip(made[:3], (30, 40, 20)):
+        referral.respond_by = now + timedelta(hours=hours)
+    services.accept(made[3], officer)
+    for referral in made[4:6]:
+        services.accept(referral, officer)
+        services.complete(referral, officer, "Akta terbit.", date.today())
+    made[5].completed_at = now - timedelta(days=31)
+    services.decline(made[6], officer, "Bukan wewenang kami.")
+    for hours, referral in enumerate(made[3:], start=1):
+        referral.created_at = now - timedelta(hours=hours)
+    db.session.commit()
+    return made
+
+
+def _walk(client, headers, limit, query=""):
+    pages, cursor = [], None
+    while True:
+        body = client.get(f"/api/v1/referrals?limit={limit}{query}" + (f"&cursor={cursor}" if cursor else ""),
+                          headers=headers).get_json()
+        pages.append([item["reference"] for item in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_the_inbox_is_read_a_page_at_a_time_waiting_ones_first(app, users, network):
+    """GET /api/v1/referrals pages as every list of the contract does (limit, cursor): the
+    waiting ones by answer deadline, then the rest newest first, none twice, none left out
+    (the box was cut at 200, next_cursor always null)."""
+    from tests.factories import bearer_for
+
+    made = _box_of_seven(users, network)
+    ref = [r.reference for r in made]
+    client = app.test_client()
+    officer = bearer_for(client, "dukcapil")
+    expected = [ref[2], ref[0], ref[1], ref[3], ref[4]]  # not the old completed one, not the declined one
+    assert _walk(client, officer, 2) == [expected[0:2], expected[2:4], expected[4:]]
+    assert _walk(client, officer, 3) == [expected[0:3], expected[3:]]  # a page of waiting ones only, then the rest
+    assert _walk(client, officer, 25) == [expected]
+    assert _walk(client, officer, 1, "&status=completed") == [[ref[4]]]
+    assert _walk(client, officer, 2, "&status=declined") == [[]]  # no longer the agency's
+    assert _walk(client, officer, 2, "&status=sent") == [expected[0:2], expected[2:3]]
+    worker = bearer_for(client, "peksos")
+    assert _walk(client, worker, 4, "&box=outbox") == [expected[:3] + [ref[3]], [ref[4], ref[5], ref[6]]]
+    # A cursor not made by this list is refused in the caller's language, not a 500.
+    for bad in ("abc", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgNV0", "WyJlbHNld2hlcmUiLCAiMjAyNi0wMS0wMSIsIDFd"):
+        error = assert_error(client.get(f"/api/v1/referrals?cursor={bad}", headers=officer), 422, "validation_error")
+        assert error["details"]["fields"]["cursor"] == ["Tautan halaman ini tidak valid; mulailah dari halaman pertama."]
+    assert_error(client.get("/api/v1/referrals?limit=101", headers=officer), 422, "validation_error")
+
+
+def test_the_inbox_page_links_to_the_next(make_web, users, network, monkeypatch):
+    from functools import partial
+
+    made = _box_of_seven(users, network)
+    monkeypatch.setattr(services, "box", partial(services.box, limit=3))
+    officer = make_web()
+    officer.login("dukcapil")
+    first = officer.get("/referrals?box=inbox").get_data(as_text=True)
+    assert [r.reference in first for r in made[:5]] == [True, True, True, False, False]
+    link = first.split('href="/referrals?box=inbox&amp;cursor=')[1].split('"')[0]
+    second = officer.get(f"/referrals?box=inbox&cursor={link}").get_data(as_text=True)
+    assert [r.reference in second for r in made[:5]] == [False, False, False, True, True]
+    assert "cursor=" not in second.split("<main")[-1]
+    spoiled = officer.get("/referrals?box=inbox&cursor=abc")
+    assert spoiled.status_code == 200
+    assert "Tautan halaman ini tidak valid" in spoiled.get_data(as_text=True)
+    assert made[2].reference in spoiled.get_data(as_text=True)  # the first page, with the warning
+
+
 # ---- escalation --------------------------------------------------------------------------------------
 
 def test_unanswered_referral_is_escalated_to_the_sending_districts_coordinator(users, referral):

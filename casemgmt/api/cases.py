@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import can, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import AnyOut, ListOut, QuerySchema, between
+from casemgmt.api.schemas import AnyOut, ListOut, PageQuery, between
 from casemgmt.cases import listing, services
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
@@ -72,7 +72,7 @@ class CasePatch(Schema):
     urgent = fields.Boolean()
 
 
-class CaseQuery(QuerySchema):
+class CaseQuery(PageQuery):
     stage = fields.String(validate=validate.OneOf(STAGE_CODES))
     status = fields.String(validate=validate.OneOf(["open", "closed"]))
     risk_level = fields.String(validate=validate.OneOf(RISK_LEVELS))
@@ -81,8 +81,6 @@ class CaseQuery(QuerySchema):
     assigned = fields.String(validate=validate.OneOf(["me"]))
     overdue = fields.Boolean()
     q = fields.String(validate=validate.Length(max=200))
-    limit = fields.Integer(load_default=25, validate=between(1, 100))
-    cursor = fields.String(validate=validate.Length(max=200))
 
 
 class NoteIn(Schema):

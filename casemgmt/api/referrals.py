@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import case_or_404, referral_or_404
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
+from casemgmt.api.schemas import Id, AnyOut, ListOut, PageQuery, QuerySchema
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.referrals import letters, services
@@ -43,7 +43,7 @@ class SuggestionQuery(QuerySchema):
     service = fields.String(required=True, validate=validate.OneOf(list(SERVICES)))
 
 
-class BoxQuery(QuerySchema):
+class BoxQuery(PageQuery):
     box = fields.String(load_default="inbox", validate=validate.OneOf(["inbox", "outbox"]))
     status = fields.String(validate=validate.OneOf(STATUSES))
 
@@ -122,10 +122,12 @@ def make(body, case_id):
 @blp.arguments(BoxQuery, location="query")
 @blp.response(200, ListOut)
 def box(query):
-    """The inbox (to the caller's organisation) or outbox (from it)."""
-    rows = services.box(g.api_user, query["box"], query.get("status"))
+    """The inbox (to the caller's organisation) or outbox (from it), a page at a time: unanswered
+    ones first by answer deadline, then the rest newest first."""
+    rows, next_cursor = services.box(g.api_user, query["box"], query.get("status"), limit=query["limit"],
+                                     cursor=query.get("cursor"))
     now = utcnow()
-    return json_response({"items": [referral_json(r, now) for r in rows], "next_cursor": None}, 200)
+    return json_response({"items": [referral_json(r, now) for r in rows], "next_cursor": next_cursor}, 200)
 
 
 @blp.route("/referrals/<int:referral_id>", methods=["GET"])

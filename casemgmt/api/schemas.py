@@ -52,6 +52,14 @@ class QuerySchema(Schema):
         unknown = EXCLUDE  # clients may add cache-busting parameters
 
 
+class PageQuery(QuerySchema):
+    """A keyset-paged list's parameters (../shared/API.md, Lists): ``limit`` 25 by default, at most
+    100; ``cursor``, the previous page's next_cursor."""
+
+    limit = fields.Integer(load_default=25, validate=between(1, 100))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
 class OrganisationRefSchema(OutSchema):
     id = fields.Integer()
     name = fields.String()

@@ -2,9 +2,7 @@
 notes and attachments. Each operation is one transaction with its audit rows."""
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -18,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casemgmt.access import district_of, scope_cases, scope_district, within
 from casemgmt.audit import services as audit
+from casemgmt import paging
 from casemgmt.cases import listing, search
 from casemgmt.cases.identity import NIK_MESSAGES, age_on, check_nik, estimated_birth_date, name_key
 from casemgmt.cases.models import (
@@ -367,20 +366,6 @@ class CaseFilters:
         return errors
 
 
-def encode_cursor(case: Case) -> str:
-    raw = json.dumps([case.created_at.isoformat(), case.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, case_id = json.loads(raw)
-        return datetime.fromisoformat(created), int(case_id)
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed({"cursor": _("This page link is not valid; start from the first page.")}) from exc
-
-
 def older_than(created: datetime, case_id: int) -> tuple:
     """Cases after (created, id) in newest-first order. The first condition is a range the
     (district, created_at, id) index serves, so page 100 costs what page 1 does."""
@@ -425,7 +410,7 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
     # ids alone, then read with its joins. (Joined first, a first name's 6,000 matches in a
     # district were each joined to complaint and child before all but 26 were dropped.)
     apart = search_order is not None and db.engine.dialect.name == "postgresql"
-    created, case_id = decode_cursor(cursor) if cursor else (None, None)
+    created, case_id = paging.read_cursor(cursor, datetime, int) if cursor else (None, None)
     limit = max(1, min(int(limit), 100))
     # A one-word search of a whole district (read newest first by ix_case_record_district_id) may
     # be answered from its newest cases.
@@ -440,7 +425,7 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
     if apart:
         page = shape.where(Case.id.in_(page)).order_by(Case.id.desc())
     rows = listing.read(page)
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = paging.cursor_of(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, or_, select
 
+from casemgmt import paging
 from casemgmt.access import answers_referral, case_access, coordinates, coordinators_of, sent_referral
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
@@ -235,30 +236,58 @@ def referrals_of_case(case: Case) -> list[Referral]:
     return list(db.session.scalars(_OF_CASE, {"case_id": case.id}))
 
 
-def box(actor, which: str, status: str | None = None, now: datetime | None = None,
-        limit: int = 200) -> list[Referral]:
-    """An organisation's inbox (referrals to it) or outbox (from it): unanswered ones first, by
-    answer deadline, then the rest, newest first. Each part is read through an index, LIMITed."""
+# A box's two parts, in the order they are listed (the part a cursor resumes in).
+WAITING, ANSWERED = "waiting", "answered"
+
+
+def box(actor, which: str, status: str | None = None, now: datetime | None = None, *, limit: int = 25,
+        cursor: str | None = None) -> tuple[list[Referral], str | None]:
+    """A page of an organisation's inbox (referrals to it) or outbox (from it), and the cursor of
+    the next: unanswered ones first, by answer deadline, then the rest, newest first; in the inbox
+    only what the agency may still see of the rest (accepted ones, completed ones for 30 days).
+    ``status`` narrows either part. Each part is read through an index, a page at a time, so an
+    agency's thousandth referral is reached as its first is (the box was cut at 200)."""
     if actor.organisation_id is None:
-        return []
+        return [], None
+    part, at, after = paging.read_cursor(cursor, str, datetime, int) if cursor else (WAITING, None, None)
+    if part not in (WAITING, ANSWERED):
+        raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
+    limit = max(1, min(int(limit), 100))
     column = Referral.to_organisation_id if which == "inbox" else Referral.from_organisation_id
     base = select(Referral).where(column == actor.organisation_id)
     if status:
-        return list(db.session.scalars(base.where(Referral.status == status)
-                                       .order_by(Referral.respond_by, Referral.id).limit(limit)))
-    waiting = list(db.session.scalars(base.where(Referral.status == "sent")
-                                      .order_by(Referral.respond_by, Referral.id).limit(limit)))
+        base = base.where(Referral.status == status)
+    waiting: list[Referral] = []
+    if part == WAITING and status in (None, "sent"):
+        query = base.where(Referral.status == "sent")
+        if at is not None:
+            query = query.where(Referral.respond_by >= at, or_(Referral.respond_by > at,
+                                                               and_(Referral.respond_by == at, Referral.id > after)))
+        waiting = list(db.session.scalars(query.order_by(Referral.respond_by, Referral.id).limit(limit + 1)))
+        if len(waiting) > limit:
+            last = waiting[limit - 1]
+            return waiting[:limit], paging.cursor_of(WAITING, last.respond_by, last.id)
+    if status == "sent":
+        return waiting, None
     rest = base.where(Referral.status != "sent")
     if which == "inbox":
-        # What the agency may still see: accepted ones, and completed ones for 30 days.
         from casemgmt.access import AGENCY_READ_DAYS
 
         now = now or utcnow()
         rest = rest.where(or_(Referral.status == "accepted", and_(
             Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS))))
-    others = list(db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
-                                     .limit(max(0, limit - len(waiting)))))
-    return waiting + others
+    if part == ANSWERED:
+        rest = rest.where(Referral.created_at <= at, or_(Referral.created_at < at,
+                                                         and_(Referral.created_at == at, Referral.id < after)))
+    answered = list(db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
+                                       .limit(limit - len(waiting) + 1)))
+    rows = waiting + answered
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    if limit > len(waiting):  # the page ends among the answered
+        return rows[:limit], paging.cursor_of(ANSWERED, last.created_at, last.id)
+    return rows[:limit], paging.cursor_of(WAITING, last.respond_by, last.id)  # a full page of waiting ones
 
 
 def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:

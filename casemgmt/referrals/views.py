@@ -67,8 +67,12 @@ def new(case_id: int):
 @requires("referrals.box")
 def index():
     which = "outbox" if request.args.get("box") == "outbox" else "inbox"
-    rows = services.box(current_user, which)
-    return render_template("referrals/index.html", rows=rows, box=which, now=utcnow())
+    try:
+        rows, next_cursor = services.box(current_user, which, cursor=request.args.get("cursor"))
+    except ValidationFailed as exc:
+        flash(" ".join(exc.messages), "warning")
+        rows, next_cursor = services.box(current_user, which)
+    return render_template("referrals/index.html", rows=rows, box=which, next_cursor=next_cursor, now=utcnow())
 
 
 @bp.get("/referrals/<int:referral_id>")

@@ -1,0 +1,38 @@
+"""Keyset pages: the cursor a list hands out for its next page (opaque to clients: the sort keys
+of the page's last row), and reading it back."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from casemgmt.errors import ValidationFailed
+
+NOT_A_CURSOR = _l("This page link is not valid; start from the first page.")
+
+
+def cursor_of(*keys) -> str:
+    """The cursor of a row with these sort keys (datetimes, ints, strings)."""
+    raw = json.dumps([key.isoformat() if isinstance(key, datetime) else key for key in keys]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def read_cursor(cursor: str, *kinds: type) -> tuple:
+    """The keys of a cursor made by cursor_of, as ``kinds`` (datetime, int or str); anything else
+    (edited, truncated, from another list) is a ValidationFailed on "cursor"."""
+    try:
+        keys = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(keys, list) or len(keys) != len(kinds):
+            raise ValueError(cursor)
+        return tuple(datetime.fromisoformat(key) if kind is datetime else _exactly(kind, key)
+                     for kind, key in zip(kinds, keys))
+    except (ValueError, TypeError) as exc:  # json's and base64's errors are ValueErrors
+        raise ValidationFailed({"cursor": str(NOT_A_CURSOR)}) from exc
+
+
+def _exactly(kind: type, key):
+    if kind is int and isinstance(key, bool) or not isinstance(key, kind):
+        raise TypeError(key)
+    return key
