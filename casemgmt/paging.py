@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_
 
 from casemgmt.errors import ValidationFailed
 
@@ -36,3 +37,14 @@ def _exactly(kind: type, key):
     if kind is int and isinstance(key, bool) or not isinstance(key, kind):
         raise TypeError(key)
     return key
+
+
+def after(column, id_column, at, row_id) -> tuple:
+    """The rows after (at, row_id) in (column, id) ascending order. The first condition is a range
+    an index on (..., column) serves, so a late page costs what the first does."""
+    return column >= at, or_(column > at, and_(column == at, id_column > row_id))
+
+
+def before(column, id_column, at, row_id) -> tuple:
+    """The rows after (at, row_id) in (column, id) descending order (newest first)."""
+    return column <= at, or_(column < at, and_(column == at, id_column < row_id))

@@ -93,3 +93,44 @@ def test_unknown_transition_name_is_422(api, users):
     case = make_case(users["village_worker"])
     assert_error(api("post", f"/api/v1/cases/{case.id}/transitions", "koordinator",
                      json={"name": "teleport", "version": 1}), 422, "validation_error")
+
+
+def test_approvals_are_read_a_page_at_a_time(api, users):
+    """GET /api/v1/approvals pages as the contract's lists do (limit, cursor), oldest request
+    first: a district's decided approvals grow with every case (all were one answer)."""
+    from casemgmt.dbtypes import utcnow
+    from casemgmt.extensions import db
+    from casemgmt.workflow import services as workflow
+    from casemgmt.workflow.models import Approval
+
+    cases = []
+    for i in range(5):
+        case = make_case(users["village_worker"], name=f"Anak Tutup {i}")
+        workflow.apply_transition(case, "accept", users["coordinator"],
+                                  {"risk_level": "low", "assigned_worker_id": users["social_worker"].id})
+        workflow.apply_transition(case, "terminate", users["social_worker"],
+                                  {"reason": "moved_away", "summary": f"Pindah {i}."})
+        cases.append(case.id)
+    approvals = {a.case_id: a for a in db.session.query(Approval)}
+    start = utcnow() - timedelta(hours=1)
+    for i, case_id in enumerate(cases):  # two requests made in the same second: the id decides
+        approvals[case_id].requested_at = start + timedelta(minutes=min(i, 3))
+    db.session.commit()
+
+    def walk(query, user="koordinator"):
+        pages, cursor = [], None
+        while True:
+            body = api("get", f"/api/v1/approvals?{query}" + (f"&cursor={cursor}" if cursor else ""), user).get_json()
+            pages.append([item["case_id"] for item in body["items"]])
+            if not (cursor := body["next_cursor"]):
+                return pages
+
+    assert walk("status=pending&limit=2") == [cases[0:2], cases[2:4], cases[4:]]
+    assert walk("limit=5") == [cases]
+    assert walk("limit=2", "peksos") == [cases[0:2], cases[2:4], cases[4:]]  # the worker's own requests
+    assert api("post", f"/api/v1/approvals/{approvals[cases[1]].id}", "koordinator",
+               json={"decision": "approve"}).status_code == 200
+    assert walk("status=pending&limit=3") == [[cases[0]] + cases[2:4], cases[4:]]
+    assert walk("status=approved&limit=3") == [[cases[1]]]
+    error = assert_error(api("get", "/api/v1/approvals?cursor=WzEsIDJd", "koordinator"), 422, "validation_error")
+    assert error["details"]["fields"]["cursor"] == ["Tautan halaman ini tidak valid; mulailah dari halaman pertama."]

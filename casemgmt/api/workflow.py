@@ -9,7 +9,7 @@ from sqlalchemy.orm import lazyload
 from casemgmt.access import case_or_404
 from casemgmt.api.cases import case_body
 from casemgmt.api.idempotency import json_response
-from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
+from casemgmt.api.schemas import Id, AnyOut, ListOut, PageQuery
 from casemgmt.codes import SERVICES
 from casemgmt.errors import Forbidden
 from casemgmt.extensions import db
@@ -67,7 +67,7 @@ class MonitoringIn(Schema):
     notes = fields.String(load_default="", validate=validate.Length(max=10000))
 
 
-class ApprovalQuery(QuerySchema):
+class ApprovalQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(["pending", "approved", "rejected"]))
 
 
@@ -176,8 +176,9 @@ def post_monitoring(body, case_id):
 @blp.response(200, ListOut)
 def list_approvals(query):
     """Approvals the caller may see: a coordinator's district's, a worker's own requests."""
-    rows = services.approvals_for(g.api_user, query.get("status"))
-    return json_response({"items": [approval_json(a) for a in rows], "next_cursor": None}, 200)
+    rows, next_cursor = services.approvals_page(g.api_user, query.get("status"), limit=query["limit"],
+                                                cursor=query.get("cursor"))
+    return json_response({"items": [approval_json(a) for a in rows], "next_cursor": next_cursor}, 200)
 
 
 @blp.route("/approvals/<int:approval_id>", methods=["POST"])

@@ -261,8 +261,7 @@ def box(actor, which: str, status: str | None = None, now: datetime | None = Non
     if part == WAITING and status in (None, "sent"):
         query = base.where(Referral.status == "sent")
         if at is not None:
-            query = query.where(Referral.respond_by >= at, or_(Referral.respond_by > at,
-                                                               and_(Referral.respond_by == at, Referral.id > after)))
+            query = query.where(*paging.after(Referral.respond_by, Referral.id, at, after))
         waiting = list(db.session.scalars(query.order_by(Referral.respond_by, Referral.id).limit(limit + 1)))
         if len(waiting) > limit:
             last = waiting[limit - 1]
@@ -277,8 +276,7 @@ def box(actor, which: str, status: str | None = None, now: datetime | None = Non
         rest = rest.where(or_(Referral.status == "accepted", and_(
             Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS))))
     if part == ANSWERED:
-        rest = rest.where(Referral.created_at <= at, or_(Referral.created_at < at,
-                                                         and_(Referral.created_at == at, Referral.id < after)))
+        rest = rest.where(*paging.before(Referral.created_at, Referral.id, at, after))
     answered = list(db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
                                        .limit(limit - len(waiting) + 1)))
     rows = waiting + answered

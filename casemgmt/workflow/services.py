@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
+from casemgmt import paging
 from casemgmt.accounts.services import named_counts
 from casemgmt.access import coordinates, coordinators_of, scope_cases, works_on_case
 from casemgmt.audit import services as audit
@@ -276,6 +277,23 @@ def approvals_for(actor, status: str | None = "pending") -> list[Approval]:
     return list(db.session.scalars(query)) if query is not None else []
 
 
+def approvals_page(actor, status: str | None, *, limit: int = 25,
+                   cursor: str | None = None) -> tuple[list[Approval], str | None]:
+    """A page of approvals_for, oldest request first, and the next page's cursor: a district's
+    decided approvals grow with every case, so the API reads them a page at a time."""
+    query = _approvals_of(actor, status, select(Approval))
+    if query is None:
+        return [], None
+    if cursor:
+        query = query.where(*paging.after(Approval.requested_at, Approval.id,
+                                          *paging.read_cursor(cursor, datetime, int)))
+    limit = max(1, min(int(limit), 100))
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], paging.cursor_of(rows[limit - 1].requested_at, rows[limit - 1].id)
+
+
 def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Approval, Case]]:
     """approvals_for, each with its case, read in the same query (the approvals page)."""
     query = _approvals_of(actor, status, select(Approval, Case))
@@ -343,7 +361,7 @@ def _approvals_of(actor, status: str | None, query):
         query = query.where(Approval.status == status)
     if actor.role == "social_worker":
         query = query.where(Approval.requested_by_id == actor.id)
-    return query.order_by(Approval.requested_at)
+    return query.order_by(Approval.requested_at, Approval.id)
 
 
 # ---- what each stage records -----------------------------------------------------------------------
