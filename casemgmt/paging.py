@@ -9,6 +9,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
+from casemgmt.dbtypes import MAX_ID
 from casemgmt.errors import ValidationFailed
 
 NOT_A_CURSOR = _l("This page link is not valid; start from the first page.")
@@ -21,20 +22,30 @@ def cursor_of(*keys) -> str:
 
 
 def read_cursor(cursor: str, *kinds: type) -> tuple:
-    """The keys of a cursor made by cursor_of, as ``kinds`` (datetime, int or str); anything else
-    (edited, truncated, from another list) is a ValidationFailed on "cursor"."""
+    """The keys of a cursor made by cursor_of, as ``kinds``: datetime (with its zone, as the
+    columns hold them), int (a record's id) or str. Anything else (edited, truncated, from another
+    list) is a ValidationFailed on "cursor", never a value the database refuses: an id beyond its
+    integers, a time without a zone."""
     try:
         keys = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(keys, list) or len(keys) != len(kinds):
             raise ValueError(cursor)
-        return tuple(datetime.fromisoformat(key) if kind is datetime else _exactly(kind, key)
-                     for kind, key in zip(kinds, keys))
+        return tuple(_key(kind, key) for kind, key in zip(kinds, keys))
     except (ValueError, TypeError) as exc:  # json's and base64's errors are ValueErrors
         raise ValidationFailed({"cursor": str(NOT_A_CURSOR)}) from exc
 
 
-def _exactly(kind: type, key):
-    if kind is int and isinstance(key, bool) or not isinstance(key, kind):
+def _key(kind: type, key):
+    if kind is datetime:
+        at = datetime.fromisoformat(key)
+        if at.tzinfo is None:
+            raise ValueError(key)
+        return at
+    if kind is int:
+        if isinstance(key, bool) or not isinstance(key, int) or not 1 <= key <= MAX_ID:
+            raise ValueError(key)
+        return key
+    if not isinstance(key, kind):
         raise TypeError(key)
     return key
 

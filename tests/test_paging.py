@@ -1,0 +1,48 @@
+"""Keyset cursors (casemgmt.paging): whatever a client sends as a cursor is read back or refused
+with a clear message, on every paged list, never handed to the database to fail on."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from tests.factories import bearer_for, make_case
+from tests.test_api import assert_error
+
+MESSAGE = "Tautan halaman ini tidak valid; mulailah dari halaman pertama."
+
+
+def cursor(*keys) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(keys)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path,keys", [
+    ("/api/v1/cases", ("2026-01-01T00:00:00+00:00", 10 ** 20)),  # an id beyond the database's integers
+    ("/api/v1/cases", ("2026-01-01T00:00:00+00:00", -5)),
+    ("/api/v1/cases", ("2026-01-01T00:00:00", 5)),  # a time without its zone
+    ("/api/v1/cases?q=nurul", ("2026-01-01T00:00:00+00:00", 2 ** 63)),
+    ("/api/v1/cases", ("2026-01-01T00:00:00+00:00", True)),
+    ("/api/v1/approvals", ("2026-01-01T00:00:00+00:00", 10 ** 20)),
+    ("/api/v1/approvals", ("2026-01-01", 3)),
+    ("/api/v1/referrals", ("answered", "2026-01-01T00:00:00+00:00", -10 ** 30)),
+    ("/api/v1/referrals", ("waiting", "2026-01-01T00:00:00", 1)),
+    ("/api/v1/referrals", ("elsewhere", "2026-01-01T00:00:00+00:00", 1)),
+])
+def test_a_cursor_the_list_did_not_make_is_refused_in_the_callers_language(app, users, path, keys):
+    make_case(users["village_worker"])
+    client = app.test_client()
+    headers = bearer_for(client, "koordinator")
+    joiner = "&" if "?" in path else "?"
+    error = assert_error(client.get(f"{path}{joiner}cursor={cursor(*keys)}", headers=headers), 422, "validation_error")
+    assert error["details"]["fields"]["cursor"] == [MESSAGE]
+
+
+def test_a_cursor_the_list_made_is_read_back(app, users):
+    made = [make_case(users["village_worker"], name=f"Anak Halaman {i}").id for i in range(3)]
+    client = app.test_client()
+    headers = bearer_for(client, "koordinator")
+    first = client.get("/api/v1/cases?limit=2", headers=headers).get_json()
+    second = client.get(f"/api/v1/cases?limit=2&cursor={first['next_cursor']}", headers=headers).get_json()
+    assert [c["id"] for c in first["items"] + second["items"]] == made[::-1]
+    assert second["next_cursor"] is None
