@@ -174,19 +174,24 @@ def scope_district(user) -> str | None:
 AGENCY_READ_DAYS = 30
 
 
-def referred_case_ids(organisation_id: int, now=None):
-    """Cases an organisation may see: a referral to it is open or accepted, or was completed in
-    the last 30 days (then read-only)."""
+def still_the_agencys(now=None):
+    """The condition on a referral under which the organisation it was sent to still sees it (and
+    its case): open or accepted, or completed in the last 30 days (then read-only)."""
     from datetime import timedelta
 
     from casemgmt.dbtypes import utcnow
     from casemgmt.referrals.models import Referral
 
     now = now or utcnow()
-    return select(Referral.case_id).where(
-        Referral.to_organisation_id == organisation_id,
-        or_(Referral.status.in_(("sent", "accepted")),
-            and_(Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS))))
+    return or_(Referral.status.in_(("sent", "accepted")),
+               and_(Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS)))
+
+
+def referred_case_ids(organisation_id: int, now=None):
+    """Cases an organisation may see: a referral to it that is still the agency's."""
+    from casemgmt.referrals.models import Referral
+
+    return select(Referral.case_id).where(Referral.to_organisation_id == organisation_id, still_the_agencys(now))
 
 
 def case_access(user, case) -> CaseAccess:

@@ -59,3 +59,17 @@ def after(column, id_column, at, row_id) -> tuple:
 def before(column, id_column, at, row_id) -> tuple:
     """The rows after (at, row_id) in (column, id) descending order (newest first)."""
     return column <= at, or_(column < at, and_(column == at, id_column < row_id))
+
+
+def page_size(limit) -> int:
+    """A list's page size: what the caller asked for, 1 to 100 (../shared/API.md, Lists)."""
+    return max(1, min(int(limit), 100))
+
+
+def page(rows: list, limit: int, keys) -> tuple[list, str | None]:
+    """A page of ``rows`` (read with ``limit`` + 1, the extra row telling there is more) and the
+    cursor of the next page: the sort keys of its last row (``keys(row)``); None when the rows
+    were all there is."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], cursor_of(*keys(rows[limit - 1]))

@@ -409,7 +409,7 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
     # district were each joined to complaint and child before all but 26 were dropped.)
     apart = search_order is not None and db.engine.dialect.name == "postgresql"
     created, case_id = paging.read_cursor(cursor, datetime, int) if cursor else (None, None)
-    limit = max(1, min(int(limit), 100))
+    limit = paging.page_size(limit)
     # A one-word search of a whole district (read newest first by ix_case_record_district_id) may
     # be answered from its newest cases.
     walk = apart and filters.search_only() and scope_district(user) is not None
@@ -422,9 +422,7 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
         page = query.order_by(*order).limit(limit + 1)
     if apart:
         page = shape.where(Case.id.in_(page)).order_by(Case.id.desc())
-    rows = listing.read(page)
-    next_cursor = paging.cursor_of(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return paging.page(listing.read(page), limit, lambda row: (row.created_at, row.id))
 
 
 # The case page's reads of one case are selects built once, the case's id a bindparam (as in

@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 
 from casemgmt import paging
-from casemgmt.access import answers_referral, case_access, coordinates, coordinators_of, sent_referral
+from casemgmt.access import (answers_referral, case_access, coordinates, coordinators_of, sent_referral,
+                             still_the_agencys)
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -252,40 +253,33 @@ def box(actor, which: str, status: str | None = None, now: datetime | None = Non
     part, at, after = paging.read_cursor(cursor, str, datetime, int) if cursor else (WAITING, None, None)
     if part not in (WAITING, ANSWERED):
         raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
-    limit = max(1, min(int(limit), 100))
+    limit = paging.page_size(limit)
     column = Referral.to_organisation_id if which == "inbox" else Referral.from_organisation_id
     base = select(Referral).where(column == actor.organisation_id)
     if status:
         base = base.where(Referral.status == status)
-    waiting: list[Referral] = []
+    rows: list[Referral] = []
     if part == WAITING and status in (None, "sent"):
         query = base.where(Referral.status == "sent")
         if at is not None:
             query = query.where(*paging.after(Referral.respond_by, Referral.id, at, after))
-        waiting = list(db.session.scalars(query.order_by(Referral.respond_by, Referral.id).limit(limit + 1)))
-        if len(waiting) > limit:
-            last = waiting[limit - 1]
-            return waiting[:limit], paging.cursor_of(WAITING, last.respond_by, last.id)
-    if status == "sent":
-        return waiting, None
-    rest = base.where(Referral.status != "sent")
-    if which == "inbox":
-        from casemgmt.access import AGENCY_READ_DAYS
+        rows = list(db.session.scalars(query.order_by(Referral.respond_by, Referral.id).limit(limit + 1)))
+    if len(rows) <= limit and status != "sent":  # room left on the page: the answered ones
+        rest = base.where(Referral.status != "sent")
+        if which == "inbox":
+            rest = rest.where(still_the_agencys(now))
+        if part == ANSWERED:
+            rest = rest.where(*paging.before(Referral.created_at, Referral.id, at, after))
+        rows += db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
+                                   .limit(limit + 1 - len(rows)))
+    return paging.page(rows, limit, _box_keys)
 
-        now = now or utcnow()
-        rest = rest.where(or_(Referral.status == "accepted", and_(
-            Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS))))
-    if part == ANSWERED:
-        rest = rest.where(*paging.before(Referral.created_at, Referral.id, at, after))
-    answered = list(db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
-                                       .limit(limit - len(waiting) + 1)))
-    rows = waiting + answered
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    if limit > len(waiting):  # the page ends among the answered
-        return rows[:limit], paging.cursor_of(ANSWERED, last.created_at, last.id)
-    return rows[:limit], paging.cursor_of(WAITING, last.respond_by, last.id)  # a full page of waiting ones
+
+def _box_keys(referral: Referral) -> tuple:
+    """Where a box resumes after this referral: its part, and its place in that part's order."""
+    if referral.status == "sent":
+        return WAITING, referral.respond_by, referral.id
+    return ANSWERED, referral.created_at, referral.id
 
 
 def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:

@@ -287,11 +287,8 @@ def approvals_page(actor, status: str | None, *, limit: int = 25,
     if cursor:
         query = query.where(*paging.after(Approval.requested_at, Approval.id,
                                           *paging.read_cursor(cursor, datetime, int)))
-    limit = max(1, min(int(limit), 100))
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], paging.cursor_of(rows[limit - 1].requested_at, rows[limit - 1].id)
+    limit = paging.page_size(limit)
+    return paging.page(list(db.session.scalars(query.limit(limit + 1))), limit, lambda a: (a.requested_at, a.id))
 
 
 def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Approval, Case]]:
