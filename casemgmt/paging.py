@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
@@ -31,7 +31,7 @@ def read_cursor(cursor: str, *kinds: type) -> tuple:
         if not isinstance(keys, list) or len(keys) != len(kinds):
             raise ValueError(cursor)
         return tuple(_key(kind, key) for kind, key in zip(kinds, keys))
-    except (ValueError, TypeError) as exc:  # json's and base64's errors are ValueErrors
+    except (ValueError, TypeError, OverflowError) as exc:  # json's and base64's errors are ValueErrors
         raise ValidationFailed({"cursor": str(NOT_A_CURSOR)}) from exc
 
 
@@ -40,7 +40,7 @@ def _key(kind: type, key):
         at = datetime.fromisoformat(key)
         if at.tzinfo is None:
             raise ValueError(key)
-        return at
+        return at.astimezone(timezone.utc)  # as the columns store it (year 1 at +14:00 would not be)
     if kind is int:
         if isinstance(key, bool) or not isinstance(key, int) or not 1 <= key <= MAX_ID:
             raise ValueError(key)

@@ -25,6 +25,7 @@ def cursor(*keys) -> str:
     ("/api/v1/cases", ("2026-01-01T00:00:00+00:00", True)),
     ("/api/v1/approvals", ("2026-01-01T00:00:00+00:00", 10 ** 20)),
     ("/api/v1/approvals", ("2026-01-01", 3)),
+    ("/api/v1/approvals", ("0001-01-01T00:00:00+14:00", 3)),  # before the first year in UTC
     ("/api/v1/referrals", ("answered", "2026-01-01T00:00:00+00:00", -10 ** 30)),
     ("/api/v1/referrals", ("waiting", "2026-01-01T00:00:00", 1)),
     ("/api/v1/referrals", ("elsewhere", "2026-01-01T00:00:00+00:00", 1)),
