@@ -20,9 +20,11 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
     default_text = _l("The request could not be processed.")  # shown when no message is given
-    # Whether the same request sent again may go through (a page then offers to send it again);
-    # not when the record has moved on or waits for someone else (WrongStage, Locked, ...).
-    retry = True
+    # Whether the same request, corrected or sent again, may go through (a page then offers to
+    # send it again): only when what was typed is at fault (ValidationFailed, GuardFailed) or the
+    # record changed meanwhile (StaleVersion). Not for a refusal, a record that moved on, or one
+    # that waits for someone else: those pages lead back to the case.
+    retry = False
 
     def __init__(self, message: str | None = None, details: dict | None = None):
         self.message = str(message or self.default_text)
@@ -42,6 +44,7 @@ class ServiceError(Exception):
 
 class ValidationFailed(ServiceError):
     status = 422
+    retry = True
     code = "validation_error"
 
     def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
@@ -56,6 +59,7 @@ class ValidationFailed(ServiceError):
 
 class StaleVersion(ServiceError):
     status = 409
+    retry = True
     code = "stale_version"
     default_text = _l("Someone else changed this record after you opened it. "
                      "Reload it to see their changes, then make yours again.")

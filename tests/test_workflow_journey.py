@@ -302,3 +302,17 @@ def test_a_plan_saved_from_an_older_page_is_a_conflict(make_web, users):
     assert plan("Dari tab kedua", carried).status_code == 302
     db.session.expire_all()
     assert [g.description for g in plan_goals(case)] == ["Dari tab kedua"]
+
+
+def test_a_step_not_the_users_to_take_leads_back_to_the_case(make_web, users):
+    """A refusal (403: the village worker who registered the case may not accept it) is not
+    offered "Try again", which would only be refused again: a way back to the case instead.
+    What the user typed is kept on the page."""
+    case = make_case(users["village_worker"])
+    desa = make_web()
+    desa.login("desa")
+    response = desa.post(f"/cases/{case.id}/transitions/accept", {
+        "accept-version": "1", "accept-risk_level": "low", "accept-comment": "Mohon segera."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403 and "Mohon segera." in page
+    assert "Coba lagi" not in page and f'href="/cases/{case.id}#next-step">Buka kasus</a>' in page

@@ -38,20 +38,19 @@ from casemgmt.workflow.models import (
 
 class WrongStage(ServiceError):
     status = 409
-    retry = False
     code = "wrong_stage"
     default_text = _l("The case is not in a stage where this can be done.")
 
 
 class ApprovalPending(ServiceError):
     status = 409
-    retry = False
     code = "approval_pending"
     default_text = _l("A request on this case is already waiting for the coordinator's approval.")
 
 
 class GuardFailed(ServiceError):
     status = 422
+    retry = True
     code = "guard_failed"
 
     def __init__(self, missing: list[str]):
@@ -62,7 +61,6 @@ class GuardFailed(ServiceError):
 
 class Locked(ServiceError):
     status = 409
-    retry = False
     code = "record_locked"
     default_text = _l("This can no longer be changed at the case's current stage.")
 
