@@ -69,7 +69,11 @@ def check_version(record, version: int | None) -> None:
     """A change made from an older version of ``record`` is refused (StaleVersion, naming the
     current one). No version given (optional in some API calls): not checked. ``record`` None: not
     made yet, version 0 (a form opened before anyone saved one)."""
-    current = record.version if record is not None else 0
+    check_number(record.version if record is not None else 0, version)
+
+
+def check_number(current: int, version: int | None) -> None:
+    """check_version for a version that is not a record's column (workflow.services.plan_version)."""
     if version is not None and version != current:
         raise StaleVersion(details={"current_version": current})
 

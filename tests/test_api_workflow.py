@@ -54,6 +54,19 @@ def test_the_sop_through_the_api(api, users):
          "organisation_id": users["agency_officer"].organisation_id, "due_date": due}]}]})
     assert plan.status_code == 200
     action_id = plan.get_json()["goals"][0]["actions"][0]["id"]
+    # The answer carries the plan's version: a client sending it back saves again; one sending an
+    # older one is told of the conflict. The case's own version moving on is no conflict.
+    goals = [{"description": "Akta kelahiran", "actions": [
+        {"description": "Urus akta", "service": "birth_certificate",
+         "organisation_id": users["agency_officer"].organisation_id, "due_date": due}]}]
+    saved = plan.get_json()["version"]
+    assert api("post", f"{base}/notes", "peksos", json={"text": "Catatan."}).status_code in (200, 201)
+    again = api("put", f"{base}/plan", "peksos", json={"goals": goals, "version": saved})
+    assert again.status_code == 200 and again.get_json()["version"] == saved + 1
+    stale = assert_error(api("put", f"{base}/plan", "peksos", json={"goals": goals, "version": saved}),
+                         409, "stale_version")
+    assert stale["details"]["current_version"] == saved + 1
+    action_id = again.get_json()["goals"][0]["actions"][0]["id"]
     version = api("get", base, "peksos").get_json()["version"]
     waiting = api("post", f"{base}/transitions", "peksos", json={"name": "submit_plan", "version": version})
     assert waiting.status_code == 202

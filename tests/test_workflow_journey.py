@@ -316,3 +316,28 @@ def test_a_step_not_the_users_to_take_leads_back_to_the_case(make_web, users):
     page = response.get_data(as_text=True)
     assert response.status_code == 403 and "Mohon segera." in page
     assert "Coba lagi" not in page and f'href="/cases/{case.id}#next-step">Buka kasus</a>' in page
+
+
+def test_a_change_to_the_case_is_no_conflict_for_the_plan_page(make_web, users):
+    """The plan page carries the plan's own version: the case record moving on meanwhile (here
+    the overdue sweep noting the case, and a note) does not refuse the plan's save, which the
+    case's version did."""
+    from casemgmt.workflow.services import plan_goals, sweep_overdue
+    from tests.test_workflow_engine import at_stage
+
+    case = at_stage(users, "intervention_plan")
+    worker = make_web()
+    worker.login("peksos")
+    page = worker.get(f"/cases/{case.id}/plan").get_data(as_text=True)
+    opened = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    before = version_of(case.id)
+    assert sweep_overdue(reload(case.id).due_at + timedelta(minutes=1))["cases"] == 1
+    assert version_of(case.id) > before  # the case record moved on
+    saved = worker.post(f"/cases/{case.id}/plan", {
+        "action": "save", "version": opened, "goals-0-description": "Akta terbit",
+        "goals-0-actions-0-description": "Urus akta", "goals-0-actions-0-service": "birth_certificate",
+        "goals-0-actions-0-organisation_id": str(users["agency_officer"].organisation.id),
+        "goals-0-actions-0-due_date": (date.today() + timedelta(days=30)).isoformat()})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    db.session.expire_all()
+    assert [g.description for g in plan_goals(reload(case.id))] == ["Akta terbit"]

@@ -52,7 +52,7 @@ class GoalIn(Schema):
 
 class PlanIn(Schema):
     goals = fields.List(fields.Nested(GoalIn), required=True, validate=validate.Length(max=10))
-    version = fields.Integer(load_default=None)  # the case's, optional as AssessmentIn's
+    version = fields.Integer(load_default=None)  # the plan's, as the last answer gave it: as AssessmentIn's
 
 
 class ActionUpdateIn(Schema):
@@ -92,8 +92,9 @@ def action_json(a: PlanAction) -> dict:
 
 
 def plan_json(case) -> dict:
+    """The plan with its action ids, and its version (services.plan_version) for the next save."""
     return {"goals": [{"id": g.id, "description": g.description, "actions": [action_json(a) for a in g.actions]}
-                      for g in services.plan_goals(case)]}
+                      for g in services.plan_goals(case)], "version": services.plan_version(case)}
 
 
 @blp.route("/cases/<int:case_id>/transitions", methods=["GET"])

@@ -79,7 +79,7 @@ class GoalForm(Form):
     actions = FieldList(FormField(ActionRowForm), min_entries=1, max_entries=15)
 
 
-class PlanForm(VersionedForm):  # the case's version
+class PlanForm(VersionedForm):  # the plan's version (services.plan_version)
     goals = FieldList(FormField(GoalForm), min_entries=1, max_entries=10)
 
 

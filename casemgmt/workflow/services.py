@@ -8,18 +8,18 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from casemgmt import paging
 from casemgmt.accounts.services import named_counts
 from casemgmt.access import coordinates, coordinators_of, scope_cases, works_on_case
 from casemgmt.audit import services as audit
-from casemgmt.cases.models import Case
+from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.cases.services import add_event
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
-from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
+from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_number, check_version
 from casemgmt.extensions import db
 from casemgmt.workflow import definition
 from casemgmt.workflow.deadlines import refresh_due
@@ -83,6 +83,8 @@ def actor_allowed(transition: definition.Transition, case: Case, actor) -> bool:
 _PENDING = select(Approval).where(Approval.case_id == bindparam("case_id"), Approval.status == "pending")
 _ASSESSMENT = select(Assessment).where(Assessment.case_id == bindparam("case_id"))
 _GOALS = select(PlanGoal).where(PlanGoal.case_id == bindparam("case_id")).order_by(PlanGoal.position)
+_PLAN_SAVES = (select(func.count()).select_from(CaseEvent)
+               .where(CaseEvent.case_id == bindparam("case_id"), CaseEvent.kind == "plan_saved"))
 _VISITS = (select(MonitoringVisit).where(MonitoringVisit.case_id == bindparam("case_id"))
            .order_by(MonitoringVisit.visited_on.desc(), MonitoringVisit.id.desc()))
 
@@ -409,13 +411,20 @@ def plan_goals(case: Case) -> list[PlanGoal]:
     return list(db.session.scalars(_GOALS, {"case_id": case.id}))
 
 
+def plan_version(case: Case) -> int:
+    """The plan's own version: how many times it was saved (each save records one plan_saved
+    event). Not the case's, which any change to the case record moves on (an edit, a transition,
+    the overdue sweep's note): a plan page open meanwhile would have been refused its save."""
+    return db.session.scalar(_PLAN_SAVES, {"case_id": case.id})
+
+
 def save_plan(case: Case, actor, goals: list[dict], version: int | None = None) -> list[PlanGoal]:
     """Replace the plan's goals and actions (while planning). Each goal: description, actions:
     [{description, service, organisation_id, due_date}]. Done or cancelled actions are history
-    and stay; open ones are replaced. ``version``: the case's when the plan was read; a plan saved
-    from an older one is refused (StaleVersion), not written over what was saved since."""
+    and stay; open ones are replaced. ``version``: the plan's (plan_version) when it was read; a
+    plan saved from an older one is refused (StaleVersion), not written over what was saved since."""
     _require(case, actor, ("intervention_plan",))
-    check_version(case, version)
+    check_number(plan_version(case), version)
     errors = {}
     for gi, goal in enumerate(goals):
         if not (goal.get("description") or "").strip():

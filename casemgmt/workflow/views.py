@@ -158,7 +158,7 @@ def plan(case_id: int):
         data = [{"description": g.description, "actions": [
             {"description": a.description, "service": a.service or "", "organisation_id": a.organisation_id,
              "due_date": a.due_date} for a in g.actions if a.status == "open"] or [{}]} for g in goals]
-        form = forms.PlanForm(data={"goals": data or [{"actions": [{}]}], "version": case.version})
+        form = forms.PlanForm(data={"goals": data or [{"actions": [{}]}], "version": services.plan_version(case)})
     action = request.form.get("action", "save")
     if request.method == "POST" and action.startswith("add_action:"):
         index = int(action.split(":")[1]) if action.split(":")[1].isdigit() else -1
