@@ -9,6 +9,7 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from casemgmt.extensions import db
@@ -170,6 +171,14 @@ def handle_service_error(err: ServiceError):
     return _page(err.status, err.message)
 
 
+def handle_concurrent_change(err: StaleDataError):
+    """Two saves of one record at once: both read the same version and passed check_version, and
+    the database took the first (the record's version column). The second is a conflict like any
+    other (409), rolled back, nothing of it written; not a 500."""
+    db.session.rollback()
+    return handle_service_error(StaleVersion())
+
+
 def handle_unexpected(err: Exception):
     db.session.rollback()
     if isinstance(err, HTTPException):
@@ -183,5 +192,6 @@ def handle_unexpected(err: Exception):
 def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(StaleDataError, handle_concurrent_change)
     if not app.config.get("TESTING") or app.config.get("HANDLE_UNEXPECTED_IN_TESTS"):
         app.register_error_handler(Exception, handle_unexpected)

@@ -341,3 +341,34 @@ def test_a_change_to_the_case_is_no_conflict_for_the_plan_page(make_web, users):
     assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
     db.session.expire_all()
     assert [g.description for g in plan_goals(reload(case.id))] == ["Akta terbit"]
+
+
+def test_two_saves_at_once_are_a_conflict_not_a_500(make_web, app, users, monkeypatch):
+    """When two requests pass the version check together, the database refuses the second's write
+    (the version column: SQLAlchemy's StaleDataError). That is answered as the conflict it is,
+    on the API and on a page, with nothing written; not as a server error. (The race itself is
+    stood in for: the service raises what the flush would.)"""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from casemgmt.workflow import services as workflow
+    from tests.factories import bearer_for
+
+    case = make_case(users["village_worker"])
+
+    def raced(*args, **kwargs):
+        reload(case.id).urgent = True  # written, then refused: must not stay
+        db.session.flush()
+        raise StaleDataError("UPDATE statement on table 'case_record' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(workflow, "apply_transition", raced)
+    client = app.test_client()
+    response = client.post(f"/api/v1/cases/{case.id}/transitions", headers=bearer_for(client, "koordinator"),
+                           json={"name": "dismiss", "version": 1, "data": {"reason": "duplicate"}})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "stale_version"
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    page = coordinator.post(f"/cases/{case.id}/transitions/dismiss", {"dismiss-version": "1",
+                                                                    "dismiss-reason": "duplicate"})
+    assert page.status_code == 409 and "Pengguna lain telah mengubah data ini" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert reload(case.id).urgent is False
