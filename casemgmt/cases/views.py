@@ -412,8 +412,8 @@ def edit(case_id: int):
         except ValidationFailed as exc:
             # The service names "child.name", "complaint.reporter_phone", "concerns": the form's
             # fields are the last part ("concerns" in two: the first shows it).
-            leaf = {key: key.rsplit(".", 1)[-1] for key in exc.errors}
-            apply_errors(form, exc, {key: {"concerns": "concerns_special"}.get(name, name) for key, name in leaf.items()})
+            fields = {key: key.rsplit(".", 1)[-1] for key in exc.errors}
+            apply_errors(form, exc, {**fields, "concerns": "concerns_special"})
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("cases.show", case_id=case.id))

@@ -70,7 +70,7 @@ def index():
     try:
         rows, next_cursor = services.box(current_user, which, cursor=request.args.get("cursor"))
     except ValidationFailed as exc:
-        flash(" ".join(exc.messages), "warning")
+        flash(exc.said, "warning")
         rows, next_cursor = services.box(current_user, which)
     return render_template("referrals/index.html", rows=rows, box=which, next_cursor=next_cursor, now=utcnow())
 
