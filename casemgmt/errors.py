@@ -24,7 +24,7 @@ class ServiceError(Exception):
     # Whether the same request, corrected or sent again, may go through (a page then offers to
     # send it again): only when what was typed is at fault (ValidationFailed, GuardFailed) or the
     # record changed meanwhile (StaleVersion). Not for a refusal, a record that moved on, or one
-    # that waits for someone else: those pages lead back to the case.
+    # that waits for someone else: those pages send the user back to the case.
     retry = False
 
     def __init__(self, message: str | None = None, details: dict | None = None):
