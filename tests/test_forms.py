@@ -68,3 +68,56 @@ def test_errors_of_a_hidden_field_are_the_forms_own(app):
         apply_errors(form, ValidationFailed({"decision": ["Choose approve or reject."], "comment": ["Say why."]}))
     assert form.form_errors == ["Choose approve or reject."]
     assert not form.decision.errors and form.comment.errors == ["Say why."]
+
+
+def test_wtforms_own_messages_follow_the_users_language(app):
+    """WTForms has no Indonesian: its messages (a field too long, a date that is none, a value
+    required) come from the app's wtforms catalogue, in a page's form and in a sub-form alike, and
+    stay English for English."""
+    from casemgmt.workflow.forms import AssessmentForm, PlanForm
+
+    from werkzeug.datastructures import MultiDict
+
+    data = MultiDict({"summary": "x" * 20001})
+    with app.test_request_context():
+        form = AssessmentForm(data, meta={"csrf": False})
+        assert not form.validate() and form.summary.errors == ["Paling banyak 20000 karakter."]
+    from flask import session
+    from flask_babel import refresh
+
+    with app.test_request_context():
+        session["lang"] = "en"  # the page's language switch
+        refresh()  # the test's app context outlives its request contexts, and Flask-Babel keeps the locale there
+        form = AssessmentForm(data, meta={"csrf": False})
+        assert not form.validate() and form.summary.errors == ["Field cannot be longer than 20000 characters."]
+    with app.test_request_context():
+        refresh()
+        plan = PlanForm(MultiDict({"goals-0-description": "Akta", "goals-0-actions-0-due_date": "31/02/2026"}),
+                        meta={"csrf": False})
+        assert not plan.validate()
+        assert plan.goals[0].form.actions[0].form.due_date.errors == ["Tanggal tidak valid."]
+
+
+def test_every_form_of_the_app_takes_its_messages_from_the_app():
+    """A form on FlaskForm or wtforms.Form directly would answer in English on Indonesian pages:
+    every form class of casemgmt derives from casemgmt.forms.Form or PlainForm."""
+    import casemgmt
+    import pkgutil
+    import importlib
+
+    from wtforms.form import BaseForm
+
+    from casemgmt.forms import Form, PlainForm
+
+    for module in pkgutil.walk_packages(casemgmt.__path__, "casemgmt."):
+        if module.name.endswith(".forms") or module.name.endswith(".views"):
+            importlib.import_module(module.name)
+
+    def every(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from every(sub)
+
+    ours = {cls for cls in every(BaseForm) if cls.__module__.startswith("casemgmt.")} - {Form, PlainForm}
+    assert len(ours) > 25
+    assert [cls.__qualname__ for cls in ours if not issubclass(cls, (Form, PlainForm))] == []

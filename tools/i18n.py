@@ -57,6 +57,8 @@ def fill_english() -> None:
 
 def compile_all() -> None:
     run("compile", "-d", str(TRANSLATIONS), "--statistics")
+    # WTForms' own messages, translated by hand (casemgmt.forms.WTFormsMessages; WTForms has no id).
+    run("compile", "-d", str(TRANSLATIONS), "-D", "wtforms", "--statistics")
 
 
 if __name__ == "__main__":

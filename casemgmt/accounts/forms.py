@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from casemgmt.codes import ROLES, SEXES, choices
-from casemgmt.forms import id_or_none
+from casemgmt.forms import Form, id_or_none
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=60)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)],
@@ -27,17 +26,17 @@ class NewPasswordMixin:
                             render_kw={"autocomplete": "new-password"})
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, Form):
     current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(_l("Enter your current password."))],
                                      render_kw={"autocomplete": "current-password"})
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, Form):
     pass
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(_l("Enter a username.")), Length(max=60)],
                            render_kw={"autocapitalize": "none", "spellcheck": "false"})
     full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=120)])
@@ -57,13 +56,13 @@ class NewUserForm(NewPasswordMixin, UserForm):
     pass
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: CSRF token plus the version the user saw."""
 
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(_l("Enter the 6-digit code.")),
                                                                           Length(max=10)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -21,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from casemgmt.codes import SPECIAL_PROTECTION, WELFARE_NEEDS, choices
-from casemgmt.forms import MultiCheckboxField
+from casemgmt.forms import Form, PlainForm, MultiCheckboxField
 
 CHANNEL_LABELS = {
     "walk_in": _l("Came in person"),
@@ -33,7 +31,7 @@ CHANNEL_LABELS = {
 CHILD_SEXES = {"F": _l("Girl"), "M": _l("Boy")}
 
 
-class ChildForm(Form):
+class ChildForm(PlainForm):
     name = StringField(_l("Child's name"), validators=[Length(max=120)],
                        render_kw={"autocomplete": "off", "autocapitalize": "words"})
     sex = RadioField(_l("Sex"), choices=choices(CHILD_SEXES), validate_choice=False)
@@ -52,7 +50,7 @@ class ChildForm(Form):
     duplicate = RadioField(_l("Is this the same child?"), validate_choice=False)
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(Form):
     channel = RadioField(_l("How did the complaint come in?"), choices=choices(CHANNEL_LABELS),
                          validate_choice=False, default="walk_in")
     received_at = DateTimeLocalField(_l("Received on"), format="%Y-%m-%dT%H:%M",
@@ -73,7 +71,7 @@ class ComplaintForm(FlaskForm):
     reviewed = HiddenField()
 
 
-class CaseEditForm(FlaskForm):
+class CaseEditForm(Form):
     name = StringField(_l("Child's name"), validators=[Length(max=120)])
     sex = RadioField(_l("Sex"), choices=choices(CHILD_SEXES), validate_choice=False)
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
@@ -92,17 +90,17 @@ class CaseEditForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField(_l("Note"), validators=[Length(max=10000)], render_kw={"rows": 3})
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("File (PDF, JPEG or PNG, up to 10 MB)"),
                      render_kw={"accept": "application/pdf,image/jpeg,image/png"})
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
 
 
-class CaseFilterForm(Form):
+class CaseFilterForm(PlainForm):
     """The case list's filters: a GET form, so a filtered list can be bookmarked."""
 
     q = StringField(_l("Search"), render_kw={"type": "search", "placeholder": _l("Name, case number or words")})
@@ -140,7 +138,7 @@ HIV_LABELS = {"unknown": _l("Unknown"), "positive": _l("Positive"), "negative": 
               "not_disclosed": _l("Not disclosed")}
 
 
-class SensitiveForm(FlaskForm):
+class SensitiveForm(Form):
     alleged_perpetrator = StringField(_l("Alleged perpetrator"), validators=[Optional(), Length(max=200)])
     perpetrator_relationship = StringField(_l("Relationship to the child"), validators=[Optional(), Length(max=80)])
     sexual_violence_details = TextAreaField(_l("Details of sexual violence"), validators=[Optional(), Length(max=5000)],

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -18,10 +16,10 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from casemgmt.forms import MultiCheckboxField, id_or_none
+from casemgmt.forms import Form, PlainForm, MultiCheckboxField, id_or_none
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     title = StringField(_l("Title"), validators=[Length(max=200)])
     scheduled_at = DateTimeLocalField(_l("Date and time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     location = StringField(_l("Place or online link"), validators=[Optional(), Length(max=300)])
@@ -30,24 +28,24 @@ class ScheduleForm(FlaskForm):
                                            render_kw={"size": 8})
 
 
-class AttendeeForm(Form):
+class AttendeeForm(PlainForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     organisation_id = SelectField(_l("Organisation"), coerce=id_or_none, validate_choice=False)
     sex = SelectField(_l("Sex"), validate_choice=False)
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     attendees = FieldList(FormField(AttendeeForm), min_entries=1, max_entries=60)
 
 
-class DecisionActionForm(Form):
+class DecisionActionForm(PlainForm):
     description = StringField(_l("Action"), validators=[Optional(), Length(max=500)])
     owner_organisation_id = SelectField(_l("Owner"), coerce=id_or_none, validate_choice=False)
     owner_user_id = SelectField(_l("Person (optional)"), coerce=id_or_none, validate_choice=False)
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     case_id = IntegerField(widget=HiddenField.widget)
     summary = TextAreaField(_l("Discussion and decisions"), validators=[Optional(), Length(max=20000)],
                             render_kw={"rows": 3})
@@ -55,5 +53,5 @@ class DecisionForm(FlaskForm):
     actions = FieldList(FormField(DecisionActionForm), min_entries=3, max_entries=3)
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])

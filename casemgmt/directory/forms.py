@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES, choices
-from casemgmt.forms import MultiCheckboxField
+from casemgmt.forms import Form, MultiCheckboxField
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=choices(ORGANISATION_KINDS),
                        validators=[DataRequired(_l("Choose a kind of organisation."))])

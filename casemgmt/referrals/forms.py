@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from casemgmt.forms import id_or_none
+from casemgmt.forms import Form, id_or_none
 from casemgmt.codes import choices
 from casemgmt.referrals.models import CONSENT_GIVERS
 
@@ -16,7 +15,7 @@ URGENCY_LABELS = {"normal": _l("Normal (answer within 72 hours)"), "urgent": _l(
 assert set(CONSENT_LABELS) == set(CONSENT_GIVERS)
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     service = SelectField(_l("Service"), validate_choice=False)
     to_organisation_id = RadioField(_l("Refer to"), coerce=id_or_none,
                                     validate_choice=False)
@@ -31,7 +30,7 @@ class ReferralForm(FlaskForm):
     plan_action_id = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
     outcome = TextAreaField(_l("Service given"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})

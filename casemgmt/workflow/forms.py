@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -19,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from casemgmt.forms import id_or_none
+from casemgmt.forms import Form, PlainForm, id_or_none
 from casemgmt.codes import SERVICES, choices
 from casemgmt.forms import MultiCheckboxField
 from casemgmt.workflow.definition import DISMISS_REASONS, TERMINATION_REASONS
@@ -28,7 +26,7 @@ RISK_CHOICES = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 PROGRESS_CHOICES = {"improved": _l("Improved"), "same": _l("The same"), "worse": _l("Worse")}
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
@@ -66,7 +64,7 @@ class AssessmentForm(VersionedForm):  # the assessment's version, 0 before one i
                             render_kw={"rows": 5})
 
 
-class ActionRowForm(Form):
+class ActionRowForm(PlainForm):
     description = StringField(_l("Action"), validators=[Optional(), Length(max=500)])
     service = SelectField(_l("Service"), validate_choice=False)
     organisation_id = SelectField(_l("Responsible organisation"),
@@ -74,7 +72,7 @@ class ActionRowForm(Form):
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
 
-class GoalForm(Form):
+class GoalForm(PlainForm):
     description = TextAreaField(_l("Goal"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
     actions = FieldList(FormField(ActionRowForm), min_entries=1, max_entries=15)
 
@@ -83,24 +81,24 @@ class PlanForm(VersionedForm):  # the plan's version (services.plan_version)
     goals = FieldList(FormField(GoalForm), min_entries=1, max_entries=10)
 
 
-class ActionUpdateForm(FlaskForm):
+class ActionUpdateForm(Form):
     status = RadioField(_l("Outcome"), choices=choices({"done": _l("Done"), "cancelled": _l("Cancelled")}),
                         validate_choice=False, default="done")
     done_on = DateField(_l("Done on"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     visited_on = DateField(_l("Date of the visit"), validators=[Optional()])
     progress = RadioField(_l("Progress"), choices=choices(PROGRESS_CHOICES), validate_choice=False)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 3})
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = HiddenField()
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2},
                             description=_l("Required when you send the request back."))
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(Form):
     district = SelectField(_l("Kabupaten / kota"), validate_choice=False)
