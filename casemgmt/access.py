@@ -11,7 +11,8 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import and_, any_, false, func, or_, select
+from sqlalchemy import and_, any_, exists, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from casemgmt.codes import ROLES
 
@@ -151,6 +152,41 @@ def scope_cases(user, query=None, assigned_to_me: bool = False):
     return query.where(false())
 
 
+def scope_referrals(user, which: str, query=None):
+    """The referrals of a user's inbox (sent to their organisation) or outbox (sent from it) that
+    they may open (referral_or_404): those whose case they may see (scope_cases). A PKSAI social
+    worker's outbox is not every referral the PKSAI sent, only those of their cases; an agency's
+    inbox holds a referral while its case is the agency's (still_the_agencys).
+
+    How the case is asked depends on who asks, each read through an index a page at a time on the
+    million-case database (a box page 1-20 ms; bench/RESULTS.md, review of the ninth session)."""
+    from casemgmt.cases.models import Case
+    from casemgmt.referrals.models import Referral
+
+    query = select(Referral) if query is None else query
+    if not _active(user) or user.organisation_id is None:
+        return query.where(false())
+    column = Referral.to_organisation_id if which == "inbox" else Referral.from_organisation_id
+    if user.role == "agency_officer":
+        # The case is the agency's while a referral of it to the agency is, asked of each listed
+        # referral's case through its own referrals (the list of every case the agency holds,
+        # referred_case_ids, was made again for each row: 1.4 -> 190 ms a page).
+        other = aliased(Referral)
+        return query.where(column == user.organisation_id, exists().where(
+            other.case_id == Referral.case_id, other.to_organisation_id == user.organisation_id,
+            still_the_agencys(referral=other)))
+    if user.role == "coordinator":
+        # Each listed referral's case tested against the district by its primary key: nearly
+        # every referral of a PKSAI is of its own district's cases, so a page is found at once.
+        return query.where(column == user.organisation_id,
+                           scope_cases(user, select(Case.id)).where(Case.id == Referral.case_id).exists())
+    # A worker's cases are few beside their organisation's referrals: read from the cases, their
+    # referrals then sorted. "+ 0": not the organisation's index, which the planner took to skip
+    # the sort and then tested referral by referral (a worker with no case read a PKSAI's
+    # 260,000: 1.1 s).
+    return query.where(column + 0 == user.organisation_id, Referral.case_id.in_(scope_cases(user, select(Case.id))))
+
+
 def _among(column, ids):
     """``column IN (ids)``. On PostgreSQL ``= ANY(ARRAY(ids))``: read once, it is a list an index
     can look up, so "assigned to me OR registered by me" is answered by two indexes (BitmapOr).
@@ -174,17 +210,18 @@ def scope_district(user) -> str | None:
 AGENCY_READ_DAYS = 30
 
 
-def still_the_agencys(now=None):
-    """The condition on a referral under which the organisation it was sent to still sees it (and
-    its case): open or accepted, or completed in the last 30 days (then read-only)."""
+def still_the_agencys(now=None, referral=None):
+    """The condition on a referral (``referral``: Referral or an alias of it) under which the
+    organisation it was sent to still sees it and its case: open or accepted, or completed in the
+    last 30 days (then read-only)."""
     from datetime import timedelta
 
     from casemgmt.dbtypes import utcnow
     from casemgmt.referrals.models import Referral
 
-    now = now or utcnow()
-    return or_(Referral.status.in_(("sent", "accepted")),
-               and_(Referral.status == "completed", Referral.completed_at >= now - timedelta(days=AGENCY_READ_DAYS)))
+    now, r = now or utcnow(), referral if referral is not None else Referral
+    return or_(r.status.in_(("sent", "accepted")),
+               and_(r.status == "completed", r.completed_at >= now - timedelta(days=AGENCY_READ_DAYS)))
 
 
 def referred_case_ids(organisation_id: int, now=None):

@@ -318,6 +318,34 @@ def test_the_inbox_page_links_to_the_next(make_web, users, network, monkeypatch)
     assert made[2].reference in spoiled.get_data(as_text=True)  # the first page, with the warning
 
 
+def test_a_box_lists_what_its_reader_may_open(app, users, network):
+    """A box holds the referrals its reader may open (access.scope_referrals, as referral_or_404):
+    a PKSAI colleague who does not work on a case does not see its referral's reason in the
+    outbox; the coordinator's inbox keeps a referral they declined (the agencies' 30 days are
+    theirs, not a PKSAI's)."""
+    from tests.factories import bearer_for
+
+    colleague = UserFactory(username="peksos.lain", role="social_worker",
+                            organisation=users["coordinator"].organisation, area_code="73.06")
+    case = assigned_case(users)
+    sent = services.make_referral(case, users["social_worker"], to_organisation_id=network["dukcapil_gowa"].id,
+                                  service="birth_certificate", reason="Alasan yang rahasia.", consent=CONSENT)
+    client = app.test_client()
+    for username, listed in (("peksos", True), (colleague.username, False), ("koordinator", True)):
+        box = client.get("/api/v1/referrals?box=outbox", headers=bearer_for(client, username)).get_json()
+        assert (sent.id in [item["id"] for item in box["items"]]) is listed, username
+        status = client.get(f"/api/v1/referrals/{sent.id}", headers=bearer_for(client, username)).status_code
+        assert (status == 200) is listed, username  # the list and the record agree
+    asked = services.make_referral(make_case(users["village_worker"]), users["village_worker"],
+                                   to_organisation_id=network["pksai_gowa"].id, service="case_management",
+                                   reason="Mohon ditangani.", consent=CONSENT)
+    services.decline(asked, users["coordinator"], "Sudah ditangani di tempat lain.")
+    coordinator = bearer_for(client, "koordinator")
+    declined = client.get("/api/v1/referrals?box=inbox&status=declined", headers=coordinator).get_json()["items"]
+    assert [item["id"] for item in declined] == [asked.id]
+    assert client.get(f"/api/v1/referrals/{asked.id}", headers=coordinator).status_code == 200
+
+
 # ---- escalation --------------------------------------------------------------------------------------
 
 def test_unanswered_referral_is_escalated_to_the_sending_districts_coordinator(users, referral):

@@ -56,8 +56,13 @@ class Referral(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_referral_to_status", "to_organisation_id", "status"),
-                      # The inbox: an organisation's open referrals by answer deadline.
-                      Index("ix_referral_to_status_respond", "to_organisation_id", "status", "respond_by"))
+                      # The boxes (referrals.services.box), each part read in its order, a page at
+                      # a time: an organisation's open referrals by answer deadline, the rest
+                      # newest first. A PKSAI sends some 260,000 on the million-case database.
+                      Index("ix_referral_to_status_respond", "to_organisation_id", "status", "respond_by"),
+                      Index("ix_referral_from_status_respond", "from_organisation_id", "status", "respond_by"),
+                      Index("ix_referral_to_created", "to_organisation_id", "created_at"),
+                      Index("ix_referral_from_created", "from_organisation_id", "created_at"))
 
     def overdue(self, now: datetime | None = None) -> bool:
         return self.status == "sent" and self.respond_by < (now or utcnow())

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 
 from casemgmt import paging
-from casemgmt.access import (answers_referral, case_access, coordinates, coordinators_of, sent_referral,
-                             still_the_agencys)
+from casemgmt.access import (answers_referral, case_access, coordinates, coordinators_of, scope_referrals,
+                             sent_referral)
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -241,21 +241,19 @@ def referrals_of_case(case: Case) -> list[Referral]:
 WAITING, ANSWERED = "waiting", "answered"
 
 
-def box(actor, which: str, status: str | None = None, now: datetime | None = None, *, limit: int = 25,
+def box(actor, which: str, status: str | None = None, *, limit: int = 25,
         cursor: str | None = None) -> tuple[list[Referral], str | None]:
-    """A page of an organisation's inbox (referrals to it) or outbox (from it), and the cursor of
-    the next: unanswered ones first, by answer deadline, then the rest, newest first; in the inbox
-    only what the agency may still see of the rest (accepted ones, completed ones for 30 days).
-    ``status`` narrows either part. Each part is read through an index, a page at a time, so an
-    agency's thousandth referral is reached as its first is (the box was cut at 200)."""
-    if actor.organisation_id is None:
-        return [], None
+    """A page of the user's inbox (referrals to their organisation) or outbox (from it), those
+    they may open (access.scope_referrals), and the cursor of the next: unanswered ones first, by
+    answer deadline, then the rest, newest first. ``status`` narrows either part. Each part is
+    read through an index, a page at a time, so an agency's thousandth referral is reached as its
+    first is (the box was cut at 200). A referral answered while a client pages moves from the
+    first part to the second: it may be listed again there, never left out."""
     part, at, after = paging.read_cursor(cursor, str, datetime, int) if cursor else (WAITING, None, None)
     if part not in (WAITING, ANSWERED):
         raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
     limit = paging.page_size(limit)
-    column = Referral.to_organisation_id if which == "inbox" else Referral.from_organisation_id
-    base = select(Referral).where(column == actor.organisation_id)
+    base = scope_referrals(actor, which)
     if status:
         base = base.where(Referral.status == status)
     rows: list[Referral] = []
@@ -266,8 +264,6 @@ def box(actor, which: str, status: str | None = None, now: datetime | None = Non
         rows = list(db.session.scalars(query.order_by(Referral.respond_by, Referral.id).limit(limit + 1)))
     if len(rows) <= limit and status != "sent":  # room left on the page: the answered ones
         rest = base.where(Referral.status != "sent")
-        if which == "inbox":
-            rest = rest.where(still_the_agencys(now))
         if part == ANSWERED:
             rest = rest.where(*paging.before(Referral.created_at, Referral.id, at, after))
         rows += db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
