@@ -429,10 +429,14 @@ def search_text(number: str, name: str, nik: str | None, description: str | None
     Each word's key, not the whole name's ("jokosusilo"): a whole-name key is a word of its own
     for nearly every child, so a first name typed in search stood for itself and every key it
     began ("fajar": "fajarpratiwi", "fajaryusuf" and 14 more), each a list more for the index to
-    read (a cold name search read 630 KB against 450; migration 3e8b1f5c7a20)."""
+    read (a cold name search read 630 KB against 450; migration 3e8b1f5c7a20). A word is both
+    what spaces part and the runs of letters within it, which the index holds apart: "Nur'aini"
+    is also "nuraini", as people type it (migration 8b3f0c5d2e19)."""
     from casemgmt.cases.identity import name_key
 
-    keys = dict.fromkeys(key for word in _TOKEN.findall(name or "") if (key := name_key(word)) != word.lower())
+    tokens = _TOKEN.findall(name or "")
+    held = {token.lower() for token in tokens}
+    keys = dict.fromkeys(key for word in (name or "").split() + tokens if (key := name_key(word)) not in held)
     # The number's parts also go in space-separated: PostgreSQL's parser reads "-2026" as a
     # signed number, which a search for "2026" would not find.
     parts = [number, number.replace("-", " "), name, " ".join(k for k in keys if k), nik or "", description or ""]
