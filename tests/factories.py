@@ -113,6 +113,17 @@ def every_page(user, query: str, limit: int = 2) -> list[int]:
             return seen
 
 
+def api_pages(get, url: str, item=lambda item: item["id"]) -> list[list]:
+    """Every page of an API list, following next_cursor: ``get(url)`` answers a response (a test
+    client's get with its headers bound, or the api fixture's); each page as ``item`` of its items."""
+    pages, cursor = [], None
+    while True:
+        body = get(url + ("&" if "?" in url else "?") + f"cursor={cursor}" if cursor else url).get_json()
+        pages.append([item(entry) for entry in body["items"]])
+        if not (cursor := body["next_cursor"]):
+            return pages
+
+
 def bearer_for(client, username: str, password: str = PASSWORD) -> dict:
     """The Authorization header of a fresh API token for ``username`` (through the real endpoint)."""
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})

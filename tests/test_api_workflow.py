@@ -131,12 +131,9 @@ def test_approvals_are_read_a_page_at_a_time(api, users):
     db.session.commit()
 
     def walk(query, user="koordinator"):
-        pages, cursor = [], None
-        while True:
-            body = api("get", f"/api/v1/approvals?{query}" + (f"&cursor={cursor}" if cursor else ""), user).get_json()
-            pages.append([item["case_id"] for item in body["items"]])
-            if not (cursor := body["next_cursor"]):
-                return pages
+        from tests.factories import api_pages
+
+        return api_pages(lambda url: api("get", url, user), f"/api/v1/approvals?{query}", lambda item: item["case_id"])
 
     assert walk("status=pending&limit=2") == [cases[0:2], cases[2:4], cases[4:]]
     assert walk("limit=5") == [cases]

@@ -204,6 +204,12 @@ def test_case_page_lists_the_other_children_of_the_complaint_and_logs_the_view(w
 def test_bad_cursor_is_a_message_not_an_error(web, users):
     web.login("koordinator")
     assert web.get("/cases?cursor=not-a-cursor!!").status_code == 200
+    # The message, and the first page (as the referral box), not an empty list.
+    case = make_case(users["village_worker"])
+    page = web.get("/cases?cursor=not-a-cursor!!").get_data(as_text=True)
+    assert "Tautan halaman ini tidak valid" in page and case.number in page
+    page = web.get("/cases?stage=nowhere&cursor=not-a-cursor!!").get_data(as_text=True)
+    assert case.number not in page  # a bad filter still lists nothing
 
 
 # ---- editing -------------------------------------------------------------------------------------

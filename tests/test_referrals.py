@@ -263,14 +263,10 @@ def _box_of_seven(users, network):
 
 
 def _walk(client, headers, limit, query=""):
-    pages, cursor = [], None
-    while True:
-        body = client.get(f"/api/v1/referrals?limit={limit}{query}" + (f"&cursor={cursor}" if cursor else ""),
-                          headers=headers).get_json()
-        pages.append([item["reference"] for item in body["items"]])
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return pages
+    from tests.factories import api_pages
+
+    return api_pages(lambda url: client.get(url, headers=headers), f"/api/v1/referrals?limit={limit}{query}",
+                     lambda item: item["reference"])
 
 
 def test_the_inbox_is_read_a_page_at_a_time_waiting_ones_first(app, users, network):

@@ -197,9 +197,9 @@ def index():
     try:
         cases, next_cursor = services.list_cases(current_user, filters, cursor=request.args.get("cursor"))
     except ValidationFailed as exc:
-        for key, messages in exc.errors.items():
-            flash(" ".join(messages), "warning")
-        cases, next_cursor = [], None
+        flash(exc.said, "warning")
+        # A spoiled page link: the first page, as the referral box answers it; a bad filter: none.
+        cases, next_cursor = ([], None) if set(exc.errors) - {"cursor"} else services.list_cases(current_user, filters)
     rows = [(case, case_access(current_user, case)) for case in cases]
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     filters_active = any(k != "q" for k in args)
