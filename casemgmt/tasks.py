@@ -73,6 +73,19 @@ def compact_search():
         return segments
 
 
+@huey.periodic_task(crontab(hour="18", minute="45"))
+def refresh_statistics():
+    """What the database's query planner knows of each index, sampled afresh as the tables grow
+    (dbsetup.refresh_statistics: SQLite; PostgreSQL's autovacuum keeps its own)."""
+    from casemgmt.dbsetup import refresh_statistics as refresh
+    from casemgmt.extensions import db
+
+    with app().app_context():
+        done = refresh(db.session.connection())
+        db.session.commit()
+        return done
+
+
 @huey.task()
 @huey.lock_task("rebuild-indicators")
 def rebuild_indicators():

@@ -62,7 +62,9 @@ class Referral(db.Model):
                       Index("ix_referral_to_status_respond", "to_organisation_id", "status", "respond_by"),
                       Index("ix_referral_from_status_respond", "from_organisation_id", "status", "respond_by"),
                       Index("ix_referral_to_created", "to_organisation_id", "created_at"),
-                      Index("ix_referral_from_created", "from_organisation_id", "created_at"))
+                      Index("ix_referral_from_created", "from_organisation_id", "created_at"),
+                      # A social worker's referrals waiting for an answer (their home page).
+                      Index("ix_referral_created_by_status", "created_by_id", "status"))
 
     def overdue(self, now: datetime | None = None) -> bool:
         return self.status == "sent" and self.respond_by < (now or utcnow())
