@@ -322,7 +322,11 @@ def test_coordinator_dashboard_counts(app, dataset, users):
     dataset["a1"].due_at = datetime(2026, 1, 1, tzinfo=WITA)
     dataset["a1"].created_at = datetime(2025, 1, 1, tzinfo=WITA)  # open long enough to be due for review
     db.session.commit()
-    data = dashboard(users["coordinator"])
+    from casemgmt.reports import tally
+
+    tally.ensure_current()  # as the background worker does every minute: the home reads its counts
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=WITA)
+    data = dashboard(users["coordinator"], now)
     assert data["triage"] == 2  # a2 and the June complaint; b1 is closed, Andi is in Maros
     assert data["workload"] == {social.full_name: 1}
     assert data["overdue_by_stage"] == {"intervention_plan": 1, "report": 2}  # triage deadlines long past
@@ -337,9 +341,27 @@ def test_coordinator_dashboard_counts(app, dataset, users):
                            organisation=users["coordinator"].organisation, area_code=social.area_code)
     dataset["a2"].assigned_worker_id = namesake.id
     db.session.commit()
-    data = dashboard(users["coordinator"])
+    data = dashboard(users["coordinator"], now)
     assert data["workload"] == {f"{social.full_name} ({social.username})": 1,
                                 f"{social.full_name} (peksos.kembar)": 1}
+
+
+def test_social_worker_dashboard_counts_their_open_cases(app, dataset, users):
+    from casemgmt.reports.services import dashboard
+
+    social, now = users["social_worker"], datetime(2026, 11, 20, 9, 0, tzinfo=WITA)
+    a1, a2 = dataset["a1"], dataset["a2"]
+    a1.due_at = now + timedelta(days=3)
+    data = dashboard(social, now)
+    assert data["by_stage"] == {"intervention_plan": 1}
+    assert (data["overdue"], data["due_this_week"]) == (0, 1)
+    assert data["referrals_waiting"] == 0  # both referrals were answered
+    workflow.apply_transition(a2, "accept", users["coordinator"], {"risk_level": "low", "assigned_worker_id": social.id})
+    a1.due_at, a2.due_at = now + timedelta(days=8), now - timedelta(hours=1)
+    db.session.commit()
+    data = dashboard(social, now)
+    assert data["by_stage"] == {"intervention_plan": 1, "assessment": 1}
+    assert (data["overdue"], data["due_this_week"]) == (1, 0)
 
 
 def test_a_change_is_noted_at_commit_and_counted_before_indicators_are_read(app, dataset):

@@ -512,6 +512,52 @@ def test_triage_board_counts_the_coordinators_own_overdue_cases(users):
     assert elsewhere.queue == [] and elsewhere.overdue == [] and elsewhere.by_worker == []
 
 
+def test_the_triage_queue_pages_urgent_first_and_the_board_counts_beyond_what_it_lists(users, monkeypatch):
+    from casemgmt.dbtypes import utcnow
+    from casemgmt.errors import ValidationFailed
+
+    now = utcnow()
+    cases = [make_case(users["village_worker"], name=name) for name in ("Andi Baso", "Nurul Aisyah", "Sitti Rahma")]
+    for age, case in zip((3, 2, 1), cases):  # Andi's is the oldest
+        case.created_at = now - timedelta(days=age)
+        case.due_at = now - timedelta(hours=age)
+    cases[2].urgent = True
+    db.session.commit()
+    pages, cursor = [], None
+    while True:
+        page, cursor = services.triage_queue(users["coordinator"], cursor, limit=1)
+        pages.append([c.id for c in page])
+        if cursor is None:
+            break
+    assert pages == [[cases[2].id], [cases[0].id], [cases[1].id]]  # the urgent one, then the oldest first
+    with pytest.raises(ValidationFailed):
+        services.triage_queue(users["coordinator"], "bm90IGEgY3Vyc29y")
+
+    monkeypatch.setattr(services, "OVERDUE_SHOWN", 2)
+    board = services.triage_board(users["coordinator"], now)
+    assert board.waiting == 3 and board.overdue_total == 3 and board.by_stage == {"report": 3}
+    assert [c.id for c in board.overdue] == [cases[0].id, cases[1].id]  # the most overdue first, two shown
+
+
+def test_the_triage_page_links_its_next_page_and_answers_a_spoiled_link_with_the_first(web, users, monkeypatch):
+    from casemgmt.dbtypes import utcnow
+
+    monkeypatch.setattr(services, "TRIAGE_PAGE", 1)
+    first, second = (make_case(users["village_worker"], name=name) for name in ("Andi Baso", "Nurul Aisyah"))
+    first.created_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    web.login("koordinator")
+    page = web.get("/triage").get_data(as_text=True)
+    assert first.number in page and second.number not in page
+    link = re.search(r'href="(/triage\?cursor=[^"]+)"', page).group(1)
+    page = web.get(link).get_data(as_text=True)
+    assert second.number in page and first.number not in page
+    response = web.get("/triage?cursor=rusak")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert first.number in page and "Tautan halaman ini tidak valid" in page
+
+
 # ---- handing a case to another worker -------------------------------------------------------------
 
 def test_the_coordinator_hands_a_case_to_another_worker_and_access_follows(users):

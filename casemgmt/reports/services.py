@@ -2,20 +2,19 @@
 which area's indicators is access.indicator_area)."""
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, timedelta
-from statistics import median
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy import case as sql_case
 
-from casemgmt.accounts.services import named_counts
 from casemgmt.access import district_of, scope_cases
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.reports.indicators import Period, quarter
+from casemgmt.reports.indicators import Period, answer_hours, quarter
+from casemgmt.reports.tally import local_day
 
 
 def parse_period(start: str | None, end: str | None, year: int | None = None, q: int | None = None) -> Period:
@@ -41,57 +40,44 @@ def record_report_download(user, area_code: str) -> None:
     db.session.commit()
 
 
-def dashboard(user) -> dict:
+def dashboard(user, now: datetime | None = None) -> dict:
     from casemgmt.conferences.models import CaseConference
     from casemgmt.conferences.services import count_not_reviewed
     from casemgmt.referrals.models import Referral
     from casemgmt.workflow.models import Approval
 
-    now = utcnow()
+    now = now or utcnow()
     data: dict = {}
     # Every count starts from the cases the user may see (access.scope_cases), as the lists do.
     if user.role == "village_worker":
         data["recent"] = list(db.session.scalars(scope_cases(user).order_by(Case.created_at.desc()).limit(5)))
     elif user.role == "social_worker":
-        mine = scope_cases(user, assigned_to_me=True).where(Case.status == "open")
-        cases = list(db.session.scalars(mine))
-        data["by_stage"] = dict(Counter(c.stage for c in cases))
-        data["due_this_week"] = sum(1 for c in cases if c.due_at and now <= c.due_at < now + timedelta(days=7))
-        data["overdue"] = sum(1 for c in cases if c.overdue(now))
+        # Counted by the database: the busiest workers hold thousands of open cases.
+        late = func.count(sql_case((Case.due_at < now, 1)))
+        soon = func.count(sql_case((and_(Case.due_at >= now, Case.due_at < now + timedelta(days=7)), 1)))
+        rows = db.session.execute(scope_cases(user, select(Case.stage, func.count(), late, soon), assigned_to_me=True)
+                                  .where(Case.status == "open").group_by(Case.stage)).all()
+        data["by_stage"] = {stage: n for stage, n, _late, _soon in rows}
+        data["overdue"] = sum(n for _stage, _n, n, _soon in rows)
+        data["due_this_week"] = sum(n for _stage, _n, _late, n in rows)
         data["referrals_waiting"] = db.session.scalar(select(func.count(Referral.id)).where(
             Referral.created_by_id == user.id, Referral.status == "sent")) or 0
         data["approvals_waiting"] = db.session.scalar(select(func.count(Approval.id)).where(
             Approval.requested_by_id == user.id, Approval.status == "pending")) or 0
     elif user.role == "coordinator":
-        # Counted by the database: a district holds tens of thousands of cases.
-        from casemgmt.accounts.models import User
+        # Counted by the database in one pass (workflow.services.open_counts): a district
+        # holds tens of thousands of open cases.
+        from casemgmt.workflow.services import open_counts
 
         district = district_of(user.area_code)
-        is_open = Case.status == "open"
-        overdue = Case.overdue_at(now)
-        data["triage"] = db.session.scalar(scope_cases(user, select(func.count(Case.id))).where(
-            is_open, Case.stage == "report"))
-        data["overdue_by_stage"] = dict(db.session.execute(
-            scope_cases(user, select(Case.stage, func.count(Case.id))).where(overdue)
-            .group_by(Case.stage)).all())
-        # By worker, not by name: two workers may share one.
-        by_worker = (scope_cases(user, select(User.full_name, User.username, func.count(Case.id)).select_from(Case)
-                                 .join(User, User.id == Case.assigned_worker_id)).where(is_open)
-                     .group_by(User.id, User.full_name, User.username).order_by(User.full_name, User.username))
-        data["overdue_by_worker"] = named_counts(db.session.execute(by_worker.where(overdue)).all())
-        data["workload"] = named_counts(db.session.execute(by_worker).all())
-        answered = db.session.execute(scope_cases(user, select(
-            Referral.to_organisation_id, Referral.created_at, Referral.responded_at)
-            .join(Case, Case.id == Referral.case_id))
-            .where(Referral.responded_at.is_not(None), Referral.created_at >= now - timedelta(days=90)))
-        hours: dict[int, list[float]] = {}
-        for org_id, created, responded in answered:
-            hours.setdefault(org_id, []).append((responded - created).total_seconds() / 3600)
-        from casemgmt.directory.models import Organisation
-
-        names = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                        .where(Organisation.id.in_(list(hours) or [0]))).all())
-        data["answer_hours"] = {names[o]: round(median(h), 1) for o, h in hours.items()}
+        counts = open_counts(user, now)
+        data["triage"] = counts.by_stage().get("report", 0)
+        data["overdue_by_stage"] = counts.by_stage(overdue=True)
+        # By worker, not by name: two workers may share one (named_counts). The cases no one
+        # holds yet are the triage count's.
+        data["overdue_by_worker"] = {k: n for k, n in counts.by_worker(overdue=True).items() if k is not None}
+        data["workload"] = {k: n for k, n in counts.by_worker().items() if k is not None}
+        data["answer_hours"] = answer_hours(district, Period(local_day(now - timedelta(days=90)), local_day(now)))
         data["conferences"] = list(db.session.scalars(
             select(CaseConference).where(CaseConference.district_code == district,
                                          CaseConference.status == "scheduled", CaseConference.scheduled_at >= now)

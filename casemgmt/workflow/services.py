@@ -9,6 +9,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
+from sqlalchemy import case as sql_case
 
 from casemgmt import paging
 from casemgmt.accounts.services import named_counts
@@ -538,28 +539,99 @@ SWEEP_BATCH = 500
 
 
 @dataclass
-class TriageBoard:
-    queue: list[Case]  # new complaints, urgent first then oldest
-    overdue: list[Case]  # open cases past their deadline, the most overdue first
-    by_stage: dict[str, int]
-    by_worker: list[tuple[str | None, int]]  # worker's name (None: not assigned yet), most first
+class OpenCounts:
+    """The open cases of a user's scope counted by stage and by worker, read in one pass over an
+    index (a district's tens of thousands of open cases in 20-30 ms at a million cases; loading
+    them took the triage page 24 s and the coordinator's home 1.3 s). ``rows``: (stage, worker id
+    or None, open, overdue); ``names``: worker id -> (full name, username)."""
+    rows: list[tuple[str, int | None, int, int]]
+    names: dict[int, tuple[str, str]]
+
+    def by_stage(self, overdue: bool = False) -> dict[str, int]:
+        counts: Counter = Counter()
+        for stage, _worker, n, late in self.rows:
+            counts[stage] += late if overdue else n
+        return {stage: n for stage, n in counts.items() if n}
+
+    def by_worker(self, overdue: bool = False) -> dict[str | None, int]:
+        """Per worker, by name (a name two workers share gets each one's username: named_counts),
+        in name order; None: not assigned yet. Only those with some."""
+        counts: Counter = Counter()
+        for _stage, worker, n, late in self.rows:
+            counts[worker] += late if overdue else n
+        unassigned = counts.pop(None, 0)
+        people = sorted((*self.names[w], n) for w, n in counts.items() if n)
+        out: dict[str | None, int] = dict(named_counts(people))
+        if unassigned:
+            out[None] = unassigned
+        return out
 
 
-def triage_board(user, now: datetime | None = None) -> TriageBoard:
-    """What the coordinator's triage page shows, from the cases the user may see (scope_cases)."""
+def open_counts(user, now: datetime | None = None) -> OpenCounts:
+    from casemgmt.accounts.models import User
+
     now = now or utcnow()
-    queue = list(db.session.scalars(scope_cases(user).where(Case.stage == "report", Case.status == "open")
-                                    .order_by(Case.urgent.desc(), Case.created_at, Case.id)))
+    late = func.count(sql_case((Case.due_at < now, 1)))
+    rows = [tuple(row) for row in db.session.execute(
+        scope_cases(user, select(Case.stage, Case.assigned_worker_id, func.count(), late))
+        .where(Case.status == "open").group_by(Case.stage, Case.assigned_worker_id))]
+    ids = {worker for _stage, worker, _n, _late in rows if worker is not None}
+    names = {uid: (name, username) for uid, name, username in db.session.execute(
+        select(User.id, User.full_name, User.username).where(User.id.in_(ids)))} if ids else {}
+    return OpenCounts(rows, names)
+
+
+TRIAGE_PAGE = 50  # new complaints a triage page lists
+OVERDUE_SHOWN = 50  # the most overdue cases the triage page lists; the case list filters the rest
+URGENT, NOT_URGENT = "urgent", "other"  # the queue's two parts, listed in this order
+
+
+@dataclass
+class TriageBoard:
+    queue: list[Case]  # a page of new complaints, urgent first then oldest
+    queue_next: str | None  # the cursor of the queue's next page
+    waiting: int  # new complaints in all
+    overdue: list[Case]  # the most overdue open cases, at most OVERDUE_SHOWN
+    overdue_total: int
+    by_stage: dict[str, int]  # overdue cases by stage
+    by_worker: list[tuple[str | None, int]]  # overdue cases by worker's name (None: not assigned yet), most first
+
+
+def triage_queue(user, cursor: str | None = None, limit: int | None = None) -> tuple[list[Case], str | None]:
+    """A page of the new complaints (open, at the report stage) the user may see, urgent ones
+    first, each part oldest first, and the cursor of the next page. Each part is read through the
+    (district, status, stage, urgent, created_at, id) index, a page at a time."""
+    part, at, after = paging.read_cursor(cursor, str, datetime, int) if cursor else (URGENT, None, None)
+    if part not in (URGENT, NOT_URGENT):
+        raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
+    limit = limit or TRIAGE_PAGE
+    base = scope_cases(user).where(Case.status == "open", Case.stage == "report")
+    rows: list[Case] = []
+    for name, urgent in ((URGENT, True), (NOT_URGENT, False)):
+        if name == URGENT and part == NOT_URGENT:
+            continue
+        query = base.where(Case.urgent == urgent)
+        if name == part and at is not None:
+            query = query.where(*paging.after(Case.created_at, Case.id, at, after))
+        rows += db.session.scalars(query.order_by(Case.created_at, Case.id).limit(limit + 1 - len(rows)))
+        if len(rows) > limit:
+            break
+    return paging.page(rows, limit, lambda case: (URGENT if case.urgent else NOT_URGENT, case.created_at, case.id))
+
+
+def triage_board(user, now: datetime | None = None, cursor: str | None = None) -> TriageBoard:
+    """What the coordinator's triage page shows, from the cases the user may see (scope_cases):
+    a page of the queue, the most overdue cases and the counts, each bounded however large the
+    district (its open cases are counted, not loaded)."""
+    now = now or utcnow()
+    counts = open_counts(user, now)
+    queue, queue_next = triage_queue(user, cursor)
     overdue = list(db.session.scalars(scope_cases(user).where(Case.overdue_at(now))
-                                      .order_by(Case.due_at)))
-    by_stage = dict(Counter(case.stage for case in overdue))
-    # By worker, not by name (two workers may share one); None: not assigned yet.
-    people = Counter((c.assigned_worker.full_name, c.assigned_worker.username) if c.assigned_worker else None
-                     for c in overdue)
-    unassigned = people.pop(None, 0)
-    by_worker = list(named_counts([(name, username, n) for (name, username), n in people.items()]).items())
-    by_worker += [(None, unassigned)] if unassigned else []
-    return TriageBoard(queue, overdue, by_stage, sorted(by_worker, key=lambda kv: -kv[1]))
+                                      .order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)))
+    by_stage = counts.by_stage(overdue=True)
+    by_worker = sorted(counts.by_worker(overdue=True).items(), key=lambda kv: -kv[1])
+    return TriageBoard(queue, queue_next, counts.by_stage().get("report", 0), overdue,
+                       sum(by_stage.values()), by_stage, by_worker)
 
 
 def committed_batches(statement):

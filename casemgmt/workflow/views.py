@@ -247,12 +247,17 @@ def approvals():
 @bp.get("/triage")
 @requires("triage.view")
 def triage():
-    """New complaints, urgent first then oldest; overdue cases by stage and by worker."""
+    """New complaints, urgent first then oldest, a page at a time; overdue cases by stage and by
+    worker, and the most overdue of them."""
     now = utcnow()
-    board = services.triage_board(current_user, now)
-    return render_template("workflow/triage.html", queue=board.queue, overdue=board.overdue, by_stage=board.by_stage,
+    try:
+        board = services.triage_board(current_user, now, cursor=request.args.get("cursor"))
+    except ValidationFailed as exc:  # a spoiled page link: the first page, as the case list answers it
+        flash(exc.said, "warning")
+        board = services.triage_board(current_user, now)
+    return render_template("workflow/triage.html", board=board,
                            by_worker=[(name or _("Not assigned yet"), n) for name, n in board.by_worker],
-                           now=now, initials=initials)
+                           now=now, initials=initials, later_page=bool(request.args.get("cursor")))
 
 
 @bp.get("/help/sop")
