@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -104,9 +105,9 @@ def test_decisions_create_tasks_for_the_right_people(users):
                                                "owner_user_id": users["social_worker"].id,
                                                "due_date": date.today() - timedelta(days=1)}])
     assert len(decision.tasks) == 2
-    officer_tasks = services.my_tasks(users["agency_officer"])
+    officer_tasks, _more = services.my_tasks(users["agency_officer"])
     assert [t.description for t in officer_tasks if t.kind == "conference_action"] == ["Terbitkan akta kelahiran"]
-    worker_tasks = services.my_tasks(users["social_worker"])
+    worker_tasks, _more = services.my_tasks(users["social_worker"])
     visit = next(t for t in worker_tasks if t.description == "Kunjungan rumah")
     assert visit.overdue and worker_tasks[0].overdue  # overdue first
     with pytest.raises(ValidationFailed):
@@ -115,6 +116,59 @@ def test_decisions_create_tasks_for_the_right_people(users):
     other = make_case(users["village_worker"], name="Bukan Agenda")
     with pytest.raises(ValidationFailed):
         services.add_decision(conf, users["coordinator"], case_id=other.id, summary="x", actions=[])
+
+
+def test_my_tasks_page_through_every_kind_in_one_order(users, api, web, monkeypatch):
+    """A page of my tasks is the first of every kind merged; each kind resumes where the last page
+    left it, so the pages together are the whole list, in its order: overdue first, then by due
+    date. The API pages the same way."""
+    from casemgmt.dbtypes import utcnow
+    from tests.factories import api_pages
+
+    now = utcnow()
+    coordinator, worker = users["coordinator"], users["social_worker"]
+    waiting = [make_case(users["village_worker"], name=name) for name in ("Andi Baso", "Nurul Aisyah", "Sitti Rahma")]
+    for hours, case in zip((-5, 30, -1), waiting):  # two of them overdue
+        case.due_at = now + timedelta(hours=hours)
+    held = accepted(users, "Baso Daeng")
+    workflow.apply_transition(held, "terminate", worker, {"reason": "moved_away", "summary": "Pindah."})
+    conf = schedule(users, [held])
+    services.add_decision(conf, coordinator, case_id=held.id, summary="Rencana.", actions=[
+        {"description": "Rapat keluarga", "owner_organisation_id": coordinator.organisation_id,
+         "due_date": (now - timedelta(days=2)).date()},
+        {"description": "Kunjungan rumah", "owner_organisation_id": coordinator.organisation_id,
+         "due_date": (now + timedelta(days=3)).date()}])
+    db.session.commit()
+    whole, more = services.my_tasks(coordinator, now, limit=100)
+    assert more is None and services.count_tasks(coordinator, now) == len(whole) == 6
+    assert [t.kind for t in whole].count("stage_deadline") == 3 and [t.kind for t in whole].count("approval") == 1
+    assert [t.overdue for t in whole] == [True, True, True, False, False, False]  # overdue first
+    assert whole[0].description == "Rapat keluarga"  # the longest overdue
+    for size in (1, 2, 4):
+        pages, cursor = [], None
+        while True:
+            page, cursor = services.my_tasks(coordinator, now, limit=size, cursor=cursor)
+            assert 0 < len(page) <= size
+            pages += [(t.kind, t.row_id) for t in page]
+            if cursor is None:
+                break
+        assert pages == [(t.kind, t.row_id) for t in whole]
+    with pytest.raises(ValidationFailed):
+        services.my_tasks(coordinator, now, cursor="rusak")
+    paged = api_pages(lambda url: api("get", url, "koordinator"), "/api/v1/tasks?limit=2",
+                      item=lambda t: (t["kind"], t["description"]))
+    assert [len(p) for p in paged] == [2, 2, 2]
+    assert sum(paged, []) == [(t.kind, t.description) for t in whole]
+    assert_error(api("get", "/api/v1/tasks?cursor=rusak", "koordinator"), 422, "validation_error")
+    monkeypatch.setattr(services, "TASKS_PAGE", 4)
+    web.login("koordinator")
+    page = web.get("/tasks").get_data(as_text=True)
+    assert "(6)" in page and "Rapat keluarga" in page and "Kunjungan rumah" not in page
+    link = re.search(r'href="(/tasks\?cursor=[^"]+)"', page).group(1)
+    page = web.get(link).get_data(as_text=True)
+    assert "Kunjungan rumah" in page and "Rapat keluarga" not in page
+    page = web.get("/tasks?cursor=rusak").get_data(as_text=True)
+    assert "Rapat keluarga" in page and "Tautan halaman ini tidak valid" in page
 
 
 def test_a_pending_approval_is_decided_in_the_conference(users):
@@ -256,7 +310,7 @@ def test_an_action_owned_by_a_person_from_the_page(make_web, users):
     assert response.status_code == 302
     task = db.session.query(Task).one()
     assert task.owner_user_id == users["social_worker"].id
-    assert "Kunjungan rumah" in [t.description for t in services.my_tasks(users["social_worker"])]
+    assert "Kunjungan rumah" in [t.description for t in services.my_tasks(users["social_worker"])[0]]
 
 
 def test_a_refused_decision_or_attendance_comes_back_with_what_was_typed(make_web, users):

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.api.idempotency import idempotent, json_response
-from casemgmt.api.schemas import Id, AnyOut, ListOut, QuerySchema
+from casemgmt.api.schemas import Id, AnyOut, ListOut, PageQuery
 from casemgmt.conferences import minutes, services
 from casemgmt.conferences.models import CaseConference
 from casemgmt.extensions import db
@@ -53,8 +53,10 @@ class ConferenceDecisionIn(Schema):
     approve_approval_id = Id(load_default=None, allow_none=True)
 
 
-class TaskQuery(QuerySchema):
+class TaskQuery(PageQuery):
     mine = fields.Boolean(load_default=True)
+    # Where each kind of task stopped (conferences.services.my_tasks): longer than one list's.
+    cursor = fields.String(validate=validate.Length(max=400))
 
 
 def conference_json(conf: CaseConference) -> dict:
@@ -144,7 +146,7 @@ def minutes_pdf(conference_id):
 @blp.response(200, ListOut)
 def tasks(query):
     """Stage deadlines, conference actions, referrals awaiting answer, approvals to decide; overdue first."""
+    page, next_cursor = services.my_tasks(g.api_user, limit=query["limit"], cursor=query.get("cursor"))
     items = [{"kind": t.kind, "case_id": t.case_id, "description": t.description,
-              "due_at": t.due_at.isoformat() if t.due_at else None, "overdue": t.overdue}
-             for t in services.my_tasks(g.api_user)]
-    return json_response({"items": items, "next_cursor": None}, 200)
+              "due_at": t.due_at.isoformat() if t.due_at else None, "overdue": t.overdue} for t in page]
+    return json_response({"items": items, "next_cursor": next_cursor}, 200)

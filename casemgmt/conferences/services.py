@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 
+from casemgmt import paging
 from casemgmt.access import case_accesses, coordinates, district_of, owns_task, scope_cases
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
@@ -348,52 +349,100 @@ class TaskItem:
     due_at: datetime | None
     overdue: bool
     link: tuple[str, dict]
+    row_id: int = 0    # the case's, conference action's, referral's or approval's id: ties in the order
 
 
-def my_tasks(user, now: datetime | None = None) -> list[TaskItem]:
-    """Everything waiting on a user, by due date, overdue first."""
+TASKS_PAGE = 50  # tasks a page of my tasks lists
+# Where each source of tasks resumes when a cursor names none of its rows: before any of them.
+_NOTHING_YET = (datetime(1970, 1, 1, tzinfo=timezone.utc), 1)
+_KINDS = ("stage_deadline", "conference_action", "referral_answer", "approval")
+
+
+def _task_order(item: TaskItem) -> tuple:
+    """My tasks' order: overdue first, then by due date (the kind and the row settle ties)."""
+    return (not item.overdue, item.due_at, item.kind, item.row_id)
+
+
+def _task_sources(user, now: datetime) -> dict[str, tuple]:
+    """Per kind of task, the user's (select, due column, id column, item of a row), each select
+    read in its own order through an index, a page at a time: a district holds thousands of new
+    complaints, an agency thousands of referrals to answer."""
     from casemgmt.referrals.models import Referral
     from casemgmt.workflow.labels import transition_label
-    from casemgmt.workflow.services import approvals_for
+    from casemgmt.workflow.models import Approval
+    from casemgmt.workflow.services import approvals_query
     from casemgmt.workflow.stages import STAGES
 
-    now = now or utcnow()
     stage_label = {s.code: str(s.label) for s in STAGES}
-    items: list[TaskItem] = []
-    cases = []
+    sources: dict[str, tuple] = {}
+    deadlines = None
     if user.role == "social_worker":
-        cases = db.session.scalars(select(Case).where(Case.assigned_worker_id == user.id, Case.status == "open",
-                                                      Case.due_at.is_not(None)))
-    elif user.role == "coordinator":
-        cases = db.session.scalars(select(Case).where(Case.district_code == district_of(user.area_code),
-                                                      Case.stage == "report", Case.status == "open"))
-    for case in cases:
-        items.append(TaskItem("stage_deadline", case.id, _("%(number)s: %(stage)s", number=case.number,
-                                                         stage=stage_label[case.stage]),
-                              case.due_at, case.overdue(now), ("cases.show", {"case_id": case.id})))
-    owned = select(Task).where(Task.status == "open", or_(
-        Task.owner_user_id == user.id,
-        (Task.owner_organisation_id == user.organisation_id) if user.organisation_id else False))
-    for task in db.session.scalars(owned):
+        deadlines = select(Case).where(Case.assigned_worker_id == user.id, Case.status == "open",
+                                       Case.due_at.is_not(None))
+    elif user.role == "coordinator":  # new complaints to triage
+        deadlines = select(Case).where(Case.district_code == district_of(user.area_code), Case.status == "open",
+                                       Case.stage == "report", Case.due_at.is_not(None))
+    if deadlines is not None:
+        sources["stage_deadline"] = (deadlines, Case.due_at, Case.id, lambda case: TaskItem(
+            "stage_deadline", case.id, _("%(number)s: %(stage)s", number=case.number, stage=stage_label[case.stage]),
+            case.due_at, case.overdue(now), ("cases.show", {"case_id": case.id}), case.id))
+
+    def action(task):
         due = datetime.combine(task.due_date, datetime.max.time()).replace(tzinfo=now.tzinfo)
-        items.append(TaskItem("conference_action", task.case_id, task.description, due, due < now,
-                              ("conferences.show", {"conference_id": task.conference_id})))
+        return TaskItem("conference_action", task.case_id, task.description, due, due < now,
+                        ("conferences.show", {"conference_id": task.conference_id}), task.id)
+
+    sources["conference_action"] = (select(Task).where(Task.status == "open", or_(
+        Task.owner_user_id == user.id,
+        (Task.owner_organisation_id == user.organisation_id) if user.organisation_id else False)),
+        Task.due_date, Task.id, action)
     if user.organisation_id:
-        for referral in db.session.scalars(select(Referral).where(Referral.to_organisation_id == user.organisation_id,
-                                                                  Referral.status == "sent")):
-            items.append(TaskItem("referral_answer", referral.case_id,
-                                  _("Answer referral %(reference)s", reference=referral.reference),
-                                  referral.respond_by, referral.overdue(now),
-                                  ("referrals.show", {"referral_id": referral.id})))
-    if user.role == "coordinator":
-        for approval in approvals_for(user):
-            if approval.requested_by_id != user.id:
-                items.append(TaskItem("approval", approval.case_id,
+        sources["referral_answer"] = (
+            select(Referral).where(Referral.to_organisation_id == user.organisation_id, Referral.status == "sent"),
+            Referral.respond_by, Referral.id, lambda referral: TaskItem(
+                "referral_answer", referral.case_id, _("Answer referral %(reference)s", reference=referral.reference),
+                referral.respond_by, referral.overdue(now), ("referrals.show", {"referral_id": referral.id}),
+                referral.id))
+    if user.role == "coordinator":  # requests of others: one's own request is decided by another
+        sources["approval"] = (
+            approvals_query(user).where(Approval.requested_by_id != user.id), Approval.requested_at, Approval.id,
+            lambda approval: TaskItem("approval", approval.case_id,
                                       _("Decide: %(step)s", step=transition_label(approval.transition)),
-                                      approval.requested_at, False, ("cases.show", {"case_id": approval.case_id})))
-    far = datetime.max.replace(tzinfo=now.tzinfo)
-    items.sort(key=lambda t: (not t.overdue, t.due_at or far))
-    return items
+                                      approval.requested_at, False, ("cases.show", {"case_id": approval.case_id}),
+                                      approval.id))
+    return sources
+
+
+def my_tasks(user, now: datetime | None = None, *, limit: int | None = None,
+             cursor: str | None = None) -> tuple[list[TaskItem], str | None]:
+    """A page of everything waiting on a user, overdue first, then by due date, and the cursor
+    of the next page. The cursor holds where each kind of task stopped; each kind is read from
+    there in its own order, at most a page of it, and the page is the first of them all."""
+    now = now or utcnow()
+    limit = paging.page_size(limit or TASKS_PAGE)
+    kinds = [datetime, int] * len(_KINDS)
+    keys = paging.read_cursor(cursor, *kinds) if cursor else _NOTHING_YET * len(_KINDS)
+    resume = {kind: keys[2 * i:2 * i + 2] for i, kind in enumerate(_KINDS)}
+    found: list[TaskItem] = []
+    for kind, (query, due, row_id, item) in _task_sources(user, now).items():
+        at, after = resume[kind]
+        if (at, after) != _NOTHING_YET:
+            query = query.where(*paging.after(due, row_id, at.date() if kind == "conference_action" else at, after))
+        found += [item(row) for row in db.session.scalars(query.order_by(due, row_id).limit(limit + 1))]
+    found.sort(key=_task_order)
+    page = found[:limit]
+    if len(found) <= limit:
+        return page, None
+    for task in page:  # each kind resumes after the last of it on this page
+        resume[task.kind] = (datetime.combine(task.due_at.date(), datetime.min.time(), tzinfo=timezone.utc)
+                             if task.kind == "conference_action" else task.due_at, task.row_id)
+    return page, paging.cursor_of(*(key for kind in _KINDS for key in resume[kind]))
+
+
+def count_tasks(user, now: datetime | None = None) -> int:
+    """How many tasks wait on the user in all (my tasks lists them a page at a time)."""
+    return sum(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+               for query, _due, _row_id, _item in _task_sources(user, now or utcnow()).values())
 
 
 def complete_task(task: Task, actor) -> Task:

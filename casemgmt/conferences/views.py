@@ -220,7 +220,13 @@ def review():
 @bp.get("/tasks")
 @requires("tasks.view")
 def tasks():
-    return render_template("conferences/tasks.html", items=services.my_tasks(current_user))
+    try:
+        items, next_cursor = services.my_tasks(current_user, cursor=request.args.get("cursor"))
+    except ValidationFailed as exc:  # a spoiled page link: the first page, as the case list answers it
+        flash(exc.said, "warning")
+        items, next_cursor = services.my_tasks(current_user)
+    return render_template("conferences/tasks.html", items=items, next_cursor=next_cursor,
+                           total=services.count_tasks(current_user), later_page=bool(request.args.get("cursor")))
 
 
 @bp.post("/tasks/<int:task_id>/done")
