@@ -182,6 +182,15 @@ def main():
     measure("full-text search API, one common word", lambda: api.get(
         "/api/v1/cases", query_string={"q": rng.choice(names).split()[0]}, headers=coord_api).status_code, n, rows)
     measure("case page", lambda: web.get(f"/cases/{rng.choice(district_ids)}").status_code, n, rows)
+    # The pages each user opens first, which count or list a whole district's open cases (not
+    # among issue #9's targets; bench/RESULTS.md, tenth session).
+    worker_web = session_for(usernames[1])
+    measure("home page, coordinator", lambda: web.get("/").status_code, n, rows)
+    measure("home page, social worker (the busiest)", lambda: worker_web.get("/").status_code, n, rows)
+    measure("triage page", lambda: web.get("/triage").status_code, n, rows)
+    measure("my tasks page, coordinator", lambda: web.get("/tasks").status_code, n, rows)
+    measure("my tasks page, social worker (the busiest)", lambda: worker_web.get("/tasks").status_code, n, rows)
+    measure("my tasks API, agency", lambda: api.get("/api/v1/tasks", headers=officer_api).status_code, n, rows)
     body = {"channel": "phone", "reporter": {"anonymous": True}, "concerns": ["out_of_school"],
             "description": "Benchmark.", "child": {"name": "Anak Uji", "sex": "F", "age_years": 9,
                                                    "area_code": village}}

@@ -237,11 +237,16 @@ def test_invited_organisations_see_numbers_and_initials(make_web, users):
 
 def test_quarterly_review_list(users):
     case = accepted(users)
+    other = accepted(users, "Andi Baso")
     later = case.created_at + timedelta(days=100)
-    assert [c.id for c in services.not_reviewed(users["coordinator"], later)] == [case.id]
+    assert [c.id for c in services.not_reviewed(users["coordinator"], later)] == [case.id, other.id]
+    assert services.count_not_reviewed(users["coordinator"], later) == 2
     conf = schedule(users, [case])
     services.close(conf, users["coordinator"], now=case.created_at + timedelta(days=95))
-    assert services.not_reviewed(users["coordinator"], later) == []
+    # The count is the list's: those due for review less those discussed since the cut-off.
+    assert [c.id for c in services.not_reviewed(users["coordinator"], later)] == [other.id]
+    assert services.count_not_reviewed(users["coordinator"], later) == 1
+    assert services.count_not_reviewed(users["coordinator"], later + timedelta(days=100)) == 2  # discussed too long ago
 
 
 def test_task_is_done_by_its_owner(make_web, users):
