@@ -171,6 +171,27 @@ def test_my_tasks_page_through_every_kind_in_one_order(users, api, web, monkeypa
     assert "Rapat keluarga" in page and "Tautan halaman ini tidak valid" in page
 
 
+def test_my_tasks_hold_only_referrals_their_reader_may_open(users, maros, web):
+    """A referral to the PKSAI about another district's case is not a task of the PKSAI's
+    coordinator or workers, who get 404 for it (access.scope_referrals, as their inbox)."""
+    from casemgmt.referrals import services as referrals
+
+    maros_worker = UserFactory(username="peksos.maros", role="social_worker", organisation=maros.organisation,
+                               area_code="73.09")
+    case = make_case(users["village_worker"], name="Andi Maros", area_code="73.09.01.2006")
+    workflow.apply_transition(case, "accept", maros, {"risk_level": "high", "assigned_worker_id": maros_worker.id})
+    referral = referrals.make_referral(case, maros_worker, to_organisation_id=users["coordinator"].organisation_id,
+                                       service="case_management", reason="Pindah ke Gowa.",
+                                       consent={"given_by": "caregiver", "recorded_on": date.today()})
+    for name in ("coordinator", "social_worker"):
+        tasks, _more = services.my_tasks(users[name])
+        assert referral.id not in [t.row_id for t in tasks if t.kind == "referral_answer"], name
+        assert services.count_tasks(users[name]) == len(tasks)
+    web.login("koordinator")
+    assert web.get(f"/referrals/{referral.id}").status_code == 404
+    assert referral.reference not in web.get("/tasks").get_data(as_text=True)
+
+
 def test_a_pending_approval_is_decided_in_the_conference(users):
     case = accepted(users)
     worker = users["social_worker"]

@@ -148,6 +148,14 @@ class Rows:
             referrals.accept(referral, self.users["agency_officer"], referral.version)
         return referral
 
+    def referral_to_pksai(self, i: int):
+        """A Puskesos's referral of its new complaint to the PKSAI, whose coordinator then hands
+        the case to the social worker: unanswered, a task of that worker."""
+        referral = self.referral_in(i, to=self.pksai, service="case_management", answer=False)
+        workflow.apply_transition(db.session.get(Case, referral.case_id), "accept", self.users["coordinator"], {
+            "risk_level": RISKS[i % len(RISKS)], "assigned_worker_id": self.users["social_worker"].id})
+        return referral
+
     def referral_out(self, i: int, case: Case | None = None, by=None):
         """A referral from the social worker (or ``by``) to an organisation of its own."""
         by = by or self.users["social_worker"]
@@ -271,7 +279,10 @@ def web_approvals(t: Rows):
 def web_tasks_social_worker(t: Rows):
     def add(i):
         case = t.accepted(i, worker=t.users["social_worker"])
-        referral = t.referral_in(i, to=t.pksai, service="case_management", answer=False)
+        # A Puskesos's referral to the PKSAI is a task of those who may open it
+        # (access.scope_referrals): here the worker the case was then handed to, not every
+        # member of the PKSAI.
+        referral = t.referral_to_pksai(i)
         return [case.number, referral.reference]
 
     return add, t.page("peksos", "/tasks")
@@ -454,7 +465,7 @@ def api_conference(t: Rows):
 def api_tasks_social_worker(t: Rows):
     def add(i):
         case = t.accepted(i, worker=t.users["social_worker"])
-        referral = t.referral_in(i, to=t.pksai, service="case_management", answer=False)
+        referral = t.referral_to_pksai(i)
         return [("case_id", case.id), ("case_id", referral.case_id)]
 
     return add, t.json("peksos", "/api/v1/tasks")

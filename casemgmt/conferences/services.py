@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, literal_column, or_, select, type_coerce
 from sqlalchemy import case as sql_case
 
 from casemgmt import paging
-from casemgmt.access import case_accesses, coordinates, district_of, owns_task, scope_cases
+from casemgmt.access import case_accesses, coordinates, district_of, owns_task, scope_cases, scope_referrals
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -382,13 +382,12 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
 
     stage_label = {s.code: str(s.label) for s in STAGES}
     sources: dict[str, tuple] = {}
+    # What the user may open, as their lists and boxes have it (access.scope_cases, scope_referrals).
     deadlines = None
     if user.role == "social_worker":
-        deadlines = select(Case).where(Case.assigned_worker_id == user.id, Case.status == "open",
-                                       Case.due_at.is_not(None))
+        deadlines = scope_cases(user, assigned_to_me=True).where(Case.status == "open", Case.due_at.is_not(None))
     elif user.role == "coordinator":  # new complaints to triage
-        deadlines = select(Case).where(Case.district_code == district_of(user.area_code), Case.status == "open",
-                                       Case.stage == "report", Case.due_at.is_not(None))
+        deadlines = scope_cases(user).where(Case.status == "open", Case.stage == "report", Case.due_at.is_not(None))
     if deadlines is not None:
         sources["stage_deadline"] = (deadlines, Case.due_at, Case.id, lambda case: TaskItem(
             "stage_deadline", case.id, _("%(number)s: %(stage)s", number=case.number, stage=stage_label[case.stage]),
@@ -405,7 +404,7 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
         Task.due_date, Task.id, action)
     if user.organisation_id:
         sources["referral_answer"] = (
-            select(Referral).where(Referral.to_organisation_id == user.organisation_id, Referral.status == "sent"),
+            scope_referrals(user, "inbox").where(Referral.status == "sent"),
             Referral.respond_by, Referral.id, lambda referral: TaskItem(
                 "referral_answer", referral.case_id, _("Answer referral %(reference)s", reference=referral.reference),
                 referral.respond_by, referral.overdue(now), ("referrals.show", {"referral_id": referral.id}),
