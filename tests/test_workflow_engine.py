@@ -552,6 +552,7 @@ def test_the_triage_page_links_its_next_page_and_answers_a_spoiled_link_with_the
     link = re.search(r'href="(/triage\?cursor=[^"]+)"', page).group(1)
     page = web.get(link).get_data(as_text=True)
     assert second.number in page and first.number not in page
+    assert 'href="/triage">Halaman pertama</a>' in page and "/triage?cursor=" not in page  # back, no further
     response = web.get("/triage?cursor=rusak")
     assert response.status_code == 200
     page = response.get_data(as_text=True)

@@ -226,7 +226,7 @@ def tasks():
         flash(exc.said, "warning")
         items, next_cursor = services.my_tasks(current_user)
     return render_template("conferences/tasks.html", items=items, next_cursor=next_cursor,
-                           total=services.count_tasks(current_user), later_page=bool(request.args.get("cursor")))
+                           total=services.count_tasks(current_user))
 
 
 @bp.post("/tasks/<int:task_id>/done")

@@ -257,7 +257,7 @@ def triage():
         board = services.triage_board(current_user, now)
     return render_template("workflow/triage.html", board=board,
                            by_worker=[(name or _("Not assigned yet"), n) for name, n in board.by_worker],
-                           now=now, initials=initials, later_page=bool(request.args.get("cursor")))
+                           now=now, initials=initials)
 
 
 @bp.get("/help/sop")
