@@ -57,11 +57,12 @@ def _reviewed_since(cutoff: datetime):
             .where(CaseConference.status == "closed", CaseConference.closed_at >= cutoff))
 
 
-def _due_for_review(district: str, now: datetime):
+def _due_for_review(district: str, now: datetime, created=Case.created_at):
     """(cut-off, condition): past the stage of report and older than the review cut-off; the
-    cases of it not discussed in a closed conference since then are stale (_stale)."""
+    cases of it not discussed in a closed conference since then are stale (_stale). ``created``:
+    the time of registration as the condition reads it."""
     cutoff = review_due_before(now, district)
-    return cutoff, and_(Case.stage != "report", Case.created_at < cutoff)
+    return cutoff, and_(Case.stage != "report", created < cutoff)
 
 
 def _stale(district: str, now: datetime):
@@ -87,14 +88,13 @@ def count_not_reviewed(user, now: datetime | None = None) -> int:
     less those of them discussed since (a few conferences' cases, asked by their ids): 15 ms in
     the largest district at a million cases, not the 30-45 ms of asking each case for its last
     conference. The coordinator's home shows it."""
-    district = district_of(user.area_code)
-    cutoff, due = _due_for_review(district, now or utcnow())
+    created = Case.created_at
     if db.session.get_bind().dialect.name == "sqlite":
         # Counted in the (district, status, stage, urgent, created_at, id) index alone: with the
         # created_at range, SQLite's planner took (district, created_at, id) and read 63,000
         # cases (250 ms). "|| ''" is no index's column.
         created = type_coerce(Case.created_at.concat(literal_column("''")), Case.created_at.type)
-        due = and_(Case.stage != "report", created < cutoff)
+    cutoff, due = _due_for_review(district_of(user.area_code), now or utcnow(), created)
     counted = scope_cases(user, select(func.count(Case.id))).where(Case.status == "open", due)
     discussed = list(db.session.scalars(_reviewed_since(cutoff).distinct()))
     recent = (db.session.scalar(scope_cases(user, select(func.count(Case.id))).where(
@@ -356,7 +356,7 @@ class TaskItem:
     due_at: datetime | None
     overdue: bool
     link: tuple[str, dict]
-    row_id: int = 0    # the case's, conference action's, referral's or approval's id: ties in the order
+    row_id: int        # the case's, conference action's, referral's or approval's id: ties in the order
 
 
 TASKS_PAGE = 50  # tasks a page of my tasks lists
