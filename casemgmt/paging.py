@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import date, datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
@@ -16,14 +17,14 @@ NOT_A_CURSOR = _l("This page link is not valid; start from the first page.")
 
 
 def cursor_of(*keys) -> str:
-    """The cursor of a row with these sort keys (datetimes, ints, strings)."""
-    raw = json.dumps([key.isoformat() if isinstance(key, datetime) else key for key in keys]).encode()
+    """The cursor of a row with these sort keys (datetimes, dates, ints, strings)."""
+    raw = json.dumps([key.isoformat() if isinstance(key, date) else key for key in keys]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def read_cursor(cursor: str, *kinds: type) -> tuple:
     """The keys of a cursor made by cursor_of, as ``kinds``: datetime (with its zone, as the
-    columns hold them), int (a record's id) or str. Anything else (edited, truncated, from another
+    columns hold them), date, int (a record's id) or str. Anything else (edited, truncated, from another
     list) is a ValidationFailed on "cursor", never a value the database refuses: an id beyond its
     integers, a time without a zone."""
     try:
@@ -36,6 +37,10 @@ def read_cursor(cursor: str, *kinds: type) -> tuple:
 
 
 def _key(kind: type, key):
+    if kind is date:
+        if not isinstance(key, str) or len(key) != 10:  # a day, not a time
+            raise ValueError(key)
+        return date.fromisoformat(key)
     if kind is datetime:
         at = datetime.fromisoformat(key)
         if at.tzinfo is None:
@@ -73,3 +78,23 @@ def page(rows: list, limit: int, keys) -> tuple[list, str | None]:
     if len(rows) <= limit:
         return rows, None
     return rows[:limit], cursor_of(*keys(rows[limit - 1]))
+
+
+def in_parts(parts: list[tuple[str, Callable]], cursor: str | None, limit: int, keys) -> tuple[list, str | None]:
+    """A page of a list read in parts, each through its own index in its own order (a box's
+    unanswered referrals then the rest; the triage queue's urgent complaints then the others),
+    and the next page's cursor: the part its last row is of, and that row's (time, id) in it.
+    ``parts``: (name, read) in the order they are listed; ``read(after, room)`` answers at most
+    ``room`` rows of its part after ``after`` ((time, id), or None: from its start). ``keys(row)``:
+    (part, time, id). A row that moves to an earlier part while a client pages is not listed
+    again on the later pages; one that moves to a later part may be."""
+    names = [name for name, _read in parts]
+    part, at, row_id = read_cursor(cursor, str, datetime, int) if cursor else (names[0], None, None)
+    if part not in names:
+        raise ValidationFailed({"cursor": str(NOT_A_CURSOR)})
+    rows: list = []
+    for name, read in parts[names.index(part):]:
+        rows += read((at, row_id) if name == part and at is not None else None, limit + 1 - len(rows))
+        if len(rows) > limit:
+            break
+    return page(rows, limit, keys)

@@ -249,26 +249,28 @@ def box(actor, which: str, status: str | None = None, *, limit: int = 25,
     read through an index, a page at a time, so an agency's thousandth referral is reached as its
     first is (the box was cut at 200). A referral answered while a client pages moves from the
     first part to the second: it may be listed again there, never left out."""
-    part, at, after = paging.read_cursor(cursor, str, datetime, int) if cursor else (WAITING, None, None)
-    if part not in (WAITING, ANSWERED):
-        raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
     limit = paging.page_size(limit)
     base = scope_referrals(actor, which)
     if status:
         base = base.where(Referral.status == status)
-    rows: list[Referral] = []
-    if part == WAITING and status in (None, "sent"):
+
+    def waiting(after, room):
+        if status not in (None, "sent"):
+            return []
         query = base.where(Referral.status == "sent")
-        if at is not None:
-            query = query.where(*paging.after(Referral.respond_by, Referral.id, at, after))
-        rows = list(db.session.scalars(query.order_by(Referral.respond_by, Referral.id).limit(limit + 1)))
-    if len(rows) <= limit and status != "sent":  # room left on the page: the answered ones
-        rest = base.where(Referral.status != "sent")
-        if part == ANSWERED:
-            rest = rest.where(*paging.before(Referral.created_at, Referral.id, at, after))
-        rows += db.session.scalars(rest.order_by(Referral.created_at.desc(), Referral.id.desc())
-                                   .limit(limit + 1 - len(rows)))
-    return paging.page(rows, limit, _box_keys)
+        if after:
+            query = query.where(*paging.after(Referral.respond_by, Referral.id, *after))
+        return list(db.session.scalars(query.order_by(Referral.respond_by, Referral.id).limit(room)))
+
+    def answered(after, room):
+        if status == "sent":
+            return []
+        query = base.where(Referral.status != "sent")
+        if after:
+            query = query.where(*paging.before(Referral.created_at, Referral.id, *after))
+        return list(db.session.scalars(query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(room)))
+
+    return paging.in_parts([(WAITING, waiting), (ANSWERED, answered)], cursor, limit, _box_keys)
 
 
 def _box_keys(referral: Referral) -> tuple:

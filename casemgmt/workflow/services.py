@@ -272,22 +272,16 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
     return approval
 
 
-def approvals_for(actor, status: str | None = "pending") -> list[Approval]:
-    """Approvals the user may see: a coordinator's district's, a worker's own requests."""
-    query = _approvals_of(actor, status, select(Approval))
-    return list(db.session.scalars(query)) if query is not None else []
-
-
 def approvals_query(actor, status: str | None = "pending"):
-    """The select of approvals_for, in no order, to narrow further; nothing for those who see no
-    approvals."""
+    """The approvals the user may see (a coordinator's district's, a worker's own requests), as a
+    select in no order, to narrow further; nothing for those who see no approvals."""
     query = _approvals_of(actor, status, select(Approval))
     return query.order_by(None) if query is not None else select(Approval).where(false())
 
 
 def approvals_page(actor, status: str | None, *, limit: int = 25,
                    cursor: str | None = None) -> tuple[list[Approval], str | None]:
-    """A page of approvals_for, oldest request first, and the next page's cursor: a district's
+    """A page of approvals_query, oldest request first, and the next page's cursor: a district's
     decided approvals grow with every case, so the API reads them a page at a time."""
     query = _approvals_of(actor, status, select(Approval))
     if query is None:
@@ -300,7 +294,7 @@ def approvals_page(actor, status: str | None, *, limit: int = 25,
 
 
 def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Approval, Case]]:
-    """approvals_for, each with its case, read in the same query (the approvals page)."""
+    """approvals_query's approvals, each with its case, read in the same query (the approvals page)."""
     query = _approvals_of(actor, status, select(Approval, Case))
     return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
 
@@ -606,24 +600,23 @@ class TriageBoard:
 
 def triage_queue(user, cursor: str | None = None, limit: int | None = None) -> tuple[list[Case], str | None]:
     """A page of the new complaints (open, at the report stage) the user may see, urgent ones
-    first, each part oldest first, and the cursor of the next page. Each part is read through the
-    (district, status, stage, urgent, created_at, id) index, a page at a time."""
-    part, at, after = paging.read_cursor(cursor, str, datetime, int) if cursor else (URGENT, None, None)
-    if part not in (URGENT, NOT_URGENT):
-        raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
-    limit = limit or TRIAGE_PAGE
+    first, each part oldest first, and the cursor of the next page (paging.in_parts). Each part
+    is read through the (district, status, stage, urgent, created_at, id) index, a page at a
+    time. A complaint marked urgent while a coordinator pages is on the first pages, not again on
+    the later ones."""
     base = scope_cases(user).where(Case.status == "open", Case.stage == "report")
-    rows: list[Case] = []
-    for name, urgent in ((URGENT, True), (NOT_URGENT, False)):
-        if name == URGENT and part == NOT_URGENT:
-            continue
-        query = base.where(Case.urgent == urgent)
-        if name == part and at is not None:
-            query = query.where(*paging.after(Case.created_at, Case.id, at, after))
-        rows += db.session.scalars(query.order_by(Case.created_at, Case.id).limit(limit + 1 - len(rows)))
-        if len(rows) > limit:
-            break
-    return paging.page(rows, limit, lambda case: (URGENT if case.urgent else NOT_URGENT, case.created_at, case.id))
+
+    def part(urgent: bool):
+        def read(after, room):
+            query = base.where(Case.urgent == urgent)
+            if after:
+                query = query.where(*paging.after(Case.created_at, Case.id, *after))
+            return list(db.session.scalars(query.order_by(Case.created_at, Case.id).limit(room)))
+        return read
+
+    return paging.in_parts([(URGENT, part(True)), (NOT_URGENT, part(False))], cursor,
+                           paging.page_size(limit or TRIAGE_PAGE),
+                           lambda case: (URGENT if case.urgent else NOT_URGENT, case.created_at, case.id))
 
 
 def triage_board(user, now: datetime | None = None, cursor: str | None = None) -> TriageBoard:
@@ -631,8 +624,8 @@ def triage_board(user, now: datetime | None = None, cursor: str | None = None) -
     a page of the queue, the most overdue cases and the counts, each bounded however large the
     district (its open cases are counted, not loaded)."""
     now = now or utcnow()
+    queue, queue_next = triage_queue(user, cursor)  # first: a spoiled cursor is refused before counting
     counts = open_counts(user, now)
-    queue, queue_next = triage_queue(user, cursor)
     overdue = list(db.session.scalars(scope_cases(user).where(Case.overdue_at(now))
                                       .order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)))
     by_stage = counts.by_stage(overdue=True)
