@@ -171,6 +171,26 @@ def test_my_tasks_page_through_every_kind_in_one_order(users, api, web, monkeypa
     assert "Rapat keluarga" in page and "Tautan halaman ini tidak valid" in page
 
 
+def test_my_tasks_pages_end_whatever_the_due_dates(users):
+    """The cursor tells which kinds of task have started: no due date and id (here the first
+    action, due on 1 January 1970) is mistaken for "not started", which sent paging round for
+    ever."""
+    case = accepted(users)
+    conf = schedule(users, [case])
+    services.add_decision(conf, users["coordinator"], case_id=case.id, summary="Rencana.", actions=[
+        {"description": f"Tindakan {day}", "owner_organisation_id": users["coordinator"].organisation_id,
+         "due_date": date(1970, 1, day)} for day in (1, 2, 3)])
+    whole, _more = services.my_tasks(users["coordinator"], limit=100)
+    pages, cursor = [], None
+    for _ in range(len(whole) + 1):
+        page, cursor = services.my_tasks(users["coordinator"], limit=1, cursor=cursor)
+        pages += [t.description for t in page]
+        if cursor is None:
+            break
+    assert cursor is None and pages == [t.description for t in whole]
+    assert pages[:3] == ["Tindakan 1", "Tindakan 2", "Tindakan 3"]
+
+
 def test_my_tasks_hold_only_referrals_their_reader_may_open(users, maros, web):
     """A referral to the PKSAI about another district's case is not a task of the PKSAI's
     coordinator or workers, who get 404 for it (access.scope_referrals, as their inbox)."""

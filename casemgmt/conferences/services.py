@@ -356,13 +356,36 @@ class TaskItem:
     due_at: datetime | None
     overdue: bool
     link: tuple[str, dict]
-    row_id: int        # the case's, conference action's, referral's or approval's id: ties in the order
+    position: tuple    # its place in its kind's own order: (due column's value, row's id)
+
+    @property
+    def row_id(self) -> int:
+        """The case's, conference action's, referral's or approval's id."""
+        return self.position[1]
 
 
 TASKS_PAGE = 50  # tasks a page of my tasks lists
-# Where each source of tasks resumes when a cursor names none of its rows: before any of them.
-_NOTHING_YET = (datetime(1970, 1, 1, tzinfo=timezone.utc), 1)
-_KINDS = ("stage_deadline", "conference_action", "referral_answer", "approval")
+# Each kind of task, in the cursor's order, with the type of the column its order reads first.
+_KINDS = {"stage_deadline": datetime, "conference_action": date, "referral_answer": datetime, "approval": datetime}
+_UNUSED = {datetime: datetime(1970, 1, 1, tzinfo=timezone.utc), date: date(1970, 1, 1)}
+
+
+def _task_cursor(positions: dict[str, tuple]) -> str:
+    """Where each kind of task stopped: which kinds have started ("1"), and each one's position
+    (a kind not started holds a key of the right type that nothing reads)."""
+    started = "".join("1" if kind in positions else "0" for kind in _KINDS)
+    return paging.cursor_of(started, *(key for kind, column in _KINDS.items()
+                                       for key in positions.get(kind, (_UNUSED[column], 1))))
+
+
+def _task_positions(cursor: str | None) -> dict[str, tuple]:
+    """The positions _task_cursor wrote, for the kinds that have started."""
+    if not cursor:
+        return {}
+    started, *keys = paging.read_cursor(cursor, str, *(key for column in _KINDS.values() for key in (column, int)))
+    if len(started) != len(_KINDS) or set(started) - {"0", "1"}:
+        raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
+    return {kind: tuple(keys[2 * i:2 * i + 2]) for i, kind in enumerate(_KINDS) if started[i] == "1"}
 
 
 def _task_order(item: TaskItem) -> tuple:
@@ -391,12 +414,12 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
     if deadlines is not None:
         sources["stage_deadline"] = (deadlines, Case.due_at, Case.id, lambda case: TaskItem(
             "stage_deadline", case.id, _("%(number)s: %(stage)s", number=case.number, stage=stage_label[case.stage]),
-            case.due_at, case.overdue(now), ("cases.show", {"case_id": case.id}), case.id))
+            case.due_at, case.overdue(now), ("cases.show", {"case_id": case.id}), (case.due_at, case.id)))
 
     def action(task):
         due = datetime.combine(task.due_date, datetime.max.time()).replace(tzinfo=now.tzinfo)
         return TaskItem("conference_action", task.case_id, task.description, due, due < now,
-                        ("conferences.show", {"conference_id": task.conference_id}), task.id)
+                        ("conferences.show", {"conference_id": task.conference_id}), (task.due_date, task.id))
 
     sources["conference_action"] = (select(Task).where(Task.status == "open", or_(
         Task.owner_user_id == user.id,
@@ -408,14 +431,14 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
             Referral.respond_by, Referral.id, lambda referral: TaskItem(
                 "referral_answer", referral.case_id, _("Answer referral %(reference)s", reference=referral.reference),
                 referral.respond_by, referral.overdue(now), ("referrals.show", {"referral_id": referral.id}),
-                referral.id))
+                (referral.respond_by, referral.id)))
     if user.role == "coordinator":  # requests of others: one's own request is decided by another
         sources["approval"] = (
             approvals_query(user).where(Approval.requested_by_id != user.id), Approval.requested_at, Approval.id,
             lambda approval: TaskItem("approval", approval.case_id,
                                       _("Decide: %(step)s", step=transition_label(approval.transition)),
                                       approval.requested_at, False, ("cases.show", {"case_id": approval.case_id}),
-                                      approval.id))
+                                      (approval.requested_at, approval.id)))
     return sources
 
 
@@ -426,23 +449,19 @@ def my_tasks(user, now: datetime | None = None, *, limit: int | None = None,
     there in its own order, at most a page of it, and the page is the first of them all."""
     now = now or utcnow()
     limit = paging.page_size(limit or TASKS_PAGE)
-    kinds = [datetime, int] * len(_KINDS)
-    keys = paging.read_cursor(cursor, *kinds) if cursor else _NOTHING_YET * len(_KINDS)
-    resume = {kind: keys[2 * i:2 * i + 2] for i, kind in enumerate(_KINDS)}
+    resume = _task_positions(cursor)
     found: list[TaskItem] = []
     for kind, (query, due, row_id, item) in _task_sources(user, now).items():
-        at, after = resume[kind]
-        if (at, after) != _NOTHING_YET:
-            query = query.where(*paging.after(due, row_id, at.date() if kind == "conference_action" else at, after))
+        if kind in resume:
+            query = query.where(*paging.after(due, row_id, *resume[kind]))
         found += [item(row) for row in db.session.scalars(query.order_by(due, row_id).limit(limit + 1))]
     found.sort(key=_task_order)
     page = found[:limit]
     if len(found) <= limit:
         return page, None
     for task in page:  # each kind resumes after the last of it on this page
-        resume[task.kind] = (datetime.combine(task.due_at.date(), datetime.min.time(), tzinfo=timezone.utc)
-                             if task.kind == "conference_action" else task.due_at, task.row_id)
-    return page, paging.cursor_of(*(key for kind in _KINDS for key in resume[kind]))
+        resume[task.kind] = task.position
+    return page, _task_cursor(resume)
 
 
 def count_tasks(user, now: datetime | None = None) -> int:
