@@ -3,10 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pathlib import Path
-
-from babel import support
-from flask_babel import get_locale
+from flask_babel import Domain
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, SelectMultipleField, widgets
@@ -17,48 +14,34 @@ from casemgmt.dbtypes import MAX_ID
 from casemgmt.errors import ValidationFailed
 
 
-class WTFormsMessages:
-    """WTForms' own messages ("This field is required.", "Not a valid date value.", "Field cannot
-    be longer than %(max)d characters.") in the request's language. WTForms ships no Indonesian:
-    Flask-WTF looked for it there and answered in English on Indonesian pages. The catalogue is
-    casemgmt/translations/<lang>/LC_MESSAGES/wtforms.po; English is WTForms' source text."""
-
-    DIRECTORY = Path(__file__).resolve().parent / "translations"
-
-    def __init__(self):
-        self._loaded: dict[str, support.NullTranslations] = {}
-
-    def _catalogue(self):
-        locale = str(get_locale() or "id")
-        if locale not in self._loaded:
-            self._loaded[locale] = support.Translations.load(str(self.DIRECTORY), [locale], domain="wtforms")
-        return self._loaded[locale]
-
-    def gettext(self, string: str) -> str:
-        return self._catalogue().gettext(string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._catalogue().ngettext(singular, plural, n)
+# WTForms' own messages ("This field is required.", "Not a valid date value.", "Field cannot be
+# longer than %(max)d characters.") in the request's language. WTForms ships no Indonesian:
+# Flask-WTF looked for it there and answered in English on Indonesian pages. The catalogue is
+# casemgmt/translations/<lang>/LC_MESSAGES/wtforms.po; English is WTForms' source text.
+WTFORMS_MESSAGES = Domain(domain="wtforms")
 
 
-WTFORMS_MESSAGES = WTFormsMessages()
+class MessagesMeta:
+    """A form's Meta: WTForms' messages from WTFORMS_MESSAGES."""
+
+    def get_translations(self, form):
+        return WTFORMS_MESSAGES.get_translations()
 
 
 class Form(FlaskForm):
     """Every page's form (CSRF-protected), its WTForms messages in the user's language."""
 
-    class Meta:
-        def get_translations(self, form):
-            return WTFORMS_MESSAGES
+    class Meta(MessagesMeta):
+        pass
 
 
 class PlainForm(WTForm):
     """A form without CSRF (a list's GET filters) or a part of one (FormField, FieldList), its
     WTForms messages in the user's language as Form's."""
 
-    class Meta:
-        def get_translations(self, form):
-            return WTFORMS_MESSAGES
+    class Meta(MessagesMeta):
+        pass
+
 
 WTFORMS_HTML_PARAMS = widget_core.html_params
 

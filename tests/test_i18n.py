@@ -51,7 +51,7 @@ def test_catalogue_has_every_message_of_the_code_and_templates(tmp_path):
 
 
 def test_wtforms_messages_are_all_translated():
-    """WTForms ships no Indonesian; its messages are translated here (casemgmt.forms.WTFormsMessages).
+    """WTForms ships no Indonesian; its messages are translated here (casemgmt.forms.WTFORMS_MESSAGES).
     Every message of the installed WTForms is, so an upgrade that adds one fails here first."""
     import wtforms.i18n
 
