@@ -14,6 +14,7 @@ from casemgmt.dbtypes import MAX_ID
 from casemgmt.errors import ValidationFailed
 
 NOT_A_CURSOR = _l("This page link is not valid; start from the first page.")
+MAX_LENGTH = 400  # the longest cursor a list makes is my tasks' (conferences.services), 260 characters
 
 
 def cursor_of(*keys) -> str:
@@ -28,6 +29,8 @@ def read_cursor(cursor: str, *kinds: type) -> tuple:
     list) is a ValidationFailed on "cursor", never a value the database refuses: an id beyond its
     integers, a time without a zone."""
     try:
+        if len(cursor) > MAX_LENGTH:  # and so no JSON nested deeper than the parser goes (RecursionError)
+            raise ValueError(cursor[:20])
         keys = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(keys, list) or len(keys) != len(kinds):
             raise ValueError(cursor)

@@ -1,6 +1,8 @@
 """Case records: who sees what, lists, search, pagination, edits with conflicts, notes, attachments."""
 from __future__ import annotations
 
+import base64
+
 import io
 import re
 
@@ -208,8 +210,16 @@ def test_bad_cursor_is_a_message_not_an_error(web, users):
     case = make_case(users["village_worker"])
     page = web.get("/cases?cursor=not-a-cursor!!").get_data(as_text=True)
     assert "Tautan halaman ini tidak valid" in page and case.number in page
-    page = web.get("/cases?stage=nowhere&cursor=not-a-cursor!!").get_data(as_text=True)
+    response = web.get("/cases?stage=nowhere&cursor=not-a-cursor!!")
+    page = response.get_data(as_text=True)
     assert case.number not in page  # a bad filter still lists nothing
+    assert response.status_code == 200 and "Tahap tidak dikenal" in page  # the list page, saying why
+    # However a cursor is spoiled (here JSON nested deeper than the parser goes), a message.
+    nested = base64.urlsafe_b64encode(b"[" * 3000).decode()
+    for path in (f"/cases?cursor={nested}", f"/referrals?box=inbox&cursor={nested}", f"/tasks?cursor={nested}",
+                 f"/triage?cursor={nested}"):
+        response = web.get(path)
+        assert response.status_code == 200 and "Tautan halaman ini tidak valid" in response.get_data(as_text=True), path
 
 
 # ---- editing -------------------------------------------------------------------------------------

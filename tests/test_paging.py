@@ -29,6 +29,11 @@ def cursor(*keys) -> str:
     ("/api/v1/referrals", ("answered", "2026-01-01T00:00:00+00:00", -10 ** 30)),
     ("/api/v1/referrals", ("waiting", "2026-01-01T00:00:00", 1)),
     ("/api/v1/referrals", ("elsewhere", "2026-01-01T00:00:00+00:00", 1)),
+    # My tasks: which kinds have started, then each kind's place (a conference action's a day).
+    ("/api/v1/tasks", ("1121", *["2026-01-01T00:00:00+00:00", 1, "2026-01-01", 1, "2026-01-01T00:00:00+00:00", 1,
+                                 "2026-01-01T00:00:00+00:00", 1])),
+    ("/api/v1/tasks", ("0100", *["2026-01-01T00:00:00+00:00", 1] * 4)),  # a time where a day goes
+    ("/api/v1/tasks", ("0100", "2026-01-01T00:00:00+00:00", 1, "2026-13-01", 1)),
 ])
 def test_a_cursor_the_list_did_not_make_is_refused_in_the_callers_language(app, users, path, keys):
     make_case(users["village_worker"])
@@ -47,3 +52,18 @@ def test_a_cursor_the_list_made_is_read_back(app, users):
     second = client.get(f"/api/v1/cases?limit=2&cursor={first['next_cursor']}", headers=headers).get_json()
     assert [c["id"] for c in first["items"] + second["items"]] == made[::-1]
     assert second["next_cursor"] is None
+
+
+def test_a_cursor_too_long_for_any_list_is_refused_before_it_is_read(app, users):
+    """JSON nested past the parser's depth was a RecursionError, a 500; no list makes a cursor
+    longer than paging.MAX_LENGTH."""
+    from casemgmt import paging
+
+    client = app.test_client()
+    headers = bearer_for(client, "koordinator")
+    nested = base64.urlsafe_b64encode(b"[" * 3000).decode()
+    for path in ("/api/v1/cases", "/api/v1/referrals", "/api/v1/approvals", "/api/v1/tasks"):
+        assert_error(client.get(f"{path}?cursor={nested}", headers=headers), 422, "validation_error")
+    with pytest.raises(Exception) as refused:
+        paging.read_cursor(nested, str)
+    assert type(refused.value).__name__ == "ValidationFailed"

@@ -55,8 +55,6 @@ class ConferenceDecisionIn(Schema):
 
 class TaskQuery(PageQuery):
     mine = fields.Boolean(load_default=True)
-    # Where each kind of task stopped (conferences.services.my_tasks): longer than one list's.
-    cursor = fields.String(validate=validate.Length(max=400))
 
 
 def conference_json(conf: CaseConference) -> dict:

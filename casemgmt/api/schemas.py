@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
 
+from casemgmt import paging
 from casemgmt.api.messages import BETWEEN
 from casemgmt.codes import ORGANISATION_KINDS, ROLES, SERVICES
 from casemgmt.dbtypes import MAX_ID
@@ -57,7 +58,7 @@ class PageQuery(QuerySchema):
     100; ``cursor``, the previous page's next_cursor."""
 
     limit = fields.Integer(load_default=25, validate=between(1, 100))
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = fields.String(validate=validate.Length(max=paging.MAX_LENGTH))
 
 
 class OrganisationRefSchema(OutSchema):

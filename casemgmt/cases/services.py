@@ -402,6 +402,9 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
     listing.FULL), and the cursor of the next page."""
     # A search lists the newest registered first by id, the order the search index reads in;
     # otherwise newest first by the time of registration.
+    problems = filters.problems()  # before the cursor: with a bad filter too, the filter is the answer
+    if problems:
+        raise ValidationFailed(problems)
     search_order = search.newest_first(filters.q, db.engine.dialect.name)
     order = search_order or (Case.created_at.desc(), Case.id.desc())
     # PostgreSQL's search index gives its matches unordered: the page is picked among the cases'
