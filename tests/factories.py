@@ -113,15 +113,17 @@ def every_page(user, query: str, limit: int = 2) -> list[int]:
             return seen
 
 
-def api_pages(get, url: str, item=lambda item: item["id"]) -> list[list]:
+def api_pages(get, url: str, item=lambda item: item["id"], most: int = 200) -> list[list]:
     """Every page of an API list, following next_cursor: ``get(url)`` answers a response (a test
-    client's get with its headers bound, or the api fixture's); each page as ``item`` of its items."""
+    client's get with its headers bound, or the api fixture's); each page as ``item`` of its items.
+    A list still handing out cursors after ``most`` pages fails the test instead of looping."""
     pages, cursor = [], None
-    while True:
+    while len(pages) < most:
         body = get(url + ("&" if "?" in url else "?") + f"cursor={cursor}" if cursor else url).get_json()
         pages.append([item(entry) for entry in body["items"]])
         if not (cursor := body["next_cursor"]):
             return pages
+    raise AssertionError(f"{url}: still a next page after {most}")
 
 
 def bearer_for(client, username: str, password: str = PASSWORD) -> dict:

@@ -35,7 +35,8 @@ def _back(case: Case):
 def _problem_page(case: Case, title: str, form, message: str, missing: list[str] | None = None, status=422,
                   retry: bool = True):
     """A failed step shows the form again with what was typed and what is wrong; nothing is lost.
-    Without ``retry`` (sending it again cannot succeed now), a way back to the case instead."""
+    Without ``retry`` (sending it again cannot succeed now), a way back to the case instead. A
+    form that did not validate may always be sent again corrected; a refusal says (_refused)."""
     return render_template("workflow/problem.html", case=case, title=title, form=form, message=message,
                            missing=[MISSING_LABELS.get(m, m) for m in (missing or [])], retry=retry), status
 
@@ -44,7 +45,7 @@ def _refused(case: Case, title: str, form, exc: ServiceError):
     """A step the service refused: the form again, errors next to their fields (those of no field
     above them, form_errors), the right status."""
     if isinstance(exc, services.GuardFailed):
-        return _problem_page(case, title, form, exc.message, exc.missing)
+        return _problem_page(case, title, form, exc.message, exc.missing, retry=exc.retry)
     if isinstance(exc, StaleVersion):
         # What was typed is kept and the form now carries the case's version: told of the change,
         # the user may open the case, or send the step again, checked against the case as it is.
@@ -53,7 +54,7 @@ def _refused(case: Case, title: str, form, exc: ServiceError):
         return _problem_page(case, title, form, _(
             "Someone else changed this case after you opened it; it is now at the stage %(stage)s. "
             "Open the case to see the changes, or send this again to apply it to the case as it is now.",
-            stage=stage_label(case.stage)), status=409)
+            stage=stage_label(case.stage)), status=409, retry=exc.retry)
     if isinstance(exc, ValidationFailed):
         apply_errors(form, exc)
     return _problem_page(case, title, form, exc.message, status=exc.status, retry=exc.retry)
