@@ -152,7 +152,7 @@ def scope_cases(user, query=None, assigned_to_me: bool = False):
     return query.where(false())
 
 
-def scope_referrals(user, which: str, query=None):
+def scope_referrals(user, which: str):
     """The referrals of a user's inbox (sent to their organisation) or outbox (sent from it) that
     they may open (referral_or_404): those whose case they may see (scope_cases). A PKSAI social
     worker's outbox is not every referral the PKSAI sent, only those of their cases; an agency's
@@ -163,7 +163,7 @@ def scope_referrals(user, which: str, query=None):
     from casemgmt.cases.models import Case
     from casemgmt.referrals.models import Referral
 
-    query = select(Referral) if query is None else query
+    query = select(Referral)
     if not _active(user) or user.organisation_id is None:
         return query.where(false())
     column = Referral.to_organisation_id if which == "inbox" else Referral.from_organisation_id

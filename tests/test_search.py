@@ -278,18 +278,18 @@ def test_the_nightly_job_merges_the_search_index_into_one_segment(app, users, na
     from casemgmt import tasks
 
     sqlite = db.engine.dialect.name == "sqlite"
-    if sqlite:
-        # FTS5 merges small segments itself as they pile up (automerge), so how many there are
-        # depends on every test before this one: with that off, two more cases, each committed
-        # on its own, leave at least two whatever came before.
-        db.session.execute(text("INSERT INTO case_fts(case_fts, rank) VALUES ('automerge', 0)"))
-        db.session.commit()
-        for name in ("Andi Segmen", "Andi Segmen Dua"):
-            make_case(users["village_worker"], name=name)
-    before = {query: found(users["coordinator"], query) for query in ("nur", "fajar sap", "andi")}
-    segments = search.index_segments(db.session.connection())
-    tasks.use_app(app)
     try:
+        if sqlite:
+            # FTS5 merges small segments itself as they pile up (automerge), so how many there are
+            # depends on every test before this one: with that off, two more cases, each committed
+            # on its own, leave at least two whatever came before.
+            db.session.execute(text("INSERT INTO case_fts(case_fts, rank) VALUES ('automerge', 0)"))
+            db.session.commit()
+            for name in ("Andi Segmen", "Andi Segmen Dua"):
+                make_case(users["village_worker"], name=name)
+        before = {query: found(users["coordinator"], query) for query in ("nur", "fajar sap", "andi")}
+        segments = search.index_segments(db.session.connection())
+        tasks.use_app(app)
         assert tasks.compact_search.call_local() == segments
     finally:
         if sqlite:  # FTS5's default, for the tests after this one

@@ -124,20 +124,26 @@ def answer_hours(area_code: str, period: Period) -> dict[str, float]:
     """The median hours each agency took to answer the referrals sent in the period within the
     area (agency's name -> hours, those that answered any), as ``compute`` gives them, from the
     referral buckets alone: the coordinator's home reads them instead of every referral of the
-    last 90 days (190 ms in the largest district at a million cases). Read as the background
-    worker last counted them (every minute), not recounted first as ``compute`` does: a home page
-    does not write, and its other figures are not held up by a recount."""
+    last 90 days (190 ms in the largest district at a million cases). As every indicator, a
+    referral counts where its child lives (the case's village), and by the local day it was sent.
+    Read as the background worker last counted them (every minute), not recounted first as
+    ``compute`` does: a home page does not write, and its other figures are not held up by a
+    recount."""
     hours: dict = defaultdict(Counter)  # agency -> histogram of the hours (in tenths) to an answer
     for _grain, _start, _section, data in _buckets(area_code, period, sections=("referral",)):
         for key, n in json.loads(data).get("hours", {}).items():
             _service, agency, value = key.split(tally.SEP)
             hours[int(agency)][value] += n
-    from casemgmt.directory.models import Organisation
-
-    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                    .where(Organisation.id.in_(list(hours) or [0]))).all())
+    names = _agency_names(hours)
     medians = {names.get(a, str(a)): _median(h) for a, h in sorted(hours.items(), key=lambda kv: names.get(kv[0], ""))}
     return {name: hours for name, hours in medians.items() if hours is not None}
+
+
+def _agency_names(ids) -> dict[int, str]:
+    from casemgmt.directory.models import Organisation
+
+    return dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                   .where(Organisation.id.in_(list(ids) or [0]))).all())
 
 
 def _referrals(counts: dict):
@@ -163,11 +169,8 @@ def _referrals(counts: dict):
                 "completion_rate": round(completed / accepted, 3) if accepted else None,
                 "median_response_hours": _median(group["hours"])}
 
-    from casemgmt.directory.models import Organisation
-
     agencies = [g[1] for g in groups if g != "all" and g[0] == "agency"]
-    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                    .where(Organisation.id.in_(agencies or [0]))).all())
+    names = _agency_names(agencies)
     by_service = {g[1]: summary(v) for g, v in sorted(groups.items(), key=str) if g != "all" and g[0] == "service"}
     by_agency = {names.get(a, str(a)): summary(groups[("agency", a)])
                  for a in sorted(agencies, key=lambda a: names.get(a, ""))}
