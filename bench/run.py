@@ -171,7 +171,13 @@ def main():
     measure("case list page, coordinator", lambda: web.get("/cases").status_code, n, rows)
     measure("case list page, coordinator, filtered", lambda: web.get(
         "/cases?stage=intervention&risk_level=high").status_code, n, rows)
+    # A social worker's list: every case assigned to them or registered by them (the busiest
+    # worker of the district holds some 2,800), and only those assigned to them.
+    worker_web = session_for(usernames[1])
+    measure("case list page, social worker (the busiest)", lambda: worker_web.get("/cases").status_code, n, rows)
     measure("case list API, coordinator", lambda: api.get("/api/v1/cases", headers=coord_api).status_code, n, rows)
+    measure("case list API, social worker (the busiest)", lambda: api.get(
+        "/api/v1/cases", headers=worker_api).status_code, n, rows)
     measure("case list API, social worker, assigned=me", lambda: api.get(
         "/api/v1/cases?assigned=me&status=open", headers=worker_api).status_code, n, rows)
     # What people search for: a child's name (two words, each matching thousands of cases) or a case number.
@@ -184,7 +190,6 @@ def main():
     measure("case page", lambda: web.get(f"/cases/{rng.choice(district_ids)}").status_code, n, rows)
     # The pages each user opens first, which count or list a whole district's open cases (not
     # among issue #9's targets; bench/RESULTS.md, tenth session).
-    worker_web = session_for(usernames[1])
     measure("home page, coordinator", lambda: web.get("/").status_code, n, rows)
     measure("home page, social worker (the busiest)", lambda: worker_web.get("/").status_code, n, rows)
     measure("triage page", lambda: web.get("/triage").status_code, n, rows)

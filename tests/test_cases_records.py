@@ -179,6 +179,31 @@ def test_keyset_pagination_is_stable_under_inserts(users):
     assert sorted(ids) == sorted(c.id for c in made) and len(set(ids)) == 30
 
 
+def test_a_social_workers_list_picks_its_page_among_ids_before_joining(users):
+    """A social worker's cases (assigned to them, or registered by them) come from two indexes
+    and are sorted: the page is picked among their ids, and only its rows are joined to child,
+    complaint and the list's subqueries (joined first, a busy worker's 2,800 cases each were:
+    41 ms a page against 9 ms on the million-case database). The pages are the same."""
+    from tests.sql import sent
+
+    worker = users["social_worker"]
+    registered = [make_case(worker, name=f"Anak Daftar {i}") for i in range(3)]
+    assigned = [make_case(users["village_worker"], name=f"Anak Tugas {i}") for i in range(3)]
+    for case in assigned:
+        assign(case, worker)
+    make_case(users["village_worker"], name="Anak Lain")
+    db.session.commit()
+    with sent() as statements:
+        first, cursor = services.list_cases(worker, services.CaseFilters(), limit=4)
+    second, end = services.list_cases(worker, services.CaseFilters(), limit=4, cursor=cursor)
+    newest_first = sorted(registered + assigned, key=lambda case: (case.created_at, case.id), reverse=True)
+    assert [row.id for row in first + second] == [case.id for case in newest_first] and end is None
+    joined = [statement for statement, _ in statements if "JOIN child" in statement]
+    assert len(joined) == 1, joined
+    outer, _, inner = joined[0].partition("WHERE case_record.id IN (SELECT case_record.id")
+    assert inner and "LIMIT" in inner and "LIMIT" not in outer and "JOIN child" in outer, joined[0]
+
+
 def test_list_page_paginates(web, users):
     for i in range(27):
         make_case(users["village_worker"], name=f"Anak Ke {i}")

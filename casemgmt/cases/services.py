@@ -407,15 +407,20 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
         raise ValidationFailed(problems)
     search_order = search.newest_first(filters.q, db.engine.dialect.name)
     order = search_order or (Case.created_at.desc(), Case.id.desc())
-    # PostgreSQL's search index gives its matches unordered: the page is picked among the cases'
-    # ids alone, then read with its joins. (Joined first, a first name's 6,000 matches in a
-    # district were each joined to complaint and child before all but 26 were dropped.)
-    apart = search_order is not None and db.engine.dialect.name == "postgresql"
+    # The page is picked among the cases' ids alone, then read with its joins, wherever the
+    # cases come unordered: from PostgreSQL's search index, and for everyone whose scope is not
+    # a district (a social worker's assigned-or-registered cases, a village worker's complaints,
+    # an agency's referred cases), which are gathered from several indexes and sorted. Joined
+    # first, every one of them was joined to complaint, child and the list's subqueries before
+    # all but 26 were dropped: a first name's 6,000 matches in a district; a busy social
+    # worker's 2,800 cases, 41 ms a page against 9 ms picked apart on the million-case database.
+    district = scope_district(user)
+    apart = (search_order is not None and db.engine.dialect.name == "postgresql") or district is None
     created, case_id = paging.read_cursor(cursor, datetime, int) if cursor else (None, None)
     limit = paging.page_size(limit)
     # A one-word search of a whole district (read newest first by ix_case_record_district_id) may
     # be answered from its newest cases.
-    walk = apart and filters.search_only() and scope_district(user) is not None
+    walk = apart and filters.search_only() and district is not None
     page = (search.newest_matches(scope_cases(user, select(Case.id, Case.search_text)), filters.q, limit + 1,
                                   before=case_id) if walk else None)
     if page is None:
@@ -424,7 +429,8 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
             query = query.where(Case.id < case_id) if search_order else query.where(*older_than(created, case_id))
         page = query.order_by(*order).limit(limit + 1)
     if apart:
-        page = shape.where(Case.id.in_(page)).order_by(Case.id.desc())
+        # A search's order names the index it reads (SQLite's case_fts.rowid), the case's id
+        page = shape.where(Case.id.in_(page)).order_by(*((Case.id.desc(),) if search_order else order))
     return paging.page(listing.read(page), limit, lambda row: (row.created_at, row.id))
 
 
