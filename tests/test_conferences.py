@@ -66,6 +66,53 @@ def test_suggested_cases(users):
     assert [s.case.id for s in first] == [high.id] and "risiko tinggi" in first[0].reasons[0]
 
 
+def test_suggestions_come_most_pressing_first_in_every_combination(users):
+    """Every mix of high risk, overdue, waiting for an approval and not reviewed, in the order a
+    coordinator reads them (high risk, overdue, waiting, then the longest waiting), for every
+    limit: the groups read one after another give what sorting the whole district by its flags
+    gave. A case with none of the four, and a closed one, are never suggested."""
+    from itertools import product
+
+    from casemgmt.cases.models import Case
+    from casemgmt.workflow.models import Approval
+
+    now = datetime(2027, 6, 1, tzinfo=timezone.utc)
+    cases = []
+    for number, (high, overdue, waiting, old) in enumerate(product((True, False), repeat=4)):
+        for copy in range(2):
+            case = accepted(users, f"Anak Campur {number} {copy}", risk="high" if high else "low")
+            case.due_at = now + (timedelta(days=-1) if overdue else timedelta(days=3))
+            if old:  # registered long before the review cut-off; reviewed never
+                case.created_at = now - timedelta(days=400 + 10 * number + copy)
+            else:
+                case.created_at = now - timedelta(days=5, minutes=10 * number + copy)
+            if waiting:
+                db.session.add(Approval(case_id=case.id, transition="close", requested_by_id=users["social_worker"].id))
+            cases.append((case, high, overdue, waiting, old))
+    closed = accepted(users, "Anak Tutup", risk="high")
+    closed.status, closed.due_at = "closed", now - timedelta(days=1)
+    db.session.commit()
+    expected = [case.id for case, *_ in sorted(
+        (row for row in cases if any(row[1:])), key=lambda row: (not row[1], not row[2], not row[3],
+                                                                 row[0].created_at, row[0].id))]
+    reasons = {case.id: [label for label, flag in zip(
+        ("risiko tinggi", "lewat tenggat", "menunggu persetujuan", "belum ditinjau selama tiga bulan"), flags) if flag]
+        for case, *flags in cases}
+    for limit in range(1, len(expected) + 2):
+        got = services.suggest_cases(users["coordinator"], now=now, limit=limit)
+        assert [s.case.id for s in got] == expected[:limit], limit
+        assert all(s.reasons == reasons[s.case.id] for s in got), limit
+    assert len(expected) == 30 and db.session.get(Case, closed.id).status == "closed"
+    # Each group is read oldest first through an index, never the district sorted by its flags
+    # (every open case of it read: 650 ms on SQLite at a million cases).
+    from tests.sql import sent
+
+    with sent() as statements:
+        services.suggest_cases(users["coordinator"], now=now, limit=3)
+    reads = [statement for statement, _ in statements if "FROM case_record" in statement]
+    assert reads and not [statement for statement in reads if "ORDER BY CASE" in statement], reads
+
+
 def test_review_page_shows_the_longest_waiting_and_says_how_many(make_web, users, monkeypatch):
     from casemgmt.conferences import views
 

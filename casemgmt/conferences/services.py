@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal_column, or_, select, type_coerce
-from sqlalchemy import case as sql_case
 
 from casemgmt import paging
 from casemgmt.access import case_accesses, coordinates, district_of, owns_task, scope_cases, scope_referrals
@@ -111,23 +110,44 @@ SUGGESTIONS = 50
 
 def suggest_cases(user, now: datetime | None = None, limit: int = SUGGESTIONS) -> list[CaseSuggestion]:
     """Cases of the coordinator's district that need a conference: high risk, overdue, waiting
-    for an approval, or not reviewed in three months. Chosen by the database, most pressing
-    first (high risk, overdue, waiting, then the longest waiting), at most ``limit``: a district
-    holds thousands of open cases and a conference discusses a few."""
+    for an approval, or not reviewed in three months. Most pressing first (high risk, overdue,
+    waiting, then the longest waiting), at most ``limit``: a district holds thousands of open
+    cases and a conference discusses a few.
+
+    Read a group at a time in that order, each group's oldest first, until ``limit`` are found:
+    high risk and overdue, high risk on time, overdue, then on time and not reviewed; in each
+    group the cases waiting for an approval (few: read at once) before the others. Sorting the
+    whole district by its flags read every open case of it, 75,000 in the largest district of
+    the million-case benchmark (650 ms on SQLite, 1.8 s on PostgreSQL), to show 50."""
     from casemgmt.workflow.models import Approval
 
     now = now or utcnow()
     stale = _stale(district_of(user.area_code), now)
+    open_cases = scope_cases(user).where(Case.status == "open")
+    oldest = (Case.created_at, Case.id)
+    waiting = list(db.session.scalars(open_cases.where(
+        Case.id.in_(select(Approval.case_id).where(Approval.status == "pending"))).order_by(*oldest)))
     high = Case.risk_level == "high"
-    overdue = Case.overdue_at(now)
-    waiting = Case.id.in_(select(Approval.case_id).where(Approval.status == "pending"))
-    flags = [sql_case((cond, 1), else_=0) for cond in (high, overdue, waiting, stale)]
-    query = (scope_cases(user, select(Case, *flags))
-             .where(Case.status == "open", or_(high, overdue, waiting, stale))
-             .order_by(*(flag.desc() for flag in flags[:3]), Case.created_at, Case.id).limit(limit))
+    not_high = or_(Case.risk_level.is_(None), Case.risk_level != "high")
+    on_time = or_(Case.due_at.is_(None), Case.due_at >= now)
+    groups = (((True, True), (high, Case.due_at < now)), ((True, False), (high, on_time)),
+              ((False, True), (not_high, Case.due_at < now)), ((False, False), (not_high, on_time, stale)))
+    picked: list[tuple[Case, bool]] = []
+    for (is_high, is_overdue), conditions in groups:
+        picked += [(case, True) for case in waiting
+                   if (case.risk_level == "high") == is_high and case.overdue(now) == is_overdue][:limit - len(picked)]
+        if len(picked) < limit:
+            others = open_cases.where(*conditions, Case.id.not_in([case.id for case in waiting]))
+            picked += [(case, False) for case in db.session.scalars(
+                others.order_by(*oldest).limit(limit - len(picked)))]
+        if len(picked) >= limit:
+            break
+    ids = [case.id for case, _ in picked]
+    not_reviewed = set(db.session.scalars(select(Case.id).where(Case.id.in_(ids), stale))) if ids else set()
     names = (_("high risk"), _("overdue"), _("waiting for approval"), _("not reviewed for three months"))
-    return [CaseSuggestion(row[0], [name for name, flag in zip(names, row[1:]) if flag])
-            for row in db.session.execute(query)]
+    return [CaseSuggestion(case, [name for name, flag in zip(names, (
+        case.risk_level == "high", case.overdue(now), is_waiting, case.id in not_reviewed)) if flag])
+        for case, is_waiting in picked]
 
 
 def schedule(actor, *, title: str, scheduled_at: datetime, area_code: str, location: str,
