@@ -19,16 +19,17 @@ def configure_engines(app) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", partial(_sqlite_pragmas, mmap_bytes=app.config["SQLITE_MMAP_BYTES"]))
+            event.listen(engine, "connect", partial(_sqlite_pragmas, mmap_bytes=app.config["SQLITE_MMAP_BYTES"],
+                                                    busy_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]))
 
 
-def _sqlite_pragmas(dbapi_connection, _record, mmap_bytes: int = 0) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, mmap_bytes: int = 0, busy_ms: int = 10000) -> None:
     # Foreign keys are off by default in SQLite; WAL lets readers go on while one writes;
-    # busy_timeout waits for a writer instead of failing at once.
+    # busy_timeout waits for a writer instead of failing at once (and past it, errors.Busy).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # 32 MiB of page cache per connection instead of 2: search reads index pages the default
     # evicts between requests. On the 1M-case database, 120 searches by a child's name in a

@@ -5,10 +5,11 @@ language. A 500 rolls the session back so nothing half-done is committed.
 """
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -97,6 +98,34 @@ class Forbidden(ServiceError):
     default_text = _l("You are not permitted to do this.")
 
 
+class Busy(ServiceError):
+    """The database could not take the request in time: SQLite's one writer held the file past
+    the busy timeout, or PostgreSQL gave up on a lock, a deadlock, a conflicting transaction or
+    the statement timeout. Nothing was written (the session is rolled back); the same request
+    sent again in a moment may go through."""
+
+    status = 503
+    retry = True
+    code = "busy"
+    default_text = _l("The system is busy with other work and could not save this. Nothing was saved. "
+                      "Go back and send it again in a moment.")
+
+
+# PostgreSQL's SQLSTATEs of a request that lost a race or waited too long, not a fault in it:
+# lock_not_available, serialization_failure, deadlock_detected, query_canceled (statement_timeout).
+BUSY_SQLSTATES = frozenset({"55P03", "40001", "40P01", "57014"})
+RETRY_AFTER_SECONDS = 5
+
+
+def is_busy(err: DBAPIError) -> bool:
+    """Whether a database error means "busy, try again" (Busy) rather than a fault."""
+    original = getattr(err, "orig", None)
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    text = str(original).lower()
+    return original.__class__.__module__.startswith("sqlite3") and ("locked" in text or "busy" in text)
+
+
 class NotReady(ServiceError):
     status = 503
     code = "not_ready"
@@ -179,6 +208,21 @@ def handle_concurrent_change(err: StaleDataError):
     return handle_service_error(StaleVersion())
 
 
+def handle_database_error(err: DBAPIError):
+    """A database that is busy (is_busy) is a 503 in the user's language with Retry-After, the
+    session rolled back; any other database error goes on as unexpected (Flask logs it and
+    answers the 500, or a test sees it raised)."""
+    db.session.rollback()
+    if not is_busy(err):
+        raise err
+    from flask import current_app
+
+    current_app.logger.warning("database busy on %s %s: %s", request.method, request.path, err.orig)
+    response = make_response(handle_service_error(Busy()))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_unexpected(err: Exception):
     db.session.rollback()
     if isinstance(err, HTTPException):
@@ -193,5 +237,6 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(StaleDataError, handle_concurrent_change)
+    app.register_error_handler(DBAPIError, handle_database_error)
     if not app.config.get("TESTING") or app.config.get("HANDLE_UNEXPECTED_IN_TESTS"):
         app.register_error_handler(Exception, handle_unexpected)

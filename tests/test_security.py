@@ -64,6 +64,64 @@ def test_server_error_rolls_back_and_shows_a_page(tmp_path):
     assert response.status_code in (401, 500)  # unauthenticated API callers learn nothing more
 
 
+def test_a_database_held_by_another_writer_is_a_busy_page_and_nothing_half_saved(tmp_path):
+    """SQLite has one writer: a request that waits past the busy timeout is told, in the user's
+    language, that the system is busy and nothing was saved (503, Retry-After), not a 500; what
+    it had written before is rolled back, and sent again once the writer is done it goes through."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from casemgmt.extensions import db
+
+    path = tmp_path / "busy.db"
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SQLITE_BUSY_TIMEOUT_MS": 50})
+
+    @app.post("/write")
+    def write():
+        db.session.execute(text("INSERT INTO note_t (x) VALUES ('first')"))
+        db.session.execute(text("INSERT INTO note_t (x) VALUES ('second')"))
+        db.session.commit()
+        return "saved"
+
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE note_t (x TEXT)"))
+        db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the file
+    response = client.post("/write")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5", page
+    assert "sibuk" in page and "Tidak ada yang disimpan" in page, page
+    other.execute("ROLLBACK")
+    assert client.post("/write").get_data(as_text=True) == "saved"
+    assert [row[0] for row in other.execute("SELECT x FROM note_t")] == ["first", "second"]
+    other.close()
+
+
+def test_a_lost_race_on_postgresql_is_busy_and_a_fault_is_not():
+    """PostgreSQL's refusals of a request that lost a race or waited too long are "busy, send it
+    again" (errors.Busy); a fault in the request (here a missing table) is not."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from casemgmt.errors import is_busy
+
+    class PgError(Exception):
+        def __init__(self, sqlstate):
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    assert [is_busy(OperationalError("UPDATE", {}, PgError(state))) for state in ("55P03", "40001", "40P01", "57014")] \
+        == [True] * 4
+    assert not is_busy(ProgrammingError("SELECT", {}, PgError("42P01")))
+    assert is_busy(OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked")))
+    assert not is_busy(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: note_t")))
+
+
 def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
     monkeypatch.delenv("CASEMGMT_SECRET_KEY", raising=False)
     first = config_module.load(str(tmp_path))["SECRET_KEY"]
