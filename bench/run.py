@@ -1,13 +1,16 @@
 """Measure what the field waits for, on the benchmark database (bench/generate.py first).
 
-    python bench/run.py [--database-url URL] [--iterations 30] [--skip-http] [--export-rows 100000]
+    python bench/run.py [--database-url URL] [--iterations 100] [--skip-http] [--export-rows 100000]
                         [--only WORDS ...]
 
 --only runs the operations whose name holds one of the words ("case page", "XLSX", "http" for
 the gunicorn part, which a filtered run otherwise skips); the section it appends says so.
 
 Server time of each operation is measured in-process (the WSGI app called directly, no network),
-p50 and p95 over repeated calls. Then gunicorn serves the app on loopback and a second process
+p50 and p95 over repeated calls: 100 by default, so that the p95 is the sixth slowest call and
+not, as with the 30 of the first sessions, the second slowest, which one hiccup of this machine
+moved by several milliseconds (the case page's p95 in runs of the same code: 20.8 to 27.7 ms
+with 30 calls). Then gunicorn serves the app on loopback and a second process
 loads it, so a trivial endpoint's requests per second give the ceiling every figure can be
 compared with. Results are appended to bench/RESULTS.md.
 """
@@ -81,7 +84,7 @@ def speed_probe(app) -> float:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'instance' / 'bench.db'}")
-    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--skip-http", action="store_true", help="skip the gunicorn throughput part")
     parser.add_argument("--export-rows", type=int, default=100_000, help="rows of the XLSX export to time")
     parser.add_argument("--only", action="append", default=[], help="run the operations whose name holds this")
