@@ -107,8 +107,8 @@ class Busy(ServiceError):
     status = 503
     retry = True
     code = "busy"
-    default_text = _l("The system is busy with other work and could not save this. Nothing was saved. "
-                      "Go back and send it again in a moment.")
+    default_text = _l("The system is busy with other work and could not do this. Nothing was saved. "
+                      "Try again in a moment.")
 
 
 # PostgreSQL's SQLSTATEs of a request that lost a race or waited too long, not a fault in it:
@@ -218,9 +218,23 @@ def handle_database_error(err: DBAPIError):
     from flask import current_app
 
     current_app.logger.warning("database busy on %s %s: %s", request.method, request.path, err.orig)
-    response = make_response(handle_service_error(Busy()))
+    if wants_json() or request.method != "POST":
+        response = make_response(handle_service_error(Busy()))
+    else:
+        response = make_response(_busy_page())
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _busy_page():
+    """A form the busy database did not save: what was sent is kept on the page, in hidden
+    fields, with a button that sends it to the same address again. Pages are not cached
+    (security.py: no-store), so a phone's Back may show the form empty. A file cannot be carried
+    so: a form with one is to be sent again from the start."""
+    resend = not any(upload.filename for upload in request.files.values())
+    fields = list(request.form.items(multi=True)) if resend else []
+    return render_template("errors/busy.html", message=Busy.default_text, resend=resend, fields=fields,
+                           action=request.full_path.rstrip("?")), Busy.status
 
 
 def handle_unexpected(err: Exception):

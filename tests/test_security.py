@@ -67,10 +67,16 @@ def test_server_error_rolls_back_and_shows_a_page(tmp_path):
 def test_a_database_held_by_another_writer_is_a_busy_page_and_nothing_half_saved(tmp_path):
     """SQLite has one writer: a request that waits past the busy timeout is told, in the user's
     language, that the system is busy and nothing was saved (503, Retry-After), not a 500; what
-    it had written before is rolled back, and sent again once the writer is done it goes through."""
+    it had written is rolled back. The page keeps what was sent and sends it again as it was
+    (every value, a repeated field's too), and once the writer is done that goes through."""
+    import io
+    import re
     import sqlite3
+    from html import unescape
 
+    from flask import request
     from sqlalchemy import text
+    from werkzeug.datastructures import MultiDict
 
     from casemgmt.extensions import db
 
@@ -79,8 +85,8 @@ def test_a_database_held_by_another_writer_is_a_busy_page_and_nothing_half_saved
 
     @app.post("/write")
     def write():
-        db.session.execute(text("INSERT INTO note_t (x) VALUES ('first')"))
-        db.session.execute(text("INSERT INTO note_t (x) VALUES ('second')"))
+        for value in [request.form["note"]] + request.form.getlist("tag"):
+            db.session.execute(text("INSERT INTO note_t (x) VALUES (:x)"), {"x": value})
         db.session.commit()
         return "saved"
 
@@ -91,13 +97,22 @@ def test_a_database_held_by_another_writer_is_a_busy_page_and_nothing_half_saved
     client = app.test_client()
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the file
-    response = client.post("/write")
+    sent = {"note": 'Anak "Budi" <sekolah> & rumah', "tag": ["satu", "dua"]}
+    response = client.post("/write?from=case", data=sent)
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5", page
-    assert "sibuk" in page and "Tidak ada yang disimpan" in page, page
+    assert "sibuk" in page and "Tidak ada yang disimpan" in page and "Kirim lagi" in page, page
+    form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', page, re.S)
+    assert form and unescape(form.group(1)) == "/write?from=case"
+    kept = [(unescape(name), unescape(value))
+            for name, value in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', form.group(2))]
+    assert kept == [("note", sent["note"]), ("tag", "satu"), ("tag", "dua")]
+    # A form with a file cannot be kept so: it is to be sent again from the start.
+    response = client.post("/write", data={"note": "x", "file": (io.BytesIO(b"%PDF"), "surat.pdf")})
+    assert response.status_code == 503 and "<form" not in response.get_data(as_text=True).split("<main")[1]
     other.execute("ROLLBACK")
-    assert client.post("/write").get_data(as_text=True) == "saved"
-    assert [row[0] for row in other.execute("SELECT x FROM note_t")] == ["first", "second"]
+    assert client.post(unescape(form.group(1)), data=MultiDict(kept)).get_data(as_text=True) == "saved"
+    assert [row[0] for row in other.execute("SELECT x FROM note_t")] == [sent["note"], "satu", "dua"]
     other.close()
 
 
