@@ -117,13 +117,18 @@ BUSY_SQLSTATES = frozenset({"55P03", "40001", "40P01", "57014"})
 RETRY_AFTER_SECONDS = 5
 
 
+# SQLite's primary result codes of a file another connection holds: SQLITE_BUSY, SQLITE_LOCKED.
+BUSY_SQLITE_CODES = frozenset({5, 6})
+
+
 def is_busy(err: DBAPIError) -> bool:
-    """Whether a database error means "busy, try again" (Busy) rather than a fault."""
+    """Whether a database error means "busy, try again" (Busy) rather than a fault: told by the
+    error's code, never by its words (a missing column named locked_until is a fault)."""
     original = getattr(err, "orig", None)
     if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
         return True
-    text = str(original).lower()
-    return original.__class__.__module__.startswith("sqlite3") and ("locked" in text or "busy" in text)
+    code = getattr(original, "sqlite_errorcode", None)  # an extended code: its low byte is the primary
+    return isinstance(code, int) and code & 0xFF in BUSY_SQLITE_CODES
 
 
 class NotReady(ServiceError):

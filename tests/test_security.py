@@ -133,8 +133,20 @@ def test_a_lost_race_on_postgresql_is_busy_and_a_fault_is_not():
     assert [is_busy(OperationalError("UPDATE", {}, PgError(state))) for state in ("55P03", "40001", "40P01", "57014")] \
         == [True] * 4
     assert not is_busy(ProgrammingError("SELECT", {}, PgError("42P01")))
-    assert is_busy(OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked")))
-    assert not is_busy(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: note_t")))
+    # SQLite's by its result code, as the driver raised it, never by the words of its message.
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, busy_reason TEXT NOT NULL)")
+    faults = []
+    for statement in ("SELECT locked_until FROM acct", "INSERT INTO acct (id) VALUES (1)", "SELECT * FROM locked"):
+        try:
+            connection.execute(statement)
+        except sqlite3.Error as exc:
+            faults.append(exc)
+    assert len(faults) == 3 and not [exc for exc in faults if is_busy(OperationalError("SELECT", {}, exc))]
+    locked = sqlite3.OperationalError("database is locked")
+    locked.sqlite_errorcode = 5  # SQLITE_BUSY, as the driver sets it
+    assert is_busy(OperationalError("UPDATE", {}, locked))
+    assert not is_busy(OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked")))
 
 
 def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
