@@ -113,6 +113,36 @@ def test_suggestions_come_most_pressing_first_in_every_combination(users):
     assert reads and not [statement for statement in reads if "ORDER BY CASE" in statement], reads
 
 
+def test_a_case_changed_between_two_groups_reads_is_suggested_once(users):
+    """Each group of suggestions is its own read: a case whose deadline someone moves after the
+    first group listed it (high risk and overdue, then high risk on time) is not listed again."""
+    from sqlalchemy import event, update
+
+    from casemgmt.cases.models import Case
+
+    now = datetime(2027, 6, 1, tzinfo=timezone.utc)
+    case = accepted(users, "Anak Tenggat Bergeser", risk="high")
+    case.due_at = now - timedelta(days=1)
+    db.session.commit()
+    reads, case_id = [], case.id
+
+    def move_the_deadline(conn, cursor, statement, parameters, context, executemany):
+        if "FROM case_record" in statement and "case_record.risk_level = " in statement:
+            reads.append(statement)
+        if len(reads) == 2 and "moved" not in reads:  # the first group read, the deadline moves
+            reads.append("moved")
+            with db.engine.connect() as other:
+                other.execute(update(Case).where(Case.id == case_id).values(due_at=now + timedelta(days=9)))
+                other.commit()
+
+    event.listen(db.engine, "before_cursor_execute", move_the_deadline)
+    try:
+        got = [s.case.id for s in services.suggest_cases(users["coordinator"], now=now)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", move_the_deadline)
+    assert "moved" in reads and got == [case_id]
+
+
 def test_review_page_shows_the_longest_waiting_and_says_how_many(make_web, users, monkeypatch):
     from casemgmt.conferences import views
 

@@ -137,7 +137,10 @@ def suggest_cases(user, now: datetime | None = None, limit: int = SUGGESTIONS) -
         picked += [(case, True) for case in waiting
                    if (case.risk_level == "high") == is_high and case.overdue(now) == is_overdue][:limit - len(picked)]
         if len(picked) < limit:
-            others = open_cases.where(*conditions, Case.id.not_in([case.id for case in waiting]))
+            # Not a case listed already: each group is read on its own, and a case changed between
+            # two reads (its deadline moved) would otherwise come back in a later group.
+            listed = {case.id for case in waiting} | {case.id for case, _ in picked}
+            others = open_cases.where(*conditions, Case.id.not_in(sorted(listed)))
             picked += [(case, False) for case in db.session.scalars(
                 others.order_by(*oldest).limit(limit - len(picked)))]
         if len(picked) >= limit:
