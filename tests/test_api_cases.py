@@ -106,6 +106,31 @@ def test_failed_attempt_frees_its_key(client, token):
     assert client.post("/api/v1/cases", json=body(), headers=headers).status_code == 201
 
 
+def test_an_abandoned_attempt_frees_its_key_after_a_while(client, token, users):
+    """An attempt that never finished (its worker killed, or the database too busy to remove its
+    placeholder after a 503) leaves its key "in progress". A retry is told so (409) for a while,
+    then takes the key over and is done once: not "in progress" forever."""
+    from datetime import timedelta
+
+    from casemgmt.api.idempotency import ABANDONED_AFTER, IN_PROGRESS
+    from casemgmt.api.models import IdempotencyRecord
+
+    headers = {**token("desa"), "Idempotency-Key": "hp-desa-0009"}
+    placeholder = IdempotencyRecord(user_id=users["village_worker"].id, key="hp-desa-0009", endpoint="create_case",
+                                    status_code=IN_PROGRESS, body={}, created_at=utcnow() - timedelta(seconds=30))
+    db.session.add(placeholder)
+    db.session.commit()
+    assert_error(client.post("/api/v1/cases", json=body(), headers=headers), 409, "request_in_progress")
+    placeholder.created_at = utcnow() - ABANDONED_AFTER - timedelta(seconds=1)
+    db.session.commit()
+    first = client.post("/api/v1/cases", json=body(), headers=headers)
+    again = client.post("/api/v1/cases", json=body(), headers=headers)
+    assert first.status_code == again.status_code == 201, first.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true" and count_cases() == 1
+    db.session.expire_all()
+    assert [r.status_code for r in db.session.scalars(select(IdempotencyRecord))] == [201]
+
+
 def test_idempotency_keys_are_per_user_and_per_call(client, token, users):
     case = client.post("/api/v1/cases", json=body(), headers={**token("koordinator"), "Idempotency-Key": "k1"})
     assert case.status_code == 201

@@ -1,6 +1,8 @@
 """Idempotency-Key: the same key from the same user returns the first answer and creates nothing."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,10 +10,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from casemgmt.api.models import IdempotencyRecord
+from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
 
 IN_PROGRESS = -1
+# A placeholder this old belongs to an attempt that will never finish: killed (gunicorn ends a
+# worker silent for 30 s), or failed while the database was too busy to remove it (errors.Busy,
+# whose 503 asks the client to send the request again). The next attempt with the key takes it
+# over instead of being told, forever, that the request is still in progress.
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 class RequestInProgress(ServiceError):
@@ -41,6 +49,13 @@ def idempotent(user, endpoint: str, produce):
         raise ValidationFailed({"Idempotency-Key": _("At most 200 characters.")})
     existing = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.user_id == user.id,
                                                                  IdempotencyRecord.key == key))
+    if existing is not None and _abandoned(existing, endpoint):
+        # Removed only if it is still that abandoned placeholder: of two retries at once, one
+        # removes it and goes on, the other meets the first's new placeholder (409) below.
+        db.session.execute(delete(IdempotencyRecord).where(
+            IdempotencyRecord.id == existing.id, IdempotencyRecord.status_code == IN_PROGRESS))
+        db.session.commit()
+        existing = None
     if existing is not None:
         return _replay(existing, endpoint)
     placeholder = IdempotencyRecord(user_id=user.id, key=key, endpoint=endpoint, status_code=IN_PROGRESS, body={})
@@ -64,6 +79,11 @@ def idempotent(user, endpoint: str, produce):
     record.status_code, record.body = status, body
     db.session.commit()
     return json_response(body, status)
+
+
+def _abandoned(record: IdempotencyRecord, endpoint: str) -> bool:
+    return (record.status_code == IN_PROGRESS and record.endpoint == endpoint
+            and record.created_at < utcnow() - ABANDONED_AFTER)
 
 
 def _replay(record: IdempotencyRecord, endpoint: str):
