@@ -235,8 +235,10 @@ def _busy_page():
     """A form the busy database did not save: what was sent is kept on the page, in hidden
     fields, with a button that sends it to the same address again. Pages are not cached
     (security.py: no-store), so a phone's Back may show the form empty. A file cannot be carried
-    so: a form with one is to be sent again from the start."""
-    resend = not any(upload.filename for upload in request.files.values())
+    so, nor is a password written into a page: a form with either is to be sent again from the
+    start."""
+    resend = not (any(upload.filename for upload in request.files.values())
+                  or any("password" in name for name in request.form))
     fields = list(request.form.items(multi=True)) if resend else []
     return render_template("errors/busy.html", message=Busy.default_text, resend=resend, fields=fields,
                            action=request.full_path.rstrip("?")), Busy.status
