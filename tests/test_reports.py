@@ -346,6 +346,21 @@ def test_coordinator_dashboard_counts(app, dataset, users):
                                 f"{social.full_name} (peksos.kembar)": 1}
 
 
+def test_a_coordinator_of_no_district_gets_a_home_with_nothing_to_count(make_web, dataset, users):
+    """A coordinator whose area is not a kabupaten/kota (the province) answers for no district's
+    cases (access.scope_district): their home shows nothing counted, not an error."""
+    from casemgmt.reports.services import dashboard
+    from tests.factories import UserFactory
+
+    provincial = UserFactory(username="koordinator.provinsi", role="coordinator", area_code="73",
+                             organisation=users["coordinator"].organisation)
+    data = dashboard(provincial)
+    assert (data["triage"], data["workload"], data["answer_hours"], data["conferences"]) == (0, {}, {}, [])
+    web = make_web()
+    web.login("koordinator.provinsi")
+    assert web.get("/").status_code == 200
+
+
 def test_social_worker_dashboard_counts_their_open_cases(app, dataset, users):
     from casemgmt.reports.services import dashboard
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy import case as sql_case
 
-from casemgmt.access import district_of, scope_cases
+from casemgmt.access import scope_cases, scope_district
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
@@ -69,7 +69,7 @@ def dashboard(user, now: datetime | None = None) -> dict:
         # holds tens of thousands of open cases.
         from casemgmt.workflow.services import open_counts
 
-        district = district_of(user.area_code)
+        district = scope_district(user)  # None: no district's cases to answer for, nothing to show
         counts = open_counts(user, now)
         data["triage"] = counts.by_stage().get("report", 0)
         data["overdue_by_stage"] = counts.by_stage(overdue=True)
@@ -77,7 +77,8 @@ def dashboard(user, now: datetime | None = None) -> dict:
         # holds yet are the triage count's.
         data["overdue_by_worker"] = {k: n for k, n in counts.by_worker(overdue=True).items() if k is not None}
         data["workload"] = {k: n for k, n in counts.by_worker().items() if k is not None}
-        data["answer_hours"] = answer_hours(district, Period(local_day(now - timedelta(days=90)), local_day(now)))
+        data["answer_hours"] = (answer_hours(district, Period(local_day(now - timedelta(days=90)), local_day(now)))
+                                if district else {})
         data["conferences"] = list(db.session.scalars(
             select(CaseConference).where(CaseConference.district_code == district,
                                          CaseConference.status == "scheduled", CaseConference.scheduled_at >= now)
