@@ -5,8 +5,6 @@ Counts of fewer than five are shown as "<5" to analysts and in anything they dow
 """
 from __future__ import annotations
 
-import json
-
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -129,14 +127,12 @@ def answer_hours(area_code: str, period: Period) -> dict[str, float]:
     Read as the background worker last counted them (every minute), not recounted first as
     ``compute`` does: a home page does not write, and its other figures are not held up by a
     recount."""
-    hours: dict = defaultdict(Counter)  # agency -> histogram of the hours (in tenths) to an answer
+    totals: dict = defaultdict(Counter)
     for _grain, _start, _section, data in _buckets(area_code, period, sections=("referral",)):
-        for key, n in json.loads(data).get("hours", {}).items():
-            _service, agency, value = key.split(tally.SEP)
-            hours[int(agency)][value] += n
-    names = _agency_names(hours)
-    medians = {names.get(a, str(a)): _median(h) for a, h in sorted(hours.items(), key=lambda kv: names.get(kv[0], ""))}
-    return {name: hours for name, hours in medians.items() if hours is not None}
+        tally.merge_into(totals, data)
+    _all, _by_service, by_agency = _referrals(totals)
+    return {name: group["median_response_hours"] for name, group in by_agency.items()
+            if group["median_response_hours"] is not None}
 
 
 def _agency_names(ids) -> dict[int, str]:
