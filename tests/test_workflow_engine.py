@@ -553,6 +553,12 @@ def test_the_triage_page_links_its_next_page_and_answers_a_spoiled_link_with_the
     page = web.get(link).get_data(as_text=True)
     assert second.number in page and first.number not in page
     assert 'href="/triage">Halaman pertama</a>' in page and "/triage?cursor=" not in page  # back, no further
+    # The second complaint triaged while the first page was open: the link to the second page
+    # finds it empty, and says so, with the way back (not "no new complaint waits").
+    services.apply_transition(second, "dismiss", users["coordinator"], {"reason": "duplicate"})
+    page = web.get(link).get_data(as_text=True)
+    assert "Tidak ada lagi di halaman ini" in page and "Tidak ada pengaduan baru" not in page
+    assert 'href="/triage">Halaman pertama</a>' in page
     response = web.get("/triage?cursor=rusak")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
