@@ -283,9 +283,7 @@ def approvals_page(actor, status: str | None, *, limit: int = 25,
                    cursor: str | None = None) -> tuple[list[Approval], str | None]:
     """A page of approvals_query, oldest request first, and the next page's cursor: a district's
     decided approvals grow with every case, so the API reads them a page at a time."""
-    query = _approvals_of(actor, status, select(Approval))
-    if query is None:
-        return [], None
+    query = approvals_query(actor, status).order_by(Approval.requested_at, Approval.id)
     if cursor:
         query = query.where(*paging.after(Approval.requested_at, Approval.id,
                                           *paging.read_cursor(cursor, datetime, int)))
