@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
-from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
 
 from casemgmt.access import scope_cases, scope_district
 from casemgmt.cases.models import Case
@@ -52,14 +51,15 @@ def dashboard(user, now: datetime | None = None) -> dict:
     if user.role == "village_worker":
         data["recent"] = list(db.session.scalars(scope_cases(user).order_by(Case.created_at.desc()).limit(5)))
     elif user.role == "social_worker":
-        # Counted by the database: the busiest workers hold thousands of open cases.
-        late = func.count(sql_case((Case.due_at < now, 1)))
-        soon = func.count(sql_case((and_(Case.due_at >= now, Case.due_at < now + timedelta(days=7)), 1)))
-        rows = db.session.execute(scope_cases(user, select(Case.stage, func.count(), late, soon), assigned_to_me=True)
-                                  .where(Case.status == "open").group_by(Case.stage)).all()
-        data["by_stage"] = {stage: n for stage, n, _late, _soon in rows}
-        data["overdue"] = sum(n for _stage, _n, n, _soon in rows)
-        data["due_this_week"] = sum(n for _stage, _n, _late, n in rows)
+        # Counted by the database (workflow.services.open_counts): the busiest workers hold
+        # thousands of open cases.
+        from casemgmt.workflow.services import open_counts
+
+        counts = open_counts(user, now, assigned_to_me=True)
+        data["by_stage"] = counts.by_stage()
+        data["overdue"] = sum(counts.by_stage(overdue=True).values())
+        data["due_this_week"] = db.session.scalar(scope_cases(user, select(func.count()), assigned_to_me=True).where(
+            Case.status == "open", Case.due_at >= now, Case.due_at < now + timedelta(days=7)))
         data["referrals_waiting"] = db.session.scalar(select(func.count(Referral.id)).where(
             Referral.created_by_id == user.id, Referral.status == "sent")) or 0
         data["approvals_waiting"] = db.session.scalar(select(func.count(Approval.id)).where(

@@ -566,13 +566,14 @@ class OpenCounts:
         return out
 
 
-def open_counts(user, now: datetime | None = None) -> OpenCounts:
+def open_counts(user, now: datetime | None = None, assigned_to_me: bool = False) -> OpenCounts:
+    """OpenCounts of the cases the user may see (scope_cases), or of those assigned to them."""
     from casemgmt.accounts.models import User
 
     now = now or utcnow()
-    late = func.count(sql_case((Case.due_at < now, 1)))
+    late = func.count(sql_case((Case.overdue_at(now), 1)))
     rows = [tuple(row) for row in db.session.execute(
-        scope_cases(user, select(Case.stage, Case.assigned_worker_id, func.count(), late))
+        scope_cases(user, select(Case.stage, Case.assigned_worker_id, func.count(), late), assigned_to_me)
         .where(Case.status == "open").group_by(Case.stage, Case.assigned_worker_id))]
     ids = {worker for _stage, worker, _n, _late in rows if worker is not None}
     names = {uid: (name, username) for uid, name, username in db.session.execute(
