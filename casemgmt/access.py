@@ -174,7 +174,7 @@ def scope_referrals(user, which: str):
         other = aliased(Referral)
         return query.where(column == user.organisation_id, exists().where(
             other.case_id == Referral.case_id, other.to_organisation_id == user.organisation_id,
-            still_the_agencys(referral=other)))
+            still_the_agencys(other)))
     if user.role == "coordinator":
         # Each listed referral's case tested against the district by its primary key: nearly
         # every referral of a PKSAI is of its own district's cases, so a page is found at once.
@@ -210,7 +210,7 @@ def scope_district(user) -> str | None:
 AGENCY_READ_DAYS = 30
 
 
-def still_the_agencys(now=None, referral=None):
+def still_the_agencys(referral=None):
     """The condition on a referral (``referral``: Referral or an alias of it) under which the
     organisation it was sent to still sees it and its case: open or accepted, or completed in the
     last 30 days (then read-only)."""
@@ -219,16 +219,16 @@ def still_the_agencys(now=None, referral=None):
     from casemgmt.dbtypes import utcnow
     from casemgmt.referrals.models import Referral
 
-    now, r = now or utcnow(), referral if referral is not None else Referral
+    r = referral if referral is not None else Referral
     return or_(r.status.in_(("sent", "accepted")),
-               and_(r.status == "completed", r.completed_at >= now - timedelta(days=AGENCY_READ_DAYS)))
+               and_(r.status == "completed", r.completed_at >= utcnow() - timedelta(days=AGENCY_READ_DAYS)))
 
 
-def referred_case_ids(organisation_id: int, now=None):
+def referred_case_ids(organisation_id: int):
     """Cases an organisation may see: a referral to it that is still the agency's."""
     from casemgmt.referrals.models import Referral
 
-    return select(Referral.case_id).where(Referral.to_organisation_id == organisation_id, still_the_agencys(now))
+    return select(Referral.case_id).where(Referral.to_organisation_id == organisation_id, still_the_agencys())
 
 
 def case_access(user, case) -> CaseAccess:
