@@ -64,7 +64,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLITE_MMAP_BYTES": 0,  # the background worker's app maps the file (dbsetup.WORKER_MMAP_BYTES)
         # How long a request waits for SQLite's one writer before it is told the system is busy
         # (errors.Busy, a 503 that asks to send it again).
-        "SQLITE_BUSY_TIMEOUT_MS": 10000,
+        "SQLITE_BUSY_TIMEOUT_MS": int(_env("SQLITE_BUSY_TIMEOUT_MS", "10000")),
         # Sessions: HttpOnly and SameSite always; Secure whenever we are in production.
         "SESSION_COOKIE_NAME": "casemgmt_session",
         "SESSION_COOKIE_HTTPONLY": True,

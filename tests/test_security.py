@@ -181,6 +181,12 @@ def test_database_url_from_environment(tmp_path, monkeypatch):
     assert config_module.load(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'casemgmt.db'}"
 
 
+def test_the_sqlite_busy_timeout_is_read_from_the_environment(tmp_path, monkeypatch):
+    assert config_module.load(str(tmp_path))["SQLITE_BUSY_TIMEOUT_MS"] == 10000
+    monkeypatch.setenv("CASEMGMT_SQLITE_BUSY_TIMEOUT_MS", "2500")
+    assert config_module.load(str(tmp_path))["SQLITE_BUSY_TIMEOUT_MS"] == 2500
+
+
 def test_health_check(web):
     assert web.get("/healthz").get_json() == {"status": "ok"}
 

@@ -57,7 +57,7 @@ def fill_english() -> None:
 
 def compile_all() -> None:
     run("compile", "-d", str(TRANSLATIONS), "--statistics")
-    # WTForms' own messages, translated by hand (casemgmt.forms.WTFormsMessages; WTForms has no id).
+    # WTForms' own messages, translated by hand (casemgmt.forms.WTFORMS_MESSAGES; WTForms has no id).
     run("compile", "-d", str(TRANSLATIONS), "-D", "wtforms", "--statistics")
 
 
