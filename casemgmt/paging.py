@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
@@ -101,3 +102,16 @@ def in_parts(parts: list[tuple[str, Callable]], cursor: str | None, limit: int, 
         if len(rows) > limit:
             break
     return page(rows, limit, keys)
+
+
+def or_first_page(read: Callable, cursor: str | None):
+    """A list page's ``read(cursor)``; for a spoiled page link (a cursor refused, nothing else)
+    the first page, ``read(None)``, with the refusal's message shown above it, as every paged list
+    answers one (case list, referral box, triage, my tasks). Any other refusal is raised."""
+    try:
+        return read(cursor)
+    except ValidationFailed as exc:
+        if not cursor or set(exc.errors) != {"cursor"}:
+            raise
+        flash(exc.said, "warning")
+        return read(None)

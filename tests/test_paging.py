@@ -67,3 +67,26 @@ def test_a_cursor_too_long_for_any_list_is_refused_before_it_is_read(app, users)
     with pytest.raises(Exception) as refused:
         paging.read_cursor(nested, str)
     assert type(refused.value).__name__ == "ValidationFailed"
+
+
+def test_a_spoiled_cursor_is_answered_with_the_first_page_and_nothing_else_is(app):
+    """paging.or_first_page: the first page and the cursor's message for a refused cursor; a
+    refusal of anything else (a filter), or of the first page itself, is the caller's to answer."""
+    from flask import get_flashed_messages
+
+    from casemgmt import paging
+    from casemgmt.errors import ValidationFailed
+
+    def read(cursor):
+        if cursor == "filter":
+            raise ValidationFailed({"stage": "Tahap tidak dikenal.", "cursor": MESSAGE})
+        return ["first"] if cursor is None else paging.read_cursor(cursor, int)
+
+    with app.test_request_context():
+        assert paging.or_first_page(read, "rusak") == ["first"]
+        assert get_flashed_messages(with_categories=True) == [("warning", MESSAGE)]
+        assert paging.or_first_page(read, paging.cursor_of(7)) == (7,)
+        with pytest.raises(ValidationFailed):
+            paging.or_first_page(read, "filter")
+        with pytest.raises(ValidationFailed):
+            paging.or_first_page(lambda cursor: paging.read_cursor("rusak", int), None)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from casemgmt import paging
 from casemgmt.access import case_access, case_or_404, district_of, requires
 from casemgmt.cases import services
 from casemgmt.cases.forms import (
@@ -195,11 +196,11 @@ def index():
     _filter_choices(form)
     filters = services.CaseFilters.from_args(request.args)
     try:
-        cases, next_cursor = services.list_cases(current_user, filters, cursor=request.args.get("cursor"))
-    except ValidationFailed as exc:
+        cases, next_cursor = paging.or_first_page(
+            lambda cursor: services.list_cases(current_user, filters, cursor=cursor), request.args.get("cursor"))
+    except ValidationFailed as exc:  # a bad filter: its message, no list
         flash(exc.said, "warning")
-        # A spoiled page link: the first page, as the referral box answers it; a bad filter: none.
-        cases, next_cursor = ([], None) if set(exc.errors) - {"cursor"} else services.list_cases(current_user, filters)
+        cases, next_cursor = [], None
     rows = [(case, case_access(current_user, case)) for case in cases]
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     filters_active = any(k != "q" for k in args)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from casemgmt import paging
 from casemgmt.access import district_of, owns_task, requires
 from casemgmt.cases.identity import initials
 from casemgmt.codes import SEXES
@@ -220,11 +221,8 @@ def review():
 @bp.get("/tasks")
 @requires("tasks.view")
 def tasks():
-    try:
-        items, next_cursor = services.my_tasks(current_user, cursor=request.args.get("cursor"))
-    except ValidationFailed as exc:  # a spoiled page link: the first page, as the case list answers it
-        flash(exc.said, "warning")
-        items, next_cursor = services.my_tasks(current_user)
+    items, next_cursor = paging.or_first_page(lambda cursor: services.my_tasks(current_user, cursor=cursor),
+                                              request.args.get("cursor"))
     return render_template("conferences/tasks.html", items=items, next_cursor=next_cursor,
                            total=services.count_tasks(current_user))
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from casemgmt import paging
 from casemgmt.access import answers_referral, case_or_404, coordinates, referral_or_404, requires, sent_referral
 from casemgmt.cases.identity import initials
 from casemgmt.codes import SERVICES
@@ -67,11 +68,8 @@ def new(case_id: int):
 @requires("referrals.box")
 def index():
     which = "outbox" if request.args.get("box") == "outbox" else "inbox"
-    try:
-        rows, next_cursor = services.box(current_user, which, cursor=request.args.get("cursor"))
-    except ValidationFailed as exc:
-        flash(exc.said, "warning")
-        rows, next_cursor = services.box(current_user, which)
+    rows, next_cursor = paging.or_first_page(lambda cursor: services.box(current_user, which, cursor=cursor),
+                                             request.args.get("cursor"))
     return render_template("referrals/index.html", rows=rows, box=which, next_cursor=next_cursor, now=utcnow())
 
 

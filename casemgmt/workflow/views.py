@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from casemgmt import paging
 from casemgmt.access import case_or_404, coordinates, requires, works_on_case
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
@@ -251,11 +252,8 @@ def triage():
     """New complaints, urgent first then oldest, a page at a time; overdue cases by stage and by
     worker, and the most overdue of them."""
     now = utcnow()
-    try:
-        board = services.triage_board(current_user, now, cursor=request.args.get("cursor"))
-    except ValidationFailed as exc:  # a spoiled page link: the first page, as the case list answers it
-        flash(exc.said, "warning")
-        board = services.triage_board(current_user, now)
+    board = paging.or_first_page(lambda cursor: services.triage_board(current_user, now, cursor=cursor),
+                                 request.args.get("cursor"))
     return render_template("workflow/triage.html", board=board,
                            by_worker=[(name or _("Not assigned yet"), n) for name, n in board.by_worker],
                            now=now, initials=initials)
