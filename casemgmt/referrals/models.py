@@ -23,8 +23,9 @@ class Referral(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), nullable=False, index=True)
-    from_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False, index=True)
-    to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False, index=True)
+    # Indexed as the first column of the boxes' indexes below, not each on its own.
+    from_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
     service: Mapped[str] = mapped_column(String(40), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     urgency: Mapped[str] = mapped_column(String(10), nullable=False, default="normal")
@@ -55,8 +56,7 @@ class Referral(db.Model):
     created_by: Mapped[User] = relationship(lazy="joined", foreign_keys=[created_by_id])
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_referral_to_status", "to_organisation_id", "status"),
-                      # The boxes (referrals.services.box), each part read in its order, a page at
+    __table_args__ = (# The boxes (referrals.services.box), each part read in its order, a page at
                       # a time: an organisation's open referrals by answer deadline, the rest
                       # newest first. A PKSAI sends some 260,000 on the million-case database.
                       Index("ix_referral_to_status_respond", "to_organisation_id", "status", "respond_by"),
