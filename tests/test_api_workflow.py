@@ -60,6 +60,11 @@ def test_the_sop_through_the_api(api, users):
         {"description": "Urus akta", "service": "birth_certificate",
          "organisation_id": users["agency_officer"].organisation_id, "due_date": due}]}]
     saved = plan.get_json()["version"]
+    # The plan, its action ids and version, read back as the PUT answered it; only by those who
+    # see the case's details (the registering Puskesos sees the outcome, not the plan).
+    read = api("get", f"{base}/plan", "peksos")
+    assert read.status_code == 200 and read.get_json() == plan.get_json()
+    assert_error(api("get", f"{base}/plan", "desa"), 403, "forbidden")
     assert api("post", f"{base}/notes", "peksos", json={"text": "Catatan."}).status_code in (200, 201)
     again = api("put", f"{base}/plan", "peksos", json={"goals": goals, "version": saved})
     assert again.status_code == 200 and again.get_json()["version"] == saved + 1

@@ -65,6 +65,7 @@ RECORD_ROUTES = {
     "api_workflow.take_transition": ("POST", "/api/v1/cases/{case}/transitions", {"name": "revise_plan",
                                                                                   "version": 1, "comment": "x"}),
     "api_workflow.put_assessment": ("PUT", "/api/v1/cases/{case}/assessment", {"needs": []}),
+    "api_workflow.get_plan": ("GET", "/api/v1/cases/{case}/plan", None),
     "api_workflow.put_plan": ("PUT", "/api/v1/cases/{case}/plan", {"goals": []}),
     "api_workflow.post_action": ("POST", "/api/v1/cases/{case}/actions/{action}", {"status": "done"}),
     "api_workflow.post_monitoring": ("POST", "/api/v1/cases/{case}/monitoring", {"visited_on": TODAY,

@@ -52,7 +52,10 @@ class GoalIn(Schema):
 
 class PlanIn(Schema):
     goals = fields.List(fields.Nested(GoalIn), required=True, validate=validate.Length(max=10))
-    version = fields.Integer(load_default=None)  # the plan's, as the last answer gave it: as AssessmentIn's
+    # The plan's (GET or the last PUT of the plan gives it), not the case's; optional as
+    # AssessmentIn's: without it the plan is saved over whatever was saved since.
+    version = fields.Integer(load_default=None, metadata={
+        "description": "The plan's version as GET /cases/{id}/plan or the last PUT answered it (not the case's)."})
 
 
 class ActionUpdateIn(Schema):
@@ -136,6 +139,16 @@ def put_assessment(body, case_id):
     a = services.save_assessment(case, g.api_user, body.get("risk_level"), body["needs"], body["summary"],
                                  body["version"])
     return json_response({"risk_level": a.risk_level, "needs": a.needs, "summary": a.summary, "version": a.version}, 200)
+
+
+@blp.route("/cases/<int:case_id>/plan", methods=["GET"])
+@blp.response(200, AnyOut)
+def get_plan(case_id):
+    """The plan with its action ids and its ``version``, which a PUT of the plan sends back."""
+    case, access = case_or_404(g.api_user, case_id)
+    if not access.details:
+        raise Forbidden()
+    return json_response(plan_json(case), 200)
 
 
 @blp.route("/cases/<int:case_id>/plan", methods=["PUT"])
