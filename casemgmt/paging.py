@@ -104,14 +104,15 @@ def in_parts(parts: list[tuple[str, Callable]], cursor: str | None, limit: int, 
     return page(rows, limit, keys)
 
 
-def or_first_page(read: Callable, cursor: str | None):
-    """A list page's ``read(cursor)``; for a spoiled page link (a cursor refused, nothing else)
-    the first page, ``read(None)``, with the refusal's message shown above it, as every paged list
-    answers one (case list, referral box, triage, my tasks). Any other refusal is raised."""
+def or_first_page(read: Callable, cursor: str | None) -> tuple:
+    """A list page's ``read(cursor)``, and the cursor it was read from (None: the first page);
+    for a spoiled page link (a cursor refused, nothing else) the first page, ``read(None)``, with
+    the refusal's message shown above it, as every paged list answers one (case list, referral
+    box, triage, my tasks). Any other refusal is raised."""
     try:
-        return read(cursor)
+        return read(cursor), cursor or None
     except ValidationFailed as exc:
         if not cursor or set(exc.errors) != {"cursor"}:
             raise
         flash(exc.said, "warning")
-        return read(None)
+        return read(None), None

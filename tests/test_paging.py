@@ -83,10 +83,23 @@ def test_a_spoiled_cursor_is_answered_with_the_first_page_and_nothing_else_is(ap
         return ["first"] if cursor is None else paging.read_cursor(cursor, int)
 
     with app.test_request_context():
-        assert paging.or_first_page(read, "rusak") == ["first"]
+        assert paging.or_first_page(read, "rusak") == (["first"], None)  # the first page, read from no cursor
         assert get_flashed_messages(with_categories=True) == [("warning", MESSAGE)]
-        assert paging.or_first_page(read, paging.cursor_of(7)) == (7,)
+        assert paging.or_first_page(read, paging.cursor_of(7)) == ((7,), paging.cursor_of(7))
         with pytest.raises(ValidationFailed):
             paging.or_first_page(read, "filter")
         with pytest.raises(ValidationFailed):
             paging.or_first_page(lambda cursor: paging.read_cursor("rusak", int), None)
+
+
+@pytest.mark.parametrize("path,empty", [("/referrals?box=outbox", "Tidak ada rujukan di sini."),
+                                        ("/tasks", "Tidak ada tugas yang menunggu Anda.")])
+def test_a_spoiled_link_to_an_empty_list_is_its_first_page_not_a_later_one(make_web, users, path, empty):
+    """The first page a spoiled link falls back to is the first: the list's own empty message, no
+    "first page" link (not the message of a later page emptied while the user paged)."""
+    web = make_web()
+    web.login("dukcapil")
+    joiner = "&" if "?" in path else "?"
+    page = web.get(f"{path}{joiner}cursor=rusak").get_data(as_text=True)
+    assert MESSAGE in page and empty in page
+    assert "Halaman pertama" not in page and "Tidak ada lagi di halaman ini" not in page

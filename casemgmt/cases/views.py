@@ -196,16 +196,16 @@ def index():
     _filter_choices(form)
     filters = services.CaseFilters.from_args(request.args)
     try:
-        cases, next_cursor = paging.or_first_page(
+        (cases, next_cursor), cursor = paging.or_first_page(
             lambda cursor: services.list_cases(current_user, filters, cursor=cursor), request.args.get("cursor"))
     except ValidationFailed as exc:  # a bad filter: its message, no list
         flash(exc.said, "warning")
-        cases, next_cursor = [], None
+        (cases, next_cursor), cursor = ([], None), None
     rows = [(case, case_access(current_user, case)) for case in cases]
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     filters_active = any(k != "q" for k in args)
-    return render_template("cases/index.html", form=form, rows=rows, next_cursor=next_cursor, args=args,
-                           filters_active=filters_active,
+    return render_template("cases/index.html", form=form, rows=rows, next_cursor=next_cursor, cursor=cursor,
+                           args=args, filters_active=filters_active,
                            now=utcnow(), initials=initials, risk_labels=risk_labels())
 
 

@@ -221,9 +221,9 @@ def review():
 @bp.get("/tasks")
 @requires("tasks.view")
 def tasks():
-    items, next_cursor = paging.or_first_page(lambda cursor: services.my_tasks(current_user, cursor=cursor),
-                                              request.args.get("cursor"))
-    return render_template("conferences/tasks.html", items=items, next_cursor=next_cursor,
+    (items, next_cursor), cursor = paging.or_first_page(
+        lambda cursor: services.my_tasks(current_user, cursor=cursor), request.args.get("cursor"))
+    return render_template("conferences/tasks.html", items=items, next_cursor=next_cursor, cursor=cursor,
                            total=services.count_tasks(current_user))
 
 

@@ -68,9 +68,10 @@ def new(case_id: int):
 @requires("referrals.box")
 def index():
     which = "outbox" if request.args.get("box") == "outbox" else "inbox"
-    rows, next_cursor = paging.or_first_page(lambda cursor: services.box(current_user, which, cursor=cursor),
-                                             request.args.get("cursor"))
-    return render_template("referrals/index.html", rows=rows, box=which, next_cursor=next_cursor, now=utcnow())
+    (rows, next_cursor), cursor = paging.or_first_page(
+        lambda cursor: services.box(current_user, which, cursor=cursor), request.args.get("cursor"))
+    return render_template("referrals/index.html", rows=rows, box=which, next_cursor=next_cursor, cursor=cursor,
+                           now=utcnow())
 
 
 @bp.get("/referrals/<int:referral_id>")

@@ -252,9 +252,9 @@ def triage():
     """New complaints, urgent first then oldest, a page at a time; overdue cases by stage and by
     worker, and the most overdue of them."""
     now = utcnow()
-    board = paging.or_first_page(lambda cursor: services.triage_board(current_user, now, cursor=cursor),
-                                 request.args.get("cursor"))
-    return render_template("workflow/triage.html", board=board,
+    board, cursor = paging.or_first_page(lambda cursor: services.triage_board(current_user, now, cursor=cursor),
+                                         request.args.get("cursor"))
+    return render_template("workflow/triage.html", board=board, cursor=cursor,
                            by_worker=[(name or _("Not assigned yet"), n) for name, n in board.by_worker],
                            now=now, initials=initials)
 
