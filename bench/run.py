@@ -104,9 +104,9 @@ def main():
     from casemgmt.extensions import db
 
     if args.export_only:  # as the background worker runs it, with the worker's app
-        from casemgmt import tasks
+        from casemgmt import jobs
 
-        app = tasks.app()
+        app = jobs.app()
         with app.app_context():
             from casemgmt.cases.services import CaseFilters
             from casemgmt.reports.exports import export_root, write

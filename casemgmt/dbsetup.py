@@ -49,7 +49,7 @@ def refresh_statistics(connection) -> bool:
     """SQLite: what its query planner knows of each index (sqlite_stat1), sampled afresh. Without
     it the planner guessed from the number of columns an index matched, and took the triage and
     count indexes (migration d4c7a1e9b2f6) for the case list, which then sorted a whole district
-    (1 ms -> 1,070 ms). Run after migrations that add indexes and each night (tasks.py), as the
+    (1 ms -> 1,070 ms). Run after migrations that add indexes and each night (jobs.py), as the
     tables grow. PostgreSQL's autovacuum keeps its own: False, nothing done."""
     if connection.dialect.name != "sqlite":
         return False

@@ -88,14 +88,14 @@ def test_sqlite_connections_get_their_settings(tmp_path):
 
 def test_only_the_background_workers_app_maps_the_sqlite_file(tmp_path, monkeypatch):
     """Memory-mapped reads for the worker's bulk reads (exports), not for the app's requests."""
-    from casemgmt import tasks
+    from casemgmt import jobs
     from casemgmt.dbsetup import WORKER_MMAP_BYTES
 
     url = f"sqlite:///{tmp_path / 'mapped.db'}"
     monkeypatch.setenv("CASEMGMT_DATABASE_URL", url)
-    monkeypatch.setattr(tasks, "_app", None)
+    monkeypatch.setattr(jobs, "_app", None)
     mapped = {}
-    for name, app in (("web", create_app({"SQLALCHEMY_DATABASE_URI": url})), ("worker", tasks.app())):
+    for name, app in (("web", create_app({"SQLALCHEMY_DATABASE_URI": url})), ("worker", jobs.app())):
         with app.app_context():
             assert str(db.engine.url) == url
             mapped[name] = db.session.execute(text("PRAGMA mmap_size")).scalar()
@@ -111,7 +111,7 @@ def test_the_nightly_job_samples_every_index_for_the_planner(app, users):
     them; PostgreSQL's autovacuum keeps its own figures: nothing done."""
     from datetime import datetime
 
-    from casemgmt import tasks
+    from casemgmt import jobs
     from tests.factories import make_case
 
     make_case(users["village_worker"], name="Andi Baso")
@@ -119,9 +119,9 @@ def test_the_nightly_job_samples_every_index_for_the_planner(app, users):
     if sqlite:
         db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
         db.session.commit()
-    tasks.use_app(app)
+    jobs.use_app(app)
     try:
-        assert tasks.refresh_statistics.call_local() is sqlite
+        assert jobs.refresh_statistics.call_local() is sqlite
         if sqlite:
             sampled = set(db.session.scalars(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'case_record'")))
             indexes = {index.name for index in db.metadata.tables["case_record"].indexes}
@@ -132,5 +132,5 @@ def test_the_nightly_job_samples_every_index_for_the_planner(app, users):
             db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
             db.session.commit()
     # At 02:45 in Makassar (18:45 UTC), after the search index is merged.
-    due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 18, 45))}
-    assert type(tasks.refresh_statistics.s()).__name__ in due
+    due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 18, 45))}
+    assert type(jobs.refresh_statistics.s()).__name__ in due

@@ -179,14 +179,14 @@ def test_export_respects_scope_and_masking(make_web, users):
 
 
 def test_large_export_runs_as_a_job_with_progress(app, make_web, users, monkeypatch):
-    from casemgmt import tasks
+    from casemgmt import jobs
     from casemgmt.reports.models import ExportJob
 
     for i in range(5):
         make_case(users["village_worker"], name=f"Anak Ke {i}")
     monkeypatch.setattr(exports, "BACKGROUND_OVER", 2)
-    tasks.use_app(app)
-    monkeypatch.setattr(tasks.huey, "immediate", True)
+    jobs.use_app(app)
+    monkeypatch.setattr(jobs.huey, "immediate", True)
     web = make_web()
     web.login("koordinator")
     response = web.post("/exports", {"format": "csv"})
@@ -424,15 +424,15 @@ def test_a_read_recounts_a_large_pile_in_short_transactions(app, dataset, monkey
 
 
 def test_the_background_worker_recounts_pending_buckets(app, dataset):
-    from casemgmt import tasks
+    from casemgmt import jobs
     from casemgmt.reports import tally
     from casemgmt.reports.models import IndicatorDirty
 
     tally.refresh_pending()
     dataset["a2"].child.sex = "F"
     db.session.commit()
-    tasks.use_app(app)
-    assert tasks.refresh_indicators.call_local() == 1
+    jobs.use_app(app)
+    assert jobs.refresh_indicators.call_local() == 1
     assert db.session.scalar(db.select(db.func.count(IndicatorDirty.id))) == 0
 
 
@@ -466,7 +466,7 @@ def test_csv_export_cells_never_start_a_formula(app, users, tmp_path):
 
 def test_a_large_database_never_counted_is_counted_by_the_worker(app, dataset, monkeypatch, users):
     """Counting a million cases takes minutes: a request hands it to the worker and says so."""
-    from casemgmt import tasks
+    from casemgmt import jobs
     from casemgmt.reports import tally
     from casemgmt.reports.models import IndicatorBucket, IndicatorBuild
 
@@ -476,7 +476,7 @@ def test_a_large_database_never_counted_is_counted_by_the_worker(app, dataset, m
     db.session.commit()
     monkeypatch.setattr(tally, "INLINE_REBUILD", 2)
     queued = []
-    monkeypatch.setattr(tasks, "rebuild_indicators", lambda: queued.append(1))
+    monkeypatch.setattr(jobs, "rebuild_indicators", lambda: queued.append(1))
     client = app.test_client()
     answer = client.get("/api/v1/indicators?area_code=73.06&from=2026-10-01&to=2026-12-31",
                         headers=bearer_for(client, "koordinator"))
@@ -490,12 +490,12 @@ def test_a_large_database_never_counted_is_counted_by_the_worker(app, dataset, m
     assert db.session.scalar(db.select(db.func.count()).select_from(IndicatorBucket)) == 0
     dataset["a2"].child.sex = "M"
     db.session.commit()
-    tasks.use_app(app)
-    assert tasks.rebuild_indicators.call_local() == 2
+    jobs.use_app(app)
+    assert jobs.rebuild_indicators.call_local() == 2
     assert indicators.compute("73.06", Q4) == expected
     # A copy queued by a later request meanwhile finds the count made and does not count again.
     buckets = db.session.scalar(db.select(db.func.count()).select_from(IndicatorBucket))
-    assert tasks.rebuild_indicators.call_local() == 0
+    assert jobs.rebuild_indicators.call_local() == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(IndicatorBucket)) == buckets
 
 
@@ -548,7 +548,7 @@ def test_an_export_with_a_wrong_filter_says_which(app, make_web, users):
 def test_an_xlsx_job_whose_cases_outgrew_a_sheet_says_so(app, make_web, users, monkeypatch):
     """The count is checked when the export is asked for; if more cases match by the time the
     worker writes them, the job fails with that reason, and no file leaves cases out."""
-    from casemgmt import tasks, xlsx
+    from casemgmt import jobs, xlsx
     from casemgmt.reports.models import ExportJob
 
     for i in range(2):
@@ -557,7 +557,7 @@ def test_an_xlsx_job_whose_cases_outgrew_a_sheet_says_so(app, make_web, users, m
     monkeypatch.setattr(xlsx, "MAX_ROWS", 3)
     monkeypatch.setattr(exports, "BACKGROUND_OVER", 1)
     queued = []
-    monkeypatch.setattr(tasks, "run_export", queued.append)
+    monkeypatch.setattr(jobs, "run_export", queued.append)
     web = make_web()
     web.login("koordinator")
     status_url = web.post("/exports", {"format": "xlsx"}).headers["Location"]

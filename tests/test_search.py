@@ -282,7 +282,7 @@ def test_the_nightly_job_merges_the_search_index_into_one_segment(app, users, na
     nothing to merge."""
     from sqlalchemy import text
 
-    from casemgmt import tasks
+    from casemgmt import jobs
 
     sqlite = db.engine.dialect.name == "sqlite"
     try:
@@ -296,8 +296,8 @@ def test_the_nightly_job_merges_the_search_index_into_one_segment(app, users, na
                 make_case(users["village_worker"], name=name)
         before = {query: found(users["coordinator"], query) for query in ("nur", "fajar sap", "andi")}
         segments = search.index_segments(db.session.connection())
-        tasks.use_app(app)
-        assert tasks.compact_search.call_local() == segments
+        jobs.use_app(app)
+        assert jobs.compact_search.call_local() == segments
     finally:
         if sqlite:  # FTS5's default, for the tests after this one
             db.session.execute(text("INSERT INTO case_fts(case_fts, rank) VALUES ('automerge', 4)"))
@@ -305,7 +305,7 @@ def test_the_nightly_job_merges_the_search_index_into_one_segment(app, users, na
     if sqlite:
         assert segments > 1  # one case a transaction: several segments
         assert search.index_segments(db.session.connection()) == 1
-        assert tasks.compact_search.call_local() == 1  # already one: nothing to merge
+        assert jobs.compact_search.call_local() == 1  # already one: nothing to merge
     else:
         assert segments == 0
     assert {query: found(users["coordinator"], query) for query in before} == before
@@ -313,10 +313,10 @@ def test_the_nightly_job_merges_the_search_index_into_one_segment(app, users, na
     # At 02:30 in Makassar (18:30 UTC), not during the working day.
     from datetime import datetime
 
-    due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 18, 30))}
-    assert type(tasks.compact_search.s()).__name__ in due
-    due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 10, 30))}
-    assert type(tasks.compact_search.s()).__name__ not in due
+    due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 18, 30))}
+    assert type(jobs.compact_search.s()).__name__ in due
+    due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 30))}
+    assert type(jobs.compact_search.s()).__name__ not in due
 
 
 def _migration(name: str):

@@ -453,19 +453,19 @@ def test_overdue_is_shown_on_the_home_page_until_read(make_web, users):
 
 
 def test_the_background_job_runs_the_sweep(app, users):
-    from casemgmt import tasks
+    from casemgmt import jobs
 
     case = at_stage(users, "assessment")
     case.due_at = datetime.now(timezone.utc) - timedelta(minutes=5)
     db.session.commit()
-    tasks.use_app(app)
-    result = tasks.overdue_sweep.call_local()
+    jobs.use_app(app)
+    result = jobs.overdue_sweep.call_local()
     assert result == {"cases": {"cases": 1, "notifications": 2}, "referrals": {"referrals": 0, "notifications": 0}}
     # Scheduled every 15 minutes by the consumer (the indicator recount runs every minute).
-    due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 10, 15))}
-    assert due == {type(tasks.overdue_sweep.s()).__name__, type(tasks.refresh_indicators.s()).__name__}
-    due = {type(t).__name__ for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 10, 7))}
-    assert due == {type(tasks.refresh_indicators.s()).__name__}
+    due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 15))}
+    assert due == {type(jobs.overdue_sweep.s()).__name__, type(jobs.refresh_indicators.s()).__name__}
+    due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 7))}
+    assert due == {type(jobs.refresh_indicators.s()).__name__}
 
 
 def test_the_sweep_works_through_overdue_cases_a_batch_at_a_time(app, users, monkeypatch):

@@ -127,9 +127,9 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     if total <= BACKGROUND_OVER:
         run(job.id)
         return job, True
-    from casemgmt import tasks
+    from casemgmt import jobs
 
-    tasks.run_export(job.id)
+    jobs.run_export(job.id)
     return job, False
 
 

@@ -281,10 +281,10 @@ def ensure_current(area_code: str | None = None) -> None:
     than a request may take); until then the indicators answer "not ready"."""
     if db.session.get(IndicatorBuild, 1) is None:
         if db.session.scalar(select(func.count(Case.id))) > INLINE_REBUILD:
-            from casemgmt import tasks
+            from casemgmt import jobs
 
             db.session.rollback()
-            tasks.rebuild_indicators()
+            jobs.rebuild_indicators()
             raise NotReady()
         rebuild()
         db.session.commit()

@@ -1,6 +1,6 @@
 """Background jobs (huey): SQLite-backed on one machine, Redis where several servers share the work.
 
-Run the worker with:  huey_consumer casemgmt.tasks.huey
+Run the worker with:  huey_consumer casemgmt.jobs.huey
 """
 from __future__ import annotations
 
