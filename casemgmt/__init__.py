@@ -4,17 +4,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
-
 from casemgmt import config as config_module
+from casemgmt.transactions import App
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None) -> App:
     """Build the app. ``config`` overrides what the environment says (tests use it)."""
     instance_path = os.environ.get("CASEMGMT_INSTANCE_PATH") or str(ROOT / "instance")
-    app = Flask(
+    app = App(
         __name__,
         instance_path=instance_path,
         template_folder=str(ROOT / "templates"),
@@ -34,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def register_extensions(app: Flask) -> None:
+def register_extensions(app: App) -> None:
     from casemgmt import models  # noqa: F401  (every table known before migrations and create_all)
     from casemgmt.extensions import (
         api,
@@ -66,7 +65,7 @@ def register_extensions(app: Flask) -> None:
     configure_engines(app)
 
 
-def register_converters(app: Flask) -> None:
+def register_converters(app: App) -> None:
     """Ids in URLs stay within the database's integer range: a larger one is a plain 404,
     not an overflow deep in the driver."""
     from werkzeug.routing import IntegerConverter
@@ -81,26 +80,26 @@ def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
 
 
-def register_workflow(app: Flask) -> None:
+def register_workflow(app: App) -> None:
     """Refuse to start with a broken SOP definition (unknown stage, guard, role, clock...)."""
     from casemgmt.workflow.definition import validate
 
     validate()
 
 
-def register_security(app: Flask) -> None:
+def register_security(app: App) -> None:
     from casemgmt import security
 
     security.init_app(app)
 
 
-def register_compression(app: Flask) -> None:
+def register_compression(app: App) -> None:
     from casemgmt import compression
 
     compression.init_app(app)
 
 
-def register_blueprints(app: Flask) -> None:
+def register_blueprints(app: App) -> None:
     from casemgmt.accounts.views import bp as accounts_bp
     from casemgmt.api import register_api
     from casemgmt.cases.views import bp as cases_bp
@@ -122,19 +121,19 @@ def register_blueprints(app: Flask) -> None:
     register_api(app)
 
 
-def register_errors(app: Flask) -> None:
+def register_errors(app: App) -> None:
     from casemgmt.errors import register_error_handlers
 
     register_error_handlers(app)
 
 
-def register_templates(app: Flask) -> None:
+def register_templates(app: App) -> None:
     from casemgmt import templating
 
     templating.init_app(app)
 
 
-def register_cli(app: Flask) -> None:
+def register_cli(app: App) -> None:
     from casemgmt.accounts.cli import users_cli
     from casemgmt.demo import demo_cli
     from casemgmt.directory.cli import areas_cli, organisations_cli

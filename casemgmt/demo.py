@@ -5,6 +5,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from casemgmt.transactions import commit
+
 DEMO_PASSWORD = "Demo-Sulsel-2026"
 
 # (name, kind, seat, services, covers)
@@ -109,6 +111,7 @@ def load_demo_command(if_empty: bool):
             return
     else:
         added = load_demo()
+        commit()
         click.echo(f"Demo data: {added['areas']} areas, {added['organisations']} organisations, "
                    f"{added['users']} users and {added['cases']} cases added.")
     click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")

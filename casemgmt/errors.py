@@ -1,7 +1,8 @@
 """Domain errors raised by services, and the one error handler for pages and API.
 
 API callers get ``{"error": {"code", "message", "details"}}``; people get a page in their
-language. A 500 rolls the session back so nothing half-done is committed.
+language. Every error rolls the session back, so nothing half-done is committed (the request
+commits once, only when its view returned: ``transactions``).
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ class ServiceError(Exception):
     # record changed meanwhile (StaleVersion). Not for a refusal, a record that moved on, or one
     # that waits for someone else: those pages send the user back to the case.
     retry = False
+    # A refusal that is itself recorded (a failed log-in counts toward the lock-out): the request
+    # commits what the operation wrote before refusing instead of rolling it back.
+    keeps_changes = False
 
     def __init__(self, message: str | None = None, details: dict | None = None):
         self.message = str(message or self.default_text)
@@ -81,12 +85,14 @@ def check_number(current: int, version: int | None) -> None:
 
 
 class InvalidCredentials(ServiceError):
+    keeps_changes = True
     status = 401
     code = "invalid_credentials"
     default_text = _l("Wrong username or password.")
 
 
 class LockedOut(ServiceError):
+    keeps_changes = True
     status = 429
     code = "locked_out"
     default_text = _l("Too many failed log-ins. The account is locked for 15 minutes.")
@@ -187,8 +193,7 @@ def handle_http_exception(err: HTTPException):
             details = {"fields": translated(data["messages"].get("json", data["messages"]))}
     if status == 429 and getattr(err, "description", None) and code == "rate_limited":
         details = {"limit": str(err.description)}
-    if status >= 500:
-        db.session.rollback()
+    db.session.rollback()  # nothing of a refused or failed request is committed
     if wants_json():
         response = json_error(status, code, message, details)
         if status == 401:
@@ -200,6 +205,12 @@ def handle_http_exception(err: HTTPException):
 
 
 def handle_service_error(err: ServiceError):
+    if err.keeps_changes:
+        from casemgmt.transactions import commit
+
+        commit()
+    else:
+        db.session.rollback()
     if wants_json():
         return json_error(err.status, err.code, err.message, err.details)
     return _page(err.status, err.message)

@@ -11,7 +11,8 @@ from wtforms import Form as WTForm
 from wtforms.widgets import core as widget_core
 
 from casemgmt.dbtypes import MAX_ID
-from casemgmt.errors import ValidationFailed
+from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
+from casemgmt.extensions import db
 
 
 # WTForms' own messages ("This field is required.", "Not a valid date value.", "Field cannot be
@@ -101,6 +102,27 @@ def apply_errors(form, exc: ValidationFailed, field_map: dict[str, str] | None =
             field.errors = list(field.errors or []) + list(messages)
         else:
             form.form_errors.extend(messages)
+
+
+def refused(exc: ServiceError, form=None, field_map: dict[str, str] | None = None, *,
+            shows_forbidden: bool = False) -> str:
+    """How a view shows an operation the service refused: the operation is rolled back (the
+    request commits nothing of it), 403 and 404 go on to errors.py (unless the page shows a 403
+    itself: ``shows_forbidden``, the SOP's problem page keeps what was typed), a ValidationFailed's field
+    errors stand next to their fields, a StaleVersion's form takes the version now saved; the
+    one message left for the page is returned. A refusal that is itself recorded
+    (``keeps_changes``: a failed log-in) keeps what it wrote."""
+    if not exc.keeps_changes:
+        db.session.rollback()
+    if exc.status == 404 or (exc.status == 403 and not shows_forbidden):
+        raise exc
+    if form is not None:
+        if isinstance(exc, ValidationFailed):
+            apply_errors(form, exc, field_map)
+        elif (isinstance(exc, StaleVersion) and "current_version" in exc.details
+              and getattr(form, "version", None) is not None):
+            show_current_version(form.version, exc.details["current_version"])
+    return exc.message
 
 
 def id_or_none(value) -> int | None:

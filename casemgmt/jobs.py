@@ -40,8 +40,7 @@ def app():
 
 @huey.periodic_task(crontab(minute="*/15"))
 def overdue_sweep():
-    from casemgmt.referrals.services import sweep_overdue_referrals
-    from casemgmt.workflow.services import sweep_overdue
+    from casemgmt.workflow.sweep import sweep_overdue, sweep_overdue_referrals
 
     with app().app_context():
         return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from flask import has_app_context
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from casemgmt import create_app
 from casemgmt.extensions import db, limiter
+from casemgmt.transactions import commit
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory, bearer_for
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -30,9 +32,13 @@ def database_url(tmp_dir: Path) -> str:
 class IsolatedClient(FlaskClient):
     """Each request runs outside the test's own app context, as a real request would:
     its own ``g``, its own database session. (Flask reuses an app context that is
-    already pushed, which would share ``g`` and the session between requests.)"""
+    already pushed, which would share ``g`` and the session between requests.)
+    What the test did before the request through the services (which flush, as operations do) is
+    committed first, as the request that did it would have."""
 
     def open(self, *args, **kwargs):
+        if has_app_context():
+            commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -95,10 +95,14 @@ def child_input(**overrides) -> dict:
 
 
 def make_case(actor, decisions=None, **child_overrides):
-    """A case registered through the real service, as the given user."""
+    """A case registered through the real service, as the given user, and committed as the
+    request that registered it would have."""
     from casemgmt.cases.services import register_complaint
+    from casemgmt.transactions import commit
 
-    return register_complaint(complaint_input([child_input(**child_overrides)]), actor, decisions or {0: "new"}).cases[0]
+    case = register_complaint(complaint_input([child_input(**child_overrides)]), actor, decisions or {0: "new"}).cases[0]
+    commit()
+    return case
 
 
 def every_page(user, query: str, limit: int = 2) -> list[int]:

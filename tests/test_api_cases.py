@@ -106,29 +106,62 @@ def test_failed_attempt_frees_its_key(client, token):
     assert client.post("/api/v1/cases", json=body(), headers=headers).status_code == 201
 
 
-def test_an_abandoned_attempt_frees_its_key_after_a_while(client, token, users):
-    """An attempt that never finished (its worker killed, or the database too busy to remove its
-    placeholder after a 503) leaves its key "in progress". A retry is told so (409) for a while,
-    then takes the key over and is done once: not "in progress" forever."""
-    from datetime import timedelta
-
-    from casemgmt.api.idempotency import ABANDONED_AFTER, IN_PROGRESS
+@pytest.mark.parametrize("crash_at", ["answer", "commit"])
+def test_a_crash_before_the_end_of_the_request_leaves_one_case_after_the_retry(client, token, users, monkeypatch,
+                                                                               crash_at):
+    """The case and the stored answer of its Idempotency-Key are one transaction: an attempt that
+    dies after writing both but before the request ends (its worker killed while answering, or
+    the commit failing) leaves neither, and the phone's retry creates the case once."""
+    from casemgmt import transactions
+    from casemgmt.api import idempotency
     from casemgmt.api.models import IdempotencyRecord
 
-    headers = {**token("desa"), "Idempotency-Key": "hp-desa-0009"}
-    placeholder = IdempotencyRecord(user_id=users["village_worker"].id, key="hp-desa-0009", endpoint="create_case",
-                                    status_code=IN_PROGRESS, body={}, created_at=utcnow() - timedelta(seconds=30))
-    db.session.add(placeholder)
-    db.session.commit()
-    assert_error(client.post("/api/v1/cases", json=body(), headers=headers), 409, "request_in_progress")
-    placeholder.created_at = utcnow() - ABANDONED_AFTER - timedelta(seconds=1)
-    db.session.commit()
+    class Killed(Exception):
+        pass
+
+    def die(*_args, **_kwargs):
+        raise Killed()
+
+    headers = {**token("desa"), "Idempotency-Key": "hp-desa-crash"}
+    target = (idempotency, "json_response") if crash_at == "answer" else (transactions.db.session, "commit")
+    with monkeypatch.context() as patch:
+        patch.setattr(*target, die)
+        with pytest.raises(Killed):
+            client.post("/api/v1/cases", json=body(), headers=headers)
+    db.session.rollback()
+    assert count_cases() == 0 and db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
     first = client.post("/api/v1/cases", json=body(), headers=headers)
     again = client.post("/api/v1/cases", json=body(), headers=headers)
     assert first.status_code == again.status_code == 201, first.get_json()
     assert again.headers.get("Idempotent-Replayed") == "true" and count_cases() == 1
     db.session.expire_all()
     assert [r.status_code for r in db.session.scalars(select(IdempotencyRecord))] == [201]
+
+
+def test_two_attempts_at_once_with_one_key_make_one_case(app, client, token, users):
+    """A phone that sends again while the first attempt is still running: the second waits on
+    the key and answers the first's result (or, on SQLite, is told to retry), never a second case."""
+    import threading
+
+    headers = {**token("desa"), "Idempotency-Key": "hp-desa-twice"}
+    answers = []
+
+    def send():
+        for _attempt in range(20):
+            response = app.test_client().post("/api/v1/cases", json=body(), headers=headers)
+            if response.status_code != 503:
+                answers.append(response)
+                return
+
+    db.session.commit()
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert len({a.get_json()["id"] for a in answers}) == 1
+    assert count_cases() == 1
 
 
 def test_idempotency_keys_are_per_user_and_per_call(client, token, users):

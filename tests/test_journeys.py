@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from casemgmt.transactions import commit
 from casemgmt.cases.models import Case
 from casemgmt.extensions import db
 from tests.conftest import ARTIFACTS
@@ -220,6 +221,7 @@ def test_journey_3_case_conference(live_server, browser, users, field):
     for case in (first, second):
         workflow.apply_transition(case, "accept", users["coordinator"],
                                   {"risk_level": "high", "assigned_worker_id": users["social_worker"].id})
+    commit()
     koordinator = Person(browser, live_server, "koordinator")
     page = koordinator.go("/conferences/new")
     koordinator.axe("schedule conference")

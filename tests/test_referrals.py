@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from casemgmt.transactions import commit
 from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.errors import Forbidden, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.referrals import services
 from casemgmt.referrals.routing import suggest_destinations
 from casemgmt.workflow import services as workflow
+from casemgmt.workflow import sweep
 from casemgmt.workflow.models import Notification, PlanAction
 from tests.factories import OrganisationFactory, UserFactory, make_case
 from tests.test_api import assert_error
@@ -345,25 +348,24 @@ def test_a_box_lists_what_its_reader_may_open(app, users, network):
 # ---- escalation --------------------------------------------------------------------------------------
 
 def test_unanswered_referral_is_escalated_to_the_sending_districts_coordinator(users, referral):
-    assert services.sweep_overdue_referrals(referral.respond_by - timedelta(minutes=1))["referrals"] == 0
+    assert sweep.sweep_overdue_referrals(referral.respond_by - timedelta(minutes=1))["referrals"] == 0
     later = referral.respond_by + timedelta(minutes=1)
     assert referral.overdue(later)
-    assert services.sweep_overdue_referrals(later) == {"referrals": 1, "notifications": 1}
-    assert services.sweep_overdue_referrals(later + timedelta(hours=1))["referrals"] == 0
+    assert sweep.sweep_overdue_referrals(later) == {"referrals": 1, "notifications": 1}
+    assert sweep.sweep_overdue_referrals(later + timedelta(hours=1))["referrals"] == 0
     note = db.session.scalars(select(Notification).where(Notification.kind == "referral_overdue")).one()
     assert note.user_id == users["coordinator"].id and note.data["reference"] == referral.reference
 
 
 def test_escalation_works_a_batch_at_a_time(users, network, referral, monkeypatch):
-    from casemgmt.workflow import services as workflow_services
 
-    monkeypatch.setattr(workflow_services, "SWEEP_BATCH", 1)
+    monkeypatch.setattr(sweep, "SWEEP_BATCH", 1)
     case = db.session.get(Case, referral.case_id)
     second = services.make_referral(case, users["social_worker"], to_organisation_id=network["dukcapil_gowa"].id,
                                     service="birth_certificate", reason="Lagi.", consent=CONSENT)
     later = max(referral.respond_by, second.respond_by) + timedelta(minutes=1)
-    assert services.sweep_overdue_referrals(later) == {"referrals": 2, "notifications": 2}
-    assert services.sweep_overdue_referrals(later)["referrals"] == 0
+    assert sweep.sweep_overdue_referrals(later) == {"referrals": 2, "notifications": 2}
+    assert sweep.sweep_overdue_referrals(later)["referrals"] == 0
 
 
 # ---- the letter ----------------------------------------------------------------------------------------

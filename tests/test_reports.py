@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from casemgmt.transactions import commit
 from casemgmt.cases.services import register_complaint
 from casemgmt.extensions import db
 from casemgmt.referrals import services as referrals
@@ -57,6 +58,7 @@ def dataset(users):
     second = referrals.make_referral(a1, social, to_organisation_id=dukcapil.organisation_id,
                                      service="birth_certificate", reason="Lagi.", consent=consent, now=sent)
     referrals.decline(second, dukcapil, "Sudah ditangani.", now=sent + timedelta(hours=30))
+    commit()  # as the requests that made them would have
     return {"a1": a1, "a2": a.cases[1], "b1": b1}
 
 

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select
 
+from casemgmt.transactions import commit
 from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.errors import Forbidden, StaleVersion
 from casemgmt.extensions import db
-from casemgmt.workflow import definition, services
+from casemgmt.workflow import definition, services, sweep
 from casemgmt.workflow.deadlines import compute_due, hours_for, save_district_hours
 from casemgmt.workflow.models import Approval, PlanAction
 from casemgmt.workflow.stages import STAGES
@@ -23,7 +24,13 @@ ROLES = ["village_worker", "social_worker", "coordinator", "agency_officer", "an
 
 
 def at_stage(users, stage: str) -> Case:
-    """A case driven by the real engine to ``stage``."""
+    """A case driven by the real engine to ``stage``, committed."""
+    case = _drive(users, stage)
+    commit()
+    return case
+
+
+def _drive(users, stage: str) -> Case:
     case = make_case(users["village_worker"])
     coordinator, worker = users["coordinator"], users["social_worker"]
     if stage == "report":
@@ -295,8 +302,8 @@ def test_sweep_tells_worker_and_coordinator_once(users):
 
     case = at_stage(users, "assessment")
     later = case.due_at + timedelta(minutes=1)
-    assert services.sweep_overdue(later) == {"cases": 1, "notifications": 2}
-    assert services.sweep_overdue(later + timedelta(hours=1)) == {"cases": 0, "notifications": 0}
+    assert sweep.sweep_overdue(later) == {"cases": 1, "notifications": 2}
+    assert sweep.sweep_overdue(later + timedelta(hours=1)) == {"cases": 0, "notifications": 0}
     who = {n.user_id for n in db.session.scalars(select(Notification))}
     assert who == {users["social_worker"].id, users["coordinator"].id}
 
@@ -379,6 +386,7 @@ def test_random_walks_keep_the_case_consistent(machine_users):
                                               "ValidationFailed"), repr(exc)
                 assert db.session.get(Case, self.case.id).stage == before
                 return
+            commit()  # each rule is one request
             transition = definition.BY_NAME[name]
             assert before in transition.from_stages
             assert actor.role in transition.roles
@@ -393,6 +401,7 @@ def test_random_walks_keep_the_case_consistent(machine_users):
                 return
             try:
                 services.decide_approval(approval, actor, "approve" if approve else "reject", "Alasan.")
+                commit()
             except Exception as exc:
                 db.session.rollback()
                 assert type(exc).__name__ in ("Forbidden", "GuardFailed", "WrongStage"), repr(exc)
@@ -414,6 +423,7 @@ def test_random_walks_keep_the_case_consistent(machine_users):
                         services.update_action(case, action, worker, "done")
                     if case.stage == "monitoring":
                         services.record_visit(case, worker, date.today(), "improved", "")
+                commit()
             except Forbidden:
                 db.session.rollback()  # not assigned (yet) to this worker
 
@@ -443,7 +453,7 @@ def test_random_walks_keep_the_case_consistent(machine_users):
 
 def test_overdue_is_shown_on_the_home_page_until_read(make_web, users):
     case = at_stage(users, "assessment")
-    services.sweep_overdue(case.due_at + timedelta(minutes=1))
+    sweep.sweep_overdue(case.due_at + timedelta(minutes=1))
     worker = make_web()
     worker.login("peksos")
     page = worker.get("/").get_data(as_text=True)
@@ -469,13 +479,13 @@ def test_the_background_job_runs_the_sweep(app, users):
 
 
 def test_the_sweep_works_through_overdue_cases_a_batch_at_a_time(app, users, monkeypatch):
-    monkeypatch.setattr(services, "SWEEP_BATCH", 1)
+    monkeypatch.setattr(sweep, "SWEEP_BATCH", 1)
     cases = [at_stage(users, "assessment") for _ in range(3)]
     for case in cases:
         case.due_at = datetime.now(timezone.utc) - timedelta(minutes=5)
     db.session.commit()
-    assert services.sweep_overdue() == {"cases": 3, "notifications": 6}
-    assert services.sweep_overdue() == {"cases": 0, "notifications": 0}
+    assert sweep.sweep_overdue() == {"cases": 3, "notifications": 6}
+    assert sweep.sweep_overdue() == {"cases": 0, "notifications": 0}
 
 
 def test_triage_board_counts_the_coordinators_own_overdue_cases(users):
@@ -725,13 +735,13 @@ def test_an_overdue_case_handed_over_is_told_to_its_new_worker(users):
     new = UserFactory(username="peksos.baru", role="social_worker", organisation=coordinator.organisation,
                       area_code=users["social_worker"].area_code)
     later = case.due_at + timedelta(hours=1)
-    assert services.sweep_overdue(later)["cases"] == 1
+    assert sweep.sweep_overdue(later)["cases"] == 1
     db.session.commit()
     assert [n.case_id for n in services.unread_notifications(new)] == []
     services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
     told = services.unread_notifications(new)
     assert [(n.case_id, n.kind) for n in told] == [(case.id, "overdue")]
-    assert services.sweep_overdue(later)["cases"] == 0  # once per deadline, as before
+    assert sweep.sweep_overdue(later)["cases"] == 0  # once per deadline, as before
 
 
 def test_a_deadline_an_action_moves_is_a_new_one_and_a_hand_over_tells_only_of_a_real_one(users):
@@ -743,7 +753,7 @@ def test_a_deadline_an_action_moves_is_a_new_one_and_a_hand_over_tells_only_of_a
     new = UserFactory(username="peksos.baru", role="social_worker", organisation=coordinator.organisation,
                       area_code=worker.area_code)
     later = case.due_at + timedelta(hours=1)
-    assert services.sweep_overdue(later)["cases"] == 1
+    assert sweep.sweep_overdue(later)["cases"] == 1
     db.session.commit()
     action = db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)).one()
     services.update_action(case, action, worker, "done", now=later)

@@ -322,7 +322,8 @@ def test_a_change_to_the_case_is_no_conflict_for_the_plan_page(make_web, users):
     """The plan page carries the plan's own version: the case record moving on meanwhile (here
     the overdue sweep noting the case, and a note) does not refuse the plan's save, which the
     case's version did."""
-    from casemgmt.workflow.services import plan_goals, sweep_overdue
+    from casemgmt.workflow.services import plan_goals
+    from casemgmt.workflow.sweep import sweep_overdue
     from tests.test_workflow_engine import at_stage
 
     case = at_stage(users, "intervention_plan")

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from casemgmt.codes import ROLES, SEXES
 from casemgmt.directory.cli import fail_with
 from casemgmt.errors import ValidationFailed
+from casemgmt.transactions import commit
 
 
 @click.group("users", help="User accounts.")
@@ -41,5 +42,6 @@ def create_user_command(username, password, full_name, sex, role, organisation, 
         user = create_user(data, password, actor=None, must_change=must_change_password)
     except ValidationFailed as exc:
         fail_with(exc)
+    commit()
     click.echo(f"Created user {user.id}: {user.username} ({user.role}"
                f"{', ' + org.name if org else ''}; area {user.area_code or '-'}).")

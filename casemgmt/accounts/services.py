@@ -49,7 +49,8 @@ def authenticate(username: str, password: str) -> User:
     """The user whose credentials these are, or InvalidCredentials / LockedOut.
 
     Five failures in a row lock the account for 15 minutes, counted across pages and API.
-    Commits, because a failed attempt must be remembered even though the request fails.
+    A failed attempt is remembered although the request fails: its refusals keep what was
+    written (InvalidCredentials.keeps_changes).
     A user with two-factor log-in is not logged in yet: ``verify_second_factor`` finishes it,
     so that re-entering the right password never clears the count of wrong codes.
     """
@@ -66,7 +67,7 @@ def authenticate(username: str, password: str) -> User:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if user.totp_secret:
-        db.session.commit()
+        db.session.flush()
         return user
     return _logged_in(user, now)
 
@@ -90,7 +91,7 @@ def _logged_in(user: User, now: datetime) -> User:
     user.locked_until = None
     user.last_login_at = now
     audit.record("login", "user", user.id, actor=user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -102,7 +103,7 @@ def _register_failure(user: User, now: datetime) -> None:
         user.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
         user.failed_logins = 0
     audit.record("login_locked" if locked else "login_failed", "user", user.id, actor=None)
-    db.session.commit()
+    db.session.flush()
     if locked:
         raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
 
@@ -164,7 +165,7 @@ def create_user(data: dict, password: str, actor: User | None, *, must_change: b
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", "user", user.id, actor=actor, after=snapshot(user))
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -191,7 +192,7 @@ def update_user(user: User, data: dict, version: int, actor: User) -> User:
     b, a = audit.changes(before, snapshot(user))
     if a:
         audit.record("user_updated", "user", user.id, actor=actor, before=b, after=a)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -222,7 +223,7 @@ def set_password(user: User, password: str, actor: User, *, current_password: st
         user.session_epoch += 1  # a reset ends the sessions of whoever knew the old one
     audit.record("password_reset" if actor.id != user.id else "password_changed", "user", user.id,
                  actor=actor)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -230,7 +231,7 @@ def unlock(user: User, actor: User) -> User:
     user.locked_until = None
     user.failed_logins = 0
     audit.record("user_unlocked", "user", user.id, actor=actor)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -254,7 +255,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     )
     db.session.add(row)
     audit.record("token_issued", "user", user.id, actor=user)
-    db.session.commit()
+    db.session.flush()
     return token, row
 
 
@@ -280,7 +281,7 @@ def user_for_token(token: str) -> tuple[User, ApiToken] | None:
 def revoke_token(row: ApiToken, actor: User) -> None:
     row.revoked_at = utcnow()
     audit.record("token_revoked", "user", row.user_id, actor=actor)
-    db.session.commit()
+    db.session.flush()
 
 
 def named_counts(rows) -> dict[str, int]:

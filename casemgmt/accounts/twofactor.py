@@ -33,7 +33,7 @@ def enrol(user, secret: str, code: str) -> None:
         raise ValidationFailed({"code": _("The code does not match. Check the time on your phone and try again.")})
     user.totp_secret = secret
     audit.record("totp_enrolled", "user", user.id, actor=user)
-    db.session.commit()
+    db.session.flush()
 
 
 def reset(user, actor) -> None:
@@ -41,4 +41,4 @@ def reset(user, actor) -> None:
     user.totp_secret = None
     user.session_epoch += 1
     audit.record("totp_reset", "user", user.id, actor=actor)
-    db.session.commit()
+    db.session.flush()

@@ -18,7 +18,7 @@ from casemgmt.codes import ROLES
 from casemgmt.directory.services import list_organisations
 from casemgmt.errors import InvalidCredentials, LockedOut, StaleVersion, ValidationFailed
 from casemgmt.extensions import db, limiter
-from casemgmt.forms import apply_errors, safe_next, show_current_version
+from casemgmt.forms import refused, safe_next, show_current_version
 
 bp = Blueprint("accounts", __name__)
 
@@ -37,8 +37,10 @@ def login():
         try:
             user = services.authenticate(form.username.data, form.password.data)
         except LockedOut as exc:
+            refused(exc)
             form.form_errors.append(exc.message)
         except InvalidCredentials as exc:
+            refused(exc)
             form.form_errors.append(exc.message)
         else:
             target = safe_next(request.args.get("next"), url_for("home.index"))
@@ -80,6 +82,7 @@ def login_code():
         try:
             services.verify_second_factor(user, form.code.data)
         except (LockedOut, InvalidCredentials) as exc:
+            refused(exc)
             form.code.errors = [exc.message]
         else:
             target = pending["next"]
@@ -101,6 +104,7 @@ def two_factor():
         try:
             twofactor.enrol(current_user, secret, form.code.data)
         except ValidationFailed as exc:
+            refused(exc)
             form.code.errors = exc.errors["code"]
         else:
             session.pop("totp_pending", None)
@@ -145,7 +149,7 @@ def change_password():
             services.set_password(current_user, form.password.data, current_user,
                                   current_password=form.current_password.data)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            refused(exc, form)
         else:
             flash(_("Your password is changed."), "success")
             return redirect(url_for("home.index"))
@@ -201,7 +205,7 @@ def new_user():
         try:
             user = services.create_user(_user_data(form), form.password.data, current_user, must_change=True)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            refused(exc, form)
         else:
             flash(_("User %(name)s created. They choose their own password at the first log-in.",
                     name=user.username), "success")
@@ -220,12 +224,13 @@ def edit_user(user_id: int):
         try:
             services.update_user(user, _user_data(form), form.version.data or 0, current_user)
         except StaleVersion as exc:
+            refused(exc)
             conflict = True
             form.form_errors.append(exc.message)
             # The page now shows their values beside ours; saving again is a deliberate overwrite.
             show_current_version(form.version, user.version)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            refused(exc, form)
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("accounts.edit_user", user_id=user.id))
@@ -243,7 +248,7 @@ def reset_password(user_id: int):
         try:
             services.set_password(user, form.password.data, current_user, temporary=True)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            refused(exc, form)
         else:
             flash(_("Password reset. %(name)s must choose a new one at the next log-in.", name=user.username),
                   "success")
@@ -264,8 +269,10 @@ def toggle_active(user_id: int):
     try:
         services.set_active(user, not user.active, form.version.data or 0, current_user)
     except StaleVersion as exc:
+        refused(exc)
         flash(exc.message, "danger")
     except ValidationFailed as exc:
+        refused(exc)
         for messages in exc.errors.values():
             for message in messages:
                 flash(message, "danger")

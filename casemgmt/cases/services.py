@@ -37,6 +37,7 @@ from casemgmt.directory.models import Area
 from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
+from casemgmt.transactions import on_rollback
 from casemgmt.workflow.deadlines import triage_due
 from casemgmt.workflow.stages import STAGE_CODES
 
@@ -320,7 +321,7 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
                      after={"number": case.number, "complaint_id": complaint.id, "stage": case.stage})
         cases.append(case)
     case_ids, numbers = [case.id for case in cases], [case.number for case in cases]
-    db.session.commit()
+    db.session.flush()
     return Registration(complaint, cases, duplicates, case_ids, numbers, [c.number for c in link_to.values()])
 
 
@@ -461,7 +462,7 @@ def attachments(case: Case) -> list[Attachment]:
 
 def record_view(user, case: Case, action: str = "view_case") -> None:
     audit.log_access(user, action, "case", case.id, case_id=case.id)
-    db.session.commit()
+    db.session.flush()
 
 
 # ---- editing --------------------------------------------------------------------------------
@@ -539,7 +540,7 @@ def update_case(case: Case, changes: dict, version: int, actor, *, reporter_allo
         "fields": sorted(a),
     })
     audit.record("case_updated", "case", case.id, actor=actor, before=b, after=a)
-    db.session.commit()
+    db.session.flush()
     return case
 
 
@@ -563,7 +564,7 @@ def add_note(case: Case, text: str, actor) -> CaseEvent:
         raise ValidationFailed({"text": _("A note has at most 10,000 characters.")})
     event = add_event(case, "note", actor, comment=text)
     audit.record("note_added", "case", case.id, actor=actor)
-    db.session.commit()
+    db.session.flush()
     return event
 
 
@@ -608,27 +609,23 @@ def add_attachment(case: Case, stream, filename: str, actor, description: str | 
     path = attachment_root() / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    try:
-        row = Attachment(case_id=case.id, filename=safe_name, content_type=mime, size=len(data),
-                         sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
-                         description=_text(description, 200), uploaded_by_id=actor.id)
-        db.session.add(row)
-        db.session.flush()
-        add_event(case, "attachment_added", actor, data={"attachment_id": row.id, "filename": safe_name})
-        audit.record("attachment_added", "case", case.id, actor=actor,
-                     after={"attachment_id": row.id, "filename": safe_name, "sha256": row.sha256})
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        path.unlink(missing_ok=True)  # no file without its record
-        raise
+    on_rollback(lambda: path.unlink(missing_ok=True))  # no file without its record
+    row = Attachment(case_id=case.id, filename=safe_name, content_type=mime, size=len(data),
+                     sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
+                     description=_text(description, 200), uploaded_by_id=actor.id)
+    db.session.add(row)
+    db.session.flush()
+    add_event(case, "attachment_added", actor, data={"attachment_id": row.id, "filename": safe_name})
+    audit.record("attachment_added", "case", case.id, actor=actor,
+                 after={"attachment_id": row.id, "filename": safe_name, "sha256": row.sha256})
+    db.session.flush()
     return row
 
 
 def open_attachment(row: Attachment, viewer) -> Path:
     """The file of an attachment, for someone the caller has checked may see it; logged."""
     audit.log_access(viewer, "download_attachment", "attachment", row.id, case_id=row.case_id)
-    db.session.commit()
+    db.session.flush()
     return attachment_path(row)
 
 
@@ -675,5 +672,5 @@ def save_sensitive(case: Case, actor, data: dict):
     db.session.add(row)
     add_event(case, "sensitive_updated", actor, data={"fields": changed})
     audit.record("sensitive_updated", "case", case.id, actor=actor, after={"fields": changed})
-    db.session.commit()
+    db.session.flush()
     return row

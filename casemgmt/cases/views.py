@@ -30,7 +30,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import get_area, search_areas, villages_near
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import apply_errors, show_current_version
+from casemgmt.forms import apply_errors, refused, show_current_version
 from casemgmt.i18n import local_zone
 from casemgmt.referrals.services import referrals_of_case
 from casemgmt.workflow.presenters import panel
@@ -133,7 +133,7 @@ def new_complaint():
                          if entry.form.duplicate.data}
             result = services.register_complaint(raw, current_user, decisions)
         except ValidationFailed as exc:
-            apply_errors(form, exc, COMPLAINT_ERROR_FIELDS)
+            refused(exc, form, COMPLAINT_ERROR_FIELDS)
             form.reviewed.data = ""
         else:
             if result.numbers:
@@ -199,6 +199,7 @@ def index():
         (cases, next_cursor), cursor = paging.or_first_page(
             lambda cursor: services.list_cases(current_user, filters, cursor=cursor), request.args.get("cursor"))
     except ValidationFailed as exc:  # a bad filter: its message, no list
+        refused(exc)
         flash(exc.said, "warning")
         (cases, next_cursor), cursor = ([], None), None
     rows = [(case, case_access(current_user, case)) for case in cases]
@@ -254,6 +255,7 @@ def add_note(case_id: int):
         try:
             services.add_note(case, form.text.data, current_user)
         except ValidationFailed as exc:
+            refused(exc)
             form.text.errors = list(form.text.errors) + exc.errors.get("text", [])
         else:
             flash(_("Note added."), "success")
@@ -274,6 +276,7 @@ def add_attachment(case_id: int):
             services.add_attachment(case, upload.stream if upload else io.BytesIO(), getattr(upload, "filename", ""),
                                     current_user, form.description.data)
         except ValidationFailed as exc:
+            refused(exc)
             form.file.errors = list(form.file.errors) + exc.errors.get("file", [])
         else:
             flash(_("File attached."), "success")
@@ -296,6 +299,7 @@ def save_sensitive(case_id: int):
         try:
             services.save_sensitive(case, current_user, {f: getattr(form, f).data for f in services.SENSITIVE_FIELDS})
         except ValidationFailed as exc:
+            refused(exc)
             form.hiv_status.errors = list(form.hiv_status.errors) + exc.errors.get("hiv_status", [])
         else:
             flash(_("Changes saved."), "success")
@@ -407,10 +411,12 @@ def edit(case_id: int):
         try:
             services.update_case(case, changes, form.version.data or 0, current_user, reporter_allowed=access.reporter)
         except StaleVersion as exc:
+            refused(exc)
             conflict = exc.details.get("changes_since", [])
             form.form_errors.append(exc.message)
             show_current_version(form.version, case.version)
         except ValidationFailed as exc:
+            refused(exc)
             # The service names "child.name", "complaint.reporter_phone", "concerns": the form's
             # fields are the last part ("concerns" in two: the first shows it).
             fields = {key: key.rsplit(".", 1)[-1] for key in exc.errors}

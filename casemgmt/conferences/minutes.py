@@ -25,5 +25,5 @@ def render(conf, viewer) -> bytes:
     from casemgmt.audit import services as audit
 
     audit.log_access(viewer, "download_minutes", "conference", conf.id)
-    db.session.commit()
+    db.session.flush()
     return pdf

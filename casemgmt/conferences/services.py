@@ -186,7 +186,7 @@ def schedule(actor, *, title: str, scheduled_at: datetime, area_code: str, locat
     audit.record("conference_scheduled", "conference", conf.id, actor=actor,
                  after={"title": conf.title, "cases": list(dict.fromkeys(case_ids)),
                         "organisations": [o.id for o in orgs]})
-    db.session.commit()
+    db.session.flush()
     return conf
 
 
@@ -212,7 +212,7 @@ def record_attendance(conf: CaseConference, actor, attendees: list[dict]) -> Cas
     audit.record("conference_attendance", "conference", conf.id, actor=actor,
                  after={"attendees": len(rows), "female": sum(r.sex == "F" for r in rows),
                         "male": sum(r.sex == "M" for r in rows)})
-    db.session.commit()
+    db.session.flush()
     return conf
 
 
@@ -291,7 +291,7 @@ def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, act
         decide_approval(approval, actor, "approve", _("Decided in the case conference: %(title)s", title=conf.title),
                         now=now, conference_id=conf.id)
     else:
-        db.session.commit()
+        db.session.flush()
     return decision
 
 
@@ -305,7 +305,7 @@ def close(conf: CaseConference, actor, version: int | None = None, now: datetime
         case = db.session.get(Case, row.case_id)
         add_event(case, "conference_closed", actor, data={"conference_id": conf.id, "title": conf.title})
     audit.record("conference_closed", "conference", conf.id, actor=actor, after={"status": "closed"})
-    db.session.commit()
+    db.session.flush()
     return conf
 
 
@@ -502,5 +502,5 @@ def complete_task(task: Task, actor) -> Task:
         add_event(case, "conference_action_done", actor, comment=task.description,
                   data={"task_id": task.id, "conference_id": task.conference_id})
     audit.record("task_done", "task", task.id, actor=actor)
-    db.session.commit()
+    db.session.flush()
     return task

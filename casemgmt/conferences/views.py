@@ -17,7 +17,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import list_organisations
 from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import apply_errors
+from casemgmt.forms import apply_errors, refused
 from casemgmt.i18n import local_zone
 from casemgmt.workflow.labels import transition_label
 from casemgmt.workflow.services import pending_approvals
@@ -60,6 +60,7 @@ def new():
                                      case_ids=[i for i in form.case_ids.data or [] if i],
                                      organisation_ids=[i for i in form.organisation_ids.data or [] if i])
         except ValidationFailed as exc:
+            refused(exc)
             for key, messages in exc.errors.items():
                 field = getattr(form, key, None)
                 (field.errors.extend if field is not None else form.form_errors.extend)(messages)
@@ -147,10 +148,10 @@ def attendance(conference_id: int):
     try:
         services.record_attendance(conf, current_user, rows)
     except ValidationFailed as exc:
+        refused(exc)
         return _conference_page(conf, refused=exc)
     except ServiceError as exc:
-        if exc.status == 403:
-            abort(403)
+        refused(exc)
         return _problem(conf, exc.message)
     flash(_("Attendance saved."), "success")
     return redirect(url_for("conferences.show", conference_id=conf.id, _anchor="attendance"))
@@ -171,10 +172,10 @@ def decide(conference_id: int, case_id: int):
                               approve_approval_id=int(form.approve.data) if (form.approve.data or "").isdigit()
                               else None)
     except ValidationFailed as exc:
+        refused(exc)
         return _conference_page(conf, refused=exc, case_id=case.id)
     except ServiceError as exc:
-        if exc.status == 403:
-            abort(403)
+        refused(exc)
         return _problem(conf, exc.message)
     flash(_("Decision recorded for %(number)s.", number=case.number), "success")
     return redirect(url_for("conferences.show", conference_id=conf.id, _anchor=f"case-{case.id}"))
@@ -190,8 +191,7 @@ def close(conference_id: int):
     try:
         services.close(conf, current_user, form.version.data)
     except ServiceError as exc:
-        if exc.status == 403:
-            abort(403)
+        refused(exc)
         return _problem(conf, exc.message)
     flash(_("The conference is closed; its minutes are ready."), "success")
     return redirect(url_for("conferences.show", conference_id=conf.id))
@@ -236,5 +236,6 @@ def task_done(task_id: int):
     try:
         services.complete_task(task, current_user)
     except ServiceError as exc:
+        refused(exc)
         flash(exc.message, "danger")
     return redirect(url_for("conferences.tasks"))

@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES
 from casemgmt.errors import ValidationFailed
+from casemgmt.transactions import commit
 
 
 def fail_with(exc: ValidationFailed) -> None:
@@ -34,6 +35,7 @@ def load_areas_command(province: str, load_all: bool):
         result = load_areas(None if load_all else province)
     except ValidationFailed as exc:
         fail_with(exc)
+    commit()
     scope = "all provinces" if load_all else f"province {province}"
     click.echo(f"Areas of {scope}: {result['read']} read, {result['inserted']} added, "
                f"{result['renamed']} renamed.")
@@ -68,5 +70,6 @@ def create_organisation_command(name, kind, area, services, covers, phone, email
         org = create_organisation(data, actor=None)
     except ValidationFailed as exc:
         fail_with(exc)
+    commit()
     click.echo(f"Created organisation {org.id}: {org.name} ({org.kind}, {org.area_code}); "
                f"services: {', '.join(org.services) or '-'}; covers: {', '.join(org.covered_area_codes)}.")

@@ -64,7 +64,7 @@ def load_areas(province: str | None = "73") -> dict[str, int]:
             renamed += 1
     for start in range(0, len(to_insert), 5000):
         db.session.execute(Area.__table__.insert(), to_insert[start:start + 5000])
-    db.session.commit()
+    db.session.flush()
     return {"read": len(rows), "inserted": len(to_insert), "renamed": renamed}
 
 
@@ -211,7 +211,7 @@ def create_organisation(data: dict, actor) -> Organisation:
     db.session.flush()
     audit.record("organisation_created", "organisation", org.id, actor=actor,
                  after=organisation_snapshot(org))
-    db.session.commit()
+    db.session.flush()
     return org
 
 
@@ -230,7 +230,7 @@ def update_organisation(org: Organisation, data: dict, version: int, actor) -> O
         # coverage (other tables) changed, so a concurrent edit of those is caught too.
         org.updated_at = utcnow()
         audit.record("organisation_updated", "organisation", org.id, actor=actor, before=b, after=a)
-    db.session.commit()
+    db.session.flush()
     return org
 
 

@@ -12,7 +12,7 @@ from casemgmt.directory.forms import OrganisationForm
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import apply_errors, show_current_version
+from casemgmt.forms import refused, show_current_version
 from casemgmt.referrals.pathway import group_by_tier
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -62,7 +62,7 @@ def new_organisation():
         try:
             org = services.create_organisation(_org_data(form), current_user)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            refused(exc, form)
         else:
             flash(_("Organisation %(name)s created.", name=org.name), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))
@@ -81,12 +81,13 @@ def edit_organisation(org_id: int):
         try:
             services.update_organisation(org, _org_data(form), form.version.data or 0, current_user)
         except StaleVersion as exc:
+            refused(exc)
             conflict = True
             form.form_errors.append(exc.message)
             # The page now shows their values beside ours; saving again is a deliberate overwrite.
             show_current_version(form.version, org.version)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            refused(exc, form)
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))

@@ -22,8 +22,10 @@ def privacy_cli():
 def anonymise_command(years: int, dry_run: bool):
     """Replace identifying fields of long-closed cases, keeping what the indicators count."""
     from casemgmt.privacy.services import anonymise
+    from casemgmt.transactions import commit
 
     result = anonymise(years, dry_run=dry_run)
+    commit()
     verb = "Would anonymise" if dry_run else "Anonymised"
     click.echo(f"{verb} {result['cases']} cases closed more than {years} years ago "
                f"({result['attachments']} attachments {'to delete' if dry_run else 'deleted'}).")

@@ -12,6 +12,7 @@ from casemgmt.cases.models import Attachment, Case, CaseConcern, CaseEvent, Chil
 from casemgmt.cases.search import build_search_text
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
+from casemgmt.transactions import after_commit
 
 
 @dataclass
@@ -29,7 +30,7 @@ def who_saw(case: Case, viewer=None) -> list[Trace]:
     Looking is itself logged when a ``viewer`` asks."""
     if viewer is not None:
         audit.log_access(viewer, "view_access_log", "case", case.id, case_id=case.id)
-        db.session.commit()
+        db.session.flush()
     from casemgmt.accounts.models import User
     from casemgmt.referrals.models import Referral
 
@@ -66,7 +67,7 @@ def subject_access(case: Case, viewer=None) -> dict:
     if viewer is not None:
         audit.log_access(viewer, "subject_access_export", "case", case.id, case_id=case.id)
         audit.record("subject_access_export", "case", case.id, actor=viewer)
-        db.session.commit()
+        db.session.flush()
     from casemgmt.cases.services import sensitive_of
     from casemgmt.referrals.models import Referral
     from casemgmt.workflow.models import Assessment, MonitoringVisit, PlanGoal
@@ -174,7 +175,6 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
         case.search_text = build_search_text(case)
         case.anonymised_at = now
         audit.record("case_anonymised", "case", case.id, actor=None)
-    db.session.commit()
     for path in files:  # only once the rows are gone for good
-        path.unlink(missing_ok=True)
+        after_commit(lambda path=path: path.unlink(missing_ok=True))
     return result

@@ -39,5 +39,5 @@ def referral_letter(referral, case, access, viewer) -> bytes:
                            child=child_view(case, referral, access), today=utcnow())
     pdf = html_to_pdf(html)[0]
     audit.log_access(viewer, "download_letter", "referral", referral.id, case_id=case.id)
-    db.session.commit()
+    db.session.flush()
     return pdf

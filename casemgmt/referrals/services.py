@@ -118,7 +118,7 @@ def make_referral(case: Case, actor, *, to_organisation_id: int, service: str, r
         "referral_id": referral.id, "to": org.name, "service": service, "urgency": urgency,
         "counter": parent is not None})
     audit.record("referral_sent", "referral", referral.id, actor=actor, after=_snapshot(referral))
-    db.session.commit()
+    db.session.flush()
     return referral
 
 
@@ -135,7 +135,7 @@ def _change(referral: Referral, actor, action: str, status: str, *, comment=None
               data={"referral_id": referral.id, "to": referral.to_organisation.name, "service": referral.service,
                     **(data or {})})
     audit.record(f"referral_{action}", "referral", referral.id, actor=actor, before=before, after=_snapshot(referral))
-    db.session.commit()
+    db.session.flush()
     return referral
 
 
@@ -225,7 +225,7 @@ def refer_back(referral: Referral, actor, service: str, reason: str, urgency: st
 
 def record_view(viewer, referral: Referral) -> None:
     audit.log_access(viewer, "view_referral", "referral", referral.id, case_id=referral.case_id)
-    db.session.commit()
+    db.session.flush()
 
 
 # Built once, as the case page's other reads (cases.services._TIMELINE).
@@ -278,34 +278,3 @@ def _box_keys(referral: Referral) -> tuple:
     if referral.status == "sent":
         return WAITING, referral.respond_by, referral.id
     return ANSWERED, referral.created_at, referral.id
-
-
-def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
-    """Escalate each unanswered referral past its deadline to the sending district's coordinators."""
-    from casemgmt.workflow.models import Notification
-
-    from casemgmt.workflow.services import committed_batches
-
-    now = now or utcnow()
-    due = (select(Referral).where(Referral.status == "sent", Referral.respond_by < now, Referral.escalated_at.is_(None))
-           .order_by(Referral.id))
-    told = swept = 0
-    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
-    for late in committed_batches(due):
-        for referral in late:
-            case = db.session.get(Case, referral.case_id)
-            if case.district_code not in coordinators:
-                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
-            for user_id in coordinators[case.district_code]:
-                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="referral_overdue",
-                                            created_at=now, data={"referral_id": referral.id,
-                                                                  "reference": referral.reference,
-                                                                  "to": referral.to_organisation.name}))
-                told += 1
-            referral.escalated_at = now
-            add_event(case, "referral_overdue", None, data={"referral_id": referral.id,
-                                                             "to": referral.to_organisation.name,
-                                                             "respond_by": referral.respond_by.isoformat()})
-            audit.record("referral_escalated", "referral", referral.id, actor=None)
-        swept += len(late)
-    return {"referrals": swept, "notifications": told}

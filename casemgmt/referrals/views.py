@@ -12,7 +12,7 @@ from casemgmt.cases.identity import initials
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, ValidationFailed
-from casemgmt.forms import apply_errors
+from casemgmt.forms import refused
 from casemgmt.referrals import letters, services
 from casemgmt.referrals.forms import AnswerForm, ReferralForm
 from casemgmt.referrals.routing import suggest_destinations
@@ -52,8 +52,9 @@ def new(case_id: int):
                 reason=form.reason.data or "", urgency=form.urgency.data, consent=consent, consent_override=override,
                 plan_action_id=form.plan_action_id.data)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            refused(exc, form)
         except ServiceError as exc:
+            refused(exc)
             form.form_errors.append(exc.message)
         else:
             flash(_("Referral %(reference)s sent to %(org)s.", reference=referral.reference,
@@ -113,6 +114,7 @@ def answer(referral_id: int, action: str):
         else:
             abort(404)
     except ServiceError as exc:
+        refused(exc)
         for message in exc.messages:
             flash(message, "danger")
         return redirect(url_for("referrals.show", referral_id=referral.id)), 303

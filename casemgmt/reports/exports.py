@@ -26,6 +26,7 @@ from casemgmt.csvcells import CsvFile
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.transactions import after_commit
 from casemgmt.i18n import local_zone
 from casemgmt.reports.models import ExportJob
 from casemgmt.xlsx import MAX_ROWS, SheetFull, SheetWriter
@@ -123,13 +124,13 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     db.session.flush()
     audit.record("export_requested", "export", job.id, actor=user, after={"format": fmt, "rows": total,
                                                                           "filters": asdict(filters)})
-    db.session.commit()
+    job_id = job.id
     if total <= BACKGROUND_OVER:
-        run(job.id)
+        after_commit(lambda: run(job_id))  # written before the request answers
         return job, True
     from casemgmt import jobs
 
-    jobs.run_export(job.id)
+    after_commit(lambda: jobs.run_export(job_id))  # the worker reads the job once it is saved
     return job, False
 
 
@@ -183,7 +184,7 @@ def open_download(job: ExportJob, viewer) -> Path:
     if not owns_export(viewer, job):
         raise NotFound()
     audit.log_access(viewer, "download_export", "export", job.id)
-    db.session.commit()
+    db.session.flush()
     return path_of(job)
 
 

@@ -36,7 +36,7 @@ def record_report_download(user, area_code: str) -> None:
     from casemgmt.audit import services as audit
 
     audit.log_access(user, "download_report", "indicators", area_code)
-    db.session.commit()
+    db.session.flush()
 
 
 def dashboard(user, now: datetime | None = None) -> dict:

@@ -21,6 +21,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import get_area
 from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.forms import refused
 from casemgmt.pdf import html_to_pdf
 from casemgmt.reports import charts, exports, indicators, services
 
@@ -64,6 +65,7 @@ def indicators_page():
     try:
         area, period, data = _indicators_from_request()
     except ValidationFailed as exc:
+        refused(exc)
         flash(exc.said, "warning")
         return redirect(url_for("reports.indicators_page"))
     labels = _labels()
@@ -102,6 +104,7 @@ def start_export():
     try:
         job, done = exports.start(current_user, CaseFilters.from_args(request.form), request.form.get("format", "csv"))
     except ServiceError as exc:  # the list page shows the messages without their fields
+        refused(exc)
         flash(exc.said, "danger")
         return redirect(url_for("cases.index"))
     if done:

@@ -15,8 +15,7 @@ def workflow_cli():
 def sweep_command():
     """Mark cases past their due date and tell the assigned worker and the district coordinators.
     The background worker runs this every 15 minutes; run it by hand or from cron as well."""
-    from casemgmt.referrals.services import sweep_overdue_referrals
-    from casemgmt.workflow.services import sweep_overdue
+    from casemgmt.workflow.sweep import sweep_overdue, sweep_overdue_referrals
 
     result = sweep_overdue()
     click.echo(f"Overdue sweep: {result['cases']} cases newly overdue, {result['notifications']} notifications.")

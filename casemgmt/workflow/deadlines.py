@@ -135,4 +135,4 @@ def save_district_hours(district_code: str, values: dict[tuple[str, str], int], 
     b, a = audit.changes(before, after)
     if a:
         audit.record("deadlines_changed", "district", district_code, actor=actor, before=b, after=a)
-    db.session.commit()
+    db.session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 
 from casemgmt import paging
 from casemgmt.accounts.services import named_counts
-from casemgmt.access import coordinates, coordinators_of, scope_cases, works_on_case
+from casemgmt.access import coordinates, scope_cases, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.cases.services import add_event
@@ -179,10 +179,10 @@ def apply_transition(case: Case, name: str, actor, data: dict | None = None, ver
         case.updated_at = now  # a request changes what others may do: the version moves on
         audit.record("approval_requested", "case", case.id, actor=actor,
                      after={"transition": name, "approval_id": approval.id})
-        db.session.commit()
+        db.session.flush()
         return Outcome(case, moved=False, approval=approval)
     _move(case, transition, actor, data, now)
-    db.session.commit()
+    db.session.flush()
     return Outcome(case, moved=True)
 
 
@@ -268,7 +268,7 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
                   data={"transition": transition.name, "approval_id": approval.id, "conference_id": conference_id})
     audit.record(f"approval_{approval.status}", "case", case.id, actor=actor,
                  after={"approval_id": approval.id, "transition": transition.name})
-    db.session.commit()
+    db.session.flush()
     return approval
 
 
@@ -341,10 +341,10 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     add_event(case, "reassigned", actor, comment=reason, at=now,
               data={"from_worker_id": before, "to_worker_id": worker.id, "to_worker": worker.full_name})
     if case.overdue_notified_at is not None and case.overdue(now):  # the sweep told of this deadline
-        _tell_overdue(case, {worker.id}, now)
+        tell_overdue(case, {worker.id}, now)
     audit.record("case_reassigned", "case", case.id, actor=actor, before={"assigned_worker_id": before},
                  after={"assigned_worker_id": worker.id})
-    db.session.commit()
+    db.session.flush()
     return case
 
 
@@ -399,7 +399,7 @@ def save_assessment(case: Case, actor, risk_level: str | None, needs: list[str],
     add_event(case, "assessment_saved", actor, data={"risk_level": assessment.risk_level, "needs": assessment.needs})
     audit.record("assessment_saved", "case", case.id, actor=actor,
                  after={"risk_level": assessment.risk_level, "needs": assessment.needs})
-    db.session.commit()
+    db.session.flush()
     return assessment
 
 
@@ -466,7 +466,7 @@ def save_plan(case: Case, actor, goals: list[dict], version: int | None = None) 
                  after={"goals": [{"description": g.description, "actions": [
                      {"id": a.id, "service": a.service, "organisation_id": a.organisation_id,
                       "due_date": a.due_date.isoformat() if a.due_date else None} for a in g.actions]} for g in saved]})
-    db.session.commit()
+    db.session.flush()
     return saved
 
 
@@ -497,7 +497,7 @@ def update_action(case: Case, action: PlanAction, actor, status: str, note: str 
     add_event(case, f"action_{status}", actor, comment=action.note,
               data={"action_id": action.id, "description": action.description, "service": action.service})
     audit.record(f"action_{status}", "case", case.id, actor=actor, after={"action_id": action.id, "status": status})
-    db.session.commit()
+    db.session.flush()
     return action
 
 
@@ -524,7 +524,7 @@ def record_visit(case: Case, actor, visited_on: date, progress: str, notes: str,
               data={"visited_on": visited_on.isoformat(), "progress": progress})
     audit.record("monitoring_visit", "case", case.id, actor=actor,
                  after={"visit_id": visit.id, "visited_on": visited_on.isoformat(), "progress": progress})
-    db.session.commit()
+    db.session.flush()
     return visit
 
 
@@ -534,7 +534,6 @@ def visits(case: Case) -> list[MonitoringVisit]:
 
 # ---- deadlines -------------------------------------------------------------------------------------
 
-SWEEP_BATCH = 500
 
 
 @dataclass
@@ -633,38 +632,7 @@ def triage_board(user, now: datetime | None = None, cursor: str | None = None) -
                        sum(by_stage.values()), by_stage, by_worker)
 
 
-def committed_batches(statement):
-    """The rows of ``statement`` a batch at a time, committing after each, so that a database
-    just loaded or restored (a hundred thousand overdue rows) is swept in flat memory. The
-    statement must leave out the rows a batch has handled, as the sweeps' marks do."""
-    while rows := list(db.session.scalars(statement.limit(SWEEP_BATCH))):
-        yield rows
-        db.session.commit()
-
-
-def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
-    """Tell the assigned worker and the district's coordinators about each case that has
-    passed its due date, once per deadline (a new deadline resets the mark)."""
-    now = now or utcnow()
-    due = (select(Case).where(Case.overdue_at(now), Case.overdue_notified_at.is_(None))
-           .order_by(Case.id))
-    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
-    told = swept = 0
-    for cases in committed_batches(due):
-        for case in cases:
-            if case.district_code not in coordinators:
-                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
-            people = set(coordinators[case.district_code])
-            if case.assigned_worker_id:
-                people.add(case.assigned_worker_id)
-            told += _tell_overdue(case, people, now)
-            case.overdue_notified_at = now
-            add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
-        swept += len(cases)
-    return {"cases": swept, "notifications": told}
-
-
-def _tell_overdue(case: Case, user_ids, now: datetime) -> int:
+def tell_overdue(case: Case, user_ids, now: datetime) -> int:
     for user_id in sorted(user_ids):
         db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
                                     data={"number": case.number, "stage": case.stage,
@@ -683,4 +651,4 @@ def mark_all_read(user) -> None:
 
     db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
                        .values(read_at=utcnow()))
-    db.session.commit()
+    db.session.flush()

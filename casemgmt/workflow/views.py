@@ -17,7 +17,7 @@ from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import apply_errors, show_current_version
+from casemgmt.forms import refused
 from casemgmt.templating import stage_label
 from casemgmt.workflow import definition, diagram, forms, services
 from casemgmt.workflow.guards import MISSING_LABELS
@@ -45,19 +45,16 @@ def _problem_page(case: Case, title: str, form, message: str, missing: list[str]
 def _refused(case: Case, title: str, form, exc: ServiceError):
     """A step the service refused: the form again, errors next to their fields (those of no field
     above them, form_errors), the right status."""
+    refused(exc, form, shows_forbidden=True)
     if isinstance(exc, services.GuardFailed):
         return _problem_page(case, title, form, exc.message, exc.missing, retry=exc.retry)
     if isinstance(exc, StaleVersion):
-        # What was typed is kept and the form now carries the case's version: told of the change,
-        # the user may open the case, or send the step again, checked against the case as it is.
-        if getattr(form, "version", None) is not None:
-            show_current_version(form.version, exc.details["current_version"])
+        # What was typed is kept and the form now carries the case's version (refused): told of
+        # the change, the user may open the case, or send the step again, checked against it.
         return _problem_page(case, title, form, _(
             "Someone else changed this case after you opened it; it is now at the stage %(stage)s. "
             "Open the case to see the changes, or send this again to apply it to the case as it is now.",
             stage=stage_label(case.stage)), status=409, retry=exc.retry)
-    if isinstance(exc, ValidationFailed):
-        apply_errors(form, exc)
     return _problem_page(case, title, form, exc.message, status=exc.status, retry=exc.retry)
 
 
@@ -175,12 +172,10 @@ def plan(case_id: int):
         try:
             services.save_plan(case, current_user, _plan_input(form), form.version.data)
         except ValidationFailed as exc:
-            apply_errors(form, exc)  # goals.0.actions.1.description and the like
-        except ServiceError as exc:
-            form.form_errors.append(exc.message)
+            refused(exc, form)  # goals.0.actions.1.description and the like
+        except ServiceError as exc:  # a stale plan: the form takes its version; saving again is deliberate
+            form.form_errors.append(refused(exc, form))
             status = exc.status
-            if isinstance(exc, StaleVersion):  # saving again, told, is deliberate
-                show_current_version(form.version, exc.details["current_version"])
         else:
             flash(_("Plan saved."), "success")
             return _back(case)
@@ -303,6 +298,7 @@ def deadlines():
             try:
                 save_district_hours(code, values, current_user)
             except ValidationFailed as exc:
+                refused(exc)
                 flash(exc.said, "danger")
             else:
                 flash(_("Deadlines of %(district)s saved.", district=code), "success")

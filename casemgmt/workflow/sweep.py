@@ -1,0 +1,81 @@
+"""The deadline sweeps: overdue cases and unanswered referrals, told once per deadline.
+
+Run by the background worker (jobs.overdue_sweep) or ``flask workflow sweep``; they commit a
+batch at a time, as jobs do, so a database just loaded or restored is swept in flat memory.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from casemgmt.access import coordinators_of
+from casemgmt.audit import services as audit
+from casemgmt.cases.models import Case
+from casemgmt.cases.services import add_event
+from casemgmt.dbtypes import utcnow
+from casemgmt.extensions import db
+from casemgmt.referrals.models import Referral
+from casemgmt.transactions import commit
+from casemgmt.workflow.models import Notification
+from casemgmt.workflow.services import tell_overdue
+
+SWEEP_BATCH = 500
+
+
+def committed_batches(statement):
+    """The rows of ``statement`` a batch at a time, committing after each, so that a database
+    just loaded or restored (a hundred thousand overdue rows) is swept in flat memory. The
+    statement must leave out the rows a batch has handled, as the sweeps' marks do."""
+    while rows := list(db.session.scalars(statement.limit(SWEEP_BATCH))):
+        yield rows
+        commit()
+
+
+def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
+    """Tell the assigned worker and the district's coordinators about each case that has
+    passed its due date, once per deadline (a new deadline resets the mark)."""
+    now = now or utcnow()
+    due = (select(Case).where(Case.overdue_at(now), Case.overdue_notified_at.is_(None))
+           .order_by(Case.id))
+    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
+    told = swept = 0
+    for cases in committed_batches(due):
+        for case in cases:
+            if case.district_code not in coordinators:
+                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+            people = set(coordinators[case.district_code])
+            if case.assigned_worker_id:
+                people.add(case.assigned_worker_id)
+            told += tell_overdue(case, people, now)
+            case.overdue_notified_at = now
+            add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
+        swept += len(cases)
+    return {"cases": swept, "notifications": told}
+
+
+def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
+    """Escalate each unanswered referral past its deadline to the sending district's coordinators."""
+    now = now or utcnow()
+    due = (select(Referral).where(Referral.status == "sent", Referral.respond_by < now, Referral.escalated_at.is_(None))
+           .order_by(Referral.id))
+    told = swept = 0
+    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
+    for late in committed_batches(due):
+        for referral in late:
+            case = db.session.get(Case, referral.case_id)
+            if case.district_code not in coordinators:
+                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+            for user_id in coordinators[case.district_code]:
+                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="referral_overdue",
+                                            created_at=now, data={"referral_id": referral.id,
+                                                                  "reference": referral.reference,
+                                                                  "to": referral.to_organisation.name}))
+                told += 1
+            referral.escalated_at = now
+            add_event(case, "referral_overdue", None, data={"referral_id": referral.id,
+                                                             "to": referral.to_organisation.name,
+                                                             "respond_by": referral.respond_by.isoformat()})
+            audit.record("referral_escalated", "referral", referral.id, actor=None)
+        swept += len(late)
+    return {"referrals": swept, "notifications": told}
