@@ -349,6 +349,45 @@ def sent_referral(user, referral, case) -> bool:
             and case_access(user, case).add_notes)
 
 
+# What each party to a referral may do to it, and in which statuses: the referral page's
+# buttons, the services' checks and the API all read this one table.
+REFERRAL_ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "accept": ("recipient", frozenset({"sent"})),
+    "decline": ("recipient", frozenset({"sent"})),
+    "complete": ("recipient", frozenset({"accepted"})),
+    "refer_back": ("recipient", frozenset({"accepted", "completed"})),
+    "cancel": ("sender", frozenset({"sent", "accepted"})),
+}
+
+
+def referral_parties(user, referral, case=None) -> frozenset[str]:
+    """Which side of a referral the user is on: "recipient", "sender", both or neither."""
+    parties = set()
+    if answers_referral(user, referral):
+        parties.add("recipient")
+    if _active(user) and user.organisation_id == referral.from_organisation_id:
+        if case is None:
+            from casemgmt.cases.models import Case
+            from casemgmt.extensions import db
+
+            case = db.session.get(Case, referral.case_id)
+        if sent_referral(user, referral, case):
+            parties.add("sender")
+    return frozenset(parties)
+
+
+def may_act_on_referral(user, referral, action: str, case=None) -> bool:
+    """Whether the user is the party who takes ``action`` (whatever the referral's status)."""
+    return REFERRAL_ACTIONS[action][0] in referral_parties(user, referral, case)
+
+
+def referral_actions(user, referral, case=None) -> frozenset[str]:
+    """What the user may do to the referral now, its status included."""
+    parties = referral_parties(user, referral, case)
+    return frozenset(action for action, (party, statuses) in REFERRAL_ACTIONS.items()
+                     if party in parties and referral.status in statuses)
+
+
 def works_on_case(user, case) -> bool:
     """Whether the user does the SOP's work on this case: its assigned social worker, or the
     coordinator of its district (assessment, plan, actions, visits)."""

@@ -437,3 +437,45 @@ def test_a_refused_plan_action_is_told_on_the_referral_page(make_web, users, net
     page = response.get_data(as_text=True)
     assert "Pilih tindakan yang masih terbuka dalam rencana kasus ini." in page
     assert "Belum punya akta." in page  # what was typed is kept
+
+
+# ---- the page offers what access allows ---------------------------------------------------------
+
+_OFFERED = re.compile(r'action="/referrals/(\d+)/([a-z_]+)"')
+
+
+@pytest.mark.parametrize("status", ["sent", "accepted", "completed", "declined", "cancelled"])
+def test_the_referral_page_offers_exactly_what_access_allows(users, network, make_web, status):
+    """The buttons of the referral page are access.referral_actions for the reader and the
+    referral as it is: nothing the service would refuse, nothing it allows left out."""
+    from casemgmt.access import referral_actions
+
+    case = assigned_case(users)
+    referral = services.make_referral(case, users["social_worker"], to_organisation_id=network["dukcapil_gowa"].id,
+                                      service="birth_certificate", reason="Akta.", consent=CONSENT)
+    officer = users["agency_officer"]
+    if status != "sent":
+        if status == "cancelled":
+            services.cancel(referral, users["social_worker"], "Tidak perlu.")
+        elif status == "declined":
+            services.decline(referral, officer, "Bukan wewenang.")
+        else:
+            services.accept(referral, officer)
+            if status == "completed":
+                services.complete(referral, officer, "Akta terbit.", date.today())
+    commit()
+    offered_somewhere = set()
+    for username, user in (("dukcapil", officer), ("peksos", users["social_worker"]),
+                           ("koordinator", users["coordinator"])):
+        web = make_web()
+        web.login(username)
+        page = web.get(f"/referrals/{referral.id}")
+        assert page.status_code in (200, 404)  # a closed referral is no longer the agency's to open
+        offered = {action for rid, action in _OFFERED.findall(page.get_data(as_text=True)) if int(rid) == referral.id}
+        db.session.expire_all()
+        allowed = referral_actions(user, db.session.get(type(referral), referral.id))
+        assert offered == allowed, (username, status)
+        offered_somewhere |= offered
+    expected = {"sent": {"accept", "decline", "cancel"}, "accepted": {"complete", "refer_back", "cancel"},
+                "completed": {"refer_back"}, "declined": set(), "cancelled": set()}[status]
+    assert offered_somewhere == expected

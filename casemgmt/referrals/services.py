@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 
 from casemgmt import paging
-from casemgmt.access import (answers_referral, case_access, coordinates, coordinators_of, scope_referrals,
-                             sent_referral)
+from casemgmt.access import (case_access, coordinates, may_act_on_referral, referral_actions,
+                             scope_referrals)
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -19,7 +19,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
-from casemgmt.referrals.models import CONSENT_GIVERS, OPEN_STATUSES, URGENCIES, Referral
+from casemgmt.referrals.models import CONSENT_GIVERS, URGENCIES, Referral
 from casemgmt.workflow.deadlines import hours_for, refresh_due
 
 
@@ -122,8 +122,14 @@ def make_referral(case: Case, actor, *, to_organisation_id: int, service: str, r
     return referral
 
 
-def _is_sender(referral: Referral, actor) -> bool:
-    return sent_referral(actor, referral, db.session.get(Case, referral.case_id))
+def _require(referral: Referral, actor, action: str, version: int | None) -> None:
+    """access.REFERRAL_ACTIONS' answer, in the order a caller can act on: not their referral to
+    act on (403), then a stale version (409), then a status that does not allow it (409)."""
+    if not may_act_on_referral(actor, referral, action):
+        raise Forbidden()
+    check_version(referral, version)
+    if action not in referral_actions(actor, referral):
+        raise WrongStatus()
 
 
 def _change(referral: Referral, actor, action: str, status: str, *, comment=None, data=None, now=None) -> Referral:
@@ -140,11 +146,7 @@ def _change(referral: Referral, actor, action: str, status: str, *, comment=None
 
 
 def accept(referral: Referral, actor, version: int | None = None, now: datetime | None = None) -> Referral:
-    if not answers_referral(actor, referral):
-        raise Forbidden()
-    check_version(referral, version)
-    if referral.status != "sent":
-        raise WrongStatus()
+    _require(referral, actor, "accept", version)
     now = now or utcnow()
     referral.responded_at, referral.responded_by_id = now, actor.id
     return _change(referral, actor, "accepted", "accepted", now=now)
@@ -152,11 +154,7 @@ def accept(referral: Referral, actor, version: int | None = None, now: datetime 
 
 def decline(referral: Referral, actor, reason: str, version: int | None = None,
             now: datetime | None = None) -> Referral:
-    if not answers_referral(actor, referral):
-        raise Forbidden()
-    check_version(referral, version)
-    if referral.status != "sent":
-        raise WrongStatus()
+    _require(referral, actor, "decline", version)
     if not (reason or "").strip():
         raise ValidationFailed({"reason": _("Say why the referral is declined.")})
     now = now or utcnow()
@@ -168,11 +166,7 @@ def decline(referral: Referral, actor, reason: str, version: int | None = None,
 def complete(referral: Referral, actor, outcome: str, delivered_on: date | None, version: int | None = None,
              now: datetime | None = None) -> Referral:
     """The service was given. When the referral came from a plan action, the action is done too."""
-    if not answers_referral(actor, referral):
-        raise Forbidden()
-    check_version(referral, version)
-    if referral.status != "accepted":
-        raise WrongStatus()
+    _require(referral, actor, "complete", version)
     now = now or utcnow()
     errors = {}
     if not (outcome or "").strip():
@@ -201,11 +195,7 @@ def complete(referral: Referral, actor, outcome: str, delivered_on: date | None,
 
 
 def cancel(referral: Referral, actor, reason: str, version: int | None = None, now: datetime | None = None) -> Referral:
-    if not _is_sender(referral, actor):
-        raise Forbidden()
-    check_version(referral, version)
-    if referral.status not in OPEN_STATUSES:
-        raise WrongStatus()
+    _require(referral, actor, "cancel", version)
     if not (reason or "").strip():
         raise ValidationFailed({"reason": _("Say why the referral is cancelled.")})
     referral.cancel_reason = reason.strip()
@@ -214,10 +204,7 @@ def cancel(referral: Referral, actor, reason: str, version: int | None = None, n
 
 def refer_back(referral: Referral, actor, service: str, reason: str, urgency: str = "normal") -> Referral:
     """A counter-referral: the agency sends the child back (to the sender, by default)."""
-    if not answers_referral(actor, referral):
-        raise Forbidden()
-    if referral.status not in ("accepted", "completed"):
-        raise WrongStatus()
+    _require(referral, actor, "refer_back", None)
     case = db.session.get(Case, referral.case_id)
     return make_referral(case, actor, to_organisation_id=referral.from_organisation_id, service=service,
                          reason=reason, urgency=urgency, parent=referral)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt import paging
-from casemgmt.access import answers_referral, case_or_404, coordinates, referral_or_404, requires, sent_referral
+from casemgmt.access import answers_referral, case_or_404, coordinates, referral_actions, referral_or_404, requires
 from casemgmt.cases.identity import initials
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
@@ -82,10 +82,9 @@ def show(referral_id: int):
     services.record_view(current_user, referral)
     form = AnswerForm(version=referral.version)
     form.service.choices = _service_choices()
-    recipient = answers_referral(current_user, referral)
-    sender = sent_referral(current_user, referral, case)
     return render_template("referrals/show.html", referral=referral, case=case, access=access, form=form,
-                           recipient=recipient, sender=sender, now=utcnow(), initials=initials,
+                           actions=referral_actions(current_user, referral, case),
+                           recipient=answers_referral(current_user, referral), now=utcnow(), initials=initials,
                            child=letters.child_view(case, referral, access))
 
 
