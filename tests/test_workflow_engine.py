@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -777,3 +778,42 @@ def test_a_refused_step_shows_each_message_next_to_its_field_and_keeps_what_was_
     assert re.search(r'<input checked[^>]*value="cancelled"', page)
     db.session.refresh(action)
     assert action.status == "open"
+
+
+def test_adding_a_transition_is_an_edit_of_the_table(users, make_web, monkeypatch):
+    """A new step of the SOP is a row of the table naming its form and effects: the case page
+    offers it with its form, the engine takes it and runs its effect, and the start-up check
+    refuses the row while it names an effect or form that does not exist."""
+    from casemgmt.workflow import effects
+
+    step = definition.Transition("return_to_triage", "Kembalikan ke triase", ("assessment",), "report",
+                                 frozenset({"coordinator"}), "district_coordinator", "comment_given",
+                                 form="plain", effects=("unassign",))
+    table = (*definition.TRANSITIONS, step)
+    with pytest.raises(definition.DefinitionError, match="effect 'unassign'"):
+        definition.validate(transitions=table)
+    with pytest.raises(definition.DefinitionError, match="form 'wizard'"):
+        definition.validate(transitions=(*definition.TRANSITIONS, replace(step, form="wizard", effects=())))
+
+    def unassign(case, data, now):
+        case.assigned_worker_id = None
+
+    monkeypatch.setitem(effects.EFFECTS, "unassign", unassign)
+    definition.validate(transitions=table)
+    monkeypatch.setattr(definition, "TRANSITIONS", table)
+    monkeypatch.setitem(definition.BY_NAME, step.name, step)
+
+    case = at_stage(users, "assessment")
+    web = make_web()
+    web.login("koordinator")
+    page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f"/cases/{case.id}/transitions/return_to_triage" in page and 'name="return_to_triage-comment"' in page
+    response = web.post(f"/cases/{case.id}/transitions/return_to_triage",
+                        {"return_to_triage-version": case.version, "return_to_triage-comment": "Perlu dinilai ulang."})
+    assert response.status_code == 302
+    db.session.expire_all()
+    moved = db.session.get(Case, case.id)
+    assert (moved.stage, moved.assigned_worker_id) == ("report", None)
+    event = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "transition")
+                               .order_by(CaseEvent.id.desc())).first()
+    assert event.data["transition"] == "return_to_triage" and event.comment == "Perlu dinilai ulang."

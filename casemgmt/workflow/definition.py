@@ -1,8 +1,10 @@
-"""The SOP as data: stages, transitions, who may take them, their guards, approvals and clocks.
+"""The SOP as data: stages, transitions, who may take them, their guards, forms, effects,
+approvals and clocks.
 
-Changing the SOP means editing these tables. ``validate()`` runs when the app starts and
-refuses a definition with an unknown stage, an unreachable stage, or a guard, role, actor rule
-or clock that does not exist.
+Changing the SOP means editing these tables (and, for a new kind of step, adding its form to
+``workflow.forms.TRANSITION_FORMS`` or its effect to ``workflow.effects.EFFECTS``). ``validate()``
+runs when the app starts and refuses a definition with an unknown stage, an unreachable stage, or
+a guard, role, actor rule, form, effect or clock that does not exist.
 """
 from __future__ import annotations
 
@@ -59,17 +61,22 @@ class Transition:
     guard: str            # key of workflow.guards.GUARDS
     needs_approval: bool = False
     clock: str | None = None  # the deadline clock started on arrival (workflow.deadlines)
-    closes: bool = False
-    reopens: bool = False
+    form: str = "plain"       # key of workflow.forms.TRANSITION_FORMS: what the step asks for
+    effects: tuple[str, ...] = ()  # keys of workflow.effects.EFFECTS, run in this order on arrival
+
+    @property
+    def closes(self) -> bool:
+        return "close" in self.effects
 
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("accept", _l("Accept and assign"), ("report",), "assessment", frozenset({"coordinator"}),
-               "district_coordinator", "triage_accept", clock="assessment"),
+               "district_coordinator", "triage_accept", clock="assessment", form="accept", effects=("triage",)),
     Transition("dismiss", _l("Dismiss"), ("report",), "termination", frozenset({"coordinator"}),
-               "district_coordinator", "dismiss_reason", closes=True),
+               "district_coordinator", "dismiss_reason", form="dismiss", effects=("close",)),
     Transition("submit_assessment", _l("Submit the assessment"), ("assessment",), "intervention_plan",
-               frozenset({"social_worker"}), "assigned_worker", "assessment_complete", clock="plan"),
+               frozenset({"social_worker"}), "assigned_worker", "assessment_complete", clock="plan",
+               effects=("risk_from_assessment",)),
     Transition("submit_plan", _l("Submit the plan for approval"), ("intervention_plan",), "intervention",
                frozenset({"social_worker"}), "assigned_worker", "plan_complete", needs_approval=True,
                clock="actions"),
@@ -80,9 +87,9 @@ TRANSITIONS: tuple[Transition, ...] = (
                clock="plan"),
     Transition("terminate", _l("Request termination"), OPEN_STAGES_AFTER_REPORT, "termination",
                frozenset({"social_worker"}), "assigned_worker", "termination_ready", needs_approval=True,
-               closes=True),
+               form="terminate", effects=("close",)),
     Transition("reopen", _l("Reopen"), ("termination",), "assessment", frozenset({"coordinator"}),
-               "district_coordinator", "comment_given", clock="assessment", reopens=True),
+               "district_coordinator", "comment_given", clock="assessment", effects=("reopen",)),
 )
 
 BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}
@@ -93,11 +100,16 @@ class DefinitionError(RuntimeError):
 
 
 def validate(stages: tuple[Stage, ...] | None = None, transitions: tuple[Transition, ...] | None = None,
-             guards: dict | None = None, clocks: set[str] | None = None, roles: set[str] | None = None) -> None:
+             guards: dict | None = None, clocks: set[str] | None = None, roles: set[str] | None = None,
+             forms: dict | None = None, effects: dict | None = None) -> None:
     """Raise DefinitionError naming every problem of the definition (the module's tables by default)."""
     from casemgmt.workflow.deadlines import CLOCKS
+    from casemgmt.workflow.effects import EFFECTS
+    from casemgmt.workflow.forms import TRANSITION_FORMS
     from casemgmt.workflow.guards import GUARDS
 
+    forms = TRANSITION_FORMS if forms is None else forms
+    effects = EFFECTS if effects is None else effects
     stages = STAGES if stages is None else stages
     transitions = globals()["TRANSITIONS"] if transitions is None else transitions
     guards = GUARDS if guards is None else guards
@@ -122,6 +134,11 @@ def validate(stages: tuple[Stage, ...] | None = None, transitions: tuple[Transit
             problems.append(f"transition {t.name!r} names guard {t.guard!r}, which does not exist")
         if t.clock is not None and t.clock not in clocks:
             problems.append(f"transition {t.name!r} starts unknown clock {t.clock!r}")
+        if t.form not in forms:
+            problems.append(f"transition {t.name!r} names form {t.form!r}, which does not exist")
+        for effect in t.effects:
+            if effect not in effects:
+                problems.append(f"transition {t.name!r} names effect {effect!r}, which does not exist")
     if codes:
         reached, queue = {codes[0]}, deque([codes[0]])
         while queue:

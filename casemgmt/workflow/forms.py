@@ -15,12 +15,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, Optional
+
+from casemgmt.access import active_users_in
 
 from casemgmt.forms import Form, PlainForm, id_or_none
 from casemgmt.codes import SERVICES, choices
 from casemgmt.forms import MultiCheckboxField
-from casemgmt.workflow.definition import DISMISS_REASONS, TERMINATION_REASONS
+from casemgmt.workflow.definition import DISMISS_REASONS, TERMINATION_FROM, TERMINATION_REASONS
 
 RISK_CHOICES = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 PROGRESS_CHOICES = {"improved": _l("Improved"), "same": _l("The same"), "worse": _l("Worse")}
@@ -30,14 +33,29 @@ class VersionedForm(Form):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
+def worker_choices(district_code: str) -> list[SelectChoice]:
+    """Social workers to assign, after a blank first choice: nobody is assigned by default."""
+    workers = active_users_in(district_code, "social_worker")
+    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.full_name) for u in workers]
+
+
 class TransitionForm(VersionedForm):
+    """A step that asks only for a comment; the others add their fields and choices."""
+
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
+
+    def offer(self, case) -> None:
+        """Fill the choices this case offers (before validating or showing the form)."""
 
 
 class AcceptForm(TransitionForm):
-    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_CHOICES), validate_choice=False)
+    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_CHOICES), validate_choice=False,
+                             default="medium")
     assigned_worker_id = SelectField(_l("Social worker"), coerce=id_or_none,
                                      validate_choice=False)
+
+    def offer(self, case) -> None:
+        self.assigned_worker_id.choices = worker_choices(case.district_code)
 
 
 class ReassignForm(VersionedForm):
@@ -54,6 +72,34 @@ class TerminateForm(TransitionForm):
     reason = SelectField(_l("Reason for closing"), choices=choices(TERMINATION_REASONS), validate_choice=False)
     summary = TextAreaField(_l("Final summary"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 3})
     goals_met = BooleanField(_l("The plan's goals were met"))
+
+    def offer(self, case) -> None:
+        self.reason.choices = [SelectChoice(code, label) for code, label in TERMINATION_REASONS.items()
+                               if case.stage in TERMINATION_FROM[code]]
+
+
+# The forms the SOP table's transitions name (definition.Transition.form).
+TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
+    "plain": TransitionForm,
+    "accept": AcceptForm,
+    "dismiss": DismissForm,
+    "terminate": TerminateForm,
+}
+
+
+def transition_form(transition, case, **values) -> TransitionForm:
+    """The form of ``transition`` for ``case``: from the request when one was posted, else new
+    with ``values``; its choices filled for the case."""
+    form = TRANSITION_FORMS[transition.form](prefix=transition.name, **values)
+    form.offer(case)
+    return form
+
+
+def data_keys(transition) -> frozenset[str]:
+    """What a transition's data may carry: the fields of its form (not its version)."""
+    form_class = TRANSITION_FORMS[transition.form]
+    return frozenset(name for name in dir(form_class)
+                     if isinstance(getattr(form_class, name, None), UnboundField) and name != "version")
 
 
 class AssessmentForm(VersionedForm):  # the assessment's version, 0 before one is saved

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import active_users_in, coordinates, works_on_case
+from casemgmt.access import coordinates, works_on_case
 from casemgmt.codes import SERVICES
 from casemgmt.directory.services import list_organisations
 from casemgmt.workflow import forms, services
-from casemgmt.workflow.definition import TERMINATION_FROM, TERMINATION_REASONS
+from casemgmt.workflow.forms import worker_choices
 from casemgmt.workflow.guards import MISSING_LABELS
 
 
@@ -32,12 +32,6 @@ class Panel:
         return [o for o in self.options if o.allowed]
 
 
-def worker_choices(district_code: str) -> list[SelectChoice]:
-    """Social workers to assign, after a blank first choice: nobody is assigned by default."""
-    workers = active_users_in(district_code, "social_worker")
-    return [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.full_name) for u in workers]
-
-
 def service_choices(blank: str) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [SelectChoice(code, label) for code, label in SERVICES.items()]
 
@@ -53,20 +47,8 @@ def panel(case, user) -> Panel:
     result = Panel(options=services.options(case, user, pending=pending), pending=pending, can_decide=can_decide,
                    assessment=services.get_assessment(case), goals=services.plan_goals(case),
                    visits=services.visits(case))
-    names = {o.transition.name for o in result.allowed}
-    if "accept" in names:
-        form = forms.AcceptForm(prefix="accept", version=case.version, risk_level="medium")
-        form.assigned_worker_id.choices = worker_choices(case.district_code)
-        result.forms["accept"] = form
-    if "dismiss" in names:
-        result.forms["dismiss"] = forms.DismissForm(prefix="dismiss", version=case.version)
-    if "terminate" in names:
-        form = forms.TerminateForm(prefix="terminate", version=case.version)
-        form.reason.choices = [SelectChoice(code, label) for code, label in TERMINATION_REASONS.items()
-                               if case.stage in TERMINATION_FROM[code]]
-        result.forms["terminate"] = form
-    for name in names - {"accept", "dismiss", "terminate"}:
-        result.forms[name] = forms.TransitionForm(prefix=name, version=case.version)
+    for option in result.allowed:
+        result.forms[option.transition.name] = forms.transition_form(option.transition, case, version=case.version)
     editing = works_on_case(user, case)
     result.works_on_case = editing
     if editing and case.stage == "assessment":

@@ -24,6 +24,8 @@ from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_num
 from casemgmt.extensions import db
 from casemgmt.workflow import definition
 from casemgmt.workflow.deadlines import refresh_due
+from casemgmt.workflow.effects import EFFECTS
+from casemgmt.workflow.forms import data_keys
 from casemgmt.workflow.guards import GUARDS, MISSING_LABELS, assignable_worker
 from casemgmt.workflow.models import (
     ACTION_STATUSES,
@@ -155,7 +157,8 @@ def _check(case: Case, name: str, actor, data: dict, version: int | None) -> def
 
 
 def _clean_data(transition: definition.Transition, data: dict) -> dict:
-    keep = {"comment", "reason", "summary", "risk_level", "assigned_worker_id", "goals_met"}
+    """What an approval keeps of the step's data: the fields of its form, filled."""
+    keep = data_keys(transition)
     return {k: v for k, v in data.items() if k in keep and v not in (None, "")}
 
 
@@ -191,21 +194,8 @@ def _move(case: Case, transition: definition.Transition, actor, data: dict, now:
     before = {"stage": case.stage, "status": case.status, "risk_level": case.risk_level,
               "assigned_worker_id": case.assigned_worker_id}
     from_stage = case.stage
-    if transition.name == "accept":
-        case.risk_level = data["risk_level"]
-        case.assigned_worker_id = data["assigned_worker_id"]
-    elif transition.name == "submit_assessment":
-        case.risk_level = db.session.scalar(select(Assessment.risk_level).where(Assessment.case_id == case.id))
-    if transition.closes:
-        case.status = "closed"
-        case.closed_at = now
-        case.closure_reason = data.get("reason")
-        case.closure_summary = (data.get("summary") or None)
-        case.goals_met = bool(data.get("goals_met")) if "goals_met" in data else (
-            data.get("reason") == "goals_met" or None)
-    if transition.reopens:
-        case.status = "open"
-        case.closed_at = case.closure_reason = case.closure_summary = case.goals_met = None
+    for effect in transition.effects:
+        EFFECTS[effect](case, data, now)
     case.stage = transition.to_stage
     case.stage_entered_at = now
     case.overdue_notified_at = None  # a new stage: a new deadline, even at the same time

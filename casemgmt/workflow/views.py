@@ -22,11 +22,10 @@ from casemgmt.templating import stage_label
 from casemgmt.workflow import definition, diagram, forms, services
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
-from casemgmt.workflow.presenters import organisation_choices, reassign_form, service_choices, worker_choices
+from casemgmt.workflow.presenters import organisation_choices, reassign_form, service_choices
 
 bp = Blueprint("workflow", __name__)
 
-FORM_FOR = {"accept": forms.AcceptForm, "dismiss": forms.DismissForm, "terminate": forms.TerminateForm}
 
 
 def _back(case: Case):
@@ -63,9 +62,7 @@ def _refused(case: Case, title: str, form, exc: ServiceError):
 def transition(case_id: int, name: str):
     case, _access = case_or_404(current_user, case_id)
     step = definition.BY_NAME.get(name) or abort(404)
-    form = FORM_FOR.get(name, forms.TransitionForm)(prefix=name)
-    if name == "accept":
-        form.assigned_worker_id.choices = worker_choices(case.district_code)
+    form = forms.transition_form(step, case)
     if not form.validate_on_submit():
         return _problem_page(case, step.label, form, _("Some fields need correcting."))
     data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "version")}
