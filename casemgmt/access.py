@@ -388,6 +388,46 @@ def referral_actions(user, referral, case=None) -> frozenset[str]:
                      if party in parties and referral.status in statuses)
 
 
+# ---- workflow and conferences ---------------------------------------------------------------
+
+def may_take(user, transition, case) -> bool:
+    """Whether the user may take an SOP transition on the case: their role is among the step's
+    and they are who the step's actor rule names (definition.ACTOR_RULES)."""
+    if not _active(user) or user.role not in transition.roles:
+        return False
+    is_coordinator = coordinates(user, case.district_code)
+    is_worker = user.role == "social_worker" and case.assigned_worker_id == user.id
+    return {
+        "district_coordinator": is_coordinator,
+        "assigned_worker": is_worker,
+        "assigned_worker_or_coordinator": is_coordinator or is_worker,
+    }[transition.actor]
+
+
+def may_reassign(user, case, pending) -> bool:
+    """Whether the user may hand this case to another worker: its district's coordinator, while
+    the case is open, held by someone (triage assigns the first worker) and no request of it
+    waits for approval (``pending``: the case's pending approval or None; decided first, since a
+    rejection would go back to a worker who no longer sees the case)."""
+    return (case.status == "open" and case.assigned_worker_id is not None
+            and coordinates(user, case.district_code) and pending is None)
+
+
+def may_manage_conference(user, conf) -> bool:
+    """Whether the user may change the conference's record now: its district's coordinator,
+    until it is closed."""
+    return coordinates(user, conf.district_code) and conf.status != "closed"
+
+
+def may_view_conference(user, conf) -> bool:
+    """The district's coordinator, and users of invited organisations (they see the agenda)."""
+    if not _active(user):
+        return False
+    if coordinates(user, conf.district_code):
+        return True
+    return user.organisation_id is not None and user.organisation_id in {o.organisation_id for o in conf.invited}
+
+
 def works_on_case(user, case) -> bool:
     """Whether the user does the SOP's work on this case: its assigned social worker, or the
     coordinator of its district (assessment, plan, actions, visits)."""

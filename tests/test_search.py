@@ -51,8 +51,7 @@ def test_every_prefix_finds_what_a_plain_prefix_search_finds(users, named, monke
 def test_the_word_list_follows_new_and_edited_cases(users):
     case = make_case(users["village_worker"], name="Wahyuningsih Lestari")
     assert {"wahyuningsih", "lestari"} <= words_known()
-    services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"],
-                         reporter_allowed=True)
+    services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"])
     assert "wahyuni" in words_known()
     assert found(users["coordinator"], "wahyuni") == [case.id]
     assert found(users["coordinator"], "wahyuning") == []
@@ -119,8 +118,7 @@ def test_an_edit_locks_the_word_list_before_its_update_writes_words(app, users):
     adds words; taken after, two edits at once deadlocked. SQLite has no such lock."""
     case = make_case(users["village_worker"], name="Wahyuningsih Lestari")
     with counting() as statements:
-        services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"],
-                             reporter_allowed=True)
+        services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"])
     locks = [i for i, s in enumerate(statements) if s.startswith("LOCK TABLE search_word")]
     updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE case_record")]
     assert updates

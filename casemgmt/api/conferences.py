@@ -5,6 +5,8 @@ from flask import Response, abort, g
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from casemgmt.access import may_view_conference
+from casemgmt.home.tasks import my_tasks
 from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import Id, AnyOut, ListOut, PageQuery
 from casemgmt.conferences import minutes, services
@@ -70,7 +72,7 @@ def conference_json(conf: CaseConference) -> dict:
 
 def _conference(conference_id: int) -> CaseConference:
     conf = db.session.get(CaseConference, conference_id)
-    if conf is None or not services.may_view(g.api_user, conf):
+    if conf is None or not may_view_conference(g.api_user, conf):
         abort(404)
     return conf
 
@@ -144,7 +146,7 @@ def minutes_pdf(conference_id):
 @blp.response(200, ListOut)
 def tasks(query):
     """Stage deadlines, conference actions, referrals awaiting answer, approvals to decide; overdue first."""
-    page, next_cursor = services.my_tasks(g.api_user, limit=query["limit"], cursor=query.get("cursor"))
+    page, next_cursor = my_tasks(g.api_user, limit=query["limit"], cursor=query.get("cursor"))
     items = [{"kind": t.kind, "case_id": t.case_id, "description": t.description,
               "due_at": t.due_at.isoformat() if t.due_at else None, "overdue": t.overdue} for t in page]
     return json_response({"items": items, "next_cursor": next_cursor}, 200)

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from casemgmt.access import district_of, scope_cases, scope_district, within
+from casemgmt.access import case_access, district_of, scope_cases, scope_district, within
 from casemgmt.audit import services as audit
 from casemgmt import paging
 from casemgmt.cases import listing, search
@@ -34,7 +34,7 @@ from casemgmt.cases.models import (
 from casemgmt.codes import CONCERNS, SEXES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Area
-from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
+from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
 from casemgmt.transactions import on_rollback
@@ -484,11 +484,16 @@ def case_snapshot(case: Case) -> dict:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in snap.items()}
 
 
-def update_case(case: Case, changes: dict, version: int, actor, *, reporter_allowed: bool) -> Case:
-    """Change a case's record. ``changes`` uses the keys of case_snapshot (child.name, ...).
+def update_case(case: Case, changes: dict, version: int, actor) -> Case:
+    """Change a case's record. ``changes`` uses the keys of case_snapshot (child.name, ...); the
+    reporter's only for those who may see the reporter.
 
     A stale ``version`` raises StaleVersion with what others changed since, so nothing is lost.
     """
+    access = case_access(actor, case)
+    if not access.edit:
+        raise Forbidden()
+    reporter_allowed = access.reporter
     if version != case.version:
         raise StaleVersion(details={"current_version": case.version,
                                     "changes_since": changes_since(case, version)})
@@ -557,6 +562,8 @@ def changes_since(case: Case, version: int) -> list[dict]:
 
 
 def add_note(case: Case, text: str, actor) -> CaseEvent:
+    if not case_access(actor, case).add_notes:
+        raise Forbidden()
     text = (text or "").strip()
     if not text:
         raise ValidationFailed({"text": _("Write the note first.")})

@@ -1,15 +1,14 @@
-"""Conference operations (schedule, attendance, decisions with tasks, close) and "my tasks"."""
+"""Conference operations: schedule, attendance, decisions with their tasks, close."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal_column, or_, select, type_coerce
 
-from casemgmt import paging
-from casemgmt.access import case_accesses, coordinates, district_of, owns_task, scope_cases, scope_referrals
+from casemgmt.access import case_accesses, coordinates, district_of, may_manage_conference, owns_task, scope_cases
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -34,14 +33,8 @@ class ConferenceLocked(ServiceError):
     default_text = _l("The conference is closed; its record can no longer be changed.")
 
 
-def may_manage(user, conf: CaseConference) -> bool:
-    """Whether ``user`` may change the conference's record now: its district's coordinator,
-    until it is closed."""
-    return coordinates(user, conf.district_code) and conf.status != "closed"
-
-
 def _require_open(conf: CaseConference, actor) -> None:
-    if may_manage(actor, conf):
+    if may_manage_conference(actor, conf):
         return
     raise ConferenceLocked() if coordinates(actor, conf.district_code) else Forbidden()
 
@@ -325,15 +318,6 @@ def decisions(conf: CaseConference) -> list[ConferenceDecision]:
                                    .order_by(ConferenceDecision.id)))
 
 
-def may_view(user, conf: CaseConference) -> bool:
-    """The district's coordinator, and users of invited organisations (they see the agenda)."""
-    if user is None or not user.active:
-        return False
-    if coordinates(user, conf.district_code):
-        return True
-    return user.organisation_id is not None and user.organisation_id in {o.organisation_id for o in conf.invited}
-
-
 def conferences_for(user) -> list[CaseConference]:
     if user.role == "coordinator":
         query = select(CaseConference).where(CaseConference.district_code == district_of(user.area_code))
@@ -365,130 +349,6 @@ def agenda_cases(conf: CaseConference) -> list[Case]:
 def identities_visible(user, cases) -> set[int]:
     """The ids of the cases whose child the user may see named, for a whole agenda at once."""
     return {case_id for case_id, access in case_accesses(user, cases).items() if access.identity}
-
-
-# ---- my tasks ------------------------------------------------------------------------------------
-
-@dataclass
-class TaskItem:
-    kind: str          # stage_deadline, conference_action, referral_answer, approval
-    case_id: int | None
-    description: str
-    due_at: datetime | None
-    overdue: bool
-    link: tuple[str, dict]
-    position: tuple    # its place in its kind's own order: (due column's value, row's id)
-
-    @property
-    def row_id(self) -> int:
-        """The case's, conference action's, referral's or approval's id."""
-        return self.position[1]
-
-
-TASKS_PAGE = 50  # tasks a page of my tasks lists
-# Each kind of task, in the cursor's order, with the type of the column its order reads first.
-_KINDS = {"stage_deadline": datetime, "conference_action": date, "referral_answer": datetime, "approval": datetime}
-_UNUSED = {datetime: datetime(1970, 1, 1, tzinfo=timezone.utc), date: date(1970, 1, 1)}
-
-
-def _task_cursor(positions: dict[str, tuple]) -> str:
-    """Where each kind of task stopped: which kinds have started ("1"), and each one's position
-    (a kind not started holds a key of the right type that nothing reads)."""
-    started = "".join("1" if kind in positions else "0" for kind in _KINDS)
-    return paging.cursor_of(started, *(key for kind, column in _KINDS.items()
-                                       for key in positions.get(kind, (_UNUSED[column], 1))))
-
-
-def _task_positions(cursor: str | None) -> dict[str, tuple]:
-    """The positions _task_cursor wrote, for the kinds that have started."""
-    if not cursor:
-        return {}
-    started, *keys = paging.read_cursor(cursor, str, *(key for column in _KINDS.values() for key in (column, int)))
-    if len(started) != len(_KINDS) or set(started) - {"0", "1"}:
-        raise ValidationFailed({"cursor": str(paging.NOT_A_CURSOR)})
-    return {kind: tuple(keys[2 * i:2 * i + 2]) for i, kind in enumerate(_KINDS) if started[i] == "1"}
-
-
-def _task_order(item: TaskItem) -> tuple:
-    """My tasks' order: overdue first, then by due date (the kind and the row settle ties)."""
-    return (not item.overdue, item.due_at, item.kind, item.row_id)
-
-
-def _task_sources(user, now: datetime) -> dict[str, tuple]:
-    """Per kind of task, the user's (select, due column, id column, item of a row), each select
-    read in its own order through an index, a page at a time: a district holds thousands of new
-    complaints, an agency thousands of referrals to answer."""
-    from casemgmt.referrals.models import Referral
-    from casemgmt.workflow.labels import transition_label
-    from casemgmt.workflow.models import Approval
-    from casemgmt.workflow.services import approvals_query
-    from casemgmt.workflow.stages import STAGES
-
-    stage_label = {s.code: str(s.label) for s in STAGES}
-    sources: dict[str, tuple] = {}
-    # What the user may open, as their lists and boxes have it (access.scope_cases, scope_referrals).
-    deadlines = None
-    if user.role == "social_worker":
-        deadlines = scope_cases(user, assigned_to_me=True).where(Case.status == "open", Case.due_at.is_not(None))
-    elif user.role == "coordinator":  # new complaints to triage
-        deadlines = scope_cases(user).where(Case.status == "open", Case.stage == "report", Case.due_at.is_not(None))
-    if deadlines is not None:
-        sources["stage_deadline"] = (deadlines, Case.due_at, Case.id, lambda case: TaskItem(
-            "stage_deadline", case.id, _("%(number)s: %(stage)s", number=case.number, stage=stage_label[case.stage]),
-            case.due_at, case.overdue(now), ("cases.show", {"case_id": case.id}), (case.due_at, case.id)))
-
-    def action(task):
-        due = datetime.combine(task.due_date, datetime.max.time()).replace(tzinfo=now.tzinfo)
-        return TaskItem("conference_action", task.case_id, task.description, due, due < now,
-                        ("conferences.show", {"conference_id": task.conference_id}), (task.due_date, task.id))
-
-    sources["conference_action"] = (select(Task).where(Task.status == "open", or_(
-        Task.owner_user_id == user.id,
-        (Task.owner_organisation_id == user.organisation_id) if user.organisation_id else False)),
-        Task.due_date, Task.id, action)
-    if user.organisation_id:
-        sources["referral_answer"] = (
-            scope_referrals(user, "inbox").where(Referral.status == "sent"),
-            Referral.respond_by, Referral.id, lambda referral: TaskItem(
-                "referral_answer", referral.case_id, _("Answer referral %(reference)s", reference=referral.reference),
-                referral.respond_by, referral.overdue(now), ("referrals.show", {"referral_id": referral.id}),
-                (referral.respond_by, referral.id)))
-    if user.role == "coordinator":  # requests of others: one's own request is decided by another
-        sources["approval"] = (
-            approvals_query(user).where(Approval.requested_by_id != user.id), Approval.requested_at, Approval.id,
-            lambda approval: TaskItem("approval", approval.case_id,
-                                      _("Decide: %(step)s", step=transition_label(approval.transition)),
-                                      approval.requested_at, False, ("cases.show", {"case_id": approval.case_id}),
-                                      (approval.requested_at, approval.id)))
-    return sources
-
-
-def my_tasks(user, now: datetime | None = None, *, limit: int | None = None,
-             cursor: str | None = None) -> tuple[list[TaskItem], str | None]:
-    """A page of everything waiting on a user, overdue first, then by due date, and the cursor
-    of the next page. The cursor holds where each kind of task stopped; each kind is read from
-    there in its own order, at most a page of it, and the page is the first of them all."""
-    now = now or utcnow()
-    limit = paging.page_size(limit or TASKS_PAGE)
-    resume = _task_positions(cursor)
-    found: list[TaskItem] = []
-    for kind, (query, due, row_id, item) in _task_sources(user, now).items():
-        if kind in resume:
-            query = query.where(*paging.after(due, row_id, *resume[kind]))
-        found += [item(row) for row in db.session.scalars(query.order_by(due, row_id).limit(limit + 1))]
-    found.sort(key=_task_order)
-    page = found[:limit]
-    if len(found) <= limit:
-        return page, None
-    for task in page:  # each kind resumes after the last of it on this page
-        resume[task.kind] = task.position
-    return page, _task_cursor(resume)
-
-
-def count_tasks(user, now: datetime | None = None) -> int:
-    """How many tasks wait on the user in all (my tasks lists them a page at a time)."""
-    return sum(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-               for query, _due, _row_id, _item in _task_sources(user, now or utcnow()).values())
 
 
 def complete_task(task: Task, actor) -> Task:

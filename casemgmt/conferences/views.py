@@ -6,8 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt import paging
-from casemgmt.access import district_of, owns_task, requires
+from casemgmt.access import district_of, may_manage_conference, may_view_conference, owns_task, requires
 from casemgmt.cases.identity import initials
 from casemgmt.codes import SEXES
 from casemgmt.conferences import minutes, services
@@ -27,7 +26,7 @@ bp = Blueprint("conferences", __name__)
 
 def _conference_or_404(conference_id: int) -> CaseConference:
     conf = db.session.get(CaseConference, conference_id)
-    if conf is None or not services.may_view(current_user, conf):
+    if conf is None or not may_view_conference(current_user, conf):
         abort(404)
     return conf
 
@@ -106,7 +105,7 @@ def show(conference_id: int):
 def _conference_page(conf, *, refused: ValidationFailed | None = None, case_id: int | None = None):
     """The conference page. After a refused decision (on ``case_id``) or attendance list, that
     form comes back open with what was typed and each error next to its field (422)."""
-    manage = services.may_manage(current_user, conf)
+    manage = may_manage_conference(current_user, conf)
     cases = services.agenda_cases(conf)
     orgs = list_organisations(area_code=conf.district_code)
     attendance = AttendanceForm(data={"attendees": [
@@ -218,15 +217,6 @@ def review():
                            else len(cases))
 
 
-@bp.get("/tasks")
-@requires("tasks.view")
-def tasks():
-    (items, next_cursor), cursor = paging.or_first_page(
-        lambda cursor: services.my_tasks(current_user, cursor=cursor), request.args.get("cursor"))
-    return render_template("conferences/tasks.html", items=items, next_cursor=next_cursor, cursor=cursor,
-                           total=services.count_tasks(current_user))
-
-
 @bp.post("/tasks/<int:task_id>/done")
 @login_required  # a task that is not yours is 404, whatever your role
 def task_done(task_id: int):
@@ -238,4 +228,4 @@ def task_done(task_id: int):
     except ServiceError as exc:
         refused(exc)
         flash(exc.message, "danger")
-    return redirect(url_for("conferences.tasks"))
+    return redirect(url_for("home.tasks"))

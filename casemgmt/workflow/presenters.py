@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt.access import coordinates, works_on_case
+from casemgmt.access import coordinates, may_reassign, works_on_case
 from casemgmt.codes import SERVICES
 from casemgmt.directory.services import list_organisations
 from casemgmt.workflow import forms, services
@@ -65,7 +65,7 @@ def panel(case, user) -> Panel:
     # The hand-over form is fetched when opened (reassign_form): its list of the district's
     # workers cost 2-4 ms on every case page the coordinator opened, to be used rarely.
     # Not while a request waits for approval: services.reassign refuses then (ApprovalPending).
-    result.may_reassign = services.may_reassign(case, user, pending)
+    result.may_reassign = may_reassign(user, case, pending)
     return result
 
 

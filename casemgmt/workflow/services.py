@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 
 from casemgmt import paging
 from casemgmt.accounts.services import named_counts
-from casemgmt.access import coordinates, scope_cases, works_on_case
+from casemgmt.access import coordinates, may_reassign, may_take, scope_cases, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.cases.services import add_event
@@ -70,18 +70,6 @@ class Locked(ServiceError):
 
 # ---- who may take a transition -------------------------------------------------------------------
 
-def actor_allowed(transition: definition.Transition, case: Case, actor) -> bool:
-    if actor is None or not actor.active or actor.role not in transition.roles:
-        return False
-    is_coordinator = coordinates(actor, case.district_code)
-    is_worker = actor.role == "social_worker" and case.assigned_worker_id == actor.id
-    return {
-        "district_coordinator": is_coordinator,
-        "assigned_worker": is_worker,
-        "assigned_worker_or_coordinator": is_coordinator or is_worker,
-    }[transition.actor]
-
-
 # Built once, as the case page's other reads (cases.services._TIMELINE).
 _PENDING = select(Approval).where(Approval.case_id == bindparam("case_id"), Approval.status == "pending")
 _ASSESSMENT = select(Assessment).where(Assessment.case_id == bindparam("case_id"))
@@ -125,7 +113,7 @@ def options(case: Case, actor, data: dict | None = None, pending=_UNREAD) -> lis
     waiting = pending_approval(case) if pending is _UNREAD else pending
     for transition in definition.available_from(case.stage):
         missing = GUARDS[transition.guard](case, data or {})
-        may = actor_allowed(transition, case, actor) and waiting is None
+        may = may_take(actor, transition, case) and waiting is None
         out.append(Option(transition, may, missing))
     return out
 
@@ -143,7 +131,7 @@ def _check(case: Case, name: str, actor, data: dict, version: int | None) -> def
     transition = definition.BY_NAME.get(name)
     if transition is None:
         raise ValidationFailed({"name": _("Unknown transition.")})
-    if not actor_allowed(transition, case, actor):
+    if not may_take(actor, transition, case):
         raise Forbidden()
     # The stage first: a step the case has left is refused as such, not as a conflict that
     # sending again would not mend.
@@ -287,16 +275,6 @@ def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Ap
     return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
 
 
-def may_reassign(case: Case, actor, pending=_UNREAD) -> bool:
-    """Whether ``actor`` may hand this case to another worker: its district's coordinator, while
-    the case is open, held by someone (triage assigns the first worker) and no request of it waits
-    for approval (decided first: a rejection would go back to a worker who no longer sees the
-    case). ``pending``: the case's pending approval, when the caller has read it already."""
-    if not (case.status == "open" and case.assigned_worker_id is not None and coordinates(actor, case.district_code)):
-        return False
-    return (pending_approval(case) if pending is _UNREAD else pending) is None
-
-
 def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now: datetime | None = None) -> Case:
     """The district's coordinator hands an open case to another of its social workers (the one
     holding it is on leave, has moved, or has too many). Access follows the assignment: the new
@@ -307,7 +285,7 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     if not coordinates(actor, case.district_code):
         raise Forbidden(_("Only the PKSAI coordinator of the district hands its cases to another worker."))
     pending = pending_approval(case)
-    if not may_reassign(case, actor, pending):
+    if not may_reassign(actor, case, pending):
         if pending is not None:
             raise ApprovalPending()
         raise WrongStage()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt import paging
-from casemgmt.access import case_or_404, coordinates, requires, works_on_case
+from casemgmt.access import case_or_404, coordinates, may_reassign, requires, works_on_case
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
@@ -88,7 +88,7 @@ def reassign(case_id: int):
         abort(404)
     title = _("Hand the case to another social worker")
     if request.method == "GET":  # the form, fetched when the case page's section is opened
-        if not services.may_reassign(case, current_user):
+        if not may_reassign(current_user, case, services.pending_approval(case)):
             abort(404)
         template = "workflow/_reassign.html" if request.headers.get("HX-Request") else "workflow/reassign.html"
         form = reassign_form(case, version=request.args.get("version", type=int))
