@@ -101,7 +101,7 @@ PERMISSION_PAGES = {
     "cases.index": "cases.list", "cases.new_complaint": "cases.register", "cases.my_complaints": "complaints.mine",
     "workflow.approvals": "approvals.view", "workflow.triage": "triage.view", "referrals.index": "referrals.box",
     "conferences.index": "conferences.view", "conferences.new": "conferences.manage",
-    "conferences.review": "conferences.manage", "conferences.tasks": "tasks.view",
+    "conferences.review": "conferences.manage", "home.tasks": "tasks.view",
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
 }
 PAGE_PATHS = {
@@ -114,7 +114,7 @@ PAGE_PATHS = {
     "directory.edit_organisation": "/directory/organisations/{org}/edit", "cases.index": "/cases",
     "cases.new_complaint": "/cases/new", "cases.my_complaints": "/complaints/mine", "workflow.approvals": "/approvals",
     "workflow.triage": "/triage", "referrals.index": "/referrals", "conferences.index": "/conferences",
-    "conferences.new": "/conferences/new", "conferences.review": "/conferences/review", "conferences.tasks": "/tasks",
+    "conferences.new": "/conferences/new", "conferences.review": "/conferences/review", "home.tasks": "/tasks",
     "reports.indicators_page": "/reports/indicators", "reports.quarterly_pdf": "/reports/quarterly.pdf",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.

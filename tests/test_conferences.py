@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pypdf import PdfReader
 
+from casemgmt.home import tasks as my
 from casemgmt.conferences import services
 from casemgmt.conferences.models import Task
 from casemgmt.errors import Forbidden, ValidationFailed
@@ -182,9 +183,9 @@ def test_decisions_create_tasks_for_the_right_people(users):
                                                "owner_user_id": users["social_worker"].id,
                                                "due_date": date.today() - timedelta(days=1)}])
     assert len(decision.tasks) == 2
-    officer_tasks, _more = services.my_tasks(users["agency_officer"])
+    officer_tasks, _more = my.my_tasks(users["agency_officer"])
     assert [t.description for t in officer_tasks if t.kind == "conference_action"] == ["Terbitkan akta kelahiran"]
-    worker_tasks, _more = services.my_tasks(users["social_worker"])
+    worker_tasks, _more = my.my_tasks(users["social_worker"])
     visit = next(t for t in worker_tasks if t.description == "Kunjungan rumah")
     assert visit.overdue and worker_tasks[0].overdue  # overdue first
     with pytest.raises(ValidationFailed):
@@ -216,28 +217,28 @@ def test_my_tasks_page_through_every_kind_in_one_order(users, api, web, monkeypa
         {"description": "Kunjungan rumah", "owner_organisation_id": coordinator.organisation_id,
          "due_date": (now + timedelta(days=3)).date()}])
     db.session.commit()
-    whole, more = services.my_tasks(coordinator, now, limit=100)
-    assert more is None and services.count_tasks(coordinator, now) == len(whole) == 6
+    whole, more = my.my_tasks(coordinator, now, limit=100)
+    assert more is None and my.count_tasks(coordinator, now) == len(whole) == 6
     assert [t.kind for t in whole].count("stage_deadline") == 3 and [t.kind for t in whole].count("approval") == 1
     assert [t.overdue for t in whole] == [True, True, True, False, False, False]  # overdue first
     assert whole[0].description == "Rapat keluarga"  # the longest overdue
     for size in (1, 2, 4):
         pages, cursor = [], None
         while True:
-            page, cursor = services.my_tasks(coordinator, now, limit=size, cursor=cursor)
+            page, cursor = my.my_tasks(coordinator, now, limit=size, cursor=cursor)
             assert 0 < len(page) <= size
             pages += [(t.kind, t.row_id) for t in page]
             if cursor is None:
                 break
         assert pages == [(t.kind, t.row_id) for t in whole]
     with pytest.raises(ValidationFailed):
-        services.my_tasks(coordinator, now, cursor="rusak")
+        my.my_tasks(coordinator, now, cursor="rusak")
     paged = api_pages(lambda url: api("get", url, "koordinator"), "/api/v1/tasks?limit=2",
                       item=lambda t: (t["kind"], t["description"]))
     assert [len(p) for p in paged] == [2, 2, 2]
     assert sum(paged, []) == [(t.kind, t.description) for t in whole]
     assert_error(api("get", "/api/v1/tasks?cursor=rusak", "koordinator"), 422, "validation_error")
-    monkeypatch.setattr(services, "TASKS_PAGE", 4)
+    monkeypatch.setattr(my, "TASKS_PAGE", 4)
     web.login("koordinator")
     page = web.get("/tasks").get_data(as_text=True)
     assert "(6)" in page and "Rapat keluarga" in page and "Kunjungan rumah" not in page
@@ -257,10 +258,10 @@ def test_my_tasks_pages_end_whatever_the_due_dates(users):
     services.add_decision(conf, users["coordinator"], case_id=case.id, summary="Rencana.", actions=[
         {"description": f"Tindakan {day}", "owner_organisation_id": users["coordinator"].organisation_id,
          "due_date": date(1970, 1, day)} for day in (1, 2, 3)])
-    whole, _more = services.my_tasks(users["coordinator"], limit=100)
+    whole, _more = my.my_tasks(users["coordinator"], limit=100)
     pages, cursor = [], None
     for _ in range(len(whole) + 1):
-        page, cursor = services.my_tasks(users["coordinator"], limit=1, cursor=cursor)
+        page, cursor = my.my_tasks(users["coordinator"], limit=1, cursor=cursor)
         pages += [t.description for t in page]
         if cursor is None:
             break
@@ -281,9 +282,9 @@ def test_my_tasks_hold_only_referrals_their_reader_may_open(users, maros, web):
                                        service="case_management", reason="Pindah ke Gowa.",
                                        consent={"given_by": "caregiver", "recorded_on": date.today()})
     for name in ("coordinator", "social_worker"):
-        tasks, _more = services.my_tasks(users[name])
+        tasks, _more = my.my_tasks(users[name])
         assert referral.id not in [t.row_id for t in tasks if t.kind == "referral_answer"], name
-        assert services.count_tasks(users[name]) == len(tasks)
+        assert my.count_tasks(users[name]) == len(tasks)
     web.login("koordinator")
     assert web.get(f"/referrals/{referral.id}").status_code == 404
     assert referral.reference not in web.get("/tasks").get_data(as_text=True)
@@ -441,7 +442,7 @@ def test_an_action_owned_by_a_person_from_the_page(make_web, users):
     assert response.status_code == 302
     task = db.session.query(Task).one()
     assert task.owner_user_id == users["social_worker"].id
-    assert "Kunjungan rumah" in [t.description for t in services.my_tasks(users["social_worker"])[0]]
+    assert "Kunjungan rumah" in [t.description for t in my.my_tasks(users["social_worker"])[0]]
 
 
 def test_a_refused_decision_or_attendance_comes_back_with_what_was_typed(make_web, users):

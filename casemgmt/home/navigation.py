@@ -20,7 +20,7 @@ class NavItem:
 
 
 NAVIGATION: tuple[NavItem, ...] = (
-    NavItem("conferences.tasks", _l("My tasks"), "tasks.view",
+    NavItem("home.tasks", _l("My tasks"), "tasks.view",
             _l("Deadlines, referrals to answer, approvals and conference actions, overdue first.")),
     NavItem("cases.new_complaint", _l("Register a complaint"), "cases.register",
             _l("A child at risk: record the complaint in two minutes.")),

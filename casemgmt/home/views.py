@@ -1,15 +1,17 @@
-"""Home page by role, language switch, health check."""
+"""Home page by role, my tasks, language switch, health check."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
+from casemgmt import paging
+from casemgmt.access import requires
 from casemgmt.cases.models import Case
-from casemgmt.workflow.services import mark_all_read, unread_notifications
-
 from casemgmt.extensions import db
 from casemgmt.forms import safe_next
+from casemgmt.home.tasks import count_tasks, my_tasks
+from casemgmt.workflow.services import mark_all_read, unread_notifications
 from casemgmt.workflow.stages import STAGES
 
 bp = Blueprint("home", __name__)
@@ -24,6 +26,15 @@ def index():
 
     return render_template("home/index.html", user=current_user, sop_stages=STAGES, notifications=notes,
                            notified_cases=cases, dash=dashboard(current_user))
+
+
+@bp.get("/tasks")
+@requires("tasks.view")
+def tasks():
+    (items, next_cursor), cursor = paging.or_first_page(
+        lambda cursor: my_tasks(current_user, cursor=cursor), request.args.get("cursor"))
+    return render_template("home/tasks.html", items=items, next_cursor=next_cursor, cursor=cursor,
+                           total=count_tasks(current_user))
 
 
 @bp.post("/notifications/read")
