@@ -44,9 +44,6 @@ def register_extensions(app: App) -> None:
         login_manager,
         migrate,
     )
-    from casemgmt.reports import tally
-
-    tally.install()
     from casemgmt import forms
 
     forms.install()

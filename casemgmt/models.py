@@ -39,3 +39,10 @@ from casemgmt.directory.models import (  # noqa: F401
     OrganisationCoverage,
     OrganisationService,
 )
+
+# The indicators count the records above as they change: at each flush reports.tally marks the
+# indicator buckets a new or changed Case, Child, Complaint, CaseConcern, transition event,
+# Referral or PlanAction touches, and writes them down at commit, in the same transaction.
+from casemgmt.reports import tally  # noqa: E402
+
+tally.install()

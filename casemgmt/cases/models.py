@@ -1,4 +1,8 @@
-"""Complaints, children, cases and what hangs on a case: concerns, timeline, attachments."""
+"""Complaints, children, cases and what hangs on a case: concerns, timeline, attachments.
+
+The indicators count these records as they change (reports.tally, installed with every model in
+casemgmt/models.py): each flush marks the buckets a change touches, each commit writes them down.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -257,3 +261,4 @@ class SearchWord(db.Model):
 
     # Byte order on PostgreSQL, as on SQLite, so that a prefix is a range of this index.
     word: Mapped[str] = mapped_column(byte_ordered(), primary_key=True)
+
