@@ -138,6 +138,7 @@ def main():
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         load_areas("73")
+        db.session.commit()  # operations flush; the caller commits
         sqlite = db.engine.dialect.name == "sqlite"
         conn = db.session.connection()
         if sqlite:
