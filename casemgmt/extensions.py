@@ -50,7 +50,7 @@ class LocaleDomain(Domain):
     """Flask-Babel's message domain, the request's catalogue kept in the slot Flask-Babel keeps
     for it (``babel_translations`` on its context, which force_locale and refresh clear):
     Flask-Babel otherwise finds the locale and its catalogue anew for each string it translates,
-    through context proxies (8.5 us a string; a case page translates some 110)."""
+    through context proxies, and a page translates a hundred strings or more."""
 
     def get_translations(self):
         context = g.get("_flask_babel") if has_app_context() else None
@@ -69,9 +69,9 @@ class LocaleBabel(Babel):
 
     def init_app(self, app, *args, **kwargs):
         super().init_app(app, *args, **kwargs)
-        # Templates ask this domain, as Flask-Babel's own callables do through get_domain (which
-        # finds the request's context again, 4 us a string). Read when called: the domain is
-        # made in the first app context.
+        # Templates ask this domain directly, not through get_domain as Flask-Babel's own
+        # callables do (which finds the request's context again for each string). Read when
+        # called: the domain is made in the first app context.
         def translations():
             return self.domain_instance.get_translations()
 

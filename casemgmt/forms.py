@@ -48,9 +48,10 @@ WTFORMS_HTML_PARAMS = widget_core.html_params
 
 
 def html_params(**kwargs) -> Markup:
-    """WTForms' html_params, the same string made without Markup.format: each attribute of every
-    field and option WTForms renders went through string.Formatter (about 40 us of the 105 us a
-    text field took on the case page, whose accept form lists some 70 social workers)."""
+    """WTForms' html_params, the same string made without Markup.format: WTForms passes each
+    attribute of every field and option it renders through string.Formatter, a large part of
+    rendering a field; the case page's accept form lists a district's social workers, each an
+    option."""
     params = []
     for key, value in sorted(kwargs.items()):
         key = widget_core.clean_key(key)

@@ -15,7 +15,7 @@ from casemgmt.dbtypes import MAX_ID
 from casemgmt.errors import ValidationFailed
 
 NOT_A_CURSOR = _l("This page link is not valid; start from the first page.")
-MAX_LENGTH = 400  # the longest cursor a list makes is my tasks' (conferences.services), 260 characters
+MAX_LENGTH = 400  # with room above the longest cursor a list makes, my tasks' (home.tasks)
 
 
 def cursor_of(*keys) -> str:

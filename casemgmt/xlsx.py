@@ -1,9 +1,8 @@
 """A streaming XLSX writer for one table on one sheet: text and numbers, a bold header row.
 
-The case export used XlsxWriter, which spends about 6 microseconds on each cell: 9 s of the 15 s
-that issue 9 allows for the 1.5 million cells of a 100,000-case export. This writes the same
-SpreadsheetML (ECMA-376) a row at a time, as one string per row: 1.93 s for the same cells,
-deflate included (about a fifth).
+Not XlsxWriter: its cost per cell alone takes most of the 15 s that issue 9 allows for a
+100,000-case export. This writes the same SpreadsheetML (ECMA-376) a row at a time, as one
+string per row, at a fraction of that cost, deflate included.
 
 Memory stays flat whatever the size: rows go to a temporary file, which is deflated into the
 package on close (its size then known, so the zip needs ZIP64 only past 2 GiB; Excel refuses

@@ -1,7 +1,7 @@
 """Cases read as plain rows, not ORM objects: the list page, the API and the exports.
 
-At a million cases, building 25 Case objects with their joined complaint, child, village and
-worker was half the time of a list request; a row of named columns costs a fraction of that.
+Building Case objects with their joined complaint, child, village and worker is a large part of
+a list request on a big database; a row of named columns costs a fraction of that.
 A CaseRow answers what the list's readers ask of a case: its columns by name, its concerns,
 whether it is overdue (models.CaseState), its village's name, and the five facts
 access.case_access decides on, so masking is decided exactly as for a Case.
@@ -22,7 +22,7 @@ _CONCERNS = (select(func.aggregate_strings(CaseConcern.concern, ","))
 
 # The village's name and the worker's are looked up per row rather than joined: PostgreSQL plans
 # a select afresh on each call, and each relation joined multiplies the join orders it weighs
-# (six relations took 2.3-3.4 ms to plan and 0.3 ms to run).
+# (with six relations, planning the list's select costs several times what running it does).
 _AREA_NAME = select(Area.name).where(Area.code == Case.area_code).scalar_subquery().label("area_name")
 _WORKER_NAME = (select(User.full_name).where(User.id == Case.assigned_worker_id)
                 .scalar_subquery().label("worker_name"))
@@ -72,17 +72,17 @@ class CaseRow(CaseState):
 
 # Rows are read by position and their names (never row._mapping[Case.id]), so SQLAlchemy need not
 # map the cached select's columns onto each new select's: for a select built afresh, that mapping
-# hashed each column into the cached one's, and annotated columns compare with == (an SQL
-# expression built and tested per column): 0.66 of a 2.4-3.9 ms list request in process. The
-# ORM sets the same (private, but harmless if ever dropped: the mapping would just come back).
+# hashes each column into the cached one's, and annotated columns compare with == (an SQL
+# expression built and tested per column), a large share of a list request. The ORM sets the
+# same (private, but harmless if ever dropped: the mapping would just come back).
 _BY_POSITION = {"_result_disable_adapt_to_context": True}
 
 
 def read(statement, params: dict | None = None) -> list[CaseRow]:
     """Run a select that starts from LIST or FULL (with ``params``, the values of its bindparams)."""
     # Core, not the ORM's execution: these are plain columns, and the ORM's result processing
-    # was a fifth of a list request. (The session's connection: same transaction; flushed first,
-    # as the ORM would autoflush.)
+    # would be a sizeable share of a list request. (The session's connection: same transaction;
+    # flushed first, as the ORM would autoflush.)
     db.session.flush()
     result = db.session.connection().execute(statement, params, execution_options=_BY_POSITION)
     keys = list(result.keys())  # once: Row._asdict() builds them again for each row

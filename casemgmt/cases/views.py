@@ -399,7 +399,8 @@ def edit(case_id: int):
                      concerns_special=[c for c in case.concerns if c in SPECIAL_PROTECTION],
                      concerns_welfare=[c for c in case.concerns if c in WELFARE_NEEDS])
         # The case's version, not the child's (obj wins over keywords in process): a case moved on
-        # since registration has a child still at version 1, and every save was a false conflict.
+        # since registration has a child still at version 1, and every save would be a false
+        # conflict.
         form.version.data = case.version
     form.area_code.choices = village_choices(form.area_code.data)
     conflict = None

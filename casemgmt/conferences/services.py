@@ -77,14 +77,14 @@ def not_reviewed(user, now: datetime | None = None, limit: int | None = None) ->
 
 def count_not_reviewed(user, now: datetime | None = None) -> int:
     """How many cases ``not_reviewed`` lists: those due for review, counted through an index,
-    less those of them discussed since (the cases of the conferences closed since): 20-40 ms in
-    the largest district at a million cases, where asking each case for its last conference took
-    30-45 ms and, once SQLite's planner had figures, 250. The coordinator's home shows it."""
+    less those of them discussed since (the cases of the conferences closed since). Asking each
+    case for its last conference instead is slower, and far slower once SQLite's planner has
+    statistics. The coordinator's home shows it."""
     created = Case.created_at
     if db.session.get_bind().dialect.name == "sqlite":
         # Counted in the (district, status, stage, urgent, created_at, id) index alone: with the
-        # created_at range, SQLite's planner took (district, created_at, id) and read 63,000
-        # cases (250 ms). "|| ''" is no index's column.
+        # created_at range, SQLite's planner would take (district, created_at, id) and read every
+        # case of the district in that range. "|| ''" is no index's column.
         created = type_coerce(Case.created_at.concat(literal_column("''")), Case.created_at.type)
     cutoff, due = _due_for_review(district_of(user.area_code), now or utcnow(), created)
     counted = scope_cases(user, select(func.count(Case.id))).where(Case.status == "open", due)
@@ -110,8 +110,8 @@ def suggest_cases(user, now: datetime | None = None, limit: int = SUGGESTIONS) -
     Read a group at a time in that order, each group's oldest first, until ``limit`` are found:
     high risk and overdue, high risk on time, overdue, then on time and not reviewed; in each
     group the cases waiting for an approval (few: read at once) before the others. Sorting the
-    whole district by its flags read every open case of it, 75,000 in the largest district of
-    the million-case benchmark (650 ms on SQLite, 1.8 s on PostgreSQL), to show 50."""
+    whole district by its flags would read every open case of it, tens of thousands in a large
+    district, to show ``limit``."""
     from casemgmt.workflow.models import Approval
 
     now = now or utcnow()

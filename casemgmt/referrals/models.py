@@ -58,7 +58,7 @@ class Referral(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (# The boxes (referrals.services.box), each part read in its order, a page at
                       # a time: an organisation's open referrals by answer deadline, the rest
-                      # newest first. A PKSAI sends some 260,000 on the million-case database.
+                      # newest first. A PKSAI's box grows far past what can be read whole.
                       Index("ix_referral_to_status_respond", "to_organisation_id", "status", "respond_by"),
                       Index("ix_referral_from_status_respond", "from_organisation_id", "status", "respond_by"),
                       Index("ix_referral_to_created", "to_organisation_id", "created_at"),

@@ -122,8 +122,8 @@ def answer_hours(area_code: str, period: Period) -> dict[str, float]:
     """The median hours each agency took to answer the referrals sent in the period within the
     area (agency's name -> hours, those that answered any), as ``compute`` gives them, from the
     referral buckets alone: the coordinator's home reads them instead of every referral of the
-    last 90 days (190 ms in the largest district at a million cases). As every indicator, a
-    referral counts where its child lives (the case's village), and by the local day it was sent.
+    last 90 days, which is slow in a large district. As every indicator, a referral counts
+    where its child lives (the case's village), and by the local day it was sent.
     Read as the background worker last counted them (every minute), not recounted first as
     ``compute`` does: a home page does not write, and its other figures are not held up by a
     recount."""

@@ -277,8 +277,8 @@ INLINE_REBUILD = 20_000  # cases a request may count itself; more are counted by
 
 def ensure_current(area_code: str | None = None) -> None:
     """Before indicators are read: counted once if never counted, then every pending change.
-    A large database is counted by the background worker (minutes at a million cases, longer
-    than a request may take); until then the indicators answer "not ready"."""
+    A large database is counted by the background worker (counting it takes longer than a
+    request may); until then the indicators answer "not ready"."""
     if db.session.get(IndicatorBuild, 1) is None:
         if db.session.scalar(select(func.count(Case.id))) > INLINE_REBUILD:
             from casemgmt import jobs
@@ -437,7 +437,7 @@ def _before_commit(session: Session) -> None:
 
 # Pending changes recounted in one transaction. Callers loop until none is left; short rounds
 # let other writers in between (SQLite holds its one write lock from a round's first bucket to
-# its commit: 5,000 recounts at once kept every complaint and transition waiting).
+# its commit: a long round keeps every complaint and transition waiting).
 ROUND = 200
 
 

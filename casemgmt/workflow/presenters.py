@@ -63,7 +63,7 @@ def panel(case, user) -> Panel:
     if result.can_decide:
         result.forms["decision"] = forms.DecisionForm(prefix="decision")
     # The hand-over form is fetched when opened (reassign_form): its list of the district's
-    # workers cost 2-4 ms on every case page the coordinator opened, to be used rarely.
+    # workers would cost every case page the coordinator opens, for a form used rarely.
     # Not while a request waits for approval: services.reassign refuses then (ApprovalPending).
     result.may_reassign = may_reassign(user, case, pending)
     return result

@@ -507,9 +507,9 @@ def visits(case: Case) -> list[MonitoringVisit]:
 @dataclass
 class OpenCounts:
     """The open cases of a user's scope counted by stage and by worker, read in one pass over an
-    index (a district's tens of thousands of open cases in 20-30 ms at a million cases; loading
-    them took the triage page 24 s and the coordinator's home 1.3 s). ``rows``: (stage, worker id
-    or None, open, overdue); ``names``: worker id -> (full name, username)."""
+    index, never loaded: a district holds tens of thousands of open cases, far too many to load
+    for the triage page or the coordinator's home. ``rows``: (stage, worker id or None, open,
+    overdue); ``names``: worker id -> (full name, username)."""
     rows: list[tuple[str, int | None, int, int]]
     names: dict[int, tuple[str, str]]
 
