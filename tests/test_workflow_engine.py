@@ -15,7 +15,7 @@ from casemgmt.transactions import commit
 from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.errors import Forbidden, StaleVersion
 from casemgmt.extensions import db
-from casemgmt.workflow import definition, services, sweep
+from casemgmt.workflow import definition, notices, services, sweep, triage
 from casemgmt.workflow.deadlines import compute_due, hours_for, save_district_hours
 from casemgmt.workflow.models import Approval, PlanAction
 from casemgmt.workflow.stages import STAGES
@@ -501,7 +501,7 @@ def test_triage_board_counts_the_coordinators_own_overdue_cases(users):
     for case in (waiting, held):
         case.due_at = now - timedelta(hours=2)
     db.session.commit()
-    board = services.triage_board(users["coordinator"], now)
+    board = triage.triage_board(users["coordinator"], now)
     assert [c.id for c in board.queue] == [waiting.id]
     assert {c.id for c in board.overdue} == {waiting.id, held.id}
     assert board.by_stage == {"report": 1, held.stage: 1}
@@ -515,11 +515,11 @@ def test_triage_board_counts_the_coordinators_own_overdue_cases(users):
                               {"risk_level": "high", "assigned_worker_id": namesake.id})
     other.due_at = now - timedelta(hours=1)
     db.session.commit()
-    assert dict(services.triage_board(users["coordinator"], now).by_worker) == {
+    assert dict(triage.triage_board(users["coordinator"], now).by_worker) == {
         None: 1, f"{worker.full_name} ({worker.username})": 1, f"{worker.full_name} (peksos.kembar)": 1}
     maros = UserFactory(username="koordinator.maros", role="coordinator",
                         organisation=OrganisationFactory(name="PKSAI Maros", kind="pksai", area_code="73.09"))
-    elsewhere = services.triage_board(maros, now)
+    elsewhere = triage.triage_board(maros, now)
     assert elsewhere.queue == [] and elsewhere.overdue == [] and elsewhere.by_worker == []
 
 
@@ -536,16 +536,16 @@ def test_the_triage_queue_pages_urgent_first_and_the_board_counts_beyond_what_it
     db.session.commit()
     pages, cursor = [], None
     while True:
-        page, cursor = services.triage_queue(users["coordinator"], cursor, limit=1)
+        page, cursor = triage.triage_queue(users["coordinator"], cursor, limit=1)
         pages.append([c.id for c in page])
         if cursor is None:
             break
     assert pages == [[cases[2].id], [cases[0].id], [cases[1].id]]  # the urgent one, then the oldest first
     with pytest.raises(ValidationFailed):
-        services.triage_queue(users["coordinator"], "bm90IGEgY3Vyc29y")
+        triage.triage_queue(users["coordinator"], "bm90IGEgY3Vyc29y")
 
-    monkeypatch.setattr(services, "OVERDUE_SHOWN", 2)
-    board = services.triage_board(users["coordinator"], now)
+    monkeypatch.setattr(triage, "OVERDUE_SHOWN", 2)
+    board = triage.triage_board(users["coordinator"], now)
     assert board.waiting == 3 and board.overdue_total == 3 and board.by_stage == {"report": 3}
     assert [c.id for c in board.overdue] == [cases[0].id, cases[1].id]  # the most overdue first, two shown
 
@@ -553,7 +553,7 @@ def test_the_triage_queue_pages_urgent_first_and_the_board_counts_beyond_what_it
 def test_the_triage_page_links_its_next_page_and_answers_a_spoiled_link_with_the_first(web, users, monkeypatch):
     from casemgmt.dbtypes import utcnow
 
-    monkeypatch.setattr(services, "TRIAGE_PAGE", 1)
+    monkeypatch.setattr(triage, "TRIAGE_PAGE", 1)
     first, second = (make_case(users["village_worker"], name=name) for name in ("Andi Baso", "Nurul Aisyah"))
     first.created_at = utcnow() - timedelta(days=1)
     db.session.commit()
@@ -738,9 +738,9 @@ def test_an_overdue_case_handed_over_is_told_to_its_new_worker(users):
     later = case.due_at + timedelta(hours=1)
     assert sweep.sweep_overdue(later)["cases"] == 1
     db.session.commit()
-    assert [n.case_id for n in services.unread_notifications(new)] == []
+    assert [n.case_id for n in notices.unread_notifications(new)] == []
     services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
-    told = services.unread_notifications(new)
+    told = notices.unread_notifications(new)
     assert [(n.case_id, n.kind) for n in told] == [(case.id, "overdue")]
     assert sweep.sweep_overdue(later)["cases"] == 0  # once per deadline, as before
 
@@ -760,7 +760,7 @@ def test_a_deadline_an_action_moves_is_a_new_one_and_a_hand_over_tells_only_of_a
     services.update_action(case, action, worker, "done", now=later)
     assert case.due_at is None and case.overdue_notified_at is None
     services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
-    assert services.unread_notifications(new) == []
+    assert notices.unread_notifications(new) == []
 
 
 def test_a_refused_step_shows_each_message_next_to_its_field_and_keeps_what_was_typed(make_web, users):

@@ -13,7 +13,7 @@ from casemgmt.api.schemas import Id, AnyOut, ListOut, PageQuery
 from casemgmt.codes import SERVICES
 from casemgmt.errors import Forbidden
 from casemgmt.extensions import db
-from casemgmt.workflow import services
+from casemgmt.workflow import services, triage
 from casemgmt.workflow.models import Approval, PlanAction
 
 blp = Blueprint("api_workflow", __name__, url_prefix="/api/v1", description="The SOP: transitions and approvals")
@@ -190,7 +190,7 @@ def post_monitoring(body, case_id):
 @blp.response(200, ListOut)
 def list_approvals(query):
     """Approvals the caller may see: a coordinator's district's, a worker's own requests."""
-    rows, next_cursor = services.approvals_page(g.api_user, query.get("status"), limit=query["limit"],
+    rows, next_cursor = triage.approvals_page(g.api_user, query.get("status"), limit=query["limit"],
                                                 cursor=query.get("cursor"))
     return json_response({"items": [approval_json(a) for a in rows], "next_cursor": next_cursor}, 200)
 

@@ -154,7 +154,7 @@ class Case(CaseState, db.Model):
         Index("ix_case_record_district_id", "district_code", "id").ddl_if(dialect="postgresql"),
         Index("ix_case_record_worker_created", "assigned_worker_id", "created_at", "id"),
         # The open cases of a district or a worker, counted and listed without reading them
-        # (workflow.services.open_counts, triage_board, triage_queue; home.tasks.my_tasks;
+        # (workflow.triage.open_counts, triage_board, triage_queue; home.tasks.my_tasks;
         # the dashboards): counts by stage and worker in index order, the most overdue first,
         # the triage queue a page at a time, a worker's deadlines in order.
         Index("ix_case_record_district_open", "district_code", "status", "stage", "assigned_worker_id", "due_at"),

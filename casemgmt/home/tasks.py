@@ -69,7 +69,7 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
     from casemgmt.referrals.models import Referral
     from casemgmt.workflow.labels import transition_label
     from casemgmt.workflow.models import Approval
-    from casemgmt.workflow.services import approvals_query
+    from casemgmt.workflow.triage import approvals_query
     from casemgmt.workflow.stages import STAGES
 
     stage_label = {s.code: str(s.label) for s in STAGES}

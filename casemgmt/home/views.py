@@ -11,7 +11,7 @@ from casemgmt.cases.models import Case
 from casemgmt.extensions import db
 from casemgmt.forms import safe_next
 from casemgmt.home.tasks import count_tasks, my_tasks
-from casemgmt.workflow.services import mark_all_read, unread_notifications
+from casemgmt.workflow.notices import mark_all_read, unread_notifications
 from casemgmt.workflow.stages import STAGES
 
 bp = Blueprint("home", __name__)

@@ -51,9 +51,9 @@ def dashboard(user, now: datetime | None = None) -> dict:
     if user.role == "village_worker":
         data["recent"] = list(db.session.scalars(scope_cases(user).order_by(Case.created_at.desc()).limit(5)))
     elif user.role == "social_worker":
-        # Counted by the database (workflow.services.open_counts): the busiest workers hold
+        # Counted by the database (workflow.triage.open_counts): the busiest workers hold
         # thousands of open cases.
-        from casemgmt.workflow.services import open_counts
+        from casemgmt.workflow.triage import open_counts
 
         counts = open_counts(user, now, assigned_to_me=True)
         data["by_stage"] = counts.by_stage()
@@ -65,9 +65,9 @@ def dashboard(user, now: datetime | None = None) -> dict:
         data["approvals_waiting"] = db.session.scalar(select(func.count(Approval.id)).where(
             Approval.requested_by_id == user.id, Approval.status == "pending")) or 0
     elif user.role == "coordinator":
-        # Counted by the database in one pass (workflow.services.open_counts): a district
+        # Counted by the database in one pass (workflow.triage.open_counts): a district
         # holds tens of thousands of open cases.
-        from casemgmt.workflow.services import open_counts
+        from casemgmt.workflow.triage import open_counts
 
         district = scope_district(user)  # None: no district's cases to answer for, nothing to show
         counts = open_counts(user, now)

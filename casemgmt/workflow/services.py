@@ -2,18 +2,14 @@
 and the deadline sweep. Every operation is one transaction with its timeline and audit rows."""
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, false, func, select
-from sqlalchemy import case as sql_case
+from sqlalchemy import bindparam, func, select
 
-from casemgmt import paging
-from casemgmt.accounts.services import named_counts
-from casemgmt.access import coordinates, may_reassign, may_take, scope_cases, works_on_case
+from casemgmt.access import coordinates, may_reassign, may_take, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case, CaseEvent
 from casemgmt.cases.services import add_event
@@ -27,13 +23,13 @@ from casemgmt.workflow.deadlines import refresh_due
 from casemgmt.workflow.effects import EFFECTS
 from casemgmt.workflow.forms import data_keys
 from casemgmt.workflow.guards import GUARDS, MISSING_LABELS, assignable_worker
+from casemgmt.workflow.notices import tell_overdue
 from casemgmt.workflow.models import (
     ACTION_STATUSES,
     PROGRESS,
     Approval,
     Assessment,
     MonitoringVisit,
-    Notification,
     PlanAction,
     PlanGoal,
 )
@@ -250,31 +246,6 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
     return approval
 
 
-def approvals_query(actor, status: str | None = "pending"):
-    """The approvals the user may see (a coordinator's district's, a worker's own requests), as a
-    select in no order, to narrow further; nothing for those who see no approvals."""
-    query = _approvals_of(actor, status, select(Approval))
-    return query.order_by(None) if query is not None else select(Approval).where(false())
-
-
-def approvals_page(actor, status: str | None, *, limit: int = 25,
-                   cursor: str | None = None) -> tuple[list[Approval], str | None]:
-    """A page of approvals_query, oldest request first, and the next page's cursor: a district's
-    decided approvals grow with every case, so the API reads them a page at a time."""
-    query = approvals_query(actor, status).order_by(Approval.requested_at, Approval.id)
-    if cursor:
-        query = query.where(*paging.after(Approval.requested_at, Approval.id,
-                                          *paging.read_cursor(cursor, datetime, int)))
-    limit = paging.page_size(limit)
-    return paging.page(list(db.session.scalars(query.limit(limit + 1))), limit, lambda a: (a.requested_at, a.id))
-
-
-def approvals_with_cases(actor, status: str | None = "pending") -> list[tuple[Approval, Case]]:
-    """approvals_query's approvals, each with its case, read in the same query (the approvals page)."""
-    query = _approvals_of(actor, status, select(Approval, Case))
-    return [(approval, case) for approval, case in db.session.execute(query)] if query is not None else []
-
-
 def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now: datetime | None = None) -> Case:
     """The district's coordinator hands an open case to another of its social workers (the one
     holding it is on leave, has moved, or has too many). Access follows the assignment: the new
@@ -314,19 +285,6 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
                  after={"assigned_worker_id": worker.id})
     db.session.flush()
     return case
-
-
-def _approvals_of(actor, status: str | None, query):
-    """Approvals on cases the actor may see (access.scope_cases): all of them for a coordinator,
-    a worker's own requests (on cases they still hold)."""
-    if actor.role not in ("coordinator", "social_worker"):
-        return None
-    query = scope_cases(actor, query.join(Case, Case.id == Approval.case_id))
-    if status:
-        query = query.where(Approval.status == status)
-    if actor.role == "social_worker":
-        query = query.where(Approval.requested_by_id == actor.id)
-    return query.order_by(Approval.requested_at, Approval.id)
 
 
 # ---- what each stage records -----------------------------------------------------------------------
@@ -498,125 +456,3 @@ def record_visit(case: Case, actor, visited_on: date, progress: str, notes: str,
 
 def visits(case: Case) -> list[MonitoringVisit]:
     return list(db.session.scalars(_VISITS, {"case_id": case.id}))
-
-
-# ---- deadlines -------------------------------------------------------------------------------------
-
-
-
-@dataclass
-class OpenCounts:
-    """The open cases of a user's scope counted by stage and by worker, read in one pass over an
-    index, never loaded: a district holds tens of thousands of open cases, far too many to load
-    for the triage page or the coordinator's home. ``rows``: (stage, worker id or None, open,
-    overdue); ``names``: worker id -> (full name, username)."""
-    rows: list[tuple[str, int | None, int, int]]
-    names: dict[int, tuple[str, str]]
-
-    def by_stage(self, overdue: bool = False) -> dict[str, int]:
-        counts: Counter = Counter()
-        for stage, _worker, n, late in self.rows:
-            counts[stage] += late if overdue else n
-        return {stage: n for stage, n in counts.items() if n}
-
-    def by_worker(self, overdue: bool = False) -> dict[str | None, int]:
-        """Per worker, by name (a name two workers share gets each one's username: named_counts),
-        in name order; None: not assigned yet. Only those with some."""
-        counts: Counter = Counter()
-        for _stage, worker, n, late in self.rows:
-            counts[worker] += late if overdue else n
-        unassigned = counts.pop(None, 0)
-        people = sorted((*self.names[w], n) for w, n in counts.items() if n)
-        out: dict[str | None, int] = dict(named_counts(people))
-        if unassigned:
-            out[None] = unassigned
-        return out
-
-
-def open_counts(user, now: datetime | None = None, assigned_to_me: bool = False) -> OpenCounts:
-    """OpenCounts of the cases the user may see (scope_cases), or of those assigned to them."""
-    from casemgmt.accounts.models import User
-
-    now = now or utcnow()
-    late = func.count(sql_case((Case.overdue_at(now), 1)))
-    rows = [tuple(row) for row in db.session.execute(
-        scope_cases(user, select(Case.stage, Case.assigned_worker_id, func.count(), late), assigned_to_me)
-        .where(Case.status == "open").group_by(Case.stage, Case.assigned_worker_id))]
-    ids = {worker for _stage, worker, _n, _late in rows if worker is not None}
-    names = {uid: (name, username) for uid, name, username in db.session.execute(
-        select(User.id, User.full_name, User.username).where(User.id.in_(ids)))} if ids else {}
-    return OpenCounts(rows, names)
-
-
-TRIAGE_PAGE = 50  # new complaints a triage page lists
-OVERDUE_SHOWN = 50  # the most overdue cases the triage page lists; the case list filters the rest
-URGENT, NOT_URGENT = "urgent", "other"  # the queue's two parts, listed in this order
-
-
-@dataclass
-class TriageBoard:
-    queue: list[Case]  # a page of new complaints, urgent first then oldest
-    queue_next: str | None  # the cursor of the queue's next page
-    waiting: int  # new complaints in all
-    overdue: list[Case]  # the most overdue open cases, at most OVERDUE_SHOWN
-    overdue_total: int
-    by_stage: dict[str, int]  # overdue cases by stage
-    by_worker: list[tuple[str | None, int]]  # overdue cases by worker's name (None: not assigned yet), most first
-
-
-def triage_queue(user, cursor: str | None = None, limit: int | None = None) -> tuple[list[Case], str | None]:
-    """A page of the new complaints (open, at the report stage) the user may see, urgent ones
-    first, each part oldest first, and the cursor of the next page (paging.in_parts). Each part
-    is read through the (district, status, stage, urgent, created_at, id) index, a page at a
-    time. A complaint marked urgent while a coordinator pages is on the first pages, not again on
-    the later ones."""
-    base = scope_cases(user).where(Case.status == "open", Case.stage == "report")
-
-    def part(urgent: bool):
-        def read(after, room):
-            query = base.where(Case.urgent == urgent)
-            if after:
-                query = query.where(*paging.after(Case.created_at, Case.id, *after))
-            return list(db.session.scalars(query.order_by(Case.created_at, Case.id).limit(room)))
-        return read
-
-    return paging.in_parts([(URGENT, part(True)), (NOT_URGENT, part(False))], cursor,
-                           paging.page_size(limit or TRIAGE_PAGE),
-                           lambda case: (URGENT if case.urgent else NOT_URGENT, case.created_at, case.id))
-
-
-def triage_board(user, now: datetime | None = None, cursor: str | None = None) -> TriageBoard:
-    """What the coordinator's triage page shows, from the cases the user may see (scope_cases):
-    a page of the queue, the most overdue cases and the counts, each bounded however large the
-    district (its open cases are counted, not loaded)."""
-    now = now or utcnow()
-    queue, queue_next = triage_queue(user, cursor)  # first: a spoiled cursor is refused before counting
-    counts = open_counts(user, now)
-    overdue = list(db.session.scalars(scope_cases(user).where(Case.overdue_at(now))
-                                      .order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)))
-    by_stage = counts.by_stage(overdue=True)
-    by_worker = sorted(counts.by_worker(overdue=True).items(), key=lambda kv: -kv[1])
-    return TriageBoard(queue, queue_next, counts.by_stage().get("report", 0), overdue,
-                       sum(by_stage.values()), by_stage, by_worker)
-
-
-def tell_overdue(case: Case, user_ids, now: datetime) -> int:
-    for user_id in sorted(user_ids):
-        db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
-                                    data={"number": case.number, "stage": case.stage,
-                                          "due_at": case.due_at.isoformat()}))
-    return len(user_ids)
-
-
-def unread_notifications(user) -> list:
-    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
-                                                              Notification.read_at.is_(None))
-                                   .order_by(Notification.created_at.desc()).limit(50)))
-
-
-def mark_all_read(user) -> None:
-    from sqlalchemy import update
-
-    db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-                       .values(read_at=utcnow()))
-    db.session.flush()

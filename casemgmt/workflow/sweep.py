@@ -18,7 +18,7 @@ from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
 from casemgmt.transactions import commit
 from casemgmt.workflow.models import Notification
-from casemgmt.workflow.services import tell_overdue
+from casemgmt.workflow.notices import tell_overdue
 
 SWEEP_BATCH = 500
 

@@ -20,6 +20,7 @@ from casemgmt.extensions import db
 from casemgmt.forms import refused
 from casemgmt.templating import stage_label
 from casemgmt.workflow import definition, diagram, forms, services
+from casemgmt.workflow.triage import approvals_with_cases, triage_board
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
 from casemgmt.workflow.presenters import organisation_choices, reassign_form, service_choices
@@ -234,7 +235,7 @@ def decide(approval_id: int):
 @bp.get("/approvals")
 @requires("approvals.view")
 def approvals():
-    return render_template("workflow/approvals.html", rows=services.approvals_with_cases(current_user),
+    return render_template("workflow/approvals.html", rows=approvals_with_cases(current_user),
                            initials=initials)
 
 
@@ -244,7 +245,7 @@ def triage():
     """New complaints, urgent first then oldest, a page at a time; overdue cases by stage and by
     worker, and the most overdue of them."""
     now = utcnow()
-    board, cursor = paging.or_first_page(lambda cursor: services.triage_board(current_user, now, cursor=cursor),
+    board, cursor = paging.or_first_page(lambda cursor: triage_board(current_user, now, cursor=cursor),
                                          request.args.get("cursor"))
     return render_template("workflow/triage.html", board=board, cursor=cursor,
                            by_worker=[(name or _("Not assigned yet"), n) for name, n in board.by_worker],

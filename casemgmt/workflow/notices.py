@@ -1,0 +1,34 @@
+"""In-app notices: written with the change that causes them, read and marked read on the home page."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from casemgmt.cases.models import Case
+from casemgmt.dbtypes import utcnow
+from casemgmt.extensions import db
+from casemgmt.workflow.models import Notification
+
+
+def tell_overdue(case: Case, user_ids, now: datetime) -> int:
+    """Tell these users that the case passed its due date."""
+    for user_id in sorted(user_ids):
+        db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
+                                    data={"number": case.number, "stage": case.stage,
+                                          "due_at": case.due_at.isoformat()}))
+    return len(user_ids)
+
+
+def unread_notifications(user) -> list:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
+                                                              Notification.read_at.is_(None))
+                                   .order_by(Notification.created_at.desc()).limit(50)))
+
+
+def mark_all_read(user) -> None:
+    from sqlalchemy import update
+
+    db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                       .values(read_at=utcnow()))
+    db.session.flush()
