@@ -14,7 +14,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, any_, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
 
+from casemgmt.accounts.models import User
+from casemgmt.cases.models import Case, Complaint
 from casemgmt.codes import ROLES
+from casemgmt.dbtypes import utcnow
+from casemgmt.errors import Forbidden
+from casemgmt.extensions import db
+from casemgmt.referrals.disclosure import fields_for
+from casemgmt.referrals.models import Referral
 
 # What each role may do. The admin manages accounts and the directory but sees no case
 # contents; the analyst sees aggregates only.
@@ -127,7 +134,6 @@ def scope_cases(user, query=None, assigned_to_me: bool = False):
     see cases only through referrals (added with referrals); analyst and admin see none.
     ``assigned_to_me``: only those of them assigned to the user.
     """
-    from casemgmt.cases.models import Case, Complaint
 
     query = select(Case) if query is None else query
     if not _active(user):
@@ -160,8 +166,6 @@ def scope_referrals(user, which: str):
 
     How the case is asked depends on who asks, each read through an index a page at a time on the
     million-case database (a box page 1-20 ms; bench/RESULTS.md, review of the ninth session)."""
-    from casemgmt.cases.models import Case
-    from casemgmt.referrals.models import Referral
 
     query = select(Referral)
     if not _active(user) or user.organisation_id is None:
@@ -192,7 +196,6 @@ def _among(column, ids):
     can look up, so "assigned to me OR registered by me" is answered by two indexes (BitmapOr).
     As a subquery it was a hashed subplan no index answers, and a social worker's search read
     the whole table (290 ms on the million-case database; 22 ms so)."""
-    from casemgmt.extensions import db
 
     if db.engine.dialect.name == "postgresql":
         return column == any_(func.array(ids.scalar_subquery()))
@@ -216,9 +219,6 @@ def still_the_agencys(referral=None):
     last 30 days (then read-only)."""
     from datetime import timedelta
 
-    from casemgmt.dbtypes import utcnow
-    from casemgmt.referrals.models import Referral
-
     r = referral if referral is not None else Referral
     return or_(r.status.in_(("sent", "accepted")),
                and_(r.status == "completed", r.completed_at >= utcnow() - timedelta(days=AGENCY_READ_DAYS)))
@@ -226,7 +226,6 @@ def still_the_agencys(referral=None):
 
 def referred_case_ids(organisation_id: int):
     """Cases an organisation may see: a referral to it that is still the agency's."""
-    from casemgmt.referrals.models import Referral
 
     return select(Referral.case_id).where(Referral.to_organisation_id == organisation_id, still_the_agencys())
 
@@ -265,9 +264,6 @@ def _agency_access(user, case) -> CaseAccess:
 
 
 def _agency_accesses(user, cases) -> dict[int, CaseAccess]:
-    from casemgmt.extensions import db
-    from casemgmt.referrals.disclosure import fields_for
-    from casemgmt.referrals.models import Referral
 
     ids = [case.id for case in cases]
     visible = set(db.session.scalars(referred_case_ids(user.organisation_id).where(Referral.case_id.in_(ids))))
@@ -290,8 +286,6 @@ def _agency_accesses(user, cases) -> dict[int, CaseAccess]:
 def case_or_404(user, case_id, options=()):
     """The case if the user may see it; otherwise 404, never a hint that it exists. ``options``:
     how to load it (a change that reads few of its relations loads them as it reads them)."""
-    from casemgmt.cases.models import Case
-    from casemgmt.extensions import db
 
     case = db.session.get(Case, case_id, options=options) if isinstance(case_id, int) else None
     access = case_access(user, case)
@@ -303,8 +297,6 @@ def case_or_404(user, case_id, options=()):
 def referral_or_404(user, referral_id):
     """A referral the user may see: the sending side with the case's details, or the receiving
     organisation while it may see the case. Otherwise 404."""
-    from casemgmt.extensions import db
-    from casemgmt.referrals.models import Referral
 
     referral = db.session.get(Referral, referral_id) if isinstance(referral_id, int) else None
     if referral is None:
@@ -325,8 +317,6 @@ def coordinates(user, district_code: str | None) -> bool:
 def active_users_in(district_code: str, role: str) -> list:
     """The active users of a role who work in a district, by name, chosen by the database (a
     province has thousands of users)."""
-    from casemgmt.accounts.models import User
-    from casemgmt.extensions import db
 
     return list(db.session.scalars(select(User).where(User.role == role, User.active.is_(True),
                                                       within(User.area_code, district_code))
@@ -367,8 +357,6 @@ def referral_parties(user, referral, case=None) -> frozenset[str]:
         parties.add("recipient")
     if _active(user) and user.organisation_id == referral.from_organisation_id:
         if case is None:
-            from casemgmt.cases.models import Case
-            from casemgmt.extensions import db
 
             case = db.session.get(Case, referral.case_id)
         if sent_referral(user, referral, case):
@@ -452,8 +440,6 @@ def indicator_area(user, asked: str | None) -> str:
     coordinator their district, an analyst anything within their own area (the province),
     down to a kabupaten/kota."""
     from flask_babel import gettext as _
-
-    from casemgmt.errors import Forbidden
 
     if user.role == "coordinator":
         own = district_of(user.area_code)

@@ -9,9 +9,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal_column, or_, select, type_coerce
 
 from casemgmt.access import case_accesses, coordinates, district_of, may_manage_conference, owns_task, scope_cases
+from casemgmt.accounts.models import User
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Organisation
+from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
+from casemgmt.extensions import db
+from casemgmt.workflow.deadlines import hours_for
+from casemgmt.workflow.models import Approval
+from casemgmt.workflow.services import decide_approval
+
 from casemgmt.conferences.models import (
     CaseConference,
     ConferenceAttendee,
@@ -20,11 +29,6 @@ from casemgmt.conferences.models import (
     ConferenceOrganisation,
     Task,
 )
-from casemgmt.dbtypes import utcnow
-from casemgmt.directory.models import Organisation
-from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
-from casemgmt.extensions import db
-from casemgmt.workflow.deadlines import hours_for
 
 
 class ConferenceLocked(ServiceError):
@@ -112,7 +116,6 @@ def suggest_cases(user, now: datetime | None = None, limit: int = SUGGESTIONS) -
     group the cases waiting for an approval (few: read at once) before the others. Sorting the
     whole district by its flags would read every open case of it, tens of thousands in a large
     district, to show ``limit``."""
-    from casemgmt.workflow.models import Approval
 
     now = now or utcnow()
     stale = _stale(district_of(user.area_code), now)
@@ -219,8 +222,6 @@ def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, act
                  approve_approval_id: int | None = None, now: datetime | None = None) -> ConferenceDecision:
     """Record the discussion and decisions on one case; each action becomes a task of its owner
     and a timeline entry. A decision may also approve the case's pending approval."""
-    from casemgmt.workflow.models import Approval
-    from casemgmt.workflow.services import decide_approval
 
     _require_open(conf, actor)
     now = now or utcnow()
@@ -247,7 +248,6 @@ def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, act
             errors[f"actions.{i}.due_date"] = _("Give a due date.")
         owner_user = action.get("owner_user_id")
         if owner_user is not None:
-            from casemgmt.accounts.models import User
 
             person = db.session.get(User, owner_user)
             if person is None or (org is not None and person.organisation_id != org.id):
@@ -304,7 +304,6 @@ def close(conf: CaseConference, actor, version: int | None = None, now: datetime
 
 def people_of(orgs) -> list:
     """The active users of these organisations, by name: who a conference's actions may be given to."""
-    from casemgmt.accounts.models import User
 
     ids = [o.id for o in orgs]
     if not ids:

@@ -15,6 +15,11 @@ from casemgmt.conferences.models import Task
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
+from casemgmt.referrals.models import Referral
+from casemgmt.workflow.labels import transition_label
+from casemgmt.workflow.models import Approval
+from casemgmt.workflow.stages import STAGES
+from casemgmt.workflow.triage import approvals_query
 
 
 @dataclass
@@ -66,11 +71,6 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
     """Per kind of task, the user's (select, due column, id column, item of a row), each select
     read in its own order through an index, a page at a time: a district holds thousands of new
     complaints, an agency thousands of referrals to answer."""
-    from casemgmt.referrals.models import Referral
-    from casemgmt.workflow.labels import transition_label
-    from casemgmt.workflow.models import Approval
-    from casemgmt.workflow.triage import approvals_query
-    from casemgmt.workflow.stages import STAGES
 
     stage_label = {s.code: str(s.label) for s in STAGES}
     sources: dict[str, tuple] = {}

@@ -9,8 +9,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 
 from casemgmt import paging
-from casemgmt.access import (case_access, coordinates, may_act_on_referral, referral_actions,
-                             scope_referrals)
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
 from casemgmt.cases.services import add_event
@@ -19,8 +17,12 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
-from casemgmt.referrals.models import CONSENT_GIVERS, URGENCIES, Referral
+from casemgmt.referrals.models import CONSENT_GIVERS, Referral, URGENCIES
 from casemgmt.workflow.deadlines import hours_for, refresh_due
+from casemgmt.workflow.models import PlanAction
+
+from casemgmt.access import (case_access, coordinates, may_act_on_referral, referral_actions,
+                             scope_referrals)
 
 
 class WrongStatus(ServiceError):
@@ -74,7 +76,6 @@ def make_referral(case: Case, actor, *, to_organisation_id: int, service: str, r
         errors["urgency"] = _("Choose normal or urgent.")
     action = None
     if plan_action_id is not None:
-        from casemgmt.workflow.models import PlanAction
 
         action = db.session.get(PlanAction, plan_action_id)
         if action is None or action.case_id != case.id or action.status != "open":
@@ -179,7 +180,6 @@ def complete(referral: Referral, actor, outcome: str, delivered_on: date | None,
         raise ValidationFailed(errors)
     referral.outcome, referral.delivered_on, referral.completed_at = outcome.strip(), delivered_on, now
     if referral.plan_action_id:
-        from casemgmt.workflow.models import PlanAction
 
         action = db.session.get(PlanAction, referral.plan_action_id)
         if action is not None and action.status == "open":

@@ -28,13 +28,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
+from casemgmt import jobs
 from casemgmt.access import district_of, within
 from casemgmt.cases.identity import age_on
 from casemgmt.cases.models import Case, CaseConcern, CaseEvent, Child, Complaint
+from casemgmt.directory.models import Area
 from casemgmt.errors import NotReady
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
+from casemgmt.referrals.models import Referral
 from casemgmt.reports.models import IndicatorBucket, IndicatorBuild, IndicatorDirty
+from casemgmt.workflow.models import PlanAction
+
 
 SECTIONS = ("intake", "closure", "referral", "delivered")
 AGE_GROUPS = ("0-4", "5-9", "10-14", "15-17")
@@ -137,7 +142,6 @@ def _intake(out, area, start: datetime, end: datetime) -> None:
 
 
 def _referrals(out, area, start: datetime, end: datetime) -> None:
-    from casemgmt.referrals.models import Referral
 
     rows = db.session.execute(
         select(Referral.service, Referral.to_organisation_id, Referral.status, Referral.created_at,
@@ -154,8 +158,6 @@ def _referrals(out, area, start: datetime, end: datetime) -> None:
 
 def _delivered(out, area, first: date, last: date) -> None:
     """Plan actions done, and referrals completed outside a plan."""
-    from casemgmt.referrals.models import Referral
-    from casemgmt.workflow.models import PlanAction
 
     actions = db.session.execute(select(PlanAction.done_on, PlanAction.service)
                                  .join(Case, Case.id == PlanAction.case_id)
@@ -242,7 +244,6 @@ def refresh(buckets: set[tuple[str, date, str]]) -> None:
 def rebuild() -> int:
     """Recounts every bucket from the records (after bulk loads, or once on an older database).
     Returns the number of districts counted."""
-    from casemgmt.directory.models import Area
 
     table = IndicatorBucket.__table__
     db.session.execute(delete(table))
@@ -281,7 +282,6 @@ def ensure_current(area_code: str | None = None) -> None:
     request may); until then the indicators answer "not ready"."""
     if db.session.get(IndicatorBuild, 1) is None:
         if db.session.scalar(select(func.count(Case.id))) > INLINE_REBUILD:
-            from casemgmt import jobs
 
             db.session.rollback()
             jobs.rebuild_indicators()
@@ -306,8 +306,6 @@ def _old(obj, name):
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
-    from casemgmt.referrals.models import Referral
-    from casemgmt.workflow.models import PlanAction
 
     marks = session.info.setdefault("indicator_marks", [])
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
@@ -346,8 +344,6 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 def _resolve(marks) -> set[tuple[str, date, str]]:
     """The (district, day, section) buckets the marks point at, read after the flush."""
-    from casemgmt.referrals.models import Referral
-    from casemgmt.workflow.models import PlanAction
 
     buckets: set = set()
     case_sections: set[tuple[int, str]] = set()

@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from casemgmt.audit import services as audit
+from casemgmt.directory.services import get_area
+from casemgmt.errors import ValidationFailed
+from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
+from casemgmt.workflow.models import DeadlineSetting, MonitoringVisit, PlanAction
+
 
 H = 1  # hours
 D = 24  # hours in a day
@@ -42,8 +48,6 @@ LEVEL_LABELS = {"urgent": _l("Urgent"), "normal": _l("Normal"), "high": _l("High
 
 def hours_for(clock: str, level: str, district_code: str | None = None) -> int:
     """The length of a clock in hours: the district's own setting, else the default."""
-    from casemgmt.extensions import db
-    from casemgmt.workflow.models import DeadlineSetting
 
     if district_code:
         hours = db.session.scalar(select(DeadlineSetting.hours).where(
@@ -65,8 +69,6 @@ def _end_of_local_day(day) -> datetime:
 
 def compute_due(case, now: datetime) -> datetime | None:
     """When the case's current step is due, from the clock of the stage it is in."""
-    from casemgmt.extensions import db
-    from casemgmt.workflow.models import MonitoringVisit, PlanAction
 
     if case.status != "open":
         return None
@@ -106,11 +108,6 @@ def save_district_hours(district_code: str, values: dict[tuple[str, str], int], 
     """Set a district's own clock lengths; a value equal to the default removes the override."""
     from flask_babel import gettext as _
 
-    from casemgmt.audit import services as audit
-    from casemgmt.directory.services import get_area
-    from casemgmt.errors import ValidationFailed
-    from casemgmt.extensions import db
-    from casemgmt.workflow.models import DeadlineSetting
 
     area = get_area(district_code)
     if area is None or area.level != "regency":

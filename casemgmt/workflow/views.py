@@ -3,7 +3,6 @@ the coordinator's triage queue, the SOP diagram, and per-district deadlines."""
 from __future__ import annotations
 
 
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,18 +14,20 @@ from casemgmt.access import case_or_404, coordinates, may_reassign, requires, wo
 from casemgmt.cases.identity import initials
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Area
 from casemgmt.errors import ServiceError, StaleVersion, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.forms import refused
 from casemgmt.templating import stage_label
 from casemgmt.workflow import definition, diagram, forms, services
-from casemgmt.workflow.triage import approvals_with_cases, triage_board
+from casemgmt.workflow.deadlines import CLOCK_LABELS, DEFAULT_HOURS, LEVEL_LABELS, hours_for, save_district_hours
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
 from casemgmt.workflow.presenters import organisation_choices, reassign_form, service_choices
+from casemgmt.workflow.triage import approvals_with_cases, triage_board
+
 
 bp = Blueprint("workflow", __name__)
-
 
 
 def _back(case: Case):
@@ -267,9 +268,6 @@ def sop_svg():
 @bp.route("/admin/deadlines", methods=["GET", "POST"])
 @requires("deadlines.manage")
 def deadlines():
-    from casemgmt.directory.models import Area
-    from casemgmt.workflow.deadlines import CLOCK_LABELS, DEFAULT_HOURS, LEVEL_LABELS, hours_for
-    from casemgmt.workflow.deadlines import save_district_hours
 
     districts = list(db.session.scalars(select(Area).where(Area.level == "regency").order_by(Area.code)))
     form = forms.DeadlineForm(request.args if request.method == "GET" else None)
