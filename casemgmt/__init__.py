@@ -20,6 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_mapping(config_module.load(app.instance_path, config))
+    if app.config["CHECK_SERVICES"]:
+        from casemgmt.ops import check_services
+
+        check_services(app.config)
     # JSON keys in the order the body is built; sorting them cost a tenth of a case list's time.
     app.json.sort_keys = False
     register_converters(app)
@@ -97,7 +101,8 @@ def register_security(app: Flask) -> None:
 def register_compression(app: Flask) -> None:
     from casemgmt import compression
 
-    compression.init_app(app)
+    if app.config["APP_GZIP"]:
+        compression.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -90,6 +90,11 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "ARGON2_PARALLELISM": 2,
         # Rate limiting: memory on one machine, Redis where several app servers share it.
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
+        # Redis away for a moment (restarted, failed over): limits are counted in this process's
+        # memory meanwhile rather than the request failing, and in Redis again once it answers.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "20 per minute"),
@@ -98,6 +103,12 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Makassar"),
         "LANGUAGES": ("id", "en"),
         "PROXY_FIX": _flag("PROXY_FIX", False),
+        # Background jobs on Redis where several servers share them (casemgmt.jobs reads the same variable).
+        "HUEY_REDIS_URL": _env("HUEY_REDIS_URL"),
+        # Start only when the database and every configured Redis answer (casemgmt.ops.check_services).
+        "CHECK_SERVICES": _flag("CHECK_SERVICES", env != "testing"),
+        # The app's own gzip (casemgmt.compression); off behind an nginx that compresses text.
+        "APP_GZIP": _flag("APP_GZIP", True),
         "DEMO_DATA_ALLOWED": not production,
         # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".
         "REQUIRE_2FA_ROLES": tuple(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip()),

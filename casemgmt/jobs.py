@@ -11,6 +11,9 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 _redis = os.environ.get("CASEMGMT_HUEY_REDIS_URL")
 if _redis:
+    from casemgmt.ops import redis_client
+
+    redis_client("CASEMGMT_HUEY_REDIS_URL", _redis)  # a missing client is named with its setting
     huey = RedisHuey("casemgmt", url=_redis)
 else:
     _instance = Path(os.environ.get("CASEMGMT_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
