@@ -77,7 +77,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_REFRESH_EACH_REQUEST": False,  # security.SEEN_STEP
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        # Attachments live outside the static folder and are served only after a permission check.
+        # Where attachments were kept before they moved into the database (casemgmt.storage):
+        # migration 5f2a8c1d9e37 reads the files from here into it.
         "UPLOAD_PATH": _env("UPLOAD_PATH") or str(Path(instance_path) / "attachments"),
         # Accounts
         "LOCKOUT_THRESHOLD": 5,

@@ -39,3 +39,4 @@ from casemgmt.directory.models import (  # noqa: F401
     OrganisationCoverage,
     OrganisationService,
 )
+from casemgmt.storage import FileChunk, StoredFile  # noqa: F401,E402

@@ -6,16 +6,17 @@ Rows are read in keyset pages and written as they come, so memory stays flat wha
 from __future__ import annotations
 
 import secrets
+import tempfile
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import format_number, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from werkzeug.exceptions import NotFound
 
+from casemgmt import storage
 from casemgmt.access import case_accesses, owns_export
 from casemgmt.audit import services as audit
 from casemgmt.cases import listing
@@ -101,12 +102,6 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
     return n
 
 
-def export_root() -> Path:
-    root = Path(current_app.instance_path) / "exports"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     """An export job; small ones are written at once (done=True), large ones queued for the worker."""
     if fmt not in FORMATS:
@@ -143,28 +138,31 @@ def run(job_id: int) -> None:
     user = db.session.get(User, job.user_id)
     job.status = "running"
     db.session.commit()
-    key = f"{job.id}-{secrets.token_hex(8)}.{job.format}"
-    path = export_root() / key
+    key = f"exports/{job.id}-{secrets.token_hex(8)}.{job.format}"
 
     def progress(n):
         db.session.query(ExportJob).filter_by(id=job_id).update({"done": n})
         db.session.commit()
 
-    try:
-        written = write(path, job.format, user, CaseFilters(**job.filters), progress)
-    except Exception as exc:  # the job reports what failed instead of hanging "running"
-        db.session.rollback()
+    # Written to a scratch file first (the writers seek), then into shared storage with the
+    # job's "done", in one transaction: the file is there for whichever server is asked for it.
+    with tempfile.TemporaryDirectory(prefix="casemgmt-export-") as scratch:
+        path = Path(scratch) / f"export.{job.format}"
+        try:
+            written = write(path, job.format, user, CaseFilters(**job.filters), progress)
+        except Exception as exc:  # the job reports what failed instead of hanging "running"
+            db.session.rollback()
+            job = db.session.get(ExportJob, job_id)
+            # More cases match than when the export was asked for, past what a sheet holds: the
+            # user is told so (SHEET_FULL) rather than given a file with cases silently left out.
+            job.status, job.error, job.finished_at = ("failed", SHEET_FULL if isinstance(exc, SheetFull)
+                                                      else repr(exc)[:500], utcnow())
+            db.session.commit()
+            if not isinstance(exc, SheetFull):
+                raise
+            return
         job = db.session.get(ExportJob, job_id)
-        # More cases match than when the export was asked for, past what a sheet holds: the
-        # user is told so (SHEET_FULL) rather than given a file with cases silently left out.
-        job.status, job.error, job.finished_at = ("failed", SHEET_FULL if isinstance(exc, SheetFull)
-                                                  else repr(exc)[:500], utcnow())
-        db.session.commit()
-        path.unlink(missing_ok=True)
-        if not isinstance(exc, SheetFull):
-            raise
-        return
-    job = db.session.get(ExportJob, job_id)
+        storage.save_path(key, path)
     job.status, job.done, job.total, job.storage_key, job.finished_at = "done", written, written, key, utcnow()
     audit.record("export_finished", "export", job.id, actor=user, after={"rows": written})
     db.session.commit()
@@ -178,14 +176,10 @@ def job_of(user, job_id: int) -> ExportJob:
     return job
 
 
-def open_download(job: ExportJob, viewer) -> Path:
-    """The finished file, for its requester only; the download is logged."""
+def open_download(job: ExportJob, viewer) -> str:
+    """The storage key of the finished file, for its requester only; the download is logged."""
     if not owns_export(viewer, job):
         raise NotFound()
     audit.log_access(viewer, "download_export", "export", job.id)
     db.session.commit()
-    return path_of(job)
-
-
-def path_of(job: ExportJob) -> Path:
-    return export_root() / job.storage_key
+    return job.storage_key
