@@ -4,10 +4,13 @@ Run the worker with:  huey_consumer casemgmt.jobs.huey
 """
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
+from huey.exceptions import CancelExecution
 
 _redis = os.environ.get("CASEMGMT_HUEY_REDIS_URL")
 if _redis:
@@ -22,6 +25,7 @@ else:
                       immediate=os.environ.get("CASEMGMT_HUEY_IMMEDIATE") == "1")
 
 _app = None
+log = logging.getLogger(__name__)
 
 
 def use_app(app) -> None:
@@ -41,7 +45,47 @@ def app():
     return _app
 
 
-@huey.periodic_task(crontab(minute="*/15"))
+clock = time.time  # what claim_period reads the time from
+
+
+# Each periodic job's period in seconds (as its crontab repeats), for claim_period.
+PERIODS: dict[str, int] = {}
+
+
+def periodic(seconds: int, **cron):
+    """A periodic job (huey's crontab) that runs once a period however many workers run."""
+    def decorate(job):
+        task = huey.periodic_task(crontab(**cron))(job)
+        PERIODS[task.task_class.__name__] = seconds  # a run's task.name
+        return task
+    return decorate
+
+
+def claim_period(name: str, seconds: int, now: float | None = None) -> bool:
+    """Whether this run of periodic job ``name`` is the first of its period (``seconds`` long,
+    counted from the epoch as the crontab is). Every consumer's scheduler enqueues every periodic
+    job, so with several workers each period's job arrives once per worker: the first to claim
+    the period in the queue's storage (one atomic put-if-empty, in Redis or in the SQLite queue)
+    runs it, the others skip it. The claim of the period before is removed."""
+    period = int((clock() if now is None else now) // seconds)
+    if not huey.storage.put_if_empty(f"casemgmt:period:{name}:{period}", b"1"):
+        return False
+    huey.storage.delete_data(f"casemgmt:period:{name}:{period - 1}")
+    return True
+
+
+@huey.pre_execute()
+def once_per_period(task):
+    seconds = PERIODS.get(task.name)
+    if seconds is None:
+        return
+    if not claim_period(task.name, seconds):
+        log.info("periodic job %s skipped: it ran this period already", task.name)
+        raise CancelExecution(retry=False)
+    log.info("periodic job %s ran", task.name)
+
+
+@periodic(15 * 60, minute="*/15")
 def overdue_sweep():
     from casemgmt.referrals.services import sweep_overdue_referrals
     from casemgmt.workflow.services import sweep_overdue
@@ -50,7 +94,7 @@ def overdue_sweep():
         return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}
 
 
-@huey.periodic_task(crontab(minute="*"))
+@periodic(60, minute="*")
 def refresh_indicators():
     """Recount the indicator buckets that changes touched (the indicator pages do it too)."""
     from casemgmt.reports.tally import refresh_pending
@@ -63,7 +107,7 @@ def refresh_indicators():
 
 
 # huey reads crontabs in UTC: 18:30 UTC is 02:30 in Makassar (WITA), when nobody is at work.
-@huey.periodic_task(crontab(hour="18", minute="30"))
+@periodic(24 * 3600, hour="18", minute="30")
 def compact_search():
     """Merge the search index's segments (cases.search.compact_index): a night's work for a
     day's searches that each read fewer pages."""
@@ -76,7 +120,7 @@ def compact_search():
         return segments
 
 
-@huey.periodic_task(crontab(hour="18", minute="45"))
+@periodic(24 * 3600, hour="18", minute="45")
 def refresh_statistics():
     """What the database's query planner knows of each index, sampled afresh as the tables grow
     (dbsetup.refresh_statistics: SQLite; PostgreSQL's autovacuum keeps its own)."""
