@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         check_services(app.config)
     # JSON keys in the order the body is built; sorting them cost a tenth of a case list's time.
     app.json.sort_keys = False
+    register_logging(app)
     register_converters(app)
     register_workflow(app)
     register_extensions(app)
@@ -36,6 +37,12 @@ def create_app(config: dict | None = None) -> Flask:
     register_templates(app)
     register_cli(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    from casemgmt import logs
+
+    logs.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

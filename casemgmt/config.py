@@ -110,6 +110,10 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECK_SERVICES": _flag("CHECK_SERVICES", env != "testing"),
         # The app's own gzip (casemgmt.compression); off behind an nginx that compresses text.
         "APP_GZIP": _flag("APP_GZIP", True),
+        # One JSON object a line with the request id (casemgmt.logs); "text" for people; unset
+        # leaves logging as Flask sets it (development, tests).
+        "LOG_FORMAT": _env("LOG_FORMAT", "json" if production else None),
+        **({"EXPORT_BACKGROUND_OVER": int(_env("EXPORT_BACKGROUND_OVER"))} if _env("EXPORT_BACKGROUND_OVER") else {}),
         "DEMO_DATA_ALLOWED": not production,
         # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".
         "REQUIRE_2FA_ROLES": tuple(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip()),

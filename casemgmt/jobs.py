@@ -79,10 +79,23 @@ def once_per_period(task):
     seconds = PERIODS.get(task.name)
     if seconds is None:
         return
-    if not claim_period(task.name, seconds):
-        log.info("periodic job %s skipped: it ran this period already", task.name)
+    now = clock()
+    facts = {"job": task.name, "period": int(now // seconds)}
+    if not claim_period(task.name, seconds, now):
+        log.info("periodic job %s skipped: it ran this period already", task.name,
+                 extra={**facts, "outcome": "skipped"})
         raise CancelExecution(retry=False)
-    log.info("periodic job %s ran", task.name)
+    log.info("periodic job %s runs", task.name, extra={**facts, "outcome": "runs"})
+
+
+@huey.on_startup()
+def configure_logging():
+    """The worker's lines in the app servers' format (casemgmt.logs), once huey has set up its own."""
+    from casemgmt import logs
+
+    fmt = os.environ.get("CASEMGMT_LOG_FORMAT") or (
+        "json" if os.environ.get("CASEMGMT_ENV") == "production" else "text")
+    logs.configure(json_lines=fmt == "json")
 
 
 @periodic(15 * 60, minute="*/15")

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import format_number, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
@@ -31,7 +32,7 @@ from casemgmt.i18n import local_zone
 from casemgmt.reports.models import ExportJob
 from casemgmt.xlsx import MAX_ROWS, SheetFull, SheetWriter
 
-BACKGROUND_OVER = 1000
+BACKGROUND_OVER = 1000  # cases; CASEMGMT_EXPORT_BACKGROUND_OVER sets another
 FORMATS = ("csv", "xlsx")
 
 
@@ -119,7 +120,7 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     audit.record("export_requested", "export", job.id, actor=user, after={"format": fmt, "rows": total,
                                                                           "filters": asdict(filters)})
     db.session.commit()
-    if total <= BACKGROUND_OVER:
+    if total <= current_app.config.get("EXPORT_BACKGROUND_OVER", BACKGROUND_OVER):
         run(job.id)
         return job, True
     from casemgmt import jobs
