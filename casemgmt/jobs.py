@@ -164,6 +164,15 @@ def rebuild_indicators():
         return districts
 
 
+@periodic(60, minute="*")
+def requeue_exports():
+    """Exports left waiting by a queue that was away (reports.exports.requeue_waiting)."""
+    from casemgmt.reports.exports import requeue_waiting
+
+    with app().app_context():
+        return requeue_waiting(int(os.environ.get("CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS") or 120))
+
+
 @huey.task()
 def run_export(job_id: int):
     from casemgmt.reports.exports import run

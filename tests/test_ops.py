@@ -106,3 +106,31 @@ def test_app_gzip_off_leaves_compression_to_the_proxy(app, tmp_path):
     headers = {"Accept-Encoding": "gzip"}
     assert "Content-Encoding" not in plain.test_client().get("/static/css/app.css", headers=headers).headers
     assert app.test_client().get("/static/css/app.css", headers=headers).headers["Content-Encoding"] == "gzip"
+
+
+def test_a_postgresql_out_of_reach_is_a_503_to_send_again(tmp_path):
+    """Requests while PostgreSQL restarts are answered 503 with Retry-After (the contract's
+    "busy"), not 500; the pool connects afresh on the next request (tests/e2e restarts it)."""
+    away = create_app({"ENV": "testing", "HANDLE_UNEXPECTED_IN_TESTS": True,
+                       "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://casemgmt@127.0.0.1:{closed_port()}/casemgmt"})
+    client = away.test_client()
+    response = client.get("/api/v1/me", headers={"Authorization": "Bearer abc"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "busy"
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.get_json()["checks"]["database"].startswith("unreachable")
+
+
+def test_what_counts_as_postgresql_away():
+    import psycopg
+    from psycopg import errors as pg
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from casemgmt.errors import is_busy
+
+    assert is_busy(OperationalError("SELECT 1", {}, psycopg.OperationalError("connection failed: refused")))
+    assert is_busy(OperationalError("SELECT 1", {}, pg.AdminShutdown("terminating connection")))
+    assert is_busy(OperationalError("SELECT 1", {}, pg.CannotConnectNow("the database system is starting up")))
+    assert not is_busy(OperationalError("SELECT 1", {}, pg.DiskFull("no space")))
+    assert not is_busy(IntegrityError("INSERT", {}, pg.UniqueViolation("duplicate key")))

@@ -8,13 +8,13 @@ from __future__ import annotations
 import secrets
 import tempfile
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_number, gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, select, update
 from werkzeug.exceptions import NotFound
 
 from casemgmt import storage
@@ -123,10 +123,33 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     if total <= current_app.config.get("EXPORT_BACKGROUND_OVER", BACKGROUND_OVER):
         run(job.id)
         return job, True
+    enqueue(job.id)
+    return job, False
+
+
+def enqueue(job_id: int) -> bool:
+    """Hand the job to the background worker. The queue (Redis) away: the job stays queued in
+    the database and requeue_waiting hands it over once the queue answers again."""
     from casemgmt import jobs
 
-    jobs.run_export(job.id)
-    return job, False
+    try:
+        jobs.run_export(job_id)
+    except Exception as exc:  # redis.ConnectionError, sqlite3.OperationalError: the queue, not the export
+        current_app.logger.warning("export %s not queued, kept for requeue_waiting: %s", job_id,
+                                   type(exc).__name__)
+        return False
+    return True
+
+
+def requeue_waiting(older_than_seconds: int) -> int:
+    """Queue again the exports still waiting after ``older_than_seconds``: not queued while the
+    queue was away, or lost from it (Redis restarted without its data). One queued twice runs
+    once (run claims it)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    waiting = db.session.scalars(select(ExportJob.id).where(ExportJob.status == "queued",
+                                                            ExportJob.created_at <= cutoff)).all()
+    db.session.rollback()
+    return sum(enqueue(job_id) for job_id in waiting)
 
 
 SHEET_FULL = "sheet_full"  # ExportJob.error when the cases outgrew an XLSX sheet
@@ -135,10 +158,14 @@ SHEET_FULL = "sheet_full"  # ExportJob.error when the cases outgrew an XLSX shee
 def run(job_id: int) -> None:
     from casemgmt.accounts.models import User
 
+    # Claimed once: a job queued twice (requeue_waiting) or taken by two workers runs once.
+    claimed = db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == "queued")
+                                 .values(status="running")).rowcount
+    db.session.commit()
+    if not claimed:
+        return
     job = db.session.get(ExportJob, job_id)
     user = db.session.get(User, job.user_id)
-    job.status = "running"
-    db.session.commit()
     key = f"exports/{job.id}-{secrets.token_hex(8)}.{job.format}"
 
     def progress(n):
