@@ -242,6 +242,14 @@ def handle_database_error(err: DBAPIError):
     from flask import current_app
 
     current_app.logger.warning("database busy on %s %s: %s", request.method, request.path, err.orig)
+    if is_database_away(err):
+        # The page is drawn without the user, whom loading (or any lazy attribute) would ask the
+        # database that is not there.
+        from flask import g
+
+        from casemgmt.extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
     if wants_json() or request.method != "POST":
         response = make_response(handle_service_error(Busy()))
     else:

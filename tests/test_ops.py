@@ -117,8 +117,15 @@ def test_a_postgresql_out_of_reach_is_a_503_to_send_again(tmp_path):
     response = client.get("/api/v1/me", headers={"Authorization": "Bearer abc"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert response.get_json()["error"]["code"] == "busy"
-    assert client.get("/healthz").status_code == 200
-    ready = client.get("/readyz")
+    with client.session_transaction() as session:  # a logged-in user, whom loading needs the database
+        session["_user_id"] = "1:0"
+        session["_fresh"] = True
+    page = client.get("/cases")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "Nothing was saved" in page.get_data(as_text=True) or "Tidak ada yang disimpan" in page.get_data(as_text=True)
+    probe = away.test_client()  # a probe sends no session
+    assert probe.get("/healthz").status_code == 200
+    ready = probe.get("/readyz")
     assert ready.status_code == 503 and ready.get_json()["checks"]["database"].startswith("unreachable")
 
 

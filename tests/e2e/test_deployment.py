@@ -211,6 +211,84 @@ def test_the_overdue_sweep_runs_once_a_period_with_two_workers(stack):
     assert by_period and all(outcomes.count("runs") == 1 for outcomes in by_period.values()), by_period
 
 
+def _both_ready(stack: Stack, seconds: float = 30) -> None:
+    for name in ("app_a", "app_b"):
+        stack.wait_for(lambda: stack._ready(stack.ports[name]), f"{name} ready again", name, seconds)
+
+
+def test_a_redis_restart_shows_no_500_and_limits_and_jobs_recover(stack, coordinator):
+    import redis
+
+    stack.kill("redis")  # SIGKILL: its data (queue, limits) gone, as on a restart without persistence
+    pages = [coordinator.get("/cases").status_code for _ in range(4)]
+    assert pages == [200] * 4
+    stranger = Browser(stack)
+    stranger_token = stranger.token("/login")
+    tries = [stranger.post("/login", {"username": "tidak.ada", "password": "salah",
+                                      "csrf_token": stranger_token}).status_code for _ in range(3)]
+    assert set(tries) <= {422, 429}, tries  # counted in each server's memory meanwhile
+    token = coordinator.token("/cases")
+    response = coordinator.post("/exports", {"csrf_token": token, "format": "csv"})
+    assert response.status_code == 302  # kept in the database until the queue answers
+    job = int(re.search(r"/exports/(\d+)$", response.headers["Location"]).group(1))
+    assert coordinator.get(f"/exports/{job}").status_code == 200
+    ready = requests.get(f"http://127.0.0.1:{stack.ports['app_a']}/readyz", timeout=10)
+    assert ready.status_code == 503 and ready.json()["checks"]["redis:huey_redis_url"].startswith("unreachable")
+
+    stack.start_redis()  # the same port, empty
+    _both_ready(stack)
+    # Queued jobs recover: what the per-minute requeue_exports runs, run now.
+    requeue = "from casemgmt import jobs; print(jobs.requeue_exports.call_local())"
+    done = subprocess.run([str(BIN / "python"), "-c", requeue], capture_output=True, text=True, cwd=ROOT,
+                          env=stack.env("requeue", CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS="0"))
+    assert done.returncode == 0 and done.stdout.split()[-1] == "1", done.stderr[-2000:]
+    deadline = time.monotonic() + 30
+    while coordinator.get(f"/exports/{job}/download").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert coordinator.get(f"/exports/{job}/download").status_code == 200
+    # Limits recover: counted in Redis again (each server tries it again after a back-off).
+    client = redis.Redis(port=stack.ports["redis"])
+    statuses = []
+    deadline = time.monotonic() + 40
+    while not client.keys("LIMITS*") and time.monotonic() < deadline:
+        statuses.append(stranger.post("/login", {"username": "tidak.ada", "password": "salah",
+                                                 "csrf_token": stranger_token}).status_code)
+        time.sleep(0.5)
+    assert client.keys("LIMITS*"), statuses
+    assert set(statuses) <= {422, 429}, statuses
+
+
+def test_requests_while_postgresql_restarts_answer_503_and_the_servers_recover(stack, coordinator):
+    api = Browser(stack)
+    token = api.request("POST", "/api/v1/auth/token", json={"username": "peksos.gowa", "password": PASSWORD})
+    assert token.status_code == 200
+    bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+    pids = {name: stack.procs[name].pid for name in ("app_a", "app_b")}
+    stack.pg_ctl("stop")
+    try:
+        for _ in range(2):  # both servers
+            page = coordinator.get("/cases")
+            assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+            answer = api.get("/api/v1/cases", headers=bearer)
+            assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+            assert answer.json()["error"]["code"] == "busy"
+        assert api.get("/healthz").status_code == 200
+        assert api.get("/readyz").status_code == 503
+    finally:
+        stack.pg_ctl("start")
+    deadline = time.monotonic() + 30
+    answers = []
+    while time.monotonic() < deadline:
+        answers = [coordinator.get("/cases").status_code, coordinator.get("/cases").status_code,
+                   api.get("/api/v1/cases", headers=bearer).status_code, api.get("/api/v1/cases", headers=bearer).status_code]
+        if answers == [200] * 4:
+            break
+        time.sleep(0.5)
+    assert answers == [200] * 4
+    assert {name: stack.procs[name].pid for name in pids} == pids
+    assert all(stack.procs[name].poll() is None for name in pids)  # not restarted
+
+
 def test_the_journey_goes_on_when_an_app_server_is_killed(stack, coordinator):
     case_id = _a_case_id(coordinator)
     answers: list[int] = []
