@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_compression(app)
     register_blueprints(app)
     register_errors(app)
+    register_metrics(app)
     register_templates(app)
     register_cli(app)
     return app
@@ -132,6 +133,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conferences_bp)
     app.register_blueprint(reports_bp)
     register_api(app)
+
+
+def register_metrics(app: Flask) -> None:
+    from casemgmt import metrics
+
+    metrics.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -113,6 +113,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         # One JSON object a line with the request id (casemgmt.logs); "text" for people; unset
         # leaves logging as Flask sets it (development, tests).
         "LOG_FORMAT": _env("LOG_FORMAT", "json" if production else None),
+        # Prometheus metrics at /metrics (casemgmt.metrics); nginx does not pass it on.
+        "METRICS": _flag("METRICS", production),
         **({"EXPORT_BACKGROUND_OVER": int(_env("EXPORT_BACKGROUND_OVER"))} if _env("EXPORT_BACKGROUND_OVER") else {}),
         "DEMO_DATA_ALLOWED": not production,
         # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".

@@ -4,6 +4,8 @@ CASEMGMT_BIND (127.0.0.1:8001) and CASEMGMT_WORKERS (two per core) say where and
 the systemd unit deploy/systemd/casemgmt-app@.service sets the port from its instance name.
 """
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("CASEMGMT_BIND", "127.0.0.1:8001")
 # Threads, not only processes: a request mostly waits on PostgreSQL, and a thread costs far
@@ -30,3 +32,21 @@ accesslog = None
 errorlog = "-"
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"  # the heartbeat file, off a disk that may stall
+
+# Prometheus (casemgmt/metrics.py): every worker process writes its counts to this directory and
+# /metrics reads them all. Set before the workers start; emptied at each start (the systemd unit
+# gives a fresh runtime directory; otherwise one is made here).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="casemgmt-metrics-")
+
+
+def on_starting(server):
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+
+    GunicornInternalPrometheusMetrics.mark_process_dead_on_child_exit(worker.pid)

@@ -103,6 +103,22 @@ def test_the_site_is_served_as_deployed(stack):
     assert [(line["route"], line["status"]) for line in lines] == [("/healthz", 200)]
 
 
+def test_each_app_server_serves_its_prometheus_metrics(stack):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    browser = Browser(stack)
+    assert browser.get("/metrics").status_code == 404  # not through nginx
+    for _ in range(4):
+        assert browser.get("/login").status_code == 200  # two for each server
+    for name in ("app_a", "app_b"):
+        text = requests.get(f"http://127.0.0.1:{stack.ports[name]}/metrics", timeout=10).text
+        found = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                 for family in text_string_to_metric_families(text) for s in family.samples}
+        login = (("method", "GET"), ("status", "200"), ("url_rule", "/login"))
+        assert found[("casemgmt_http_request_duration_seconds_count", login)] >= 2
+        assert ("casemgmt_job_queue_depth", ()) in found and ("casemgmt_overdue_cases", ()) in found
+
+
 def test_a_log_in_on_one_server_goes_on_on_the_other(stack):
     browser = Browser(stack)
     token = browser.token("/login")
