@@ -49,6 +49,7 @@ class Stack:
         self.url = f"https://127.0.0.1:{self.ports['nginx']}"
         self.cert = self.tmp / "cert.pem"
         self.timings: dict[str, float] = {}
+        self.extra_env: dict[str, str] = {}  # for every service (bench/deploy.py)
 
     # ---- processes -------------------------------------------------------------------------
 
@@ -100,6 +101,7 @@ class Stack:
             "CASEMGMT_EXPORT_BACKGROUND_OVER": "0",  # every export goes to the worker
             "CASEMGMT_WORKERS": "1",  # a process per server (with its threads) is enough here
         })
+        env.update(self.extra_env)
         env.update(extra)
         return env
 
