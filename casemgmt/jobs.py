@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.exceptions import CancelExecution
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("CASEMGMT_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
+
 
 _redis = os.environ.get("CASEMGMT_HUEY_REDIS_URL")
 if _redis:
@@ -19,13 +25,24 @@ if _redis:
     redis_client("CASEMGMT_HUEY_REDIS_URL", _redis)  # a missing client is named with its setting
     huey = RedisHuey("casemgmt", url=_redis)
 else:
-    _instance = Path(os.environ.get("CASEMGMT_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
+    _instance = _instance_path()
     _instance.mkdir(parents=True, exist_ok=True)
     huey = SqliteHuey("casemgmt", filename=str(_instance / "huey.db"),
                       immediate=os.environ.get("CASEMGMT_HUEY_IMMEDIATE") == "1")
 
 _app = None
 log = logging.getLogger(__name__)
+
+
+def _check_services_before_consuming() -> None:
+    """The worker, like an app server, refuses to start while the database or its queue does
+    not answer (casemgmt.ops.check_services), with the setting named."""
+    from casemgmt import config as config_module
+    from casemgmt.ops import check_services
+
+    cfg = config_module.load(str(_instance_path()))
+    if cfg["CHECK_SERVICES"]:
+        check_services(cfg)
 
 
 def use_app(app) -> None:
@@ -179,3 +196,7 @@ def run_export(job_id: int):
 
     with app().app_context():
         run(job_id)
+
+
+if Path(sys.argv[0]).name.startswith("huey_consumer"):
+    _check_services_before_consuming()

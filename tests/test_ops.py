@@ -141,3 +141,19 @@ def test_what_counts_as_postgresql_away():
     assert is_busy(OperationalError("SELECT 1", {}, pg.CannotConnectNow("the database system is starting up")))
     assert not is_busy(OperationalError("SELECT 1", {}, pg.DiskFull("no space")))
     assert not is_busy(IntegrityError("INSERT", {}, pg.UniqueViolation("duplicate key")))
+
+
+def test_the_worker_refuses_to_start_without_its_queue(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "CASEMGMT_INSTANCE_PATH": str(tmp_path),
+           "CASEMGMT_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+           "CASEMGMT_HUEY_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/1"}
+    env.pop("CASEMGMT_CHECK_SERVICES", None)
+    done = subprocess.run([str(Path(sys.executable).parent / "huey_consumer"), "casemgmt.jobs.huey"], env=env,
+                          cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "ConfigError: CASEMGMT_HUEY_REDIS_URL: cannot reach Redis at redis://127.0.0.1:" in done.stderr + done.stdout
