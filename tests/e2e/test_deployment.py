@@ -176,7 +176,7 @@ def test_an_export_started_on_one_is_written_by_a_worker_and_downloaded_from_the
     rows = download.content.decode("utf-8-sig").splitlines()
     assert len(rows) > 1 and rows[0].count(",") >= 10
     workers = stack.log_text("worker_1") + stack.log_text("worker_2")
-    assert f"casemgmt.jobs.run_export: " in workers and f"Executing casemgmt.jobs.run_export" in workers
+    assert "Executing casemgmt.jobs.run_export" in workers  # by a worker, not the app server
 
 
 def test_the_log_in_limit_holds_across_both_servers(stack):
@@ -329,7 +329,7 @@ def test_the_journey_goes_on_when_an_app_server_is_killed(stack, coordinator):
     # The journey goes on, all through app_b now.
     token = coordinator.token(f"/cases/{case_id}")
     response = coordinator.post(f"/cases/{case_id}/attachments", {"csrf_token": token},
-                                files={"file": ("surat.png", PNG[::-1][:0] + PNG, "image/png")})
+                                files={"file": ("surat.png", PNG, "image/png")})
     assert response.status_code == 302
     page = coordinator.get(f"/cases/{case_id}")
     assert page.status_code == 200
