@@ -19,9 +19,14 @@ def create_app(config: dict | None = None) -> App:
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_mapping(config_module.load(app.instance_path, config))
+    if app.config["CHECK_SERVICES"]:
+        from casemgmt.ops import check_services
+
+        check_services(app.config)
     # JSON keys in the order the body is built: sorting them buys nothing and is a real share of
     # a list's time.
     app.json.sort_keys = False
+    register_logging(app)
     register_converters(app)
     register_workflow(app)
     register_extensions(app)
@@ -29,9 +34,16 @@ def create_app(config: dict | None = None) -> App:
     register_compression(app)
     register_blueprints(app)
     register_errors(app)
+    register_metrics(app)
     register_templates(app)
     register_cli(app)
     return app
+
+
+def register_logging(app: App) -> None:
+    from casemgmt import logs
+
+    logs.init_app(app)
 
 
 def register_extensions(app: App) -> None:
@@ -94,7 +106,8 @@ def register_security(app: App) -> None:
 def register_compression(app: App) -> None:
     from casemgmt import compression
 
-    compression.init_app(app)
+    if app.config["APP_GZIP"]:
+        compression.init_app(app)
 
 
 def register_blueprints(app: App) -> None:
@@ -117,6 +130,12 @@ def register_blueprints(app: App) -> None:
     app.register_blueprint(conferences_bp)
     app.register_blueprint(reports_bp)
     register_api(app)
+
+
+def register_metrics(app: App) -> None:
+    from casemgmt import metrics
+
+    metrics.init_app(app)
 
 
 def register_errors(app: App) -> None:

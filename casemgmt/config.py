@@ -77,7 +77,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_REFRESH_EACH_REQUEST": False,  # security.SEEN_STEP
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        # Attachments live outside the static folder and are served only after a permission check.
+        # Where attachments were kept before they moved into the database (casemgmt.storage):
+        # migration 5f2a8c1d9e37 reads the files from here into it.
         "UPLOAD_PATH": _env("UPLOAD_PATH") or str(Path(instance_path) / "attachments"),
         # Accounts
         "LOCKOUT_THRESHOLD": 5,
@@ -90,6 +91,11 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "ARGON2_PARALLELISM": 2,
         # Rate limiting: memory on one machine, Redis where several app servers share it.
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
+        # Redis away for a moment (restarted, failed over): limits are counted in this process's
+        # memory meanwhile rather than the request failing, and in Redis again once it answers.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "20 per minute"),
@@ -98,6 +104,18 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Makassar"),
         "LANGUAGES": ("id", "en"),
         "PROXY_FIX": _flag("PROXY_FIX", False),
+        # Background jobs on Redis where several servers share them (casemgmt.jobs reads the same variable).
+        "HUEY_REDIS_URL": _env("HUEY_REDIS_URL"),
+        # Start only when the database and every configured Redis answer (casemgmt.ops.check_services).
+        "CHECK_SERVICES": _flag("CHECK_SERVICES", env != "testing"),
+        # The app's own gzip (casemgmt.compression); off behind an nginx that compresses text.
+        "APP_GZIP": _flag("APP_GZIP", True),
+        # One JSON object a line with the request id (casemgmt.logs); "text" for people; unset
+        # leaves logging as Flask sets it (development, tests).
+        "LOG_FORMAT": _env("LOG_FORMAT", "json" if production else None),
+        # Prometheus metrics at /metrics (casemgmt.metrics); nginx does not pass it on.
+        "METRICS": _flag("METRICS", production),
+        **({"EXPORT_BACKGROUND_OVER": int(_env("EXPORT_BACKGROUND_OVER"))} if _env("EXPORT_BACKGROUND_OVER") else {}),
         "DEMO_DATA_ALLOWED": not production,
         # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".
         "REQUIRE_2FA_ROLES": tuple(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip()),

@@ -127,11 +127,30 @@ RETRY_AFTER_SECONDS = 5
 BUSY_SQLITE_CODES = frozenset({5, 6})
 
 
+# PostgreSQL's SQLSTATEs of a server going away: admin_shutdown, crash_shutdown,
+# cannot_connect_now (starting up); and class 08, connection exceptions.
+GONE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_database_away(err: DBAPIError) -> bool:
+    """Whether PostgreSQL could not be reached or went away (restarted, failed over): the
+    request is answered "try again" and the pool's next checkout connects afresh."""
+    import psycopg
+
+    original = getattr(err, "orig", None)
+    if not isinstance(original, psycopg.OperationalError):
+        return False
+    sqlstate = getattr(original, "sqlstate", None)
+    # No SQLSTATE: the connection itself failed (refused, reset, closed), no server answered.
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in GONE_SQLSTATES or err.connection_invalidated
+
+
 def is_busy(err: DBAPIError) -> bool:
     """Whether a database error means "busy, try again" (Busy) rather than a fault: told by the
-    error's code, never by its words (a missing column named locked_until is a fault)."""
+    error's code, never by its words (a missing column named locked_until is a fault). A
+    PostgreSQL that cannot be reached is "try again" too (is_database_away)."""
     original = getattr(err, "orig", None)
-    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES or is_database_away(err):
         return True
     code = getattr(original, "sqlite_errorcode", None)  # an extended code: its low byte is the primary
     return isinstance(code, int) and code & 0xFF in BUSY_SQLITE_CODES
@@ -234,6 +253,14 @@ def handle_database_error(err: DBAPIError):
     from flask import current_app
 
     current_app.logger.warning("database busy on %s %s: %s", request.method, request.path, err.orig)
+    if is_database_away(err):
+        # The page is drawn without the user, whom loading (or any lazy attribute) would ask the
+        # database that is not there.
+        from flask import g
+
+        from casemgmt.extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
     if wants_json() or request.method != "POST":
         response = make_response(handle_service_error(Busy()))
     else:

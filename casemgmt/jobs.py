@@ -4,21 +4,45 @@ Run the worker with:  huey_consumer casemgmt.jobs.huey
 """
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import time
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
+from huey.exceptions import CancelExecution
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("CASEMGMT_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
+
 
 _redis = os.environ.get("CASEMGMT_HUEY_REDIS_URL")
 if _redis:
+    from casemgmt.ops import redis_client
+
+    redis_client("CASEMGMT_HUEY_REDIS_URL", _redis)  # a missing client is named with its setting
     huey = RedisHuey("casemgmt", url=_redis)
 else:
-    _instance = Path(os.environ.get("CASEMGMT_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
+    _instance = _instance_path()
     _instance.mkdir(parents=True, exist_ok=True)
     huey = SqliteHuey("casemgmt", filename=str(_instance / "huey.db"),
                       immediate=os.environ.get("CASEMGMT_HUEY_IMMEDIATE") == "1")
 
 _app = None
+log = logging.getLogger(__name__)
+
+
+def _check_services_before_consuming() -> None:
+    """The worker, like an app server, refuses to start while the database or its queue does
+    not answer (casemgmt.ops.check_services), with the setting named."""
+    from casemgmt import config as config_module
+    from casemgmt.ops import check_services
+
+    cfg = config_module.load(str(_instance_path()))
+    if cfg["CHECK_SERVICES"]:
+        check_services(cfg)
 
 
 def use_app(app) -> None:
@@ -38,7 +62,60 @@ def app():
     return _app
 
 
-@huey.periodic_task(crontab(minute="*/15"))
+clock = time.time  # what claim_period reads the time from
+
+
+# Each periodic job's period in seconds (as its crontab repeats), for claim_period.
+PERIODS: dict[str, int] = {}
+
+
+def periodic(seconds: int, **cron):
+    """A periodic job (huey's crontab) that runs once a period however many workers run."""
+    def decorate(job):
+        task = huey.periodic_task(crontab(**cron))(job)
+        PERIODS[task.task_class.__name__] = seconds  # a run's task.name
+        return task
+    return decorate
+
+
+def claim_period(name: str, seconds: int, now: float | None = None) -> bool:
+    """Whether this run of periodic job ``name`` is the first of its period (``seconds`` long,
+    counted from the epoch as the crontab is). Every consumer's scheduler enqueues every periodic
+    job, so with several workers each period's job arrives once per worker: the first to claim
+    the period in the queue's storage (one atomic put-if-empty, in Redis or in the SQLite queue)
+    runs it, the others skip it. The claim of the period before is removed."""
+    period = int((clock() if now is None else now) // seconds)
+    if not huey.storage.put_if_empty(f"casemgmt:period:{name}:{period}", b"1"):
+        return False
+    huey.storage.delete_data(f"casemgmt:period:{name}:{period - 1}")
+    return True
+
+
+@huey.pre_execute()
+def once_per_period(task):
+    seconds = PERIODS.get(task.name)
+    if seconds is None:
+        return
+    now = clock()
+    facts = {"job": task.name, "period": int(now // seconds)}
+    if not claim_period(task.name, seconds, now):
+        log.info("periodic job %s skipped: it ran this period already", task.name,
+                 extra={**facts, "outcome": "skipped"})
+        raise CancelExecution(retry=False)
+    log.info("periodic job %s runs", task.name, extra={**facts, "outcome": "runs"})
+
+
+@huey.on_startup()
+def configure_logging():
+    """The worker's lines in the app servers' format (casemgmt.logs), once huey has set up its own."""
+    from casemgmt import logs
+
+    fmt = os.environ.get("CASEMGMT_LOG_FORMAT") or (
+        "json" if os.environ.get("CASEMGMT_ENV") == "production" else "text")
+    logs.configure(json_lines=fmt == "json")
+
+
+@periodic(15 * 60, minute="*/15")
 def overdue_sweep():
     from casemgmt.workflow.sweep import sweep_overdue, sweep_overdue_referrals
 
@@ -46,7 +123,7 @@ def overdue_sweep():
         return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}
 
 
-@huey.periodic_task(crontab(minute="*"))
+@periodic(60, minute="*")
 def refresh_indicators():
     """Recount the indicator buckets that changes touched (the indicator pages do it too)."""
     from casemgmt.reports.tally import refresh_pending
@@ -59,7 +136,7 @@ def refresh_indicators():
 
 
 # huey reads crontabs in UTC: 18:30 UTC is 02:30 in Makassar (WITA), when nobody is at work.
-@huey.periodic_task(crontab(hour="18", minute="30"))
+@periodic(24 * 3600, hour="18", minute="30")
 def compact_search():
     """Merge the search index's segments (cases.search.compact_index): a night's work for a
     day's searches that each read fewer pages."""
@@ -72,7 +149,7 @@ def compact_search():
         return segments
 
 
-@huey.periodic_task(crontab(hour="18", minute="45"))
+@periodic(24 * 3600, hour="18", minute="45")
 def refresh_statistics():
     """What the database's query planner knows of each index, sampled afresh as the tables grow
     (dbsetup.refresh_statistics: SQLite; PostgreSQL's autovacuum keeps its own)."""
@@ -103,9 +180,22 @@ def rebuild_indicators():
         return districts
 
 
+@periodic(60, minute="*")
+def requeue_exports():
+    """Exports left waiting by a queue that was away (reports.exports.requeue_waiting)."""
+    from casemgmt.reports.exports import requeue_waiting
+
+    with app().app_context():
+        return requeue_waiting(int(os.environ.get("CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS") or 120))
+
+
 @huey.task()
 def run_export(job_id: int):
     from casemgmt.reports.exports import run
 
     with app().app_context():
         run(job_id)
+
+
+if Path(sys.argv[0]).name.startswith("huey_consumer"):
+    _check_services_before_consuming()

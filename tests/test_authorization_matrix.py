@@ -127,7 +127,7 @@ PERMISSION_POSTS = {
     "home.mark_notifications_read": ("/notifications/read", None),
     "accounts.logout": ("/logout", None),
 }
-PUBLIC = {"home.health", "home.set_language", "accounts.login", "accounts.login_code", "api-docs.openapi_json", "api_auth.issue_token"}
+PUBLIC = {"home.health", "home.ready", "home.set_language", "accounts.login", "accounts.login_code", "api-docs.openapi_json", "api_auth.issue_token"}
 # API calls without a record in the path: the token is all they need; what they answer is scoped.
 API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", "api_directory.organisations",
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casemgmt.audit.models import AccessLogEntry
+from casemgmt import storage
 from casemgmt.cases import services
 from casemgmt.cases.models import Attachment, Case
 from casemgmt.extensions import db
@@ -347,9 +348,7 @@ def test_attachments_are_checked_by_content_and_served_after_a_permission_check(
     assert upload(web, case, b"MZ\x90\x00", "foto.jpg").status_code == 422
     rows = db.session.scalars(select(Attachment).order_by(Attachment.id)).all()
     assert [(r.filename, r.content_type) for r in rows] == [("kk.png", "image/png"), ("surat.pdf", "application/pdf")]
-    with app.test_request_context():
-        path = services.attachment_path(rows[0])
-    assert path.read_bytes() == PNG and "static" not in str(path)
+    assert storage.read_bytes(rows[0].storage_key) == PNG
     response = web.get(f"/cases/{case.id}/attachments/{rows[0].id}")
     assert response.status_code == 200 and response.data == PNG
     assert response.headers["Content-Disposition"].startswith("attachment")

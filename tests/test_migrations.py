@@ -134,3 +134,48 @@ def test_the_nightly_job_samples_every_index_for_the_planner(app, users):
     # At 02:45 in Makassar (18:45 UTC), after the search index is merged.
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 18, 45))}
     assert type(jobs.refresh_statistics.s()).__name__ in due
+
+
+def test_the_files_on_disk_are_read_into_the_database_and_written_back(tmp_path):
+    """Migration 5f2a8c1d9e37 reads the attachments and finished exports on this machine's disk
+    into stored_file/file_chunk (a missing one is counted, not fatal); its downgrade writes them
+    back. SQLite, whose foreign keys a plain connection does not enforce, holds the rows."""
+    import sqlite3
+
+    from casemgmt import storage
+
+    path = tmp_path / "files.db"
+    uploads = tmp_path / "uploads"
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_PATH": str(uploads)})
+    exports = tmp_path / "exports-instance" / "exports"
+    app.instance_path = str(exports.parent)
+    photo, sheet = b"\x89PNG\r\n\x1a\n" + bytes(300_000), b"Nomor kasus,Tahap\r\n73.06/1,laporan\r\n"
+    (uploads / "2026/11").mkdir(parents=True)
+    (uploads / "2026/11/abc.png").write_bytes(photo)
+    exports.mkdir(parents=True)
+    (exports / "7-xyz.csv").write_bytes(sheet)
+    with app.app_context():
+        upgrade(revision="b7e2f4a9c3d1")
+        raw = sqlite3.connect(path)
+        with raw:
+            for id_, key in ((1, "2026/11/abc.png"), (2, "2026/11/gone.png")):
+                raw.execute("INSERT INTO attachment (id, case_id, filename, content_type, size, sha256, storage_key, "
+                            "uploaded_by_id, uploaded_at) VALUES (?, 99, 'kk.png', 'image/png', 1, 'x', ?, 1, "
+                            "'2026-11-01 00:00:00')", (id_, key))
+            raw.execute("INSERT INTO export_job (id, user_id, format, filters, status, total, done, storage_key, "
+                        "created_at) VALUES (7, 1, 'csv', '{}', 'done', 1, 1, '7-xyz.csv', '2026-11-01 00:00:00')")
+        raw.close()
+        upgrade()
+        assert storage.read_bytes("2026/11/abc.png") == photo
+        assert storage.read_bytes("exports/7-xyz.csv") == sheet
+        assert not storage.exists("2026/11/gone.png")
+        assert db.session.scalar(text("SELECT storage_key FROM export_job WHERE id = 7")) == "exports/7-xyz.csv"
+        db.session.remove()
+        (uploads / "2026/11/abc.png").unlink()
+        (exports / "7-xyz.csv").unlink()
+        downgrade(revision="b7e2f4a9c3d1")
+        assert (uploads / "2026/11/abc.png").read_bytes() == photo
+        assert (exports / "7-xyz.csv").read_bytes() == sheet
+        assert db.session.scalar(text("SELECT storage_key FROM export_job WHERE id = 7")) == "7-xyz.csv"
+        db.session.remove()
+        db.engine.dispose()

@@ -10,12 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from casemgmt.transactions import commit
+from sqlalchemy import func, select
+
 from casemgmt.cases.services import register_complaint
 from casemgmt.extensions import db
+from casemgmt.transactions import commit
 from casemgmt.referrals import services as referrals
 from casemgmt.reports import exports, indicators
 from casemgmt.reports.indicators import Period
+from casemgmt.storage import StoredFile
 from casemgmt.workflow import services as workflow
 from tests.factories import bearer_for, child_input, complaint_input, make_case
 from tests.test_api import assert_error
@@ -565,11 +568,46 @@ def test_an_xlsx_job_whose_cases_outgrew_a_sheet_says_so(app, make_web, users, m
     status_url = web.post("/exports", {"format": "xlsx"}).headers["Location"]
     assert len(queued) == 1
     make_case(users["village_worker"], name="Anak Ketiga")
-    files = set(exports.export_root().iterdir())
+    files = db.session.scalar(select(func.count(StoredFile.key)))
     exports.run(queued[0])
     db.session.expire_all()
     job = db.session.get(ExportJob, queued[0])
     assert (job.status, job.error, job.storage_key) == ("failed", exports.SHEET_FULL, None)
-    assert set(exports.export_root().iterdir()) == files
+    assert db.session.scalar(select(func.count(StoredFile.key))) == files
     page = web.get(status_url).get_data(as_text=True)
     assert "Kini lebih banyak kasus yang cocok daripada yang dapat dimuat berkas XLSX" in page
+
+
+def test_an_export_waits_in_the_database_while_the_queue_is_away(app, make_web, users, monkeypatch):
+    """The queue (Redis) away when an export is asked for: no 500, the job waits as queued, and
+    requeue_waiting hands it to the worker once the queue answers; queued twice, it runs once."""
+    from casemgmt import jobs
+    from casemgmt.reports.models import ExportJob
+
+    for i in range(3):
+        make_case(users["village_worker"], name=f"Anak Ke {i}")
+    monkeypatch.setattr(exports, "BACKGROUND_OVER", 1)
+
+    def away(job_id):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(jobs, "run_export", away)
+    web = make_web()
+    web.login("koordinator")
+    response = web.post("/exports", {"format": "csv"})
+    assert response.status_code == 302 and "download" not in response.headers["Location"]
+    job = db.session.query(ExportJob).one()
+    assert job.status == "queued"
+    assert web.get(response.headers["Location"]).status_code == 200
+    assert exports.requeue_waiting(0) == 0  # still away: still waiting
+    queued = []
+    monkeypatch.setattr(jobs, "run_export", queued.append)
+    assert exports.requeue_waiting(3600) == 0  # not waiting that long yet
+    assert exports.requeue_waiting(0) == 1 and queued == [job.id]
+    exports.run(job.id)
+    exports.run(job.id)  # queued twice, or taken by two workers
+    db.session.expire_all()
+    job = db.session.get(ExportJob, job.id)
+    assert (job.status, job.done) == ("done", 3)
+    assert db.session.scalar(select(func.count(StoredFile.key))) == 1
+    assert len(rows_of_csv(web.get(f"/exports/{job.id}/download").data)) == 4

@@ -474,9 +474,10 @@ def test_the_background_job_runs_the_sweep(app, users):
     assert result == {"cases": {"cases": 1, "notifications": 2}, "referrals": {"referrals": 0, "notifications": 0}}
     # Scheduled every 15 minutes by the consumer (the indicator recount runs every minute).
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 15))}
-    assert due == {type(jobs.overdue_sweep.s()).__name__, type(jobs.refresh_indicators.s()).__name__}
+    every_minute = {type(jobs.refresh_indicators.s()).__name__, type(jobs.requeue_exports.s()).__name__}
+    assert due == {type(jobs.overdue_sweep.s()).__name__} | every_minute
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 7))}
-    assert due == {type(jobs.refresh_indicators.s()).__name__}
+    assert due == every_minute
 
 
 def test_the_sweep_works_through_overdue_cases_a_batch_at_a_time(app, users, monkeypatch):

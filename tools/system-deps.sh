@@ -12,6 +12,11 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   missing+=(postgresql)
 fi
 
+# The end-to-end deployment test (tests/e2e): Debian's nginx and redis-server, openssl for its certificate.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,10 +33,10 @@ from casemgmt.cases.models import (
 from casemgmt.codes import CONCERNS, SEXES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Area
-from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
+from casemgmt.errors import Forbidden, StaleVersion, ValidationFailed
+from casemgmt import storage
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
-from casemgmt.transactions import on_rollback
 from casemgmt.workflow.deadlines import triage_due
 from casemgmt.workflow.stages import STAGE_CODES
 
@@ -593,12 +592,6 @@ def sniff_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def attachment_root() -> Path:
-    root = Path(current_app.config.get("UPLOAD_PATH") or Path(current_app.instance_path) / "attachments")
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def add_attachment(case: Case, stream, filename: str, actor, description: str | None = None) -> Attachment:
     data = stream.read(MAX_ATTACHMENT_BYTES + 1)
     if not data:
@@ -613,10 +606,7 @@ def add_attachment(case: Case, stream, filename: str, actor, description: str | 
     if not safe_name.lower().endswith(ext) and not (ext == ".jpg" and safe_name.lower().endswith(".jpeg")):
         safe_name = (safe_name or "lampiran") + ext
     key = f"{utcnow():%Y/%m}/{secrets.token_hex(16)}{ext}"
-    path = attachment_root() / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    on_rollback(lambda: path.unlink(missing_ok=True))  # no file without its record
+    storage.save(key, data)  # in the same transaction as its row: neither without the other
     row = Attachment(case_id=case.id, filename=safe_name, content_type=mime, size=len(data),
                      sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
                      description=_text(description, 200), uploaded_by_id=actor.id)
@@ -629,18 +619,12 @@ def add_attachment(case: Case, stream, filename: str, actor, description: str | 
     return row
 
 
-def open_attachment(row: Attachment, viewer) -> Path:
-    """The file of an attachment, for someone the caller has checked may see it; logged."""
+def open_attachment(row: Attachment, viewer) -> str:
+    """The storage key of an attachment's file, for someone the caller has checked may see it;
+    logged."""
     audit.log_access(viewer, "download_attachment", "attachment", row.id, case_id=row.case_id)
     db.session.flush()
-    return attachment_path(row)
-
-
-def attachment_path(row: Attachment) -> Path:
-    path = (attachment_root() / row.storage_key).resolve()
-    if attachment_root().resolve() not in path.parents:
-        raise ServiceError()
-    return path
+    return row.storage_key
 
 
 # ---- sensitive details --------------------------------------------------------------------------

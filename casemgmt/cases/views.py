@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import io
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from casemgmt import paging
+from casemgmt import paging, storage
 from casemgmt.access import case_access, case_or_404, district_of, requires
 from casemgmt.cases import services
 from casemgmt.cases.forms import (
@@ -366,9 +365,8 @@ def download_attachment(case_id: int, attachment_id: int):
     row = db.session.get(Attachment, attachment_id)
     if not access.details or row is None or row.case_id != case.id:
         abort(404)
-    response = send_file(services.open_attachment(row, current_user), mimetype=row.content_type, as_attachment=True,
-                         download_name=row.filename, max_age=0)
-    return response
+    return storage.send(services.open_attachment(row, current_user), mimetype=row.content_type,
+                        download_name=row.filename)
 
 
 # ---- editing ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from casemgmt import paging
 from casemgmt.access import requires
@@ -53,6 +53,21 @@ def set_language(code: str):
 
 @bp.get("/healthz")
 def health():
-    """For load balancers: the app answers and reaches its database."""
-    db.session.execute(text("SELECT 1"))
+    """Liveness: the process answers (a supervisor restarts it when not). Asks nothing else, so
+    a database or Redis away does not get every server restarted."""
     return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def ready():
+    """Readiness, for the proxy and the deploy: the database and every configured Redis answer
+    and the migrations are current. 503 with each check's state otherwise."""
+    from casemgmt.ops import readiness
+
+    checks = readiness(current_app)
+    ok = all(state == "ok" for state in checks.values())
+    response = jsonify(status="ok" if ok else "unavailable", checks=checks)
+    response.status_code = 200 if ok else 503
+    if not ok:
+        response.headers["Retry-After"] = "5"
+    return response

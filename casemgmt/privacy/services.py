@@ -12,7 +12,6 @@ from casemgmt.cases.models import Attachment, Case, CaseConcern, CaseEvent, Chil
 from casemgmt.cases.search import build_search_text
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
-from casemgmt.transactions import after_commit
 
 
 @dataclass
@@ -133,7 +132,7 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
     the reporter, narratives, notes, sensitive details and attachments.
     """
     from casemgmt.cases.models import CaseSensitive, ComplaintLink
-    from casemgmt.cases.services import attachment_path
+    from casemgmt import storage
     from casemgmt.referrals.models import Referral
 
     now = now or utcnow()
@@ -145,7 +144,6 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
         result["attachments"] = db.session.scalar(select(func.count(Attachment.id)).where(
             Attachment.case_id.in_([c.id for c in cases] or [0])))
         return result
-    files = []
     for case in cases:
         child: Child = case.child
         if child.birth_date:
@@ -168,13 +166,11 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
         if sensitive is not None:
             db.session.delete(sensitive)
         for attachment in db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)):
-            files.append(attachment_path(attachment))
+            storage.delete_file(attachment.storage_key)
             db.session.delete(attachment)
             result["attachments"] += 1
         # The number and the placeholder name; the child's old words leave search_word with it.
         case.search_text = build_search_text(case)
         case.anonymised_at = now
         audit.record("case_anonymised", "case", case.id, actor=None)
-    for path in files:  # only once the rows are gone for good
-        after_commit(lambda path=path: path.unlink(missing_ok=True))
     return result

@@ -6,16 +6,18 @@ Rows are read in keyset pages and written as they come, so memory stays flat wha
 from __future__ import annotations
 
 import secrets
+import tempfile
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_number, gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, select, update
 from werkzeug.exceptions import NotFound
 
+from casemgmt import storage
 from casemgmt.access import case_accesses, owns_export
 from casemgmt.audit import services as audit
 from casemgmt.cases import listing
@@ -31,7 +33,7 @@ from casemgmt.i18n import local_zone
 from casemgmt.reports.models import ExportJob
 from casemgmt.xlsx import MAX_ROWS, SheetFull, SheetWriter
 
-BACKGROUND_OVER = 1000
+BACKGROUND_OVER = 1000  # cases; CASEMGMT_EXPORT_BACKGROUND_OVER sets another
 FORMATS = ("csv", "xlsx")
 
 
@@ -102,12 +104,6 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
     return n
 
 
-def export_root() -> Path:
-    root = Path(current_app.instance_path) / "exports"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     """An export job; small ones are written at once (done=True), large ones queued for the worker."""
     if fmt not in FORMATS:
@@ -125,13 +121,36 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     audit.record("export_requested", "export", job.id, actor=user, after={"format": fmt, "rows": total,
                                                                           "filters": asdict(filters)})
     job_id = job.id
-    if total <= BACKGROUND_OVER:
+    if total <= current_app.config.get("EXPORT_BACKGROUND_OVER", BACKGROUND_OVER):
         after_commit(lambda: run(job_id))  # written before the request answers
         return job, True
+    after_commit(lambda: enqueue(job_id))  # the worker reads the job once it is saved
+    return job, False
+
+
+def enqueue(job_id: int) -> bool:
+    """Hand the job to the background worker. The queue (Redis) away: the job stays queued in
+    the database and requeue_waiting hands it over once the queue answers again."""
     from casemgmt import jobs
 
-    after_commit(lambda: jobs.run_export(job_id))  # the worker reads the job once it is saved
-    return job, False
+    try:
+        jobs.run_export(job_id)
+    except Exception as exc:  # redis.ConnectionError, sqlite3.OperationalError: the queue, not the export
+        current_app.logger.warning("export %s not queued, kept for requeue_waiting: %s", job_id,
+                                   type(exc).__name__)
+        return False
+    return True
+
+
+def requeue_waiting(older_than_seconds: int) -> int:
+    """Queue again the exports still waiting after ``older_than_seconds``: not queued while the
+    queue was away, or lost from it (Redis restarted without its data). One queued twice runs
+    once (run claims it)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    waiting = db.session.scalars(select(ExportJob.id).where(ExportJob.status == "queued",
+                                                            ExportJob.created_at <= cutoff)).all()
+    db.session.rollback()
+    return sum(enqueue(job_id) for job_id in waiting)
 
 
 SHEET_FULL = "sheet_full"  # ExportJob.error when the cases outgrew an XLSX sheet
@@ -140,32 +159,39 @@ SHEET_FULL = "sheet_full"  # ExportJob.error when the cases outgrew an XLSX shee
 def run(job_id: int) -> None:
     from casemgmt.accounts.models import User
 
+    # Claimed once: a job queued twice (requeue_waiting) or taken by two workers runs once.
+    claimed = db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == "queued")
+                                 .values(status="running")).rowcount
+    db.session.commit()
+    if not claimed:
+        return
     job = db.session.get(ExportJob, job_id)
     user = db.session.get(User, job.user_id)
-    job.status = "running"
-    db.session.commit()
-    key = f"{job.id}-{secrets.token_hex(8)}.{job.format}"
-    path = export_root() / key
+    key = f"exports/{job.id}-{secrets.token_hex(8)}.{job.format}"
 
     def progress(n):
         db.session.query(ExportJob).filter_by(id=job_id).update({"done": n})
         db.session.commit()
 
-    try:
-        written = write(path, job.format, user, CaseFilters(**job.filters), progress)
-    except Exception as exc:  # the job reports what failed instead of hanging "running"
-        db.session.rollback()
+    # Written to a scratch file first (the writers seek), then into shared storage with the
+    # job's "done", in one transaction: the file is there for whichever server is asked for it.
+    with tempfile.TemporaryDirectory(prefix="casemgmt-export-") as scratch:
+        path = Path(scratch) / f"export.{job.format}"
+        try:
+            written = write(path, job.format, user, CaseFilters(**job.filters), progress)
+        except Exception as exc:  # the job reports what failed instead of hanging "running"
+            db.session.rollback()
+            job = db.session.get(ExportJob, job_id)
+            # More cases match than when the export was asked for, past what a sheet holds: the
+            # user is told so (SHEET_FULL) rather than given a file with cases silently left out.
+            job.status, job.error, job.finished_at = ("failed", SHEET_FULL if isinstance(exc, SheetFull)
+                                                      else repr(exc)[:500], utcnow())
+            db.session.commit()
+            if not isinstance(exc, SheetFull):
+                raise
+            return
         job = db.session.get(ExportJob, job_id)
-        # More cases match than when the export was asked for, past what a sheet holds: the
-        # user is told so (SHEET_FULL) rather than given a file with cases silently left out.
-        job.status, job.error, job.finished_at = ("failed", SHEET_FULL if isinstance(exc, SheetFull)
-                                                  else repr(exc)[:500], utcnow())
-        db.session.commit()
-        path.unlink(missing_ok=True)
-        if not isinstance(exc, SheetFull):
-            raise
-        return
-    job = db.session.get(ExportJob, job_id)
+        storage.save_path(key, path)
     job.status, job.done, job.total, job.storage_key, job.finished_at = "done", written, written, key, utcnow()
     audit.record("export_finished", "export", job.id, actor=user, after={"rows": written})
     db.session.commit()
@@ -179,14 +205,10 @@ def job_of(user, job_id: int) -> ExportJob:
     return job
 
 
-def open_download(job: ExportJob, viewer) -> Path:
-    """The finished file, for its requester only; the download is logged."""
+def open_download(job: ExportJob, viewer) -> str:
+    """The storage key of the finished file, for its requester only; the download is logged."""
     if not owns_export(viewer, job):
         raise NotFound()
     audit.log_access(viewer, "download_export", "export", job.id)
     db.session.flush()
-    return path_of(job)
-
-
-def path_of(job: ExportJob) -> Path:
-    return export_root() / job.storage_key
+    return job.storage_key

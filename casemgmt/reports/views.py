@@ -8,12 +8,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casemgmt import storage
 from casemgmt.access import indicator_area, requires, small_counts_hidden
 from casemgmt.cases.services import CaseFilters
 from casemgmt.codes import CONCERNS, SERVICES
@@ -126,8 +126,7 @@ def download_export(job_id: int):
     job = exports.job_of(current_user, job_id)
     if job.status != "done":
         return redirect(url_for("reports.export_status", job_id=job.id))
-    path = exports.open_download(job, current_user)
+    key = exports.open_download(job, current_user)
     mime = "text/csv" if job.format == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return send_file(path, mimetype=mime, as_attachment=True,
-                     download_name=f"kasus-{job.created_at:%Y%m%d-%H%M}.{job.format}", max_age=0)
+    return storage.send(key, mimetype=mime, download_name=f"kasus-{job.created_at:%Y%m%d-%H%M}.{job.format}")
