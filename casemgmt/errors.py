@@ -92,6 +92,22 @@ class LockedOut(ServiceError):
     default_text = _l("Too many failed log-ins. The account is locked for 15 minutes.")
 
 
+class BadJsonBody(ServiceError):
+    """A JSON body refused at the door (security.read_json_body)."""
+
+    status = 400
+    code = "bad_request"
+    default_text = _l("The request body is not valid JSON.")
+    too_deep = _l("The request body nests more than 32 levels deep.")
+    not_an_object = _l("The request body must be a JSON object.")
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+    default_text = _l("The request body is too large.")
+
+
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"

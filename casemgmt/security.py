@@ -1,6 +1,8 @@
 """Sessions, idle time-out, forced password change and the security headers of every answer."""
 from __future__ import annotations
 
+import json
+import re
 import time
 
 from flask import flash, redirect, request, session, url_for
@@ -48,6 +50,72 @@ def load_user(user_id: str):
     return user
 
 
+# How deep a JSON body may nest (API.md: deeper is a 400). The contract's deepest body (a plan's
+# goals and actions) is 4 levels.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_nesting(raw: bytes, limit: int = MAX_JSON_DEPTH) -> str:
+    """How the brackets of a JSON text nest, read without parsing it (the json module recurses
+    once per level: a body 50,000 deep is a RecursionError): "ok" when they close within
+    ``limit`` levels, "deep" when they go deeper, "broken" when they do not pair up. Each pass
+    removes the innermost pairs, one level, in C; only a text left with brackets is walked."""
+    skeleton = _JSON_STRING.sub(b"", raw).translate(None, _NOT_A_BRACKET)
+    left = skeleton
+    for _ in range(limit):
+        if not left:
+            break
+        left = _INNERMOST_PAIR.sub(b"", left)
+    if not left:
+        return "ok"
+    depth = 0
+    for bracket in skeleton:
+        depth += 1 if bracket in b"[{" else -1
+        if depth > limit:
+            return "deep"
+        if depth < 0:
+            break
+    return "broken"
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json_body():
+    """The request's JSON body, read safely: None when there is none; BadJsonBody (400) when it
+    nests deeper than MAX_JSON_DEPTH, is not JSON (NaN and Infinity are not, nor a number of
+    more digits than Python converts) or is not an object; PayloadTooLarge (413) when it is
+    longer than MAX_JSON_BYTES."""
+    from flask import current_app
+
+    from casemgmt.errors import BadJsonBody, PayloadTooLarge
+
+    most = current_app.config["MAX_JSON_BYTES"]
+    if (request.content_length or 0) > most:
+        raise PayloadTooLarge(details={"max_bytes": most})
+    raw = request.get_data(cache=True)  # a body without a length: no more than MAX_CONTENT_LENGTH
+    if len(raw) > most:
+        raise PayloadTooLarge(details={"max_bytes": most})
+    if not raw.strip():
+        return None
+    nesting = json_nesting(raw)
+    if nesting == "deep":
+        raise BadJsonBody(BadJsonBody.too_deep, details={"max_depth": MAX_JSON_DEPTH})
+    if nesting == "broken":
+        raise BadJsonBody()
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BadJsonBody() from exc
+    if not isinstance(data, dict):
+        raise BadJsonBody(BadJsonBody.not_an_object)
+    return data
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -80,6 +148,13 @@ def init_app(app) -> None:
             flash(login_manager.login_message, login_manager.login_message_category)
         target = request.full_path if request.method == "GET" and request.path != "/" else None
         return redirect(url_for("accounts.login", next=target))
+
+    @app.before_request
+    def read_json_bodies_safely():
+        """Every JSON body is read here, before anything else reads it (the log-in's too):
+        too deep, too long, not JSON or not an object is answered 400 or 413 at the door."""
+        if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+            read_json_body()
 
     @app.before_request
     def refuse_nul_characters():
