@@ -116,6 +116,31 @@ def read_json_body():
     return data
 
 
+def name_no_server() -> None:
+    """Answers do not say which server or Python sends them: Werkzeug's development server (and
+    the standard library's handler under it) and gunicorn both add a Server header of their
+    own, with their versions. Both are told to leave it out; a front proxy adds its own or none."""
+    import sys
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    def send_response(self, code, message=None):  # BaseHTTPRequestHandler's, without Server
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    WSGIRequestHandler.send_response = send_response
+    gunicorn = sys.modules.get("gunicorn.http.wsgi")  # loaded before the app in a gunicorn worker
+    if gunicorn is not None and not getattr(gunicorn.Response, "_names_no_server", False):
+        default_headers = gunicorn.Response.default_headers
+
+        def without_server(self):
+            return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+        gunicorn.Response.default_headers = without_server
+        gunicorn.Response._names_no_server = True
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -127,6 +152,7 @@ def _has_nul(value) -> bool:
 
 
 def init_app(app) -> None:
+    name_no_server()
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to see this page.")
     login_manager.login_message_category = "info"
