@@ -37,16 +37,20 @@ _OPEN_BEFORE_ACCOUNT_IS_SET_UP = {"accounts.change_password", "accounts.logout",
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from casemgmt.accounts.models import User
+    """The user of a session cookie while its server-side session is live (accounts.services.
+    live_session): a session ended by log-out, idling, a password change or reset, or the
+    user's deactivation is refused on every server, whichever copy of the cookie comes."""
+    from flask import current_app, g
+
+    from casemgmt.accounts.services import live_session
 
     try:
         uid, epoch = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    user = db.session.get(User, uid)
-    # A disabled user, or one whose sessions were ended (epoch bumped), is logged out.
-    if user is None or not user.active or user.session_epoch != epoch:
-        return None
+    user, row, timed_out = live_session(session.get("sid"), uid, epoch, current_app.permanent_session_lifetime)
+    g.user_session = row if user is not None else None
+    g.session_timed_out = timed_out
     return user
 
 
@@ -198,18 +202,38 @@ def init_app(app) -> None:
         if request.path.startswith("/api/") or request.endpoint == "static":
             return None
         if not current_user.is_authenticated:
+            from flask import g
+
+            if g.get("session_timed_out"):
+                session.clear()
+                flash(_l("You were logged out after 30 minutes without activity."), "warning")
+                return redirect(url_for("accounts.login",
+                                        next=request.full_path if request.method == "GET" else None))
             return None
         now = time.time()
         seen = session.get("seen")
         limit = app.permanent_session_lifetime.total_seconds()
         if seen is not None and now - seen > limit:
+            from flask import g
+
+            from casemgmt.accounts.services import end_session
+
+            end_session(g.user_session, "idle")
+            db.session.commit()  # until the request commits
             logout_user()
             session.clear()
             flash(_l("You were logged out after 30 minutes without activity."), "warning")
             return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
         if seen is None or now - seen >= SEEN_STEP:
+            from flask import g
+
+            from casemgmt.accounts.services import touch_session
+            from casemgmt.dbtypes import utcnow
+
             session["seen"] = now
             session.permanent = True
+            touch_session(g.user_session, utcnow())
+            db.session.commit()  # until the request commits
         if current_user.must_change_password and request.endpoint not in _OPEN_BEFORE_ACCOUNT_IS_SET_UP:
             flash(_l("Choose a new password before you go on."), "warning")
             return redirect(url_for("accounts.change_password"))

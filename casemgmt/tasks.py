@@ -86,6 +86,15 @@ def refresh_statistics():
         return done
 
 
+@huey.periodic_task(crontab(hour="18", minute="50"))
+def purge_sessions():
+    """Forget browser sessions unused for a week (accounts.services.purge_sessions)."""
+    from casemgmt.accounts.services import purge_sessions as purge
+
+    with app().app_context():
+        return purge()
+
+
 @huey.task()
 @huey.lock_task("rebuild-indicators")
 def rebuild_indicators():

@@ -198,3 +198,146 @@ def test_change_password_shows_policy_errors_next_to_the_field(web, users):
     page = response.get_data(as_text=True)
     assert 'id="password-error"' in page and 'aria-invalid="true"' in page
     assert "10" in page
+
+
+# ---- sessions end on the server, for every copy of the cookie ---------------------------------
+
+def copy_of(web):
+    """Another browser holding a copy of ``web``'s session cookie, as a thief of it would."""
+    other = web.app.test_client()
+    other.set_cookie("casemgmt_session", web.client.get_cookie("casemgmt_session").value)
+    return other
+
+
+def refused(client, path="/cases"):
+    response = client.get(path)
+    return response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_logging_out_ends_every_copy_of_the_cookie(make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    copies = [copy_of(web), copy_of(web)]
+    assert not refused(web.client) and not any(refused(c) for c in copies)
+    web.logout()
+    assert all(refused(c) for c in copies) and refused(web.client)
+    # Logging in again makes a new session; the old copies stay out.
+    web.login("koordinator")
+    assert not refused(web.client) and all(refused(c) for c in copies)
+
+
+def test_changing_the_password_ends_every_other_session_and_token(app, make_web, users):
+    from tests.factories import bearer_for
+
+    web, elsewhere = make_web(), make_web()
+    web.login("peksos")
+    elsewhere.login("peksos")
+    copy = copy_of(web)
+    api = app.test_client()
+    token = bearer_for(api, "peksos")
+    assert api.get("/api/v1/me", headers=token).status_code == 200
+    response = web.post("/account/password", {"current_password": PASSWORD, "password": "Pilihan-Sendiri-88",
+                                              "confirm": "Pilihan-Sendiri-88"})
+    assert response.status_code == 302
+    assert not refused(web.client)  # the browser that changed it goes on, in a new session
+    assert refused(copy) and refused(elsewhere.client)
+    assert api.get("/api/v1/me", headers=token).status_code == 401
+    assert api.get("/api/v1/me", headers=bearer_for(api, "peksos", "Pilihan-Sendiri-88")).status_code == 200
+
+
+def test_deactivation_and_reset_end_every_copy_and_token(app, make_web, users):
+    from tests.factories import bearer_for
+
+    admin = make_web()
+    admin.login("admin")
+    api = app.test_client()
+    for username, action in (("peksos", "reset"), ("koordinator", "disable")):
+        web = make_web()
+        web.login(username)
+        copy = copy_of(web)
+        token = bearer_for(api, username)
+        user = reload(db.session.get(User, web_user_id(username)))
+        if action == "reset":
+            response = admin.post(f"/admin/users/{user.id}/password",
+                                  {"password": "Sementara-Gowa-77", "confirm": "Sementara-Gowa-77"})
+        else:
+            response = admin.post(f"/admin/users/{user.id}/active", {"version": user.version})
+        assert response.status_code == 302
+        assert refused(copy) and refused(web.client), action
+        assert api.get("/api/v1/me", headers=token).status_code == 401, action
+
+
+def web_user_id(username):
+    from casemgmt.accounts.services import find_by_username
+
+    return find_by_username(username).id
+
+
+def test_idling_past_the_time_out_ends_the_session_on_the_server(make_web, users):
+    """The server's record of the last request decides, whatever the cookie says: a copy of a
+    cookie that a phone left idle for 31 minutes is refused though the copy itself is fresh."""
+    from sqlalchemy import update
+
+    from casemgmt.accounts.models import UserSession
+
+    web = make_web()
+    web.login("koordinator")
+    copy = copy_of(web)
+    assert not refused(copy)
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=29)))
+    db.session.commit()
+    assert not refused(copy)  # 29 minutes: still in
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    db.session.commit()
+    response = copy.get("/cases")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "30 menit" in copy.get(response.headers["Location"]).get_data(as_text=True)
+    assert refused(web.client)
+
+
+def test_a_session_that_idled_out_by_its_cookie_is_ended_for_its_copies(make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    with web.client.session_transaction() as session:
+        session["seen"] = time.time() - 31 * 60
+    stale = copy_of(web)  # a copy taken now, with the stale "seen"
+    assert refused(web.client)
+    assert refused(stale)
+    from casemgmt.accounts.models import UserSession
+
+    rows = db.session.scalars(db.select(UserSession)).all()
+    assert [(r.ended_reason, r.ended_at is not None) for r in rows] == [("idle", True)]
+
+
+def test_activity_is_recorded_on_the_server_once_a_minute(make_web, users):
+    from sqlalchemy import update
+
+    from casemgmt.accounts.models import UserSession
+
+    web = make_web()
+    web.login("koordinator")
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=20)))
+    db.session.commit()
+    with web.client.session_transaction() as session:
+        session["seen"] = time.time() - 61
+    assert web.get("/").status_code == 200
+    db.session.expire_all()
+    row = db.session.scalars(db.select(UserSession)).one()
+    assert utcnow() - row.last_seen_at < timedelta(seconds=5)
+
+
+def test_sessions_unused_for_a_week_are_forgotten(make_web, users):
+    from sqlalchemy import update
+
+    from casemgmt.accounts.models import UserSession
+    from casemgmt.accounts.services import purge_sessions
+
+    old, recent = make_web(), make_web()
+    old.login("koordinator")
+    recent.login("peksos")
+    db.session.execute(update(UserSession).where(UserSession.user_id == users["coordinator"].id)
+                       .values(last_seen_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
+    assert purge_sessions() == 1
+    assert [r.user_id for r in db.session.scalars(db.select(UserSession))] == [users["social_worker"].id]
+    assert refused(old.client) and not refused(recent.client)

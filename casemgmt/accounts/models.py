@@ -77,3 +77,23 @@ class ApiToken(db.Model):
     session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(db.Model):
+    """A logged-in browser session, kept in the database so that every app server refuses it
+    once it ends (log-out, idle time-out, password change, deactivation, reset). The cookie
+    carries the session's random id; only its SHA-256 is stored."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Written at most once a minute (security.SEEN_STEP): the idle time-out counts from it.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout, idle, password_changed, password_reset, disabled, two_factor_reset
+    ended_reason: Mapped[str | None] = mapped_column(String(20))

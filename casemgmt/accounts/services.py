@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 
-from casemgmt.accounts.models import ApiToken, User
+from casemgmt.accounts.models import ApiToken, User, UserSession
 from casemgmt.accounts.passwords import (
     burn_time_like_a_verify,
     hash_password,
@@ -187,7 +187,7 @@ def update_user(user: User, data: dict, version: int, actor: User) -> User:
                 value = value.strip() or None if field in ("email", "phone", "area_code") else value.strip()
             setattr(user, field, value)
     if before["active"] and not user.active:
-        user.session_epoch += 1  # a disabled user's sessions and tokens end at once
+        end_every_session(user, "disabled")
     b, a = audit.changes(before, snapshot(user))
     if a:
         audit.record("user_updated", "user", user.id, actor=actor, before=b, after=a)
@@ -218,8 +218,10 @@ def set_password(user: User, password: str, actor: User, *, current_password: st
     user.must_change_password = temporary
     user.failed_logins = 0
     user.locked_until = None
-    if actor.id != user.id:
-        user.session_epoch += 1  # a reset ends the sessions of whoever knew the old one
+    # Whoever knew the old password (or holds a copy of a session cookie or a token made with
+    # it) is out: every session and token ends; the user's own browser logs in afresh
+    # (views.change_password).
+    end_every_session(user, "password_reset" if actor.id != user.id else "password_changed")
     audit.record("password_reset" if actor.id != user.id else "password_changed", "user", user.id,
                  actor=actor)
     db.session.commit()
@@ -236,6 +238,70 @@ def unlock(user: User, actor: User) -> User:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count(User.id))) or 0
+
+
+# ---- browser sessions -----------------------------------------------------------------------
+
+def start_session(user: User) -> str:
+    """A new server-side session for a user who just logged in: the random id for their cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_digest(token)))
+    db.session.flush()
+    return token
+
+
+# Every page asks this (security.load_user): the user and their session in one statement.
+_SESSION = (select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == bindparam("digest"), User.id == bindparam("uid")))
+
+
+def live_session(token: str | None, user_id: int, epoch: int, idle_after: timedelta) -> tuple[User | None, UserSession | None, bool]:
+    """(user, session, timed_out) for a cookie's session id: the user only while the session is
+    live (not ended, used within ``idle_after``) and the user active with this session epoch.
+    ``timed_out`` says the session ended by idling, so that the page can say so."""
+    if not token or len(token) > 200:
+        return None, None, False
+    found = db.session.execute(_SESSION, {"digest": _token_digest(token), "uid": user_id}).first()
+    if found is None:
+        return None, None, False
+    user, row = found
+    if row.ended_at is not None or not user.active or user.session_epoch != epoch:
+        return None, row, False
+    if utcnow() - row.last_seen_at > idle_after:
+        return None, row, True
+    return user, row, False
+
+
+def touch_session(row: UserSession, now: datetime) -> None:
+    row.last_seen_at = now
+    db.session.flush()
+
+
+def end_session(row: UserSession, reason: str) -> None:
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+        row.ended_reason = reason
+        db.session.flush()
+
+
+def end_every_session(user: User, reason: str) -> None:
+    """Ends every browser session and API token of the user, on every app server: the sessions'
+    rows are closed and the user's epoch, which every session cookie and token carries, moves on."""
+    user.session_epoch += 1
+    db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                       .values(ended_at=utcnow(), ended_reason=reason))
+    db.session.flush()
+
+
+def purge_sessions(now: datetime | None = None, keep: timedelta = timedelta(days=7)) -> int:
+    """Deletes the rows of sessions unused for ``keep`` (ended or idled out long ago); the
+    audit trail keeps the log-ins. A nightly job's: it commits."""
+    from sqlalchemy import delete
+
+    cut = (now or utcnow()) - keep
+    count = db.session.execute(delete(UserSession).where(UserSession.last_seen_at < cut)).rowcount
+    db.session.commit()
+    return count
 
 
 # ---- API tokens ---------------------------------------------------------------------------

@@ -38,7 +38,9 @@ def enrol(user, secret: str, code: str) -> None:
 
 def reset(user, actor) -> None:
     """An admin turns it off (a lost phone); the user enrols again at the next log-in if required."""
+    from casemgmt.accounts.services import end_every_session
+
     user.totp_secret = None
-    user.session_epoch += 1
+    end_every_session(user, "two_factor_reset")
     audit.record("totp_reset", "user", user.id, actor=actor)
     db.session.commit()

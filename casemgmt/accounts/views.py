@@ -58,6 +58,8 @@ def _start_session(user) -> None:
     session.clear()  # no session fixation: a fresh session for the logged-in user
     if lang:
         session["lang"] = lang
+    session["sid"] = services.start_session(user)  # the server-side session (security.load_user)
+    db.session.commit()  # until the request commits
     login_user(user)
     session.permanent = True
     session["seen"] = time.time()
@@ -127,7 +129,12 @@ def reset_two_factor(user_id: int):
 @bp.post("/logout")
 @login_required
 def logout():
+    from flask import g
+
     lang = session.get("lang")
+    if g.get("user_session") is not None:
+        services.end_session(g.user_session, "logout")  # every copy of the cookie is out too
+        db.session.commit()  # until the request commits
     logout_user()
     session.clear()
     if lang:
@@ -142,11 +149,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.set_password(current_user, form.password.data, current_user,
-                                  current_password=form.current_password.data)
+            user = current_user._get_current_object()
+            services.set_password(user, form.password.data, user, current_password=form.current_password.data)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
+            _start_session(user)  # every other session and token of the user ended with the old password
             flash(_("Your password is changed."), "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200
