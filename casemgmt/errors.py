@@ -114,6 +114,14 @@ class Forbidden(ServiceError):
     default_text = _l("You are not permitted to do this.")
 
 
+class PasswordChangeRequired(Forbidden):
+    """A user given a temporary password (a new account, an admin's reset) uses nothing until
+    they choose their own, on the web."""
+
+    code = "password_change_required"
+    default_text = _l("Choose a new password on the web first: this one was temporary.")
+
+
 class Busy(ServiceError):
     """The database could not take the request in time: SQLite's one writer held the file past
     the busy timeout, or PostgreSQL gave up on a lock, a deadlock, a conflicting transaction or
