@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgmt.dbtypes import byte_ordered, TimestampMixin, UTCDateTime, utcnow, version_column
@@ -34,6 +34,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Two-factor log-in (TOTP, RFC 6238): the shared secret once enrolled.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The time step of the last code taken: a code is good once (accounts.twofactor.use_code).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Bumped to end every session of the user at once (disable, password reset).
     session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
     version: Mapped[int] = version_column()

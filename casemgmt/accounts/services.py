@@ -74,12 +74,12 @@ def authenticate(username: str, password: str) -> User:
 def verify_second_factor(user: User, code: str | None) -> User:
     """Finishes the log-in of a user whose password was right, or InvalidCredentials /
     LockedOut: a wrong one-time code counts toward the lock-out like a wrong password."""
-    from casemgmt.accounts.twofactor import code_ok
+    from casemgmt.accounts.twofactor import use_code
 
     now = utcnow()
     if user.is_locked(now):
         raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
-    if not user.active or not code_ok(user.totp_secret, code):
+    if not user.active or not use_code(user, code):
         _register_failure(user, now)
         raise InvalidCredentials(_("The code is wrong or has expired."), details={"totp_required": True})
     return _logged_in(user, now)
