@@ -89,7 +89,7 @@ class InvalidCredentials(ServiceError):
 class LockedOut(ServiceError):
     status = 429
     code = "locked_out"
-    default_text = _l("Too many failed log-ins. The account is locked for 15 minutes.")
+    default_text = _l("Too many failed log-ins from this device. Wait a few minutes and try again.")
 
 
 class BadJsonBody(ServiceError):

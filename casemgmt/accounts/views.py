@@ -183,7 +183,8 @@ def users():
     if role in ROLES:
         query = query.where(User.role == role)
     rows = list(db.session.scalars(query.limit(500)))
-    return render_template("accounts/users.html", users=rows, q=text, role=role)
+    return render_template("accounts/users.html", users=rows, q=text, role=role,
+                           held_back=services.held_back_users(rows))
 
 
 def _user_data(form: UserForm) -> dict:
@@ -239,7 +240,8 @@ def edit_user(user_id: int):
             return redirect(url_for("accounts.edit_user", user_id=user.id))
     status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
     return render_template("accounts/user_form.html", form=form, user=user, action_form=ActionForm(),
-                           reset_form=ResetPasswordForm(), current=user if conflict else None), status
+                           reset_form=ResetPasswordForm(), current=user if conflict else None,
+                           held_back=services.held_back_until(user)), status
 
 
 @bp.post("/admin/users/<int:user_id>/password")
@@ -259,7 +261,7 @@ def reset_password(user_id: int):
     edit_form = UserForm(obj=user)
     edit_form.organisation_id.choices = _organisation_choices()
     return render_template("accounts/user_form.html", form=edit_form, user=user, action_form=ActionForm(),
-                           reset_form=form), 422
+                           reset_form=form, held_back=services.held_back_until(user)), 422
 
 
 @bp.post("/admin/users/<int:user_id>/active")
