@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from itertools import accumulate
 
 from flask import flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -58,31 +59,16 @@ def load_user(user_id: str):
 # goals and actions) is 4 levels.
 MAX_JSON_DEPTH = 32
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
 _NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
 
 
-def json_nesting(raw: bytes, limit: int = MAX_JSON_DEPTH) -> str:
-    """How the brackets of a JSON text nest, read without parsing it (the json module recurses
-    once per level: a body 50,000 deep is a RecursionError): "ok" when they close within
-    ``limit`` levels, "deep" when they go deeper, "broken" when they do not pair up. Each pass
-    removes the innermost pairs, one level, in C; only a text left with brackets is walked."""
+def json_depth(raw: bytes) -> int:
+    """How deep the brackets of a JSON text nest, read without parsing it (the json module
+    recurses once per level: a body 50,000 deep is a RecursionError): the strings taken out,
+    the running count of the brackets left, in C."""
     skeleton = _JSON_STRING.sub(b"", raw).translate(None, _NOT_A_BRACKET)
-    left = skeleton
-    for _ in range(limit):
-        if not left:
-            break
-        left = _INNERMOST_PAIR.sub(b"", left)
-    if not left:
-        return "ok"
-    depth = 0
-    for bracket in skeleton:
-        depth += 1 if bracket in b"[{" else -1
-        if depth > limit:
-            return "deep"
-        if depth < 0:
-            break
-    return "broken"
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, skeleton)), default=0)
 
 
 def _refuse_constant(name: str):
@@ -106,11 +92,8 @@ def read_json_body():
         raise PayloadTooLarge(details={"max_bytes": most})
     if not raw.strip():
         return None
-    nesting = json_nesting(raw)
-    if nesting == "deep":
+    if json_depth(raw) > MAX_JSON_DEPTH:  # within it, the json module's recursion is bounded too
         raise BadJsonBody(BadJsonBody.too_deep, details={"max_depth": MAX_JSON_DEPTH})
-    if nesting == "broken":
-        raise BadJsonBody()
     try:
         data = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
