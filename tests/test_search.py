@@ -415,7 +415,13 @@ def test_a_masked_case_is_not_found_by_what_is_hidden(users, api):
     for user in (users["coordinator"], colleague):
         for word in ("pelabuhan", "7306014903140007", "Salmah", "S"):
             assert found(user, word) == [case.id], (user.username, word)
-    # The API answers alike.
+    # An export (the registrant's) and the API answer alike.
+    from casemgmt.reports import exports
+
+    assert exports.count(registrant, services.CaseFilters(q="pelabuhan")) == 0
+    assert exports.count(registrant, services.CaseFilters(q="S O")) == 1
+    assert [row.id for page in exports._pages(registrant, services.CaseFilters(q="s. o.")) for row in page] == [case.id]
+    assert exports.count(users["coordinator"], services.CaseFilters(q="pelabuhan")) == 1
     assert api("get", "/api/v1/cases?q=pelabuhan", "dukcapil").get_json()["items"] == []
     assert [c["id"] for c in api("get", "/api/v1/cases?q=S.+S.+O.", "dukcapil").get_json()["items"]] == [case.id]
     assert api("get", "/api/v1/cases?q=7306014903140007", "peksos").get_json()["items"] == []

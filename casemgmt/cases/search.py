@@ -425,7 +425,7 @@ def shown_match(query: str):
             # character (an apostrophe) is missed, never one that does not start with the letter.
             name = func.lower(Child.name)
             conditions.append(select(Child.id).where(Child.id == Case.child_id, or_(
-                name.startswith(word), name.contains(" " + word))).exists())
+                name.startswith(word), name.contains(" " + word))).correlate_except(Child).exists())
         else:
             return false()
     return and_(*conditions)
