@@ -188,7 +188,7 @@ def main():
                     ["dukcapil", "upt_ppa", "dinas_sosial", "dinas_pendidikan"])]
                 users.append({"id": user_id, "username": f"u{user_id}.{r.code}", "full_name": f"Petugas {user_id}",
                               "sex": rng.choice("FM"), "role": role, "organisation_id": org, "area_code": r.code,
-                              "active": True, "password_hash": pw, "must_change_password": False, "failed_logins": 0,
+                              "active": True, "password_hash": pw, "must_change_password": False,
                               "session_epoch": 0, "version": 1, "created_at": datetime.now(timezone.utc),
                               "updated_at": datetime.now(timezone.utc)})
                 if role == "coordinator":

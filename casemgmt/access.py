@@ -158,6 +158,27 @@ def scope_cases(user, query=None, assigned_to_me: bool = False):
     return query.where(false())
 
 
+def sees_case_text(user):
+    """SQL, over the cases of scope_cases(user): those whose child's full name, NIK and narrative
+    the user is shown (case_access's identity and details), which search may match on those; on
+    the rest search matches only what every viewer is shown (cases.search.shown_match). None
+    when that is every case of the scope (a coordinator's district). Mirrors case_access; each
+    term is true or false, never NULL, so that its negation holds the rest exactly."""
+    from casemgmt.cases.models import Case
+
+    if not _active(user):
+        return false()
+    if user.role == "coordinator":
+        return None
+    # Whoever registered a complaint sees the child until a social worker holds the case.
+    unassigned_report = and_(Case.assigned_worker_id.is_(None), Case.stage == "report")
+    if user.role == "social_worker":
+        return or_(and_(Case.assigned_worker_id.is_not(None), Case.assigned_worker_id == user.id), unassigned_report)
+    if user.role == "village_worker":
+        return unassigned_report
+    return false()  # an agency: initials and the number, as its lists show
+
+
 def scope_referrals(user, which: str):
     """The referrals of a user's inbox (sent to their organisation) or outbox (sent from it) that
     they may open (referral_or_404): those whose case they may see (scope_cases). A PKSAI social

@@ -76,7 +76,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(_env("IDLE_TIMEOUT_MINUTES", "30"))),
         "SESSION_REFRESH_EACH_REQUEST": False,  # security.SEEN_STEP
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # uploads
+        # A JSON body (the largest the contract knows, a plan of many goals, is some kilobytes).
+        "MAX_JSON_BYTES": int(_env("MAX_JSON_BYTES", str(1024 * 1024))),
         # Where attachments were kept before they moved into the database (casemgmt.storage):
         # migration 5f2a8c1d9e37 reads the files from here into it.
         "UPLOAD_PATH": _env("UPLOAD_PATH") or str(Path(instance_path) / "attachments"),

@@ -95,13 +95,37 @@ class LockedOut(ServiceError):
     keeps_changes = True
     status = 429
     code = "locked_out"
-    default_text = _l("Too many failed log-ins. The account is locked for 15 minutes.")
+    default_text = _l("Too many failed log-ins from this device. Wait a few minutes and try again.")
+
+
+class BadJsonBody(ServiceError):
+    """A JSON body refused at the door (security.read_json_body)."""
+
+    status = 400
+    code = "bad_request"
+    default_text = _l("The request body is not valid JSON.")
+    too_deep = _l("The request body nests more than 32 levels deep.")
+    not_an_object = _l("The request body must be a JSON object.")
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+    default_text = _l("The request body is too large.")
 
 
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
     default_text = _l("You are not permitted to do this.")
+
+
+class PasswordChangeRequired(Forbidden):
+    """A user given a temporary password (a new account, an admin's reset) uses nothing until
+    they choose their own, on the web."""
+
+    code = "password_change_required"
+    default_text = _l("Choose a new password on the web first: this one was temporary.")
 
 
 class Busy(ServiceError):

@@ -162,6 +162,18 @@ def refresh_statistics():
         return done
 
 
+@periodic(24 * 3600, hour="18", minute="50")
+def purge_sessions():
+    """Forget browser sessions unused for a week (accounts.services.purge_sessions)."""
+    from casemgmt.accounts.services import purge_sessions as purge
+    from casemgmt.transactions import commit
+
+    with app().app_context():
+        count = purge()
+        commit()
+        return count
+
+
 @huey.task()
 @huey.lock_task("rebuild-indicators")
 def rebuild_indicators():

@@ -1,13 +1,16 @@
 """Sessions, idle time-out, forced password change and the security headers of every answer."""
 from __future__ import annotations
 
+import json
+import re
 import time
+from itertools import accumulate
 
 from flask import flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
-from casemgmt.extensions import db, login_manager
+from casemgmt.extensions import login_manager
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -35,17 +38,94 @@ _OPEN_BEFORE_ACCOUNT_IS_SET_UP = {"accounts.change_password", "accounts.logout",
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from casemgmt.accounts.models import User
+    """The user of a session cookie while its server-side session is live (accounts.services.
+    live_session): a session ended by log-out, idling, a password change or reset, or the
+    user's deactivation is refused on every server, whichever copy of the cookie comes."""
+    from flask import current_app, g
+
+    from casemgmt.accounts.services import live_session
 
     try:
         uid, epoch = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    user = db.session.get(User, uid)
-    # A disabled user, or one whose sessions were ended (epoch bumped), is logged out.
-    if user is None or not user.active or user.session_epoch != epoch:
-        return None
+    user, row, timed_out = live_session(session.get("sid"), uid, epoch, current_app.permanent_session_lifetime)
+    g.user_session = row if user is not None else None
+    g.session_timed_out = timed_out
     return user
+
+
+# How deep a JSON body may nest (API.md: deeper is a 400). The contract's deepest body (a plan's
+# goals and actions) is 4 levels.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep the brackets of a JSON text nest, read without parsing it (the json module
+    recurses once per level: a body 50,000 deep is a RecursionError): the strings taken out,
+    the running count of the brackets left, in C."""
+    skeleton = _JSON_STRING.sub(b"", raw).translate(None, _NOT_A_BRACKET)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, skeleton)), default=0)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json_body():
+    """The request's JSON body, read safely: None when there is none; BadJsonBody (400) when it
+    nests deeper than MAX_JSON_DEPTH, is not JSON (NaN and Infinity are not, nor a number of
+    more digits than Python converts) or is not an object; PayloadTooLarge (413) when it is
+    longer than MAX_JSON_BYTES."""
+    from flask import current_app
+
+    from casemgmt.errors import BadJsonBody, PayloadTooLarge
+
+    most = current_app.config["MAX_JSON_BYTES"]
+    if (request.content_length or 0) > most:
+        raise PayloadTooLarge(details={"max_bytes": most})
+    raw = request.get_data(cache=True)  # a body without a length: no more than MAX_CONTENT_LENGTH
+    if len(raw) > most:
+        raise PayloadTooLarge(details={"max_bytes": most})
+    if not raw.strip():
+        return None
+    if json_depth(raw) > MAX_JSON_DEPTH:  # within it, the json module's recursion is bounded too
+        raise BadJsonBody(BadJsonBody.too_deep, details={"max_depth": MAX_JSON_DEPTH})
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BadJsonBody() from exc
+    if not isinstance(data, dict):
+        raise BadJsonBody(BadJsonBody.not_an_object)
+    return data
+
+
+def name_no_server() -> None:
+    """Answers do not say which server or Python sends them: Werkzeug's development server (and
+    the standard library's handler under it) and gunicorn both add a Server header of their
+    own, with their versions. Both are told to leave it out; a front proxy adds its own or none."""
+    import sys
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    def send_response(self, code, message=None):  # BaseHTTPRequestHandler's, without Server
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    WSGIRequestHandler.send_response = send_response
+    gunicorn = sys.modules.get("gunicorn.http.wsgi")  # loaded before the app in a gunicorn worker
+    if gunicorn is not None and not getattr(gunicorn.Response, "_names_no_server", False):
+        default_headers = gunicorn.Response.default_headers
+
+        def without_server(self):
+            return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+        gunicorn.Response.default_headers = without_server
+        gunicorn.Response._names_no_server = True
 
 
 def _has_nul(value) -> bool:
@@ -59,6 +139,7 @@ def _has_nul(value) -> bool:
 
 
 def init_app(app) -> None:
+    name_no_server()
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to see this page.")
     login_manager.login_message_category = "info"
@@ -82,6 +163,13 @@ def init_app(app) -> None:
         return redirect(url_for("accounts.login", next=target))
 
     @app.before_request
+    def read_json_bodies_safely():
+        """Every JSON body is read here, before anything else reads it (the log-in's too):
+        too deep, too long, not JSON or not an object is answered 400 or 413 at the door."""
+        if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+            read_json_body()
+
+    @app.before_request
     def refuse_nul_characters():
         """NUL is never text a person meant; PostgreSQL refuses to store it. Refuse it at the door
         (400) instead of deep in a query (500), on every form, query string and JSON body."""
@@ -97,18 +185,36 @@ def init_app(app) -> None:
         if request.path.startswith("/api/") or request.endpoint == "static":
             return None
         if not current_user.is_authenticated:
+            from flask import g
+
+            if g.get("session_timed_out"):
+                session.clear()
+                flash(_l("You were logged out after 30 minutes without activity."), "warning")
+                return redirect(url_for("accounts.login",
+                                        next=request.full_path if request.method == "GET" else None))
             return None
         now = time.time()
         seen = session.get("seen")
         limit = app.permanent_session_lifetime.total_seconds()
         if seen is not None and now - seen > limit:
+            from flask import g
+
+            from casemgmt.accounts.services import end_session
+
+            end_session(g.user_session, "idle")
             logout_user()
             session.clear()
             flash(_l("You were logged out after 30 minutes without activity."), "warning")
             return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
         if seen is None or now - seen >= SEEN_STEP:
+            from flask import g
+
+            from casemgmt.accounts.services import touch_session
+            from casemgmt.dbtypes import utcnow
+
             session["seen"] = now
             session.permanent = True
+            touch_session(g.user_session, utcnow())
         if current_user.must_change_password and request.endpoint not in _OPEN_BEFORE_ACCOUNT_IS_SET_UP:
             flash(_l("Choose a new password before you go on."), "warning")
             return redirect(url_for("accounts.change_password"))

@@ -26,6 +26,14 @@ _ON_ROLLBACK = "casemgmt_on_rollback"
 
 
 class App(Flask):
+    def preprocess_request(self):
+        # A before_request hook that answers itself (the idle time-out ending a session and
+        # sending the user to log in) has its changes committed like a view's.
+        response = super().preprocess_request()
+        if response is not None:
+            commit()
+        return response
+
     def dispatch_request(self):
         response = super().dispatch_request()
         commit()

@@ -102,12 +102,16 @@ def test_admin_unlocks_a_locked_user(admin_web, users):
 
     from casemgmt.dbtypes import utcnow
 
+    from casemgmt.accounts.models import LoginThrottle
+    from casemgmt.accounts.services import held_back_until
+
     user = users["coordinator"]
-    user.locked_until = utcnow() + timedelta(minutes=10)
-    db.session.commit()
+    client = admin_web.app.test_client()
+    for _ in range(5):
+        client.post("/api/v1/auth/token", json={"username": user.username, "password": "salah-sekali-123"})
+    assert held_back_until(user) > utcnow() + timedelta(seconds=50)
     assert admin_web.post(f"/admin/users/{user.id}/unlock").status_code == 302
-    db.session.expire_all()
-    assert db.session.get(User, user.id).locked_until is None
+    assert held_back_until(user) is None and db.session.scalars(db.select(LoginThrottle)).all() == []
 
 
 def test_user_list_filters_by_role(admin_web, users):

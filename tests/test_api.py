@@ -201,3 +201,32 @@ def test_openapi_document(client):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert spec["paths"]["/api/v1/auth/token"]["post"]["security"] == []
+
+
+def test_a_temporary_password_gets_no_token_until_it_is_changed(client, users, make_web):
+    from casemgmt.accounts import services
+
+    user = users["social_worker"]
+    old_token = token_for(client, "peksos")
+    services.set_password(user, "Sementara-Gowa-77", users["admin"], temporary=True)  # an admin's reset
+    response = client.post("/api/v1/auth/token", json={"username": "peksos", "password": "Sementara-Gowa-77"})
+    error = assert_error(response, 403, "password_change_required")
+    assert "kata sandi" in error["message"].lower()
+    assert_error(client.post("/api/v1/auth/token", json={"username": "peksos", "password": "salah-salah-123"}),
+                 401, "invalid_credentials")  # the wrong password learns nothing of the reset
+    assert_error(client.get("/api/v1/me", headers=bearer(old_token)), 401, "unauthorized")
+    assert db.session.scalar(select(ApiToken).where(ApiToken.revoked_at.is_(None), ApiToken.user_id == user.id)
+                             .order_by(ApiToken.id.desc())).session_epoch != user.session_epoch
+    web = make_web()
+    web.login("peksos", "Sementara-Gowa-77")
+    assert web.post("/account/password", {"current_password": "Sementara-Gowa-77", "password": "Pilihan-Sendiri-88",
+                                          "confirm": "Pilihan-Sendiri-88"}).status_code == 302
+    response = client.post("/api/v1/auth/token", json={"username": "peksos", "password": "Pilihan-Sendiri-88"})
+    assert response.status_code == 200
+
+
+def test_a_token_of_a_user_who_must_change_the_password_is_refused(client, users):
+    token = token_for(client, "peksos")
+    users["social_worker"].must_change_password = True  # set as a new account's is
+    db.session.commit()
+    assert_error(client.get("/api/v1/me", headers=bearer(token)), 403, "password_change_required")

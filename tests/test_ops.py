@@ -119,6 +119,7 @@ def test_a_postgresql_out_of_reach_is_a_503_to_send_again(tmp_path):
     assert response.get_json()["error"]["code"] == "busy"
     with client.session_transaction() as session:  # a logged-in user, whom loading needs the database
         session["_user_id"] = "1:0"
+        session["sid"] = "a-server-side-session"
         session["_fresh"] = True
     page = client.get("/cases")
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"

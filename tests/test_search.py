@@ -368,3 +368,156 @@ def test_a_name_with_an_apostrophe_is_found_as_people_type_it(users):
     # Typed with its apostrophe, a name is its words ("nur", "aini"), as the index reads it.
     assert found(users["coordinator"], "nur'aini") == found(users["coordinator"], "nur aini") == \
         sorted([child.id, other.id])
+
+
+# ---- search matches only what the caller is shown -------------------------------------------
+
+def _register(actor, name, description, nik=None):
+    from tests.factories import child_input, complaint_input
+
+    raw = complaint_input([child_input(name=name, nik=nik)], description=description)
+    return services.register_complaint(raw, actor, {0: "new"}).cases[0]
+
+
+def _assign(case, users, worker):
+    workflow.apply_transition(case, "accept", users["coordinator"], {"risk_level": "medium",
+                                                                      "assigned_worker_id": worker.id})
+
+
+def _refer(case, users):
+    from datetime import date
+
+    from casemgmt.referrals import services as referrals
+
+    referrals.make_referral(case, users["coordinator"], to_organisation_id=users["agency_officer"].organisation_id,
+                            service="birth_certificate", reason="Akta kelahiran",
+                            consent={"given_by": "caregiver", "recorded_on": date.today()})
+
+
+def test_a_masked_case_is_not_found_by_what_is_hidden(users, api):
+    """The probe's two findings: an agency officer who sees "S. S. O." and no narrative, and a
+    worker whose registered case went to a colleague, find it by its number and initials only."""
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(username="peksos2", role="social_worker", organisation=users["coordinator"].organisation)
+    case = _register(users["social_worker"], "Sitti Salmah Opu", "Ditemukan di pelabuhan Tamalate", "7306014903140007")
+    _assign(case, users, colleague)
+    _refer(case, users)
+    agency, registrant = users["agency_officer"], users["social_worker"]
+    for user in (agency, registrant):
+        for hidden in ("pelabuhan", "Tamalate", "7306014903140007", "730601490314", "Sitti", "Salmah Opu"):
+            assert found(user, hidden) == [], (user.username, hidden)
+        for shown in (case.number, case.number.split("-")[2], "S. S. O.", "s o", case.number.split("-")[1] + " S"):
+            assert found(user, shown) == [case.id], (user.username, shown)
+    # Those who see the child find it by everything.
+    for user in (users["coordinator"], colleague):
+        for word in ("pelabuhan", "7306014903140007", "Salmah", "S"):
+            assert found(user, word) == [case.id], (user.username, word)
+    # An export (the registrant's) and the API answer alike.
+    from casemgmt.reports import exports
+
+    assert exports.count(registrant, services.CaseFilters(q="pelabuhan")) == 0
+    assert exports.count(registrant, services.CaseFilters(q="S O")) == 1
+    assert [row.id for page in exports._pages(registrant, services.CaseFilters(q="s. o.")) for row in page] == [case.id]
+    assert exports.count(users["coordinator"], services.CaseFilters(q="pelabuhan")) == 1
+    assert api("get", "/api/v1/cases?q=pelabuhan", "dukcapil").get_json()["items"] == []
+    assert [c["id"] for c in api("get", "/api/v1/cases?q=S.+S.+O.", "dukcapil").get_json()["items"]] == [case.id]
+    assert api("get", "/api/v1/cases?q=7306014903140007", "peksos").get_json()["items"] == []
+
+
+def _shown(user, case_id):
+    """What ``user`` is shown of a case, as the API shapes it; None when it is out of their scope."""
+    from casemgmt.access import case_access
+    from casemgmt.api.cases import case_json
+    from casemgmt.cases import listing
+
+    access = case_access(user, db.session.get(Case, case_id))
+    if not access.view:
+        return None, access
+    return case_json(listing.one(case_id), access), access
+
+
+def _findable(body, access, query) -> bool:
+    """Whether ``query`` could find the case by what ``body`` shows: every word the start of a
+    word shown (the number's parts, the name as shown, and, shown in full, NIK and narrative)."""
+    if access.identity and access.details:
+        return True  # its search text is made of what the caller sees: number, name, NIK, narrative
+    shown = " ".join([body["number"], body["child"]["name"], body["child"].get("nik") or "",
+                      body.get("description") or ""])
+    tokens = search.query_words(shown)
+    return all(any(token.startswith(word) for token in tokens) for word in search.query_words(query))
+
+
+
+
+def test_no_search_returns_a_case_beyond_what_its_caller_is_shown(users):
+    """Property (hypothesis): over cases registered by a village or social worker, left in
+    report, assigned to the registrant or to a colleague, or referred to an agency, and every
+    role, no query (words of hidden names, NIKs, narratives, initials, number parts, noise)
+    returns a case the caller could not find by what they are shown of it; a masked case is
+    found by its number and initials, and a case shown in full by its hidden words. Read page
+    by page (2 a page), so that paging through both kinds of match is tested too."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(username="peksos2", role="social_worker", organisation=users["coordinator"].organisation)
+    viewers = [users[r] for r in ("village_worker", "social_worker", "coordinator", "agency_officer", "analyst",
+                                  "admin")] + [colleague]
+    word = st.text(alphabet="abcdefghijklmnoprstuwy", min_size=1, max_size=7)
+    name = st.lists(word.map(str.capitalize), min_size=1, max_size=3).map(" ".join)
+    setup = st.tuples(st.sampled_from(["village_worker", "social_worker"]),
+                      st.sampled_from(["report", "registrant", "colleague", "referred"]),
+                      name, st.lists(word, min_size=1, max_size=4).map(" ".join), st.booleans())
+    serial = iter(range(1, 9999))
+    tried = {"queries": 0, "checks": 0, "masked_found": 0, "full_found": 0}
+
+    @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(cases=st.lists(setup, min_size=2, max_size=5), data=st.data())
+    def run(cases, data):
+        made = []
+        for registrant, state, child_name, description, with_nik in cases:
+            actor = users[registrant]
+            nik = f"730601490314{next(serial):04d}" if with_nik else None
+            case = _register(actor, child_name, description, nik)
+            if state == "registrant":
+                _assign(case, users, actor if registrant == "social_worker" else users["social_worker"])
+            elif state in ("colleague", "referred"):
+                _assign(case, users, colleague)
+                if state == "referred":
+                    _refer(case, users)
+            made.append((case, child_name, description, nik))
+        db.session.commit()
+        every_case = [c.id for c in db.session.scalars(select(Case))]
+        shown = {user.id: {cid: _shown(user, cid) for cid in every_case} for user in viewers}
+        queries = []
+        for case, child_name, description, nik in made:
+            parts = case.number.split("-")
+            hidden = child_name.split() + description.split() + ([nik, nik[:8]] if nik else [])
+            initials = [w[0] for w in child_name.split()]
+            queries += [data.draw(st.sampled_from(hidden)), data.draw(st.sampled_from(hidden))[:2],
+                        " ".join(initials), data.draw(st.sampled_from(parts)) + " " + initials[-1],
+                        data.draw(st.sampled_from(parts))[:3], data.draw(word), description]
+        for user in viewers:
+            for query in queries:
+                tried["queries"] += 1
+                for cid in every_page(user, query):
+                    tried["checks"] += 1
+                    body, access = shown[user.id][cid]
+                    assert body is not None, (user.username, query, cid)  # never beyond the scope
+                    assert _findable(body, access, query), (user.username, query, body)
+            for case, child_name, description, nik in made:
+                body, access = shown[user.id][case.id]
+                if body is None:
+                    continue
+                masked_query = case.number.split("-")[2] + " " + " ".join(w[0] for w in child_name.split())
+                assert case.id in every_page(user, masked_query), (user.username, masked_query)
+                tried["masked_found"] += 1
+                if access.identity and access.details:
+                    assert case.id in every_page(user, description), (user.username, description)
+                    tried["full_found"] += 1
+
+    run()
+    print(f"\nsearch property: {tried}")
+    assert tried["checks"] > 100 and tried["masked_found"] > 20

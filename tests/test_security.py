@@ -236,3 +236,46 @@ def test_ids_too_large_for_the_database_are_refused_in_bodies_and_forms(app, web
         "to_organisation_id": 2**70, "service": "health", "reason": "x",
         "consent": {"given_by": "child", "recorded_on": "2026-01-01"}})
     assert response.status_code == 422
+
+
+def test_no_server_header_names_the_software(live_server):
+    """Neither Werkzeug's server (flask run, the browser tests) nor gunicorn says what it is."""
+    import requests
+
+    response = requests.get(f"{live_server}/login", timeout=10)
+    assert response.status_code == 200 and "Server" not in response.headers, response.headers
+
+
+def test_gunicorn_names_no_server(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "CASEMGMT_ENV": "testing", "CASEMGMT_INSTANCE_PATH": str(tmp_path),
+           "CASEMGMT_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "PYTHONPATH": str(root)}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--bind",
+                               f"127.0.0.1:{port}", "wsgi:app"], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/api/v1/none", timeout=60)  # a loaded machine
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("gunicorn did not start")
+        assert response.status_code == 404 and response.headers["Content-Type"] == "application/json"
+        assert "Server" not in response.headers, response.headers
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgmt.dbtypes import byte_ordered, TimestampMixin, UTCDateTime, utcnow, version_column
@@ -29,11 +29,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_logins: Mapped[int] = mapped_column(default=0, nullable=False)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Two-factor log-in (TOTP, RFC 6238): the shared secret once enrolled.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The time step of the last code taken: a code is good once (accounts.twofactor.use_code).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Bumped to end every session of the user at once (disable, password reset).
     session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
     version: Mapped[int] = version_column()
@@ -51,9 +51,6 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_epoch}"
-
-    def is_locked(self, now: datetime | None = None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or utcnow())
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -77,3 +74,40 @@ class ApiToken(db.Model):
     session_epoch: Mapped[int] = mapped_column(default=0, nullable=False)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(db.Model):
+    """A logged-in browser session, kept in the database so that every app server refuses it
+    once it ends (log-out, idle time-out, password change, deactivation, reset). The cookie
+    carries the session's random id; only its SHA-256 is stored."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Written at most once a minute (security.SEEN_STEP): the idle time-out counts from it.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout, idle, password_changed, password_reset, disabled, two_factor_reset
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class LoginThrottle(db.Model):
+    """Failed log-ins of one name from one client address (accounts.services.authenticate):
+    the pair is held back after repeated failures, never the account itself, so a stranger
+    cannot lock a worker out and a name that does not exist answers as one that does. Only
+    keyed hashes of the name and the pair are stored."""
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # The name's alone: an admin's unlock lets the user in again from every address.
+    name_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    failures: Mapped[int] = mapped_column(default=0, nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

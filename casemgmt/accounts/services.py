@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from casemgmt.accounts.models import ApiToken, User
+from casemgmt.accounts.models import ApiToken, LoginThrottle, User, UserSession
 from casemgmt.accounts.passwords import (
     burn_time_like_a_verify,
     hash_password,
@@ -48,64 +50,129 @@ def snapshot(user: User) -> dict:
 def authenticate(username: str, password: str) -> User:
     """The user whose credentials these are, or InvalidCredentials / LockedOut.
 
-    Five failures in a row lock the account for 15 minutes, counted across pages and API.
-    A failed attempt is remembered although the request fails: its refusals keep what was
-    written (InvalidCredentials.keeps_changes).
-    A user with two-factor log-in is not logged in yet: ``verify_second_factor`` finishes it,
-    so that re-entering the right password never clears the count of wrong codes.
+    Failures are counted per name and client address (LoginThrottle), for names that exist and
+    names that do not alike, so the answers never tell which usernames exist, and a stranger
+    elsewhere cannot lock a worker out. A failed attempt is remembered although the request
+    fails: its refusals keep what was written (InvalidCredentials.keeps_changes). A user with two-factor log-in is not logged in yet:
+    ``verify_second_factor`` finishes it, so that re-entering the right password never clears
+    the count of wrong codes.
     """
     now = utcnow()
-    user = find_by_username(username)
+    name = normalise_username(username)
+    throttle = _throttle_for(name)
+    _refuse_while_held_back(throttle, now)
+    user = find_by_username(name)
     if user is None:
         burn_time_like_a_verify()
+        _register_failure(throttle, name, None, now)
         raise InvalidCredentials()
-    if user.is_locked(now):
-        raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
     if not verify_password(user.password_hash, password) or not user.active:
-        _register_failure(user, now)
+        _register_failure(throttle, name, user, now)
         raise InvalidCredentials()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if user.totp_secret:
         db.session.flush()
         return user
-    return _logged_in(user, now)
+    return _logged_in(user, throttle, now)
 
 
 def verify_second_factor(user: User, code: str | None) -> User:
     """Finishes the log-in of a user whose password was right, or InvalidCredentials /
-    LockedOut: a wrong one-time code counts toward the lock-out like a wrong password."""
-    from casemgmt.accounts.twofactor import code_ok
+    LockedOut: a wrong one-time code counts toward the back-off like a wrong password."""
+    from casemgmt.accounts.twofactor import use_code
 
     now = utcnow()
-    if user.is_locked(now):
-        raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
-    if not user.active or not code_ok(user.totp_secret, code):
-        _register_failure(user, now)
+    throttle = _throttle_for(user.username)
+    _refuse_while_held_back(throttle, now)
+    if not user.active or not use_code(user, code):
+        _register_failure(throttle, user.username, user, now)
         raise InvalidCredentials(_("The code is wrong or has expired."), details={"totp_required": True})
-    return _logged_in(user, now)
+    return _logged_in(user, throttle, now)
 
 
-def _logged_in(user: User, now: datetime) -> User:
-    user.failed_logins = 0
-    user.locked_until = None
+def _logged_in(user: User, throttle: LoginThrottle | None, now: datetime) -> User:
+    if throttle is not None:
+        db.session.delete(throttle)
     user.last_login_at = now
     audit.record("login", "user", user.id, actor=user)
     db.session.flush()
     return user
 
 
-def _register_failure(user: User, now: datetime) -> None:
+def _keys(name: str, address: str | None) -> tuple[str, str]:
+    """(pair key, name key): keyed hashes, so that the table holds neither the names tried
+    (a password typed in the name's box) nor the addresses."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    name_key = hmac.new(secret, b"name\0" + name.encode(), hashlib.sha256).hexdigest()
+    pair = hmac.new(secret, b"pair\0" + name.encode() + b"\0" + (address or "").encode(), hashlib.sha256).hexdigest()
+    return pair, name_key
+
+
+def _client_address() -> str | None:
+    from flask import has_request_context, request
+
+    return request.remote_addr if has_request_context() else None
+
+
+def _throttle_for(name: str) -> LoginThrottle | None:
+    pair, _name_key = _keys(name, _client_address())
+    return db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == pair))
+
+
+def _refuse_while_held_back(throttle: LoginThrottle | None, now: datetime) -> None:
+    if throttle is not None and throttle.blocked_until is not None and throttle.blocked_until > now:
+        raise LockedOut(details={"locked_until": throttle.blocked_until.isoformat()})
+
+
+def _register_failure(throttle: LoginThrottle | None, name: str, user: User | None, now: datetime) -> None:
+    """Counts a failure of this name from this address. From the LOCKOUT_THRESHOLD-th failure
+    in a row the pair is held back, one minute and then twice as long after each further
+    failure, at most LOCKOUT_MINUTES; a day without failures starts the count afresh."""
     cfg = current_app.config
-    user.failed_logins += 1
-    locked = user.failed_logins >= cfg["LOCKOUT_THRESHOLD"]
-    if locked:
-        user.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
-        user.failed_logins = 0
-    audit.record("login_locked" if locked else "login_failed", "user", user.id, actor=None)
+    if throttle is None:
+        pair, name_key = _keys(name, _client_address())
+        throttle = LoginThrottle(key=pair, name_key=name_key, failures=0, last_failure_at=now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(throttle)
+        except IntegrityError:  # the same name and address failed at the same moment elsewhere
+            throttle = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == pair))
+    elif now - throttle.last_failure_at > THROTTLE_MEMORY:
+        throttle.failures = 0
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    beyond = throttle.failures - cfg["LOCKOUT_THRESHOLD"]
+    held = beyond >= 0
+    if held:
+        minutes = min(2 ** min(beyond, 10), cfg["LOCKOUT_MINUTES"])
+        throttle.blocked_until = now + timedelta(minutes=minutes)
+    if user is not None:
+        audit.record("login_locked" if held else "login_failed", "user", user.id, actor=None)
     db.session.flush()
-    if locked:
-        raise LockedOut(details={"locked_until": user.locked_until.isoformat()})
+    if held:
+        raise LockedOut(details={"locked_until": throttle.blocked_until.isoformat()})
+
+
+# How long a run of failures is remembered (and its rows kept, purge_sessions).
+THROTTLE_MEMORY = timedelta(days=1)
+
+
+def held_back_until(user: User, now: datetime | None = None) -> datetime | None:
+    """Until when log-ins to this user are held back from some address, if they are now."""
+    _pair, name_key = _keys(user.username, None)
+    return db.session.scalar(select(func.max(LoginThrottle.blocked_until)).where(
+        LoginThrottle.name_key == name_key, LoginThrottle.blocked_until > (now or utcnow())))
+
+
+def held_back_users(users: list[User], now: datetime | None = None) -> set[int]:
+    """The ids of those users whose log-ins some address is held back from now (a list page's)."""
+    by_key = {_keys(u.username, None)[1]: u.id for u in users}
+    if not by_key:
+        return set()
+    keys = db.session.scalars(select(LoginThrottle.name_key).where(
+        LoginThrottle.name_key.in_(list(by_key)), LoginThrottle.blocked_until > (now or utcnow())))
+    return {by_key[k] for k in keys}
 
 
 # ---- users --------------------------------------------------------------------------------
@@ -188,7 +255,7 @@ def update_user(user: User, data: dict, version: int, actor: User) -> User:
                 value = value.strip() or None if field in ("email", "phone", "area_code") else value.strip()
             setattr(user, field, value)
     if before["active"] and not user.active:
-        user.session_epoch += 1  # a disabled user's sessions and tokens end at once
+        end_every_session(user, "disabled")
     b, a = audit.changes(before, snapshot(user))
     if a:
         audit.record("user_updated", "user", user.id, actor=actor, before=b, after=a)
@@ -217,10 +284,10 @@ def set_password(user: User, password: str, actor: User, *, current_password: st
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     user.must_change_password = temporary
-    user.failed_logins = 0
-    user.locked_until = None
-    if actor.id != user.id:
-        user.session_epoch += 1  # a reset ends the sessions of whoever knew the old one
+    # Whoever knew the old password (or holds a copy of a session cookie or a token made with
+    # it) is out: every session and token ends; the user's own browser logs in afresh
+    # (views.change_password).
+    end_every_session(user, "password_reset" if actor.id != user.id else "password_changed")
     audit.record("password_reset" if actor.id != user.id else "password_changed", "user", user.id,
                  actor=actor)
     db.session.flush()
@@ -228,8 +295,10 @@ def set_password(user: User, password: str, actor: User, *, current_password: st
 
 
 def unlock(user: User, actor: User) -> User:
-    user.locked_until = None
-    user.failed_logins = 0
+    """Lets log-ins to the user through again from every address (their failures forgotten)."""
+    from sqlalchemy import delete
+
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.name_key == _keys(user.username, None)[1]))
     audit.record("user_unlocked", "user", user.id, actor=actor)
     db.session.flush()
     return user
@@ -237,6 +306,72 @@ def unlock(user: User, actor: User) -> User:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count(User.id))) or 0
+
+
+# ---- browser sessions -----------------------------------------------------------------------
+
+def start_session(user: User) -> str:
+    """A new server-side session for a user who just logged in: the random id for their cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_digest(token)))
+    db.session.flush()
+    return token
+
+
+# Every page asks this (security.load_user): the user and their session in one statement.
+_SESSION = (select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == bindparam("digest"), User.id == bindparam("uid")))
+
+
+def live_session(token: str | None, user_id: int, epoch: int, idle_after: timedelta) -> tuple[User | None, UserSession | None, bool]:
+    """(user, session, timed_out) for a cookie's session id: the user only while the session is
+    live (not ended, used within ``idle_after``) and the user active with this session epoch.
+    ``timed_out`` says the session ended by idling, so that the page can say so."""
+    if not token or len(token) > 200:
+        return None, None, False
+    found = db.session.execute(_SESSION, {"digest": _token_digest(token), "uid": user_id}).first()
+    if found is None:
+        return None, None, False
+    user, row = found
+    if row.ended_at is not None or not user.active or user.session_epoch != epoch:
+        return None, row, False
+    if utcnow() - row.last_seen_at > idle_after:
+        return None, row, True
+    return user, row, False
+
+
+def touch_session(row: UserSession, now: datetime) -> None:
+    row.last_seen_at = now
+    db.session.flush()
+
+
+def end_session(row: UserSession, reason: str) -> None:
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+        row.ended_reason = reason
+        db.session.flush()
+
+
+def end_every_session(user: User, reason: str) -> None:
+    """Ends every browser session and API token of the user, on every app server: the sessions'
+    rows are closed and the user's epoch, which every session cookie and token carries, moves on."""
+    user.session_epoch += 1
+    db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                       .values(ended_at=utcnow(), ended_reason=reason))
+    db.session.flush()
+
+
+def purge_sessions(now: datetime | None = None, keep: timedelta = timedelta(days=7)) -> int:
+    """Deletes the rows of sessions unused for ``keep`` (ended or idled out long ago; the audit
+    trail keeps the log-ins) and the failures of log-ins no longer remembered (jobs.purge_sessions)."""
+    from sqlalchemy import delete, or_
+
+    now = now or utcnow()
+    count = db.session.execute(delete(UserSession).where(UserSession.last_seen_at < now - keep)).rowcount
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - THROTTLE_MEMORY,
+                                                   or_(LoginThrottle.blocked_until.is_(None),
+                                                       LoginThrottle.blocked_until < now)))
+    return count
 
 
 # ---- API tokens ---------------------------------------------------------------------------

@@ -60,6 +60,7 @@ def _start_session(user) -> None:
     session.clear()  # no session fixation: a fresh session for the logged-in user
     if lang:
         session["lang"] = lang
+    session["sid"] = services.start_session(user)  # the server-side session (security.load_user)
     login_user(user)
     session.permanent = True
     session["seen"] = time.time()
@@ -131,7 +132,11 @@ def reset_two_factor(user_id: int):
 @bp.post("/logout")
 @login_required
 def logout():
+    from flask import g
+
     lang = session.get("lang")
+    if g.get("user_session") is not None:
+        services.end_session(g.user_session, "logout")  # every copy of the cookie is out too
     logout_user()
     session.clear()
     if lang:
@@ -146,11 +151,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.set_password(current_user, form.password.data, current_user,
-                                  current_password=form.current_password.data)
+            user = current_user._get_current_object()
+            services.set_password(user, form.password.data, user, current_password=form.current_password.data)
         except ValidationFailed as exc:
             refused(exc, form)
         else:
+            _start_session(user)  # every other session and token of the user ended with the old password
             flash(_("Your password is changed."), "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200
@@ -179,7 +185,8 @@ def users():
     if role in ROLES:
         query = query.where(User.role == role)
     rows = list(db.session.scalars(query.limit(500)))
-    return render_template("accounts/users.html", users=rows, q=text, role=role)
+    return render_template("accounts/users.html", users=rows, q=text, role=role,
+                           held_back=services.held_back_users(rows))
 
 
 def _user_data(form: UserForm) -> dict:
@@ -236,7 +243,8 @@ def edit_user(user_id: int):
             return redirect(url_for("accounts.edit_user", user_id=user.id))
     status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
     return render_template("accounts/user_form.html", form=form, user=user, action_form=ActionForm(),
-                           reset_form=ResetPasswordForm(), current=user if conflict else None), status
+                           reset_form=ResetPasswordForm(), current=user if conflict else None,
+                           held_back=services.held_back_until(user)), status
 
 
 @bp.post("/admin/users/<int:user_id>/password")
@@ -256,7 +264,7 @@ def reset_password(user_id: int):
     edit_form = UserForm(obj=user)
     edit_form.organisation_id.choices = _organisation_choices()
     return render_template("accounts/user_form.html", form=edit_form, user=user, action_form=ActionForm(),
-                           reset_form=form), 422
+                           reset_form=form, held_back=services.held_back_until(user)), 422
 
 
 @bp.post("/admin/users/<int:user_id>/active")

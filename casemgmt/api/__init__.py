@@ -42,6 +42,10 @@ def register_api(app) -> None:
         found = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
         if found is None:
             abort(401)
+        if found[0].must_change_password:
+            from casemgmt.errors import PasswordChangeRequired
+
+            raise PasswordChangeRequired()
         g.api_user, g.api_token = found
         return None
 

@@ -16,19 +16,24 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Log-in 
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 @blp.doc(security=[], responses={"401": {"description": "invalid_credentials"},
+                                 "403": {"description": "password_change_required (a temporary password: "
+                                                        "choose one on the web first) or two-factor log-in "
+                                                        "to be set up on the web"},
                                  "429": {"description": "locked_out or rate_limited"}})
 def issue_token(body):
     """Exchange a username and password for a bearer token."""
     from flask_babel import gettext as _
 
     from casemgmt.accounts.twofactor import required_for
-    from casemgmt.errors import Forbidden
+    from casemgmt.errors import Forbidden, PasswordChangeRequired
 
     user = services.authenticate(body["username"], body["password"])
     if user.totp_secret:
         services.verify_second_factor(user, body.get("totp"))
     elif required_for(user):
         raise Forbidden(_("Set up two-factor log-in on the web first."))
+    if user.must_change_password:
+        raise PasswordChangeRequired()
     token, row = services.issue_token(user)
     return {"token": token, "expires_at": row.expires_at, "user": me(user)}
 

@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from casemgmt.access import case_access, district_of, scope_cases, scope_district, within
+from casemgmt.access import case_access, district_of, scope_cases, scope_district, sees_case_text, within
 from casemgmt.audit import services as audit
 from casemgmt import paging
 from casemgmt.cases import listing, search
@@ -371,9 +371,14 @@ def older_than(created: datetime, case_id: int) -> tuple:
     return paging.before(Case.created_at, Case.id, created, case_id)
 
 
-def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base=None):
+def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base=None, part: str | None = None):
     """The query of the cases a user may see that match the filters (no order, no page), from
-    ``base`` (a select of Case by default; listing.LIST or FULL to read rows)."""
+    ``base`` (a select of Case by default; listing.LIST or FULL to read rows).
+
+    A search matches each case only on what the user is shown of it (searched_part): the full
+    text where they see the child's name, NIK and narrative, the number and initials elsewhere.
+    ``part`` ("text" or "shown") asks for one of those two sets alone (list_cases reads each
+    newest first); without it, both."""
     errors = filters.problems()
     if errors:
         raise ValidationFailed(errors)
@@ -392,8 +397,31 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base
     if filters.overdue:
         query = query.where(Case.overdue_at(now))
     if filters.q:
-        query = search.restrict(query, filters.q, db.engine.dialect.name, district=scope_district(user))
+        query = searched(user, query, filters.q, part)
     return query
+
+
+def search_parts(user, query: str | None) -> bool:
+    """Whether a search by ``user`` for ``query`` matches some cases of their scope on their full
+    text and others on what is shown of them (a coordinator sees every case of the district in
+    full; a case number is matched on the number, shown to all)."""
+    return bool(query) and sees_case_text(user) is not None and not search.case_number(query)
+
+
+def searched(user, query, q: str, part: str | None = None):
+    """``query`` (cases of the user's scope) narrowed to those matching ``q`` on what the user is
+    shown of each (search_parts); ``part`` as in filtered_cases."""
+    dialect = db.engine.dialect.name
+    if not search_parts(user, q):
+        return search.restrict(query, q, dialect, district=scope_district(user))
+    full = sees_case_text(user)
+    text = search.restrict(query.where(full), q, dialect)
+    shown = query.where(~full, search.shown_match(q))
+    if part == "text":
+        return text
+    if part == "shown":
+        return shown
+    return query.where(Case.id.in_(union_all(text.with_only_columns(Case.id), shown.with_only_columns(Case.id))))
 
 
 def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | None = None,
@@ -423,7 +451,18 @@ def list_cases(user, filters: CaseFilters, *, limit: int = 25, cursor: str | Non
     walk = apart and filters.search_only() and district is not None
     page = (search.newest_matches(scope_cases(user, select(Case.id, Case.search_text)), filters.q, limit + 1,
                                   before=case_id) if walk else None)
-    if page is None:
+    if page is None and search_parts(user, filters.q):
+        # The cases matched on their full text and those matched on what is shown of them, each
+        # read newest first as far as a page, the page then taken from both.
+        parts = []
+        for part, part_order in (("text", order), ("shown", (Case.id.desc(),))):
+            query = filtered_cases(user, filters, now, base=select(Case.id), part=part)
+            if cursor:
+                query = query.where(Case.id < case_id)
+            parts.append(select(query.order_by(*part_order).limit(limit + 1).subquery().c.id))
+        both = union_all(*parts).subquery()
+        page = select(both.c.id).order_by(both.c.id.desc()).limit(limit + 1)
+    elif page is None:
         query = filtered_cases(user, filters, now, base=select(Case.id) if apart else shape)
         if cursor:
             query = query.where(Case.id < case_id) if search_order else query.where(*older_than(created, case_id))

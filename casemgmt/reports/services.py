@@ -16,10 +16,21 @@ from casemgmt.reports.indicators import Period, answer_hours, quarter
 from casemgmt.reports.tally import local_day
 
 
+# A period is counted within these days: the records begin after the first, and the calendar
+# arithmetic of a period (its last day plus one, a day's start in UTC) holds up to the last.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9998, 12, 31)
+
+
 def parse_period(start: str | None, end: str | None, year: int | None = None, q: int | None = None) -> Period:
+    """The period asked for; a start before EARLIEST or an end after LATEST is cut to it (no
+    record lies outside), so the answer's "from" and "to" say what was counted."""
     if year and q:
         if not 1 <= q <= 4:
             raise ValidationFailed({"quarter": _("A quarter is 1 to 4.")})
+        if not EARLIEST.year <= year <= LATEST.year:
+            raise ValidationFailed({"year": _("Choose a year from %(first)s to %(last)s.",
+                                              first=EARLIEST.year, last=LATEST.year)})
         return quarter(year, q)
     today = utcnow().date()
     try:
@@ -29,7 +40,7 @@ def parse_period(start: str | None, end: str | None, year: int | None = None, q:
         raise ValidationFailed({"from": _("Dates are written YYYY-MM-DD.")}) from exc
     if first > last:
         raise ValidationFailed({"from": _("The start is after the end.")})
-    return Period(first, last)
+    return Period(min(max(first, EARLIEST), LATEST), min(max(last, EARLIEST), LATEST))
 
 
 def record_report_download(user, area_code: str) -> None:
