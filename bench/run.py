@@ -108,7 +108,7 @@ def main():
 
         app = jobs.app()
         with app.app_context():
-            from casemgmt.cases.services import CaseFilters
+            from casemgmt.cases.records import CaseFilters
             from casemgmt.reports.exports import export_root, write
 
             user = db.session.scalar(select(User).where(User.role == "coordinator", User.area_code == "73.71"))

@@ -141,7 +141,7 @@ def load_demo_cases() -> int:
     from casemgmt.access import district_of
     from casemgmt.accounts.services import find_by_username
     from casemgmt.cases.models import Case
-    from casemgmt.cases.services import register_complaint
+    from casemgmt.cases.intake import register_complaint
     from casemgmt.dbtypes import utcnow
     from casemgmt.directory.services import find_organisation
     from casemgmt.extensions import db

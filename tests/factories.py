@@ -97,7 +97,7 @@ def child_input(**overrides) -> dict:
 def make_case(actor, decisions=None, **child_overrides):
     """A case registered through the real service, as the given user, and committed as the
     request that registered it would have."""
-    from casemgmt.cases.services import register_complaint
+    from casemgmt.cases.intake import register_complaint
     from casemgmt.transactions import commit
 
     case = register_complaint(complaint_input([child_input(**child_overrides)]), actor, decisions or {0: "new"}).cases[0]
@@ -107,7 +107,7 @@ def make_case(actor, decisions=None, **child_overrides):
 
 def every_page(user, query: str, limit: int = 2) -> list[int]:
     """The ids a search lists for ``user``, following its cursor page by page."""
-    from casemgmt.cases.services import CaseFilters, list_cases
+    from casemgmt.cases.records import CaseFilters, list_cases
 
     seen, cursor = [], None
     while True:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from casemgmt.access import can
-from casemgmt.cases.services import add_attachment
+from casemgmt.cases.attachments import add_attachment
 from casemgmt.conferences import services as conferences
 from casemgmt.reports.models import ExportJob
 from casemgmt.extensions import db

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casemgmt.transactions import commit
-from casemgmt.cases import services
+from casemgmt.cases import intake
 from casemgmt.cases.models import Case, CaseEvent, Child, ComplaintLink
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed
@@ -55,7 +55,7 @@ def test_village_worker_registers_two_children_as_two_linked_cases(web, users):
 
 
 def test_triage_clock_starts_at_receipt(users):
-    case = services.register_complaint(complaint_input(urgent=True), users["village_worker"]).cases[0]
+    case = intake.register_complaint(complaint_input(urgent=True), users["village_worker"]).cases[0]
     assert (case.due_at - case.complaint.received_at).total_seconds() == 24 * 3600
     normal = make_case(users["village_worker"], name="Siti")
     assert (normal.due_at - normal.complaint.received_at).total_seconds() == 72 * 3600
@@ -75,10 +75,10 @@ def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_saved(web, use
 
 def test_future_birth_date_and_adult_are_refused(users):
     with pytest.raises(ValidationFailed) as exc:
-        services.register_complaint(complaint_input([child_input(birth_date=date(2000, 1, 1))]), users["village_worker"])
+        intake.register_complaint(complaint_input([child_input(birth_date=date(2000, 1, 1))]), users["village_worker"])
     assert "children.0.birth_date" in exc.value.errors
     with pytest.raises(ValidationFailed) as exc:
-        services.register_complaint(complaint_input([child_input(birth_date=None, age_years=None)]),
+        intake.register_complaint(complaint_input([child_input(birth_date=None, age_years=None)]),
                                     users["village_worker"])
     assert "children.0.birth_date" in exc.value.errors
     assert count_cases() == 0
@@ -86,7 +86,7 @@ def test_future_birth_date_and_adult_are_refused(users):
 
 def test_unknown_village_and_concern_are_refused(users):
     with pytest.raises(ValidationFailed) as exc:
-        services.register_complaint(complaint_input([child_input(area_code="73.06.01")], concerns=["flying"]),
+        intake.register_complaint(complaint_input([child_input(area_code="73.06.01")], concerns=["flying"]),
                                     users["village_worker"])
     assert {"children.0.area_code", "concerns"} <= set(exc.value.errors)
 
@@ -102,14 +102,14 @@ def test_add_child_button_keeps_what_was_typed(web, users):
 
 def test_anonymous_reporter_needs_no_name(users):
     data = complaint_input(reporter={"anonymous": True, "name": "ignored", "phone": "1", "relationship": None})
-    case = services.register_complaint(data, users["village_worker"]).cases[0]
+    case = intake.register_complaint(data, users["village_worker"]).cases[0]
     assert case.complaint.reporter_anonymous and case.complaint.reporter_name is None
 
 
 def test_reporter_name_required_unless_anonymous(users):
     data = complaint_input(reporter={"anonymous": False, "name": "", "phone": None, "relationship": None})
     with pytest.raises(ValidationFailed) as exc:
-        services.register_complaint(data, users["village_worker"])
+        intake.register_complaint(data, users["village_worker"])
     assert "reporter.name" in exc.value.errors
 
 
@@ -144,7 +144,7 @@ def test_nik_mismatch_is_a_warning_shown_before_saving(web, users):
 
 def test_same_nik_is_a_likely_duplicate(users):
     existing = make_case(users["village_worker"], nik=GIRL_NIK)
-    found = services.find_duplicates({"nik": GIRL_NIK, "name": "Someone Else", "birth_date": date(2014, 3, 9),
+    found = intake.find_duplicates({"nik": GIRL_NIK, "name": "Someone Else", "birth_date": date(2014, 3, 9),
                                       "area_code": "73.09.01.2006"})
     assert [(c.case_id, c.reason) for c in found] == [(existing.id, "same_nik")]
 
@@ -152,18 +152,18 @@ def test_same_nik_is_a_likely_duplicate(users):
 @pytest.mark.parametrize("variant", ["Djoko Soesilo", "joko susilo", "JOKO  SUSSILO", "Jokosusilo"])
 def test_spelling_variants_in_the_same_kecamatan_are_likely_duplicates(users, variant):
     existing = make_case(users["village_worker"], name="Joko Susilo", sex="M", birth_date=date(2012, 5, 1))
-    found = services.find_duplicates({"name": variant, "birth_date": date(2012, 11, 20),
+    found = intake.find_duplicates({"name": variant, "birth_date": date(2012, 11, 20),
                                       "area_code": "73.06.01.2001"})
     assert [c.case_id for c in found] == [existing.id] and found[0].reason == "similar_name"
 
 
 def test_other_kecamatan_or_distant_birth_is_not_a_duplicate(users):
     make_case(users["village_worker"], name="Joko Susilo", sex="M", birth_date=date(2012, 5, 1))
-    assert services.find_duplicates({"name": "Joko Susilo", "birth_date": date(2012, 5, 1),
+    assert intake.find_duplicates({"name": "Joko Susilo", "birth_date": date(2012, 5, 1),
                                      "area_code": "73.06.07.2008"}) == []
-    assert services.find_duplicates({"name": "Joko Susilo", "birth_date": date(2013, 8, 1),
+    assert intake.find_duplicates({"name": "Joko Susilo", "birth_date": date(2013, 8, 1),
                                      "area_code": "73.06.01.2006"}) == []
-    assert services.find_duplicates({"name": "Joni Susilo", "birth_date": date(2012, 5, 1),
+    assert intake.find_duplicates({"name": "Joni Susilo", "birth_date": date(2012, 5, 1),
                                      "area_code": "73.06.01.2006"}) == []
 
 
@@ -201,7 +201,7 @@ def test_worker_goes_on_and_the_choice_is_recorded(web, users):
 def test_linking_to_a_case_that_was_not_offered_is_refused(users):
     other = make_case(users["village_worker"], name="Anak Lain", area_code="73.09.01.2006")
     with pytest.raises(ValidationFailed):
-        services.register_complaint(complaint_input(), users["village_worker"], {0: str(other.id)})
+        intake.register_complaint(complaint_input(), users["village_worker"], {0: str(other.id)})
     assert count_cases() == 1
 
 
@@ -224,7 +224,7 @@ def test_numbers_stay_unique_under_concurrent_saves(app, users):
 
             try:
                 actor = db.session.get(User, worker_id)
-                case = services.register_complaint(complaint_input([child_input(name=f"Anak Nomor {i}")]), actor,
+                case = intake.register_complaint(complaint_input([child_input(name=f"Anak Nomor {i}")]), actor,
                                                    {0: "new"}).cases[0]
                 number = case.number
                 commit()  # as each request does

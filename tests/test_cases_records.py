@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from casemgmt.audit.models import AccessLogEntry
 from casemgmt import storage
-from casemgmt.cases import services
+from casemgmt.cases import intake, records
 from casemgmt.cases.models import Attachment, Case
 from casemgmt.extensions import db
 from tests.factories import OrganisationFactory, UserFactory, every_page, make_case
@@ -125,9 +125,9 @@ def test_overdue_and_assigned_to_me(users):
     assign(on_time, users["social_worker"])
     db.session.commit()
     coordinator = users["coordinator"]
-    cases, _ = services.list_cases(coordinator, services.CaseFilters(overdue=True))
+    cases, _ = records.list_cases(coordinator, records.CaseFilters(overdue=True))
     assert [c.id for c in cases] == [late.id]
-    cases, _ = services.list_cases(users["social_worker"], services.CaseFilters(assigned_to_me=True))
+    cases, _ = records.list_cases(users["social_worker"], records.CaseFilters(assigned_to_me=True))
     assert [c.id for c in cases] == [on_time.id]
 
 
@@ -139,7 +139,7 @@ def test_full_text_search(users, query):
         query = target.number
     if query == "Noeroel":
         query = "nurul"  # the normalised key matches the old spelling too: see test below
-    cases, _ = services.list_cases(users["coordinator"], services.CaseFilters(q=query))
+    cases, _ = records.list_cases(users["coordinator"], records.CaseFilters(q=query))
     assert target.id in [c.id for c in cases]
     if query.lower().startswith(("nurul", "aisyah")):
         assert len(cases) == 1
@@ -152,29 +152,29 @@ def test_search_finds_old_spellings_through_the_normalised_name(users, query, wh
     the old spelling is found by the modern one, word by word."""
     target = make_case(users["village_worker"], name="Djoko Soesilo", sex="M")
     other = make_case(users["village_worker"], name="Sitti Nurhaliza", sex="F")
-    cases, _ = services.list_cases(users["coordinator"], services.CaseFilters(q=query))
+    cases, _ = records.list_cases(users["coordinator"], records.CaseFilters(q=query))
     assert [c.id for c in cases] == [{"djoko": target, "sitti": other}[who].id]
 
 
 def test_search_respects_scope(users, maros_coordinator):
     make_case(users["village_worker"])
-    cases, _ = services.list_cases(maros_coordinator, services.CaseFilters(q="nurul"))
+    cases, _ = records.list_cases(maros_coordinator, records.CaseFilters(q="nurul"))
     assert cases == []
 
 
 def test_search_survives_odd_input(users):
     make_case(users["village_worker"])
     for query in ['"', "AND OR NOT", "*", "nurul' OR 1=1 --", "((", "ñandú", ":*&|!"]:
-        services.list_cases(users["coordinator"], services.CaseFilters(q=query))
+        records.list_cases(users["coordinator"], records.CaseFilters(q=query))
 
 
 def test_keyset_pagination_is_stable_under_inserts(users):
     made = [make_case(users["village_worker"], name=f"Anak Ke {i}") for i in range(30)]
     coordinator = users["coordinator"]
-    page1, cursor = services.list_cases(coordinator, services.CaseFilters(), limit=25)
+    page1, cursor = records.list_cases(coordinator, records.CaseFilters(), limit=25)
     assert len(page1) == 25 and cursor
     make_case(users["village_worker"], name="Anak Baru Masuk")  # arrives between the two pages
-    page2, cursor2 = services.list_cases(coordinator, services.CaseFilters(), limit=25, cursor=cursor)
+    page2, cursor2 = records.list_cases(coordinator, records.CaseFilters(), limit=25, cursor=cursor)
     assert cursor2 is None
     ids = [c.id for c in page1 + page2]
     assert sorted(ids) == sorted(c.id for c in made) and len(set(ids)) == 30
@@ -195,8 +195,8 @@ def test_a_social_workers_list_picks_its_page_among_ids_before_joining(users):
     make_case(users["village_worker"], name="Anak Lain")
     db.session.commit()
     with sent() as statements:
-        first, cursor = services.list_cases(worker, services.CaseFilters(), limit=4)
-    second, end = services.list_cases(worker, services.CaseFilters(), limit=4, cursor=cursor)
+        first, cursor = records.list_cases(worker, records.CaseFilters(), limit=4)
+    second, end = records.list_cases(worker, records.CaseFilters(), limit=4, cursor=cursor)
     newest_first = sorted(registered + assigned, key=lambda case: (case.created_at, case.id), reverse=True)
     assert [row.id for row in first + second] == [case.id for case in newest_first] and end is None
     joined = [statement for statement, _ in statements if "JOIN child" in statement]
@@ -219,7 +219,7 @@ def test_list_page_paginates(web, users):
 def test_case_page_lists_the_other_children_of_the_complaint_and_logs_the_view(web, users):
     from tests.factories import child_input, complaint_input
 
-    first, second = services.register_complaint(complaint_input(
+    first, second = intake.register_complaint(complaint_input(
         [child_input(name="Nurul Aisyah"), child_input(name="Rahmat Hidayat", sex="M")]), users["village_worker"]).cases
     web.login("koordinator")
     page = web.get(f"/cases/{first.id}").get_data(as_text=True)
@@ -393,7 +393,7 @@ def test_search_by_case_number_with_or_without_dashes(users):
     target = make_case(users["village_worker"])
     make_case(users["village_worker"], name="Rahmat Hidayat")
     for query in (target.number, target.number.replace("-", ""), f"  {target.number.replace('-', ' ')} "):
-        cases, _ = services.list_cases(users["coordinator"], services.CaseFilters(q=query))
+        cases, _ = records.list_cases(users["coordinator"], records.CaseFilters(q=query))
         assert [c.id for c in cases] == [target.id], query
 
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casemgmt.cases import services as cases
+from casemgmt.cases import attachments, records
 from casemgmt.cases.models import Attachment, Case, CaseSensitive, Child
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import Forbidden
@@ -25,7 +25,7 @@ def case(users):
     case = make_case(users["village_worker"])
     workflow.apply_transition(case, "accept", users["coordinator"],
                               {"risk_level": "high", "assigned_worker_id": users["social_worker"].id})
-    cases.save_sensitive(case, users["social_worker"], {"alleged_perpetrator": SECRET, "hiv_status": "not_disclosed",
+    records.save_sensitive(case, users["social_worker"], {"alleged_perpetrator": SECRET, "hiv_status": "not_disclosed",
                                                         "sexual_violence_details": "Rincian rahasia."})
     return case
 
@@ -37,7 +37,7 @@ def test_sensitive_details_only_for_the_assigned_worker_and_coordinator(make_web
         page = web.get(f"/cases/{case.id}").get_data(as_text=True)
         assert (SECRET in page) == sees, username
     with pytest.raises(Forbidden):
-        cases.save_sensitive(case, users["village_worker"], {"alleged_perpetrator": "x"})
+        records.save_sensitive(case, users["village_worker"], {"alleged_perpetrator": "x"})
     web = make_web()
     web.login("desa")
     assert web.post(f"/cases/{case.id}/sensitive", {"sensitive-alleged_perpetrator": "x"}).status_code == 403
@@ -52,7 +52,7 @@ def test_a_refused_sensitive_form_comes_back_open_with_its_error_and_what_was_ty
     assert response.status_code == 422
     assert "<details open>" in page and 'value="Tetangga"' in page
     assert 'id="sensitive-hiv_status-error"' in page  # the error next to the field refused
-    assert cases.sensitive_of(case).alleged_perpetrator == SECRET  # nothing saved
+    assert records.sensitive_of(case).alleged_perpetrator == SECRET  # nothing saved
 
 
 def test_sensitive_details_never_in_exports_letters_or_audit(make_web, users, case):
@@ -101,7 +101,7 @@ def close_long_ago(case, users, years=6):
 
 
 def test_anonymise_old_closed_cases_keeping_the_counts(app, users, case, runner):
-    cases.add_attachment(case, io.BytesIO(b"%PDF-1.4 x"), "surat.pdf", users["social_worker"])
+    attachments.add_attachment(case, io.BytesIO(b"%PDF-1.4 x"), "surat.pdf", users["social_worker"])
     close_long_ago(case, users)
     recent = make_case(users["village_worker"], name="Anak Baru")
     period = indicators.Period(date(2000, 1, 1), utcnow().date())
@@ -122,10 +122,10 @@ def test_anonymise_old_closed_cases_keeping_the_counts(app, users, case, runner)
     after = indicators.compute("73.06", period)
     for key in ("complaints", "cases", "by_sex", "by_age_group", "by_concern", "by_area", "closed_by_reason"):
         assert after[key] == before[key], key
-    listed, _ = cases.list_cases(users["coordinator"], cases.CaseFilters(q="nurul"))
+    listed, _ = records.list_cases(users["coordinator"], records.CaseFilters(q="nurul"))
     assert listed == []
     serial = saved.number.split("-")[-1]  # still found by its number, as search writes it on both databases
-    listed, _ = cases.list_cases(users["coordinator"], cases.CaseFilters(q=serial))
+    listed, _ = records.list_cases(users["coordinator"], records.CaseFilters(q=serial))
     assert saved.id in [c.id for c in listed]
 
 
@@ -173,7 +173,7 @@ def test_api_case_list_masks_sensitive_details_as_the_case_does(app, users, case
 
 
 def test_sensitive_text_is_cut_to_what_its_column_holds(users, case):
-    row = cases.save_sensitive(case, users["social_worker"], {"perpetrator_relationship": "p" * 150,
+    row = records.save_sensitive(case, users["social_worker"], {"perpetrator_relationship": "p" * 150,
                                                              "alleged_perpetrator": "a" * 300})
     db.session.expire_all()
     assert len(row.perpetrator_relationship) == 80 and len(row.alleged_perpetrator) == 200

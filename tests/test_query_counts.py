@@ -14,7 +14,8 @@ import pytest
 
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
-from casemgmt.cases.services import add_event, register_complaint
+from casemgmt.cases.intake import register_complaint
+from casemgmt.cases.timeline import add_event
 from casemgmt.conferences import services as conferences
 from casemgmt.conferences.models import ConferenceAttendee, ConferenceCase, ConferenceOrganisation
 from casemgmt.dbtypes import utcnow
@@ -566,11 +567,11 @@ def test_a_districts_case_list_is_read_in_the_order_of_an_index(users):
     """The list's order (newest first) comes from an index, without sorting the district. SQLite's
     planner, with no statistics for an index, chose one that serves only the district and sorted
     all of it (13 ms -> 866 ms on a million cases)."""
-    from casemgmt.cases import services
+    from casemgmt.cases import records
 
     register_complaint(complaint_input([child_input()]), users["village_worker"], {0: "new"})
     with sent() as statements:
-        cases, _ = services.list_cases(users["coordinator"], services.CaseFilters())
+        cases, _ = records.list_cases(users["coordinator"], records.CaseFilters())
     listed = [pair for pair in statements if "ORDER BY case_record.created_at DESC" in pair[0]]
     assert len(cases) == 1 and len(listed) == 1
     steps = plan(*listed[0], enable_seqscan="off", enable_sort="off")

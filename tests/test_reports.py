@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from sqlalchemy import func, select
 
-from casemgmt.cases.services import register_complaint
+from casemgmt.cases.intake import register_complaint
 from casemgmt.extensions import db
 from casemgmt.transactions import commit
 from casemgmt.referrals import services as referrals
@@ -443,7 +443,7 @@ def test_the_background_worker_recounts_pending_buckets(app, dataset):
 
 def test_xlsx_export_keeps_text_as_text(app, users, tmp_path):
     """A name that looks like a formula or a link is written as text (no formula injection)."""
-    from casemgmt.cases.services import CaseFilters
+    from casemgmt.cases.records import CaseFilters
 
     case = make_case(users["village_worker"], name="Nurul Aisyah")
     case.child.name = "=HYPERLINK(\"http://contoh.test\",\"klik\")"
@@ -455,7 +455,7 @@ def test_xlsx_export_keeps_text_as_text(app, users, tmp_path):
 
 
 def test_csv_export_cells_never_start_a_formula(app, users, tmp_path):
-    from casemgmt.cases.services import CaseFilters
+    from casemgmt.cases.records import CaseFilters
 
     case = make_case(users["village_worker"], name="Nurul Aisyah")
     case.child.name = "=HYPERLINK(\"http://contoh.test\",\"klik\")"

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casemgmt.cases import search, services
+from casemgmt.cases import intake, records, search
 from casemgmt.cases.models import Case, SearchWord
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
@@ -20,7 +20,7 @@ NAMES = ["Nurul Aisyah", "Nurdin Halim", "Rahmat Hidayat", "Rahmawati Daeng", "Z
 
 
 def found(user, query: str) -> list[int]:
-    cases, _ = services.list_cases(user, services.CaseFilters(q=query), limit=100)
+    cases, _ = records.list_cases(user, records.CaseFilters(q=query), limit=100)
     return sorted(c.id for c in cases)
 
 
@@ -51,7 +51,7 @@ def test_every_prefix_finds_what_a_plain_prefix_search_finds(users, named, monke
 def test_the_word_list_follows_new_and_edited_cases(users):
     case = make_case(users["village_worker"], name="Wahyuningsih Lestari")
     assert {"wahyuningsih", "lestari"} <= words_known()
-    services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"])
+    records.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"])
     assert "wahyuni" in words_known()
     assert found(users["coordinator"], "wahyuni") == [case.id]
     assert found(users["coordinator"], "wahyuning") == []
@@ -118,7 +118,7 @@ def test_an_edit_locks_the_word_list_before_its_update_writes_words(app, users):
     adds words; taken after, two edits at once deadlocked. SQLite has no such lock."""
     case = make_case(users["village_worker"], name="Wahyuningsih Lestari")
     with counting() as statements:
-        services.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"])
+        records.update_case(case, {"child.name": "Wahyuni Lestari"}, case.version, users["coordinator"])
     locks = [i for i, s in enumerate(statements) if s.startswith("LOCK TABLE search_word")]
     updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE case_record")]
     assert updates
@@ -206,7 +206,7 @@ def test_a_one_word_search_reads_a_districts_newest_cases_first(users, monkeypat
     # Two words, or another filter beside the search: the index, not a walk.
     walks.clear()
     assert found(users["coordinator"], "andi sari") == [andi[2]]
-    assert [c.id for c in services.list_cases(users["coordinator"], services.CaseFilters(q="andi", stage="report"))[0]] \
+    assert [c.id for c in records.list_cases(users["coordinator"], records.CaseFilters(q="andi", stage="report"))[0]] \
         == sorted(andi, reverse=True)
     assert walks == ([None] if db.engine.dialect.name == "postgresql" else [])  # "andi sari": not one word
 
@@ -266,10 +266,10 @@ def test_a_social_workers_search_reads_their_cases_through_their_indexes(users):
         assert "BitmapOr" in steps and "SubPlan" not in steps, steps
         assert "ix_case_record_fts" not in steps, steps
     # Their own list ("mine"): the cases assigned to them, read in the list's order by one index.
-    mine, _ = services.list_cases(worker, services.CaseFilters(assigned_to_me=True))
+    mine, _ = records.list_cases(worker, records.CaseFilters(assigned_to_me=True))
     assert [c.id for c in mine] == [assigned.id]
     if db.engine.dialect.name == "postgresql":
-        statement = services.filtered_cases(worker, services.CaseFilters(assigned_to_me=True), base=select(Case.id))
+        statement = records.filtered_cases(worker, records.CaseFilters(assigned_to_me=True), base=select(Case.id))
         steps = plan(statement.order_by(Case.created_at.desc(), Case.id.desc()).limit(26), enable_seqscan="off")
         assert "ix_case_record_worker_created" in steps and "BitmapOr" not in steps and "Sort" not in steps, steps
 
@@ -376,7 +376,7 @@ def _register(actor, name, description, nik=None):
     from tests.factories import child_input, complaint_input
 
     raw = complaint_input([child_input(name=name, nik=nik)], description=description)
-    return services.register_complaint(raw, actor, {0: "new"}).cases[0]
+    return intake.register_complaint(raw, actor, {0: "new"}).cases[0]
 
 
 def _assign(case, users, worker):
@@ -416,10 +416,10 @@ def test_a_masked_case_is_not_found_by_what_is_hidden(users, api):
     # An export (the registrant's) and the API answer alike.
     from casemgmt.reports import exports
 
-    assert exports.count(registrant, services.CaseFilters(q="pelabuhan")) == 0
-    assert exports.count(registrant, services.CaseFilters(q="S O")) == 1
-    assert [row.id for page in exports._pages(registrant, services.CaseFilters(q="s. o.")) for row in page] == [case.id]
-    assert exports.count(users["coordinator"], services.CaseFilters(q="pelabuhan")) == 1
+    assert exports.count(registrant, records.CaseFilters(q="pelabuhan")) == 0
+    assert exports.count(registrant, records.CaseFilters(q="S O")) == 1
+    assert [row.id for page in exports._pages(registrant, records.CaseFilters(q="s. o.")) for row in page] == [case.id]
+    assert exports.count(users["coordinator"], records.CaseFilters(q="pelabuhan")) == 1
     assert api("get", "/api/v1/cases?q=pelabuhan", "dukcapil").get_json()["items"] == []
     assert [c["id"] for c in api("get", "/api/v1/cases?q=S.+S.+O.", "dukcapil").get_json()["items"]] == [case.id]
     assert api("get", "/api/v1/cases?q=7306014903140007", "peksos").get_json()["items"] == []

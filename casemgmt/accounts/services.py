@@ -395,7 +395,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 
 # Every API request asks this: built once, so neither the select nor its cache key is made again
-# on each request (as the case page's reads, cases.services).
+# on each request (as the case page's reads, cases.records).
 _TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
 
 

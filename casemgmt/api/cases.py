@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from casemgmt.access import can, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import AnyOut, ListOut, PageQuery, between
-from casemgmt.cases import listing, services
+from casemgmt.cases import intake, listing, records, timeline
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
 from casemgmt.codes import CONCERNS
@@ -195,7 +195,7 @@ def create_case(body):
                "children": [child], "concerns": body["concerns"], "description": body["description"],
                "urgent": body["urgent"]}
         try:
-            result = services.register_complaint(raw, user, {0: "new"})
+            result = intake.register_complaint(raw, user, {0: "new"})
         except ValidationFailed as exc:
             raise _api_errors(exc) from None
         out = case_body(user, result.case_ids[0])
@@ -212,11 +212,11 @@ def create_case(body):
 def list_cases(query):
     """Cases in the caller's scope, newest first; `area_code` is a prefix (73.06 = all of Gowa)."""
     user = g.api_user
-    filters = services.CaseFilters(stage=query.get("stage"), status=query.get("status"),
+    filters = records.CaseFilters(stage=query.get("stage"), status=query.get("status"),
                                    risk_level=query.get("risk_level"), area_code=query.get("area_code"),
                                    concern=query.get("concern"), assigned_to_me=query.get("assigned") == "me",
                                    overdue=bool(query.get("overdue")), q=query.get("q"))
-    cases, next_cursor = services.list_cases(user, filters, limit=query["limit"], cursor=query.get("cursor"),
+    cases, next_cursor = records.list_cases(user, filters, limit=query["limit"], cursor=query.get("cursor"),
                                              shape=listing.FULL)
     return json_response({"items": cases_json(user, cases), "next_cursor": next_cursor}, 200)
 
@@ -226,7 +226,7 @@ def list_cases(query):
 def get_case(case_id):
     """One case; 404 when it is outside the caller's scope."""
     case, access = case_or_404(g.api_user, case_id)
-    services.record_view(g.api_user, case, "api_view_case")
+    records.record_view(g.api_user, case, "api_view_case")
     # case_id, not case.id: record_view committed, and reading the expired case reloaded it.
     return json_response(case_json(listing.one(case_id), access), 200)
 
@@ -251,7 +251,7 @@ def patch_case(body, case_id):
         changes["complaint.description"] = body["description"]
     if "urgent" in body:
         changes["case.urgent"] = body["urgent"]
-    services.update_case(case, changes, body["version"], user)
+    records.update_case(case, changes, body["version"], user)
     return json_response(case_body(user, case_id), 200)
 
 
@@ -265,7 +265,7 @@ def history(case_id):
         raise Forbidden()
     items = [{"at": _iso(e.at), "actor": {"id": e.actor.id, "full_name": e.actor.full_name} if e.actor else None,
               "action": e.kind, "from_stage": e.from_stage, "to_stage": e.to_stage, "comment": e.comment}
-             for e in services.timeline(case, newest_first=False)]
+             for e in timeline.timeline(case, newest_first=False)]
     return json_response({"items": items, "next_cursor": None}, 200)
 
 
@@ -279,7 +279,7 @@ def add_note(body, case_id):
     case, _access = case_or_404(user, case_id)
 
     def produce():
-        event = services.add_note(case, body["text"], user)
+        event = records.add_note(case, body["text"], user)
         return {"id": event.id, "at": _iso(event.at), "text": event.comment}, 201
 
     return idempotent(user, f"add_note:{case_id}", produce)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import render_template
 from werkzeug.exceptions import NotFound
 
-from casemgmt.cases import services
+from casemgmt.cases import records, timeline
 from casemgmt.cases.identity import initials
 from casemgmt.dbtypes import utcnow
 from casemgmt.pdf import html_to_pdf
@@ -23,7 +23,7 @@ def render(case, access, user) -> bytes:
         goals=workflow.plan_goals(case) if access.details else [],
         visits=workflow.visits(case) if access.details else [],
         referrals=referrals_of_case(case) if access.details else [],
-        events=services.timeline(case, newest_first=False) if access.details else [])
+        events=timeline.timeline(case, newest_first=False) if access.details else [])
     pdf = html_to_pdf(html)[0]
-    services.record_view(user, case, "download_summary")
+    records.record_view(user, case, "download_summary")
     return pdf

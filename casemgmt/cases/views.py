@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from casemgmt import paging, storage
 from casemgmt.access import case_access, case_or_404, district_of, requires
-from casemgmt.cases import services
+from casemgmt.cases import attachments, intake, records, timeline
 from casemgmt.cases.forms import (
     HIV_LABELS,
     AttachmentForm,
@@ -117,8 +117,8 @@ def new_complaint():
         raw = _complaint_input(form)
         try:
             if form.reviewed.data != "1":
-                data, checks = services.validate_complaint(raw)
-                review = {i: {"duplicates": services.find_duplicates(check.data), "warnings": check.warnings}
+                data, checks = intake.validate_complaint(raw)
+                review = {i: {"duplicates": intake.find_duplicates(check.data), "warnings": check.warnings}
                           for i, check in enumerate(checks)}
                 if any(r["duplicates"] or r["warnings"] for r in review.values()):
                     form.reviewed.data = "1"
@@ -130,7 +130,7 @@ def new_complaint():
                     return render_template("cases/new.html", form=form, review=review)
             decisions = {i: entry.form.duplicate.data for i, entry in enumerate(form.children)
                          if entry.form.duplicate.data}
-            result = services.register_complaint(raw, current_user, decisions)
+            result = intake.register_complaint(raw, current_user, decisions)
         except ValidationFailed as exc:
             refused(exc, form, COMPLAINT_ERROR_FIELDS)
             form.reviewed.data = ""
@@ -193,10 +193,10 @@ def risk_labels() -> dict[str, str]:
 def index():
     form = CaseFilterForm(request.args)
     _filter_choices(form)
-    filters = services.CaseFilters.from_args(request.args)
+    filters = records.CaseFilters.from_args(request.args)
     try:
         (cases, next_cursor), cursor = paging.or_first_page(
-            lambda cursor: services.list_cases(current_user, filters, cursor=cursor), request.args.get("cursor"))
+            lambda cursor: records.list_cases(current_user, filters, cursor=cursor), request.args.get("cursor"))
     except ValidationFailed as exc:  # a bad filter: its message, no list
         refused(exc)
         flash(exc.said, "warning")
@@ -212,12 +212,12 @@ def index():
 # ---- the case -----------------------------------------------------------------------------------
 
 def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_form=None, status=200):
-    sensitive = services.sensitive_of(case) if access.sensitive else None
+    sensitive = records.sensitive_of(case) if access.sensitive else None
     return render_template(
         "cases/show.html", case=case, access=access, stages=STAGES, now=utcnow(),
-        siblings=[(c, case_access(current_user, c)) for c in services.siblings(case)],
-        events=services.timeline(case) if access.details else [],
-        attachments=services.attachments(case) if access.details else [],
+        siblings=[(c, case_access(current_user, c)) for c in records.siblings(case)],
+        events=timeline.timeline(case) if access.details else [],
+        attachments=attachments.attachments(case) if access.details else [],
         note_form=note_form or NoteForm(), attachment_form=attachment_form or AttachmentForm(),
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
         wf=panel(case, current_user) if access.edit else None,
@@ -239,7 +239,7 @@ def show(case_id: int):
     page = _case_page(case, access)
     # Logged once the page is built: the log's commit would otherwise expire the case and every
     # object the page reads, so each would be read again while the page renders.
-    services.record_view(current_user, case)
+    records.record_view(current_user, case)
     return page
 
 
@@ -250,7 +250,7 @@ def add_note(case_id: int):
     form = NoteForm()
     if form.validate_on_submit():
         try:
-            services.add_note(case, form.text.data, current_user)
+            records.add_note(case, form.text.data, current_user)
         except ValidationFailed as exc:
             refused(exc)
             form.text.errors = list(form.text.errors) + exc.errors.get("text", [])
@@ -270,7 +270,7 @@ def add_attachment(case_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            services.add_attachment(case, upload.stream if upload else io.BytesIO(), getattr(upload, "filename", ""),
+            attachments.add_attachment(case, upload.stream if upload else io.BytesIO(), getattr(upload, "filename", ""),
                                     current_user, form.description.data)
         except ValidationFailed as exc:
             refused(exc)
@@ -294,7 +294,7 @@ def save_sensitive(case_id: int):
     form = _sensitive_form(None)
     if form.validate_on_submit():
         try:
-            services.save_sensitive(case, current_user, {f: getattr(form, f).data for f in services.SENSITIVE_FIELDS})
+            records.save_sensitive(case, current_user, {f: getattr(form, f).data for f in records.SENSITIVE_FIELDS})
         except ValidationFailed as exc:
             refused(exc)
             form.hiv_status.errors = list(form.hiv_status.errors) + exc.errors.get("hiv_status", [])
@@ -365,7 +365,7 @@ def download_attachment(case_id: int, attachment_id: int):
     row = db.session.get(Attachment, attachment_id)
     if not access.details or row is None or row.case_id != case.id:
         abort(404)
-    return storage.send(services.open_attachment(row, current_user), mimetype=row.content_type,
+    return storage.send(attachments.open_attachment(row, current_user), mimetype=row.content_type,
                         download_name=row.filename)
 
 
@@ -403,10 +403,10 @@ def edit(case_id: int):
     form.area_code.choices = village_choices(form.area_code.data)
     conflict = None
     if form.validate_on_submit():
-        snapshot = services.case_snapshot(case)
+        snapshot = records.case_snapshot(case)
         changes = {k: v for k, v in _edit_changes(form).items() if snapshot.get(k) != v}
         try:
-            services.update_case(case, changes, form.version.data or 0, current_user)
+            records.update_case(case, changes, form.version.data or 0, current_user)
         except StaleVersion as exc:
             refused(exc)
             conflict = exc.details.get("changes_since", [])

@@ -12,7 +12,7 @@ from casemgmt.access import case_accesses, coordinates, district_of, may_manage_
 from casemgmt.accounts.models import User
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
-from casemgmt.cases.services import add_event
+from casemgmt.cases.timeline import add_event
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version

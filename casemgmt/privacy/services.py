@@ -67,7 +67,7 @@ def subject_access(case: Case, viewer=None) -> dict:
         audit.log_access(viewer, "subject_access_export", "case", case.id, case_id=case.id)
         audit.record("subject_access_export", "case", case.id, actor=viewer)
         db.session.flush()
-    from casemgmt.cases.services import sensitive_of
+    from casemgmt.cases.records import sensitive_of
     from casemgmt.referrals.models import Referral
     from casemgmt.workflow.models import Assessment, MonitoringVisit, PlanGoal
 

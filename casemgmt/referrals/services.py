@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, select
 from casemgmt import paging
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
-from casemgmt.cases.services import add_event
+from casemgmt.cases.timeline import add_event
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
@@ -215,7 +215,7 @@ def record_view(viewer, referral: Referral) -> None:
     db.session.flush()
 
 
-# Built once, as the case page's other reads (cases.services._TIMELINE).
+# Built once, as the case page's other reads (cases.timeline._TIMELINE).
 _OF_CASE = (select(Referral).where(Referral.case_id == bindparam("case_id"))
             .order_by(Referral.created_at.desc(), Referral.id.desc()))
 

@@ -23,7 +23,7 @@ from casemgmt.audit import services as audit
 from casemgmt.cases import listing
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import Case
-from casemgmt.cases.services import CaseFilters, filtered_cases, older_than
+from casemgmt.cases.records import CaseFilters, filtered_cases, older_than
 from casemgmt.csvcells import CsvFile
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import ValidationFailed

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from casemgmt import storage
 from casemgmt.access import indicator_area, requires, small_counts_hidden
-from casemgmt.cases.services import CaseFilters
+from casemgmt.cases.records import CaseFilters
 from casemgmt.codes import CONCERNS, SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import get_area

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from casemgmt.access import coordinates, may_reassign, may_take, works_on_case
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case, CaseEvent
-from casemgmt.cases.services import add_event
+from casemgmt.cases.timeline import add_event
 from casemgmt.codes import SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
@@ -66,7 +66,7 @@ class Locked(ServiceError):
 
 # ---- who may take a transition -------------------------------------------------------------------
 
-# Built once, as the case page's other reads (cases.services._TIMELINE).
+# Built once, as the case page's other reads (cases.timeline._TIMELINE).
 _PENDING = select(Approval).where(Approval.case_id == bindparam("case_id"), Approval.status == "pending")
 _ASSESSMENT = select(Assessment).where(Assessment.case_id == bindparam("case_id"))
 _GOALS = select(PlanGoal).where(PlanGoal.case_id == bindparam("case_id")).order_by(PlanGoal.position)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from casemgmt.access import coordinators_of
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
-from casemgmt.cases.services import add_event
+from casemgmt.cases.timeline import add_event
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
