@@ -287,6 +287,16 @@ def _agency_accesses(user, cases) -> dict[int, CaseAccess]:
     return out
 
 
+def offline_cases(user) -> str | None:
+    """Which cases a user takes onto the phone: a social worker the open cases assigned to them
+    ("assigned": to record visits and notes and correct the child's details at the family's
+    house), a village worker the complaints they registered ("registered": their status only);
+    other roles none."""
+    if not _active(user):
+        return None
+    return {"social_worker": "assigned", "village_worker": "registered"}.get(user.role)
+
+
 def case_or_404(user, case_id, options=()):
     """The case if the user may see it; otherwise 404, never a hint that it exists. ``options``:
     how to load it (a change that reads few of its relations loads them as it reads them)."""

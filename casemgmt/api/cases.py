@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from casemgmt.access import can, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
@@ -54,10 +55,19 @@ class CaseCreate(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     received_at = fields.AwareDateTime(load_default=None)
     reporter = fields.Nested(ReporterIn, load_default=dict)
-    child = fields.Nested(ChildIn, required=True)
+    child = fields.Nested(ChildIn)
+    # Beyond the contract: the children of one complaint, each becoming a case, as the web form
+    # registers them (the offline app sends a complaint about siblings as one).
+    children = fields.List(fields.Nested(ChildIn), validate=validate.Length(min=1, max=10))
     concerns = fields.List(fields.String(validate=validate.OneOf(list(CONCERNS))), load_default=list)
     description = fields.String(load_default="", validate=validate.Length(max=20000))
     urgent = fields.Boolean(load_default=False)
+    recorded_at = fields.AwareDateTime(load_default=None)
+
+    @validates_schema
+    def one_way_of_naming_the_children(self, data, **kwargs):
+        if ("child" in data) == ("children" in data):
+            raise ValidationError(_("Send either child or children."), "child")
 
 
 class CasePatch(Schema):
@@ -85,6 +95,7 @@ class CaseQuery(PageQuery):
 
 class NoteIn(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    recorded_at = fields.AwareDateTime(load_default=None)
 
 
 # Documentation-only shapes of the answers (the bodies are built by case_json below).
@@ -179,28 +190,39 @@ def _api_errors(exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed({k.replace("children.0.", "child."): v for k, v in exc.errors.items()})
 
 
+def _duplicates(result, index: int) -> list[dict]:
+    return [{"id": c.case_id, "number": c.number, "reason": c.reason} for c in result.duplicates.get(index, [])]
+
+
 @blp.route("/cases", methods=["POST"])
 @blp.arguments(CaseCreate)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
 @blp.response(201, CaseOut)
 def create_case(body):
-    """Register a complaint about one child: a case in stage `report`, with likely duplicates."""
+    """Register a complaint about one child (or `children`, each a case): a case in stage `report`,
+    with likely duplicates. `recorded_at`: when a phone recorded it offline (`received_at` defaults
+    to it)."""
     user = g.api_user
     if not can(user, "cases.register"):
         raise Forbidden()
 
     def produce():
-        child = dict(body["child"])
-        raw = {"channel": body["channel"], "received_at": body["received_at"], "reporter": body["reporter"],
-               "children": [child], "concerns": body["concerns"], "description": body["description"],
-               "urgent": body["urgent"]}
+        children = [dict(c) for c in body["children"]] if "children" in body else [dict(body["child"])]
+        recorded_at = services.offline_recorded_at(body["recorded_at"])
+        # A complaint written down offline came in no later than it was written down.
+        raw = {"channel": body["channel"], "received_at": body["received_at"] or recorded_at,
+               "reporter": body["reporter"], "children": children, "concerns": body["concerns"],
+               "description": body["description"], "urgent": body["urgent"]}
         try:
-            result = services.register_complaint(raw, user, {0: "new"})
+            result = services.register_complaint(raw, user, {i: "new" for i in range(len(children))},
+                                                 recorded_at=recorded_at)
         except ValidationFailed as exc:
-            raise _api_errors(exc) from None
+            raise (_api_errors(exc) if "child" in body else exc) from None
         out = case_body(user, result.case_ids[0])
-        out["possible_duplicates"] = [{"id": c.case_id, "number": c.number, "reason": c.reason}
-                                      for c in result.duplicates.get(0, [])]
+        out["possible_duplicates"] = _duplicates(result, 0)
+        if "children" in body:
+            out["cases"] = [{"id": case_id, "number": number, "possible_duplicates": _duplicates(result, i)}
+                            for i, (case_id, number) in enumerate(zip(result.case_ids, result.numbers))]
         return out, 201
 
     return idempotent(user, "create_case", produce)
@@ -283,7 +305,8 @@ def add_note(body, case_id):
         raise Forbidden()
 
     def produce():
-        event = services.add_note(case, body["text"], user)
+        event = services.add_note(case, body["text"], user,
+                                  recorded_at=services.offline_recorded_at(body.get("recorded_at")))
         return {"id": event.id, "at": _iso(event.at), "text": event.comment}, 201
 
     return idempotent(user, f"add_note:{case_id}", produce)
