@@ -43,8 +43,11 @@ def field_label(key: str) -> str:
 
 
 def init_app(app) -> None:
+    from casemgmt.offline.text import offline_text
+
     app.jinja_env.globals.update(
         asset_url=asset_url,
+        offline_text=offline_text,
         can=lambda permission: can(current_user, permission),
         nav_items=lambda: items_for(current_user),
         codes=codes,

@@ -1,0 +1,241 @@
+"""The installable app on a 360-pixel phone without a signal: a complaint recorded offline waits in
+the phone's encrypted outbox and is created exactly once when the signal returns."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from casemgmt.cases.models import Case, Child, Complaint
+from casemgmt.extensions import db
+from tests.conftest import ARTIFACTS
+from tests.factories import PASSWORD
+from tests.test_browser import fits_the_screen
+
+pytestmark = pytest.mark.browser
+
+SAVED = "Tersimpan di ponsel, akan dikirim saat ada sinyal."
+
+# Everything the page's origin keeps: IndexedDB's records and Cache Storage's pages, as text.
+DUMP_STORAGE = """async () => {
+  const out = [];
+  for (const info of await indexedDB.databases()) {
+    const d = await new Promise((ok, ko) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+    for (const name of d.objectStoreNames) {
+      const rows = await new Promise((ok) => { const r = d.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); });
+      out.push(JSON.stringify(rows));
+    }
+    d.close();
+  }
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      if (!new URL(request.url).pathname.startsWith('/static/')) { out.push(request.url + ' ' + await (await cache.match(request)).text()); }
+    }
+  }
+  return out.join('\\n');
+}"""
+OUTBOX = """async () => {
+  const d = await new Promise((ok) => { const r = indexedDB.open('casemgmt'); r.onsuccess = () => ok(r.result); });
+  const rows = await new Promise((ok) => { const r = d.transaction('outbox').objectStore('outbox').getAll(); r.onsuccess = () => ok(r.result); });
+  const vaults = await new Promise((ok) => { const r = d.transaction('vault').objectStore('vault').getAll(); r.onsuccess = () => ok(r.result); });
+  d.close();
+  return {outbox: rows.map(r => r.state), vaults: vaults.length};
+}"""
+
+
+def count(model, *where) -> int:
+    db.session.rollback()  # read what the live server committed since
+    return db.session.scalar(select(func.count(model.id)).where(*where))
+
+
+@pytest.fixture
+def device(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    yield context
+    context.close()
+
+
+def log_in(page, base, username="desa"):
+    page.goto(f"{base}/login")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(f"{base}/")
+
+
+def ready_offline(page, base):
+    """The app is installed: its worker controls the page and keeps the complaint form."""
+    page.goto(f"{base}/cases/new")
+    page.wait_for_function("async () => navigator.serviceWorker.controller?.state === 'activated'"
+                           " && !!(await caches.match('/cases/new'))"
+                           " && !!(await caches.match('/app/outbox'))")
+
+
+def fill_complaint(page, name="Sitti Hardianti", nik=None):
+    page.get_by_label("Nama pelapor").fill("Ibu Rahma")
+    page.get_by_label("Nama anak").fill(name)
+    page.get_by_label("Perempuan").first.check()
+    page.get_by_label("Atau perkiraan umur (tahun)").fill("13")
+    if nik:
+        page.get_by_label("NIK (opsional)").fill(nik)
+    page.get_by_label("Putus sekolah").check()
+    page.get_by_label("Apa yang terjadi?").fill("Anak perempuan tidak sekolah sejak kelas 5.")
+
+
+def test_a_complaint_recorded_offline_is_sent_once_when_the_signal_returns(live_server, device, users):
+    page = device.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: print("CONSOLE", m.type, m.text) if m.type == "error" else None)
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+
+    device.set_offline(True)
+    page.reload()  # the form opens from the phone's copy
+    expect(page.get_by_role("heading", level=1)).to_have_text("Daftarkan pengaduan")
+    # A save with only field errors says how many, and goes to the first.
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_contain_text("isian perlu diperbaiki")
+    expect(page.locator("#reporter_name")).to_be_focused()
+    fill_complaint(page)
+    page.screenshot(path=str(ARTIFACTS / "offline-01-form-offline-360.png"), full_page=True)
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+    expect(page.locator("#outbox-badge [data-count]")).to_have_text("1")
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "offline-02-saved-on-phone-360.png"), full_page=True)
+    assert count(Case) == 0
+
+    # Reloaded without a signal: the app and the waiting complaint are still there.
+    page.goto(f"{live_server}/app/outbox")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kotak keluar di ponsel ini")
+    expect(page.locator("[data-outbox-item]")).to_have_count(1)
+    expect(page.locator("[data-outbox-item]")).to_contain_text("Sitti Hardianti")
+    expect(page.locator("#outbox-badge [data-count]")).to_have_text("1")
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "offline-03-outbox-360.png"), full_page=True)
+
+    # What the phone keeps holds no child's name in clear.
+    stored = page.evaluate(DUMP_STORAGE)
+    assert '"state":"pending"' in stored and "Sitti" not in stored and "Hardianti" not in stored
+    assert "Ibu Rahma" not in stored and "tidak sekolah" not in stored
+
+    # A new tab (the installed app opened again) asks for the password before it can read it.
+    other = device.new_page()
+    other.goto(f"{live_server}/app/outbox")
+    expect(other.locator("#unlock-bar")).to_be_visible()
+    expect(other.locator("[data-outbox-item]")).not_to_contain_text("Sitti")
+    other.get_by_label("Yang Anda catat di ponsel ini terkunci").fill("not the password")
+    other.get_by_role("button", name="Buka kunci").click()
+    expect(other.locator("#unlock-bar [data-message]")).to_have_text("Kata sandi salah.")
+    other.get_by_label("Yang Anda catat di ponsel ini terkunci").fill(PASSWORD)
+    other.get_by_role("button", name="Buka kunci").click()
+    expect(other.locator("[data-outbox-item]")).to_contain_text("Sitti Hardianti", timeout=15000)
+    other.screenshot(path=str(ARTIFACTS / "offline-04-unlocked-360.png"), full_page=True)
+    other.close()
+
+    # The signal returns: sent once, the outbox empties, one case more.
+    device.set_offline(False)
+    expect(page.locator("#outbox-empty")).to_be_visible(timeout=30000)
+    expect(page.locator("#outbox-badge")).to_be_hidden()
+    assert count(Case) == 1 and count(Complaint) == 1
+    assert count(Child, Child.name == "Sitti Hardianti") == 1
+    page.reload()
+    page.wait_for_timeout(1000)  # a second page opening sends nothing again
+    assert count(Case) == 1
+    assert errors == []
+
+
+def test_a_lost_answer_is_sent_again_and_creates_one_case(live_server, device, users):
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    device.set_offline(True)
+    page.reload()
+    fill_complaint(page, name="Andi Baso")
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+
+    # The server creates the case, then the connection drops before its answer arrives.
+    attempts = []
+
+    def drop_first_answer(route):
+        attempts.append(route.request.headers.get("idempotency-key"))
+        if len(attempts) == 1:
+            route.fetch()  # reaches the server, which commits the case
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    device.route("**/api/v1/cases", drop_first_answer)
+    device.set_offline(False)
+    expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+    assert len(attempts) >= 2 and len(set(attempts)) == 1  # the same key each time
+    assert count(Case) == 1 and count(Child, Child.name == "Andi Baso") == 1
+
+
+def test_a_complaint_the_server_refuses_waits_to_be_corrected(live_server, device, users):
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    device.set_offline(True)
+    page.reload()
+    # 99.99 is no kabupaten: only the server knows the region codes.
+    fill_complaint(page, name="Nurul Aisyah", nik="9999014512100003")
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+    device.set_offline(False)
+    page.goto(f"{live_server}/app/outbox")
+    item = page.locator("[data-outbox-item]")
+    expect(item).to_contain_text("Perlu diperbaiki", timeout=30000)
+    expect(item).to_contain_text("kode kabupaten/kota")
+    expect(page.locator("#outbox-badge [data-count]")).to_have_text("1")
+    page.screenshot(path=str(ARTIFACTS / "offline-05-needs-fixing-360.png"), full_page=True)
+    assert count(Case) == 0
+
+    item.get_by_role("link", name="Perbaiki").click()
+    expect(page.get_by_label("Nama anak")).to_have_value("Nurul Aisyah")
+    expect(page.locator("#intake-status")).to_contain_text("kode kabupaten/kota")
+    expect(page.get_by_label("NIK (opsional)")).to_have_value("9999014512100003")
+    page.screenshot(path=str(ARTIFACTS / "offline-06-correcting-360.png"), full_page=True)
+    page.get_by_label("NIK (opsional)").fill("")
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+    assert count(Case) == 1 and count(Child, Child.name == "Nurul Aisyah") == 1
+
+
+def test_logging_out_wipes_the_phones_copy_after_a_warning(live_server, device, users):
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    device.set_offline(True)
+    page.reload()
+    fill_complaint(page, name="Muh. Fadli")
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+    device.route("**/api/v1/cases", lambda route: route.abort("connectionrefused"))  # still no way through
+    device.set_offline(False)
+    assert page.evaluate(OUTBOX) == {"outbox": ["pending"], "vaults": 1}
+
+    warnings = []
+
+    def answer(dialog):
+        warnings.append(dialog.message)
+        dialog.dismiss() if len(warnings) == 1 else dialog.accept()
+
+    page.on("dialog", answer)
+    page.get_by_role("button", name="Buka menu").click()
+    page.get_by_role("button", name="Keluar").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate(OUTBOX) == {"outbox": ["pending"], "vaults": 1}  # dismissed: nothing wiped
+    page.get_by_role("button", name="Keluar").click()
+    page.wait_for_url(f"{live_server}/login")
+    assert warnings and "1 catatan di ponsel ini belum terkirim" in warnings[0]
+    assert page.evaluate(OUTBOX) == {"outbox": [], "vaults": 0}
+    stored = page.evaluate(DUMP_STORAGE)
+    assert "desa" not in stored and "csrf" not in stored  # the kept pages went too
+    assert count(Case) == 0
