@@ -21,12 +21,18 @@ SHELL_ASSETS = ("vendor/bootstrap/bootstrap.used.min.css", "css/app.css", "vendo
 OFFLINE_PAGES = ("cases.new_complaint", "offline.outbox")
 
 
+def offline_pages() -> list[str]:
+    from flask import url_for
+
+    return [url_for(endpoint) for endpoint in OFFLINE_PAGES]
+
+
 @bp.get("/sw.js")
 def service_worker():
     from flask import url_for
 
     assets = [asset_url(name) for name in SHELL_ASSETS]
-    pages = [url_for(endpoint) for endpoint in OFFLINE_PAGES]
+    pages = offline_pages()
     # The worker's text changes with any asset, so the browser installs the new one.
     version = hashlib.sha256("\n".join(assets + pages).encode()).hexdigest()[:12]
     body = render_template("offline/sw.js", assets=assets, pages=pages, version=version,

@@ -10,17 +10,22 @@ var ASSETS = {{ assets|tojson }};
 var PAGES = {{ pages|tojson }};
 var FALLBACK = {{ fallback|tojson }};
 
-function keepPages(cache) {
-  return Promise.all(PAGES.map(function (url) {
-    return fetch(url, {credentials: "same-origin", redirect: "manual", cache: "no-store"}).then(function (r) {
-      if (r.status === 200) { return cache.put(url, r); }
+// What is missing of the files and pages (a page that put its own copy is not fetched again).
+function keepMissing(cache) {
+  return Promise.all(ASSETS.concat(PAGES).map(function (url) {
+    return cache.match(url).then(function (hit) {
+      if (hit) { return; }
+      return fetch(url, {credentials: "same-origin", redirect: "manual"}).then(function (r) {
+        if (r.status === 200) { return cache.put(url, r); }
+      });
     }).catch(function () {});
   }));
 }
 
+// The pages need the session: the page that registered the worker asks for them ("keep-pages").
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
-    return cache.addAll(ASSETS).then(function () { return keepPages(cache); });
+    return cache.addAll(ASSETS);
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -62,9 +67,5 @@ self.addEventListener("sync", function (event) {
 });
 
 self.addEventListener("message", function (event) {
-  if (event.data === "keep-pages") {
-    event.waitUntil(caches.open(CACHE).then(function (cache) {
-      return cache.addAll(ASSETS).then(function () { return keepPages(cache); });
-    }));
-  }
+  if (event.data === "keep-pages") { event.waitUntil(caches.open(CACHE).then(keepMissing)); }
 });

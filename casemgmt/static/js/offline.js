@@ -8,6 +8,7 @@
   var KEY_SLOT = "casemgmt-key", PENDING_SLOT = "casemgmt-pending";
   var enc = new TextEncoder(), dec = new TextDecoder(), subtle = window.crypto && crypto.subtle;
   var meta = document.querySelector('meta[name="app-user"]');
+  var controlled = !!(navigator.serviceWorker && navigator.serviceWorker.controller);
   var user = meta ? meta.content : null;
   var text = meta ? JSON.parse(meta.getAttribute("data-text")) : {};
   if (!subtle || !window.indexedDB) { return; }
@@ -299,16 +300,28 @@
   if (navigator.serviceWorker) {
     navigator.serviceWorker.register("/sw.js").catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (e) { if (e.data === "sync") { sync(); } });
-    // After a log-in the pages that work offline are kept at once, not only once visited.
+  }
+  // The pages that work offline are kept as soon as the worker runs, not only once visited; a kept
+  // page opened before the worker controlled it puts its own copy instead of a second download.
+  function keepPages() {
+    if (!navigator.serviceWorker) { return; }
+    var kept = JSON.parse(meta.getAttribute("data-kept") || "[]"), path = location.pathname;
+    var own = !controlled && kept.indexOf(path) >= 0 ? "<!doctype html>\n" + document.documentElement.outerHTML : null;
     navigator.serviceWorker.ready.then(function (r) {
-      return caches.match("/cases/new").then(function (hit) {
-        if (!hit && navigator.onLine && r.active) { r.active.postMessage("keep-pages"); }
-      });
+      return caches.keys().then(function (names) {
+        var name = names.filter(function (n) { return n.indexOf("casemgmt-") === 0; })[0];
+        if (own && name) {
+          return caches.open(name).then(function (c) {
+            return c.put(path, new Response(own, {headers: {"Content-Type": "text/html; charset=utf-8"}}));
+          });
+        }
+      }).then(function () { if (navigator.onLine && r.active) { r.active.postMessage("keep-pages"); } });
     }).catch(function () {});
   }
   window.addEventListener("online", sync);
   // Started once every deferred script of the page has run, so that each hears "outbox-ready".
   function start() {
+    keepPages();
     settle().catch(function () {}).then(function () {
       unlockBar();
       badge();
