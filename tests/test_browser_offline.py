@@ -92,6 +92,12 @@ def test_a_complaint_recorded_offline_is_sent_once_when_the_signal_returns(live_
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: print("CONSOLE", m.type, m.text) if m.type == "error" else None)
     log_in(page, live_server)
+    # The village worker's home puts the complaint form and the outbox first.
+    register = page.locator("main").get_by_role("link", name="Daftarkan pengaduan").first
+    assert register.bounding_box()["y"] < 300
+    expect(page.locator("main").get_by_role("link", name="Kotak keluar di ponsel ini")).to_be_visible()
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "offline-00-home-360.png"))
     ready_offline(page, live_server)
 
     device.set_offline(True)
@@ -118,6 +124,9 @@ def test_a_complaint_recorded_offline_is_sent_once_when_the_signal_returns(live_
     expect(page.locator("#outbox-badge [data-count]")).to_have_text("1")
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "offline-03-outbox-360.png"), full_page=True)
+    # Any other page without a signal: the outbox page, not the browser's error.
+    page.goto(f"{live_server}/complaints/mine")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kotak keluar di ponsel ini")
 
     # What the phone keeps holds no child's name in clear.
     stored = page.evaluate(DUMP_STORAGE)

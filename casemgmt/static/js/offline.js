@@ -221,6 +221,10 @@
   function badge() {
     var el = document.getElementById("outbox-badge");
     return mine().then(function (items) {
+      document.querySelectorAll("main [data-count]").forEach(function (c) {
+        c.textContent = items.length;
+        c.hidden = !items.length;
+      });
       if (!el) { return items; }
       var fix = items.filter(function (i) { return i.state === "fix"; }).length;
       el.hidden = !items.length;
