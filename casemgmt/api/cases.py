@@ -14,7 +14,7 @@ from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
 from casemgmt.codes import CONCERNS
 from casemgmt.dbtypes import utcnow
-from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.errors import Forbidden, StaleVersion, ValidationFailed
 from casemgmt.workflow.stages import STAGE_CODES
 
 blp = Blueprint("api_cases", __name__, url_prefix="/api/v1", description="Cases")
@@ -275,8 +275,23 @@ def patch_case(body, case_id):
         changes["complaint.description"] = body["description"]
     if "urgent" in body:
         changes["case.urgent"] = body["urgent"]
-    services.update_case(case, changes, body["version"], user, reporter_allowed=access.reporter)
+    try:
+        services.update_case(case, changes, body["version"], user, reporter_allowed=access.reporter)
+    except StaleVersion as exc:
+        # What an offline client needs to show both values side by side: the record as it is now
+        # (as the caller may see it) and the fields changed since the version it sent.
+        changed = {_API_FIELDS.get(k, k) for change in exc.details.get("changes_since", [])
+                   for k in change["changes"]}
+        exc.details.update({"current": case_body(user, case_id), "changed_fields": sorted(changed)})
+        raise
     return json_response(case_body(user, case_id), 200)
+
+
+# The record's fields as PATCH names them (services.case_snapshot's keys otherwise).
+_API_FIELDS = {"complaint.reporter_name": "reporter.name", "complaint.reporter_phone": "reporter.phone",
+               "complaint.reporter_relationship": "reporter.relationship",
+               "complaint.reporter_anonymous": "reporter.anonymous", "case.concerns": "concerns",
+               "complaint.description": "description", "case.urgent": "urgent"}
 
 
 @blp.route("/cases/<int:case_id>/history", methods=["GET"])
