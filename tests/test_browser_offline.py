@@ -248,3 +248,69 @@ def test_logging_out_wipes_the_phones_copy_after_a_warning(live_server, device, 
     stored = page.evaluate(DUMP_STORAGE)
     assert "desa" not in stored and "csrf" not in stored  # the kept pages went too
     assert count(Case) == 0
+
+
+class SlowLink:
+    """A village connection at the server's door, for the page and its service worker alike:
+    each answer waits the round trip and goes out at the link's speed."""
+
+    def __init__(self, app, latency=0.4, bytes_per_second=50 * 1024):
+        self.app, self.inner = app, app.wsgi_app
+        self.latency, self.rate = latency, bytes_per_second
+
+    def __enter__(self):
+        import time
+
+        def slow(environ, start_response):
+            body = b"".join(self.inner(environ, start_response))
+            time.sleep(self.latency + len(body) / self.rate)
+            return [body]
+
+        self.app.wsgi_app = slow
+        return self
+
+    def __exit__(self, *exc):
+        self.app.wsgi_app = self.inner
+
+
+QUEUE_MANY = """async (n) => {
+  for (let i = 0; i < n; i++) {
+    await window.casemgmtOutbox.record('case', '/api/v1/cases', {
+      channel: 'outreach', reporter: {anonymous: true}, concerns: ['out_of_school'],
+      description: 'Kunjungan rumah ' + i, children: [{name: 'Anak Antrean ' + String.fromCharCode(65 + i),
+      sex: i % 2 ? 'M' : 'F', age_years: 8, area_code: '73.06.01.2006'}]});
+  }
+}"""
+
+
+def test_on_a_slow_link_the_form_opens_fast_and_twenty_queued_complaints_go_once(app, live_server, device, users):
+    import time
+
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    lines = ["offline app on a 400 ms / 50 KB/s link (server-side delay on every answer, worker's too)"]
+
+    with SlowLink(app):
+        # Opening the complaint form from the installed app, online but slow, then with no signal.
+        page.goto(f"{live_server}/")
+        timings = []
+        for offline in (False, True):
+            device.set_offline(offline)
+            page.goto(f"{live_server}/cases/new", wait_until="domcontentloaded")
+            timings.append(page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"))
+            expect(page.get_by_role("heading", level=1)).to_have_text("Daftarkan pengaduan")
+        lines.append(f"complaint form opened: {timings[0]:.0f} ms with a slow signal, {timings[1]:.0f} ms without")
+
+        page.evaluate(QUEUE_MANY, 20)
+        expect(page.locator("#outbox-badge [data-count]")).to_have_text("20")
+        started = time.monotonic()
+        device.set_offline(False)
+        expect(page.locator("#outbox-badge")).to_be_hidden(timeout=60000)
+        elapsed = time.monotonic() - started
+    lines.append(f"20 complaints queued offline, all sent: {elapsed:.1f} s after the signal returned")
+    (ARTIFACTS / "offline-benchmark.txt").write_text("\n".join(lines) + "\n")
+    print("\n" + "\n".join(lines))
+    assert count(Complaint) == 20 and count(Child, Child.name.like("Anak Antrean %")) == 20
+    assert timings[0] < 1000 and timings[1] < 1000, lines
+    assert elapsed < 30, lines

@@ -119,7 +119,14 @@
     var timer = setTimeout(function () { if (ctl) { ctl.abort(); } }, 5000);
     return fetch("/app/session", {credentials: "same-origin", redirect: "manual", cache: "no-store",
                                   signal: ctl ? ctl.signal : undefined})
-      .then(function (r) { return r.status === 200 ? "online" : "login"; }, function () { return "offline"; })
+      .then(function (r) {
+        if (r.status !== 200) { return "login"; }
+        // A form opened from the phone's copy may carry the token of an earlier session.
+        return r.json().then(function (j) {
+          if (el("csrf_token")) { el("csrf_token").value = j.csrf_token; }
+          return "online";
+        });
+      }, function () { return "offline"; })
       .then(function (state) { clearTimeout(timer); return state; });
   }
   function queue(body) {
