@@ -314,3 +314,48 @@ def test_on_a_slow_link_the_form_opens_fast_and_twenty_queued_complaints_go_once
     assert count(Complaint) == 20 and count(Child, Child.name.like("Anak Antrean %")) == 20
     assert timings[0] < 1000 and timings[1] < 1000, lines
     assert elapsed < 30, lines
+
+
+def test_siblings_recorded_offline_become_one_complaint_with_two_cases(live_server, device, users):
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    device.set_offline(True)
+    page.reload()
+    fill_complaint(page, name="Sitti Hardianti")
+    page.get_by_role("button", name="Tambah anak lain").click()  # without the server
+    expect(page.get_by_role("group", name="Anak 2")).to_be_visible()
+    second = page.get_by_role("group", name="Anak 2")
+    second.get_by_label("Nama anak").fill("Muh. Fadli")
+    second.get_by_label("Laki-laki").check()
+    second.get_by_label("Atau perkiraan umur (tahun)").fill("9")
+    expect(second.get_by_label("Desa / kelurahan")).to_have_value("73.06.01.2006")  # siblings live together
+    assert fits_the_screen(page)
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+    expect(page.get_by_role("group", name="Anak 2")).to_have_count(0)  # the form is empty again
+    device.set_offline(False)
+    expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+    assert count(Complaint) == 1 and count(Case) == 2
+    assert count(Child, Child.name.in_(["Sitti Hardianti", "Muh. Fadli"])) == 2
+
+
+def test_a_lapsed_session_holds_the_outbox_until_the_user_logs_in(live_server, device, users):
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    device.set_offline(True)
+    page.reload()
+    fill_complaint(page, name="Andi Baso")
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+    # The session ends while the phone is out of reach (idle time-out, or the cookie gone).
+    device.clear_cookies()
+    device.set_offline(False)
+    page.evaluate("window.casemgmtOutbox.sync()")
+    expect(page.locator("#outbox-badge")).to_have_attribute("title", "Masuk lagi untuk mengirim yang menunggu di ponsel ini.")
+    expect(page.locator("#outbox-badge [data-count]")).to_have_text("1")
+    assert count(Case) == 0
+    log_in(page, live_server)
+    expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+    assert count(Case) == 1 and count(Child, Child.name == "Andi Baso") == 1
