@@ -21,7 +21,7 @@ from casemgmt.codes import ROLES
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine", "referrals.box",
                                  "tasks.view", "conferences.view"}),
-    "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view",
+    "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "cases.offline", "approvals.view",
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",

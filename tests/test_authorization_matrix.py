@@ -103,7 +103,7 @@ PERMISSION_PAGES = {
     "conferences.index": "conferences.view", "conferences.new": "conferences.manage",
     "conferences.review": "conferences.manage", "conferences.tasks": "tasks.view",
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
-    "offline.outbox": "cases.register", "offline.session_token": None,
+    "offline.outbox": "cases.register", "offline.session_token": None, "offline.field_cases": "cases.offline",
 }
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
@@ -117,7 +117,7 @@ PAGE_PATHS = {
     "workflow.triage": "/triage", "referrals.index": "/referrals", "conferences.index": "/conferences",
     "conferences.new": "/conferences/new", "conferences.review": "/conferences/review", "conferences.tasks": "/tasks",
     "reports.indicators_page": "/reports/indicators", "reports.quarterly_pdf": "/reports/quarterly.pdf",
-    "offline.outbox": "/app/outbox", "offline.session_token": "/app/session",
+    "offline.outbox": "/app/outbox", "offline.session_token": "/app/session", "offline.field_cases": "/app/cases",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.
 PERMISSION_POSTS = {

@@ -359,3 +359,91 @@ def test_a_lapsed_session_holds_the_outbox_until_the_user_logs_in(live_server, d
     log_in(page, live_server)
     expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
     assert count(Case) == 1 and count(Child, Child.name == "Andi Baso") == 1
+
+
+def _field_device(browser, base):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, base, "peksos")
+    page.goto(f"{base}/app/cases")
+    page.wait_for_function("async () => navigator.serviceWorker.controller?.state === 'activated'"
+                           " && !!(await caches.match('/app/cases'))")
+    page.get_by_role("button", name="Bawa kasus saya (offline)").click()
+    return context, page
+
+
+def _child(case_id):
+    from casemgmt.cases.models import Case as CaseModel
+
+    db.session.rollback()
+    return db.session.get(CaseModel, case_id).child
+
+
+def test_two_phones_edit_one_case_offline_merge_and_choose_side_by_side(live_server, browser, users):
+    from casemgmt.cases.models import CaseEvent
+    from casemgmt.workflow import services as workflow
+    from tests.factories import make_case
+
+    case = make_case(users["village_worker"], name="Sitti Hardianti")
+    workflow.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": "medium", "assigned_worker_id": users["social_worker"].id}, case.version)
+    case_id, number = case.id, case.number
+    (a_context, a), (b_context, b) = _field_device(browser, live_server), _field_device(browser, live_server)
+    try:
+        for page in (a, b):
+            expect(page.locator("[data-case] summary")).to_have_text(f"{number} · Sitti Hardianti")
+            page.locator("[data-case] summary").click()
+        assert fits_the_screen(a)
+        a.screenshot(path=str(ARTIFACTS / "offline-07-field-cases-360.png"), full_page=True)
+        stored = a.evaluate(DUMP_STORAGE)
+        assert "Sitti" not in stored and "Daeng" not in stored  # the cases taken offline are sealed too
+
+        # Different fields on each phone: merged without asking.
+        a_context.set_offline(True)
+        b_context.set_offline(True)
+        a.get_by_label("Orang tua atau pengasuh").fill("Daeng Kebo")
+        a.get_by_role("button", name="Simpan perubahan di ponsel").click()
+        b.get_by_label("Telepon pengasuh").fill("0813 1111 2222")
+        b.get_by_role("button", name="Simpan perubahan di ponsel").click()
+        a.get_by_label("Catatan kasus").fill("Kunjungan rumah: ibu hadir, anak sehat.")
+        a.get_by_role("button", name="Simpan catatan di ponsel").click()
+        expect(a.locator("#outbox-badge [data-count]")).to_have_text("2")
+        a_context.set_offline(False)
+        expect(a.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+        b_context.set_offline(False)
+        expect(b.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+        expect(b.locator("[data-conflict]")).to_have_count(0)
+        child = _child(case_id)
+        assert (child.caregiver_name, child.caregiver_phone) == ("Daeng Kebo", "0813 1111 2222")
+
+        # The same field on both phones: the second sees both values and chooses; nothing is lost.
+        a_context.set_offline(True)
+        b_context.set_offline(True)
+        a.get_by_label("Alamat").fill("Dusun Bontoa")
+        a.get_by_role("button", name="Simpan perubahan di ponsel").click()
+        b.get_by_label("Alamat").fill("Dusun Parangloe, RT 01")
+        b.get_by_role("button", name="Simpan perubahan di ponsel").click()
+        a_context.set_offline(False)
+        expect(a.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+        assert _child(case_id).address == "Dusun Bontoa"
+        b_context.set_offline(False)
+        conflict = b.locator("[data-conflict]")
+        expect(conflict).to_be_visible(timeout=30000)
+        expect(conflict.get_by_role("group", name="Alamat")).to_contain_text("Di server: Dusun Bontoa")
+        expect(conflict.get_by_role("group", name="Alamat")).to_contain_text("Di ponsel ini: Dusun Parangloe, RT 01")
+        assert conflict.locator("input:checked").count() == 0  # no answer chosen for the worker
+        expect(b.locator("#outbox-badge [data-count]")).to_have_text("1")
+        assert fits_the_screen(b)
+        b.screenshot(path=str(ARTIFACTS / "offline-08-conflict-side-by-side-360.png"), full_page=True)
+        assert _child(case_id).address == "Dusun Bontoa"
+        conflict.get_by_label("Dusun Parangloe, RT 01").check()
+        conflict.get_by_role("button", name="Simpan pilihan saya dan kirim").click()
+        expect(b.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+        child = _child(case_id)
+        assert (child.address, child.caregiver_name, child.caregiver_phone) == (
+            "Dusun Parangloe, RT 01", "Daeng Kebo", "0813 1111 2222")
+        notes = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "note")).all()
+        assert [n.comment for n in notes] == ["Kunjungan rumah: ibu hadir, anak sehat."]
+    finally:
+        a_context.close()
+        b_context.close()

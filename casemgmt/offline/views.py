@@ -10,21 +10,28 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from casemgmt.access import requires
+from casemgmt.access import can, requires
 from casemgmt.templating import asset_url
 
 bp = Blueprint("offline", __name__)
 
-# What the app needs with no signal: the files of every page, and the pages that work offline.
+# What every page needs, kept when the worker installs.
 SHELL_ASSETS = ("vendor/bootstrap/bootstrap.used.min.css", "css/app.css", "vendor/htmx/htmx.min.js",
-                "js/app.js", "js/offline.js", "js/intake-offline.js", "js/outbox.js", "favicon.svg")
-OFFLINE_PAGES = ("cases.new_complaint", "offline.outbox")
+                "js/app.js", "js/offline.js", "favicon.svg")
+# The pages that work offline, who may open them, and their own script: kept for a user once the
+# worker runs (offline.js asks for offline_keep()), so a phone fetches only what its user can use.
+OFFLINE_PAGES = {"cases.new_complaint": ("cases.register", "js/intake-offline.js"),
+                 "offline.outbox": ("cases.register", "js/outbox.js"),
+                 "offline.field_cases": ("cases.offline", "js/fieldwork.js")}
 
 
-def offline_pages() -> list[str]:
+def offline_keep() -> list[str]:
+    """The pages that work offline for the current user, then their scripts."""
     from flask import url_for
 
-    return [url_for(endpoint) for endpoint in OFFLINE_PAGES]
+    allowed = [(endpoint, script) for endpoint, (permission, script) in OFFLINE_PAGES.items()
+               if can(current_user, permission)]
+    return [url_for(endpoint) for endpoint, _ in allowed] + [asset_url(script) for _, script in allowed]
 
 
 @bp.get("/sw.js")
@@ -32,10 +39,11 @@ def service_worker():
     from flask import url_for
 
     assets = [asset_url(name) for name in SHELL_ASSETS]
-    pages = offline_pages()
+    pages = [url_for(endpoint) for endpoint in OFFLINE_PAGES]
+    keepable = pages + [asset_url(script) for _, script in OFFLINE_PAGES.values()]
     # The worker's text changes with any asset, so the browser installs the new one.
-    version = hashlib.sha256("\n".join(assets + pages).encode()).hexdigest()[:12]
-    body = render_template("offline/sw.js", assets=assets, pages=pages, version=version,
+    version = hashlib.sha256("\n".join(assets + keepable).encode()).hexdigest()[:12]
+    body = render_template("offline/sw.js", assets=assets, pages=pages, keepable=keepable, version=version,
                            fallback=url_for("offline.outbox"))
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
@@ -66,6 +74,15 @@ def manifest():
 def outbox():
     """The complaints and visits waiting on this phone; the list is the phone's, drawn by offline.js."""
     return render_template("offline/outbox.html")
+
+
+@bp.get("/app/cases")
+@requires("cases.offline")
+def field_cases():
+    """A social worker's open cases taken onto the phone: notes and the child's details recorded
+    at the family's house, queued in the outbox; the cases themselves are the phone's (encrypted),
+    drawn by fieldwork.js from the offline bundle."""
+    return render_template("offline/cases.html")
 
 
 @bp.get("/app/session")

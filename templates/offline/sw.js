@@ -8,11 +8,13 @@ var ASSETS = {{ assets|tojson }};
 // Pages kept for use without a signal: the complaint form and the outbox, which carry no child's
 // data (the outbox's content is the phone's, encrypted). Every other page is never kept.
 var PAGES = {{ pages|tojson }};
+// What a page may ask to keep for its user ("keep"): those pages and their scripts.
+var KEEPABLE = {{ keepable|tojson }};
 var FALLBACK = {{ fallback|tojson }};
 
 // What is missing of the files and pages (a page that put its own copy is not fetched again).
-function keepMissing(cache) {
-  return Promise.all(ASSETS.concat(PAGES).map(function (url) {
+function keepMissing(cache, wanted) {
+  return Promise.all(ASSETS.concat(wanted.filter(function (u) { return KEEPABLE.indexOf(u) >= 0; })).map(function (url) {
     return cache.match(url).then(function (hit) {
       if (hit) { return; }
       return fetch(url, {credentials: "same-origin", redirect: "manual"}).then(function (r) {
@@ -22,7 +24,7 @@ function keepMissing(cache) {
   }));
 }
 
-// The pages need the session: the page that registered the worker asks for them ("keep-pages").
+// The pages need the session and differ by role: the pages ask for theirs ("keep").
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     return cache.addAll(ASSETS);
@@ -67,5 +69,7 @@ self.addEventListener("sync", function (event) {
 });
 
 self.addEventListener("message", function (event) {
-  if (event.data === "keep-pages") { event.waitUntil(caches.open(CACHE).then(keepMissing)); }
+  if (event.data && event.data.keep) {
+    event.waitUntil(caches.open(CACHE).then(function (cache) { return keepMissing(cache, event.data.keep); }));
+  }
 });

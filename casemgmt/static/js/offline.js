@@ -136,12 +136,16 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-4" + h.slice(13, 16) + "-a" + h.slice(17, 20) + "-" + h.slice(20, 32);
   }
   // An item: id (its Idempotency-Key, made when it was recorded), user, state; the rest sealed.
-  function record(kind, url, body, id) {
+  // extra: {method: "PATCH", label: "what the outbox page calls it"}; a PATCH carries the version
+  // its change was made on, the others recorded_at.
+  function record(kind, url, body, id, extra) {
+    extra = extra || {};
     return key().then(function (k) {
       if (!k) { throw new Error("locked"); }
       var item = {id: id || uuid(), user: user, state: "pending", seq: Date.now()};
-      body.recorded_at = body.recorded_at || new Date().toISOString();
-      return seal(k, {kind: kind, url: url, body: body, error: null}).then(function (box) {
+      if (!extra.method) { body.recorded_at = body.recorded_at || new Date().toISOString(); }
+      return seal(k, {kind: kind, url: url, body: body, error: null, method: extra.method || "POST",
+                      label: extra.label || null}).then(function (box) {
         item.box = box;
         return put("outbox", item);
       }).then(function () { return item.id; });
@@ -167,9 +171,46 @@
     var parts = Object.keys(fields).map(function (f) { return [].concat(fields[f]).join(" "); });
     return parts.length ? parts.join(" ") : (error.message || "");
   }
-  function sendOne(k, token, item) {
+  // A field of a case body by its PATCH name: "child.address", "urgent".
+  function valueAt(body, field) {
+    return field.split(".").reduce(function (v, part) { return v === null || v === undefined ? v : v[part]; }, body);
+  }
+  function fieldsOf(body) {
+    var out = [];
+    Object.keys(body).forEach(function (k) {
+      if (k === "version") { return; }
+      if (body[k] && typeof body[k] === "object" && !Array.isArray(body[k])) {
+        Object.keys(body[k]).forEach(function (f) { out.push(k + "." + f); });
+      } else { out.push(k); }
+    });
+    return out;
+  }
+  function same(a, b) { return JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b); }
+  function drop(body, field) {
+    var parts = field.split(".");
+    if (parts.length === 2) { delete body[parts[0]][parts[1]]; } else { delete body[field]; }
+  }
+  // An edit made on an older version: fields nobody else changed are sent again on the current
+  // version without asking; a field changed on both sides waits for the worker's choice.
+  function reconcile(k, item, content, details) {
+    var current = details.current || {}, changed = details.changed_fields || [];
+    var mine = fieldsOf(content.body);
+    mine.forEach(function (f) { if (changed.indexOf(f) >= 0 && same(valueAt(current, f), valueAt(content.body, f))) { drop(content.body, f); } });
+    mine = fieldsOf(content.body);
+    if (!mine.length) { return del("outbox", item.id).then(function () { return "sent"; }); }
+    content.body.version = current.version;
+    var both = mine.filter(function (f) { return changed.indexOf(f) >= 0; });
+    if (!both.length) { return Promise.resolve("again"); }
+    content.conflict = both.map(function (f) { return {field: f, server: valueAt(current, f), phone: valueAt(content.body, f)}; });
+    return seal(k, content).then(function (box) {
+      item.box = box;
+      item.state = "conflict";
+      return put("outbox", item);
+    }).then(function () { return "conflict"; });
+  }
+  function sendOne(k, token, item, again) {
     return open(k, item.box).then(function (content) {
-      return fetch(content.url, {method: "POST", credentials: "same-origin", cache: "no-store",
+      return fetch(content.url, {method: content.method || "POST", credentials: "same-origin", cache: "no-store",
                                  headers: {"Content-Type": "application/json", "X-CSRFToken": token,
                                            "Idempotency-Key": item.id,
                                            // the server's words in the page's language, not the browser's
@@ -177,7 +218,19 @@
                                  body: JSON.stringify(content.body)}).then(function (r) {
         if (r.status === 201 || r.status === 200) { return del("outbox", item.id).then(function () { return "sent"; }); }
         if (r.status === 401) { var e = new Error("login"); e.login = true; throw e; }
-        if (r.status === 422 || r.status === 400) {
+        if (r.status === 409 && content.method === "PATCH" && !again) {
+          return r.json().then(function (answer) {
+            if ((answer.error || {}).code !== "stale_version") { throw new Error("later"); }
+            return reconcile(k, item, content, answer.error.details || {}).then(function (outcome) {
+              if (outcome !== "again") { return outcome; }
+              return seal(k, content).then(function (box) {
+                item.box = box;
+                return put("outbox", item);
+              }).then(function () { return sendOne(k, token, item, true); });
+            });
+          });
+        }
+        if (r.status === 422 || r.status === 400 || r.status === 403 || r.status === 404) {
           return r.json().catch(function () { return {}; }).then(function (answer) {
             content.error = messageOf(answer);
             content.fields = ((answer.error || {}).details || {}).fields || {};
@@ -226,7 +279,7 @@
         c.hidden = !items.length;
       });
       if (!el) { return items; }
-      var fix = items.filter(function (i) { return i.state === "fix"; }).length;
+      var fix = items.filter(function (i) { return i.state !== "pending"; }).length;
       el.hidden = !items.length;
       el.querySelector("[data-count]").textContent = items.length;
       el.classList.toggle("text-bg-danger", fix > 0 || loginNeeded);
@@ -297,9 +350,38 @@
     });
   });
 
+  // The cases taken offline: sealed in the user's vault record, so they go with it.
+  function saveBundle(data) {
+    return Promise.all([key(), get("vault", user)]).then(function (found) {
+      if (!found[0] || !found[1]) { throw new Error("locked"); }
+      return seal(found[0], data).then(function (sealed) {
+        found[1].bundle = sealed;
+        return put("vault", found[1]);
+      });
+    });
+  }
+  function bundle() {
+    return Promise.all([key(), get("vault", user)]).then(function (found) {
+      return found[0] && found[1] && found[1].bundle ? open(found[0], found[1].bundle) : null;
+    });
+  }
+  // The worker's choices on a conflict: the item is queued again with them, on the current version.
+  function resolve(id, choices) {
+    return Promise.all([key(), get("outbox", id)]).then(function (found) {
+      var k = found[0], item = found[1];
+      return open(k, item.box).then(function (content) {
+        content.conflict.forEach(function (c) { if (choices[c.field] === "server") { drop(content.body, c.field); } });
+        content.conflict = null;
+        item.state = fieldsOf(content.body).length ? "pending" : "done";
+        if (item.state === "done") { return del("outbox", id); }
+        return seal(k, content).then(function (box) { item.box = box; return put("outbox", item); });
+      });
+    }).then(sync);
+  }
+
   window.casemgmtOutbox = {record: record, sync: sync, list: mine, key: key, open: open, remove: function (id) {
     return del("outbox", id).then(badge);
-  }, text: text};
+  }, text: text, csrf: csrf, saveBundle: saveBundle, bundle: bundle, resolve: resolve};
 
   if (navigator.serviceWorker) {
     navigator.serviceWorker.register("/sw.js").catch(function () {});
@@ -319,7 +401,7 @@
             return c.put(path, new Response(own, {headers: {"Content-Type": "text/html; charset=utf-8"}}));
           });
         }
-      }).then(function () { if (navigator.onLine && r.active) { r.active.postMessage("keep-pages"); } });
+      }).then(function () { if (navigator.onLine && r.active) { r.active.postMessage({keep: kept}); } });
     }).catch(function () {});
   }
   window.addEventListener("online", sync);

@@ -11,20 +11,21 @@
     li.setAttribute("data-outbox-item", item.id);
     var title = document.createElement("div");
     title.className = "fw-semibold";
-    title.textContent = T.complaint + (body ? ": " + body.children.map(function (c) { return c.name || "?"; }).join(", ") : "");
+    title.textContent = content && content.label ? content.label
+      : T.complaint + (body && body.children ? ": " + body.children.map(function (c) { return c.name || "?"; }).join(", ") : "");
     var state = document.createElement("div");
     state.className = "small";
-    state.textContent = (item.state === "fix" ? T.needs_fixing : T.waiting) +
+    state.textContent = (item.state === "pending" ? T.waiting : T.needs_fixing) +
       (body && body.recorded_at ? " · " + T.recorded + " " + new Date(body.recorded_at).toLocaleString() : "");
     li.appendChild(title);
     li.appendChild(state);
-    if (item.state === "fix" && content) {
+    if (item.state !== "pending" && content) {
       var why = document.createElement("div");
       why.className = "text-danger small";
-      why.textContent = content.error;
+      why.textContent = content.error || "";
       var fix = document.createElement("a");
       fix.className = "btn btn-sm btn-primary mt-2 me-2";
-      fix.href = "/cases/new#fix=" + item.id;
+      fix.href = content.kind === "case" ? "/cases/new#fix=" + item.id : "/app/cases";
       fix.textContent = T.fix;
       var drop = document.createElement("button");
       drop.type = "button";
