@@ -447,3 +447,32 @@ def test_two_phones_edit_one_case_offline_merge_and_choose_side_by_side(live_ser
     finally:
         a_context.close()
         b_context.close()
+
+
+def test_a_monitoring_visit_recorded_at_the_familys_house_is_sent_once(live_server, browser, users):
+    from casemgmt.cases.models import Case as CaseModel
+    from casemgmt.workflow import services as workflow
+    from casemgmt.workflow.models import MonitoringVisit
+    from tests.factories import make_case
+
+    case = make_case(users["village_worker"], name="Sitti Hardianti")
+    workflow.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": "medium", "assigned_worker_id": users["social_worker"].id}, case.version)
+    db.session.get(CaseModel, case.id).stage = "monitoring"  # the plan's steps are another test's
+    db.session.commit()
+    context, page = _field_device(browser, live_server)
+    try:
+        page.locator("[data-case] summary").click()
+        context.set_offline(True)
+        visit = page.locator("[data-visit]")
+        visit.get_by_label("Membaik").check()
+        visit.get_by_label("Catatan").fill("Anak kembali bersekolah.")
+        visit.get_by_role("button", name="Simpan kunjungan di ponsel").click()
+        expect(page.locator("#outbox-badge [data-count]")).to_have_text("1")
+        assert count(MonitoringVisit) == 0
+        context.set_offline(False)
+        expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+        visits = db.session.scalars(select(MonitoringVisit)).all()
+        assert [(v.case_id, v.progress, v.notes) for v in visits] == [(case.id, "improved", "Anak kembali bersekolah.")]
+    finally:
+        context.close()

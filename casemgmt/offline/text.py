@@ -42,6 +42,7 @@ def offline_text() -> dict[str, str]:
         "delete_confirm": _("Delete this complaint from the phone? It has not been sent."),
         "empty": _("Nothing waits on this phone."),
         "note": _("Case note"),
+        "visit": _("Monitoring visit"),
         "details": _("The child's details"),
         "taken_at": _("Cases taken onto this phone at %(time)s.", time="%(time)s"),
         "no_cases": _("No open cases are assigned to you."),

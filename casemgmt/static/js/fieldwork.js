@@ -30,6 +30,23 @@
         box.sync();
       }, function () { saved.textContent = T.locked; });
     });
+    var visit = node.querySelector("[data-visit]");
+    visit.hidden = c.stage !== "monitoring";
+    visit.querySelectorAll("input[type=radio]").forEach(function (r) { r.name = prefix + "progress"; });
+    visit.querySelector("input[type=date]").value = new Date().toISOString().slice(0, 10);
+    visit.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var checked = visit.querySelector("input[type=radio]:checked");
+      box.record("visit", "/api/v1/cases/" + c.id + "/monitoring",
+                 {visited_on: visit.querySelector("input[type=date]").value, progress: checked.value,
+                  notes: visit.querySelector("textarea").value}, null, {label: T.visit + " · " + c.number})
+        .then(function () {
+          visit.reset();
+          visit.querySelector("input[type=date]").value = new Date().toISOString().slice(0, 10);
+          saved.textContent = T.saved_offline;
+          box.sync();
+        }, function () { saved.textContent = T.locked; });
+    });
     var form = node.querySelector("[data-child]");
     FIELDS.forEach(function (f) { form.querySelector('[data-field="' + f + '"]').value = (c.child || {})[f] || ""; });
     form.addEventListener("submit", function (event) {
