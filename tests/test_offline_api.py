@@ -2,6 +2,7 @@
 offline bundle, and creates recorded on a phone (recorded_at, several children) sent exactly once."""
 from __future__ import annotations
 
+import re
 import time
 
 from sqlalchemy import func, select
@@ -163,3 +164,43 @@ def test_a_note_recorded_offline_is_added_once(api, users):
     assert first.status_code == again.status_code == 201 and first.get_json() == again.get_json()
     notes = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "note")).all()
     assert [n.data for n in notes] == [{"recorded_at": "2026-01-05T02:00:00+00:00"}]
+
+
+# ---- the pages the app keeps -------------------------------------------------------------------------
+
+def test_only_a_page_as_get_answers_it_may_be_kept_on_the_phone(web, users):
+    web.login("desa")
+    page = web.get("/cases/new").get_data(as_text=True)
+    assert re.search(r'<meta name="app-user"[^>]*data-copyable', page)
+    # Sent back with its errors, the form holds what was typed: never copied into the phone's cache.
+    sent = web.post("/cases/new", {"children-0-name": "Sitti Hardianti", "action": "save"})
+    assert sent.status_code == 422 and "Sitti Hardianti" in sent.get_data(as_text=True)
+    assert "data-copyable" not in sent.get_data(as_text=True)
+
+
+def test_the_worker_and_manifest_are_served_from_our_origin(web, users):
+    worker = web.get("/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Cache-Control"] == "no-store"  # a new worker is seen on the next visit
+    text = worker.get_data(as_text=True)
+    assert "/cases/new" in text and "/static/js/offline.js?v=" in text and "http" not in text
+    manifest = web.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    body = manifest.get_json()
+    assert body["display"] == "standalone" and body["start_url"] == "/"
+    assert {i["sizes"] for i in body["icons"]} == {"192x192", "512x512"}
+    for icon in body["icons"]:
+        assert web.get(icon["src"]).status_code == 200
+
+
+def test_each_user_keeps_only_the_pages_they_may_open(web, make_web, users):
+    web.login("desa")
+    kept = re.search(r'data-kept="([^"]+)"', web.get("/").get_data(as_text=True)).group(1)
+    assert "/cases/new" in kept and "/app/outbox" in kept and "/app/cases" not in kept
+    social = make_web()
+    social.login("peksos")
+    kept = re.search(r'data-kept="([^"]+)"', social.get("/").get_data(as_text=True)).group(1)
+    assert "/app/cases" in kept and "fieldwork.js" in kept
+    analyst = make_web()
+    analyst.login("analis")
+    assert 'name="app-user"' not in analyst.get("/").get_data(as_text=True)

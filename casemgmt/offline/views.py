@@ -45,9 +45,9 @@ def service_worker():
     version = hashlib.sha256("\n".join(assets + keepable).encode()).hexdigest()[:12]
     body = render_template("offline/sw.js", assets=assets, pages=pages, keepable=keepable, version=version,
                            fallback=url_for("offline.outbox"))
-    response = current_app.response_class(body, mimetype="text/javascript")
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    # no-store, as every answer but a versioned file (security.py): a phone checks for a new worker
+    # on every visit, and the worker names the versioned files it keeps.
+    return current_app.response_class(body, mimetype="text/javascript")
 
 
 @bp.get("/manifest.webmanifest")

@@ -392,7 +392,9 @@
   function keepPages() {
     if (!navigator.serviceWorker) { return; }
     var kept = JSON.parse(meta.getAttribute("data-kept") || "[]"), path = location.pathname;
-    var own = !controlled && kept.indexOf(path) >= 0 ? "<!doctype html>\n" + document.documentElement.outerHTML : null;
+    // Only a page as GET answers it: a form sent back with its errors holds what was typed.
+    var own = !controlled && kept.indexOf(path) >= 0 && meta.hasAttribute("data-copyable")
+      ? "<!doctype html>\n" + document.documentElement.outerHTML : null;
     navigator.serviceWorker.ready.then(function (r) {
       return caches.keys().then(function (names) {
         var name = names.filter(function (n) { return n.indexOf("casemgmt-") === 0; })[0];
