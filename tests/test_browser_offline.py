@@ -497,3 +497,33 @@ def test_the_phone_checks_the_nik_and_its_plus_40_rule_offline(live_server, devi
     page.get_by_role("button", name="Simpan pengaduan").click()
     expect(page.locator("#intake-status")).to_have_text(SAVED)
     assert page.evaluate(OUTBOX)["outbox"] == ["pending"]
+
+
+def test_six_wrong_passwords_wipe_the_phones_copy_after_a_warning(live_server, device, users):
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    device.set_offline(True)
+    page.reload()
+    fill_complaint(page, name="Muh. Fadli")
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+    # Someone else picks up the phone: a new tab, the app locked.
+    other = device.new_page()
+    other.goto(f"{live_server}/app/outbox")
+    password = other.get_by_label("Yang Anda catat di ponsel ini terkunci")
+    message = other.locator("#unlock-bar [data-message]")
+    for attempt in range(1, 5):
+        password.fill(f"tebakan-{attempt}")
+        other.get_by_role("button", name="Buka kunci").click()
+        expect(message).to_have_text("Kata sandi salah.")
+        message.evaluate("e => e.textContent = ''")
+    password.fill("tebakan-5")
+    other.get_by_role("button", name="Buka kunci").click()
+    expect(message).to_contain_text("Satu kali lagi kata sandi salah akan menghapus 1 catatan")
+    password.fill("tebakan-6")
+    other.get_by_role("button", name="Buka kunci").click()
+    expect(message).to_have_text("Terlalu sering salah kata sandi: data yang disimpan ponsel ini dihapus.")
+    assert other.evaluate(OUTBOX) == {"outbox": [], "vaults": 0}
+    stored = other.evaluate(DUMP_STORAGE)
+    assert "desa" not in stored

@@ -308,7 +308,13 @@
         }, function () {
           vault.tries = (vault.tries || 0) + 1;
           if (vault.tries >= MAX_TRIES) {
-            return wipe().then(function () { out.textContent = text.wiped; bar.hidden = true; });
+            return wipe().then(function () {
+              out.textContent = text.wiped;
+              input.disabled = true;
+              f.querySelector("button").disabled = true;
+              badge();
+              document.dispatchEvent(new CustomEvent("outbox-changed"));
+            });
           }
           return put("vault", vault).then(function () {
             return mine();
