@@ -67,12 +67,35 @@ def log_in(page, base, username="desa"):
     page.wait_for_url(f"{base}/")
 
 
+def kept(page, *paths) -> None:
+    """Wait until the worker controls the page and keeps ``paths`` (evaluate awaits the check's
+    promise; wait_for_function would take the promise itself as a truthy answer)."""
+    check = ("async (paths) => navigator.serviceWorker.controller?.state === 'activated'"
+             " && (await Promise.all(paths.map(p => caches.match(p)))).every(Boolean)")
+    for _ in range(150):
+        if page.evaluate(check, list(paths)):
+            return
+        page.wait_for_timeout(100)
+    state = page.evaluate("""async (paths) => [navigator.serviceWorker.controller?.state, location.pathname,
+      await Promise.all(paths.map(async p => p + ':' + !!(await caches.match(p)))),
+      await Promise.all((await caches.keys()).map(async n => n + ' ' + (await (await caches.open(n)).keys()).map(r => new URL(r.url).pathname).join(' ')))]""",
+                          list(paths))
+    raise AssertionError(f"the worker did not keep {paths}: {state}")
+
+
 def ready_offline(page, base):
     """The app is installed: its worker controls the page and keeps the complaint form."""
     page.goto(f"{base}/cases/new")
-    page.wait_for_function("async () => navigator.serviceWorker.controller?.state === 'activated'"
-                           " && !!(await caches.match('/cases/new'))"
-                           " && !!(await caches.match('/app/outbox'))")
+    kept(page, "/cases/new", "/app/outbox", page.evaluate(
+        "document.querySelector('script[src*=\"intake-offline\"]').getAttribute('src')"), page.evaluate(
+        "JSON.parse(document.querySelector('meta[name=app-user]').dataset.kept).find(u => u.includes('outbox.js'))"))
+
+
+def reopen_offline(device, page):
+    """The signal goes; the complaint form is opened again, from the phone's copy."""
+    device.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Daftarkan pengaduan")
 
 
 def fill_complaint(page, name="Sitti Hardianti", nik=None):
@@ -100,8 +123,7 @@ def test_a_complaint_recorded_offline_is_sent_once_when_the_signal_returns(live_
     page.screenshot(path=str(ARTIFACTS / "offline-00-home-360.png"))
     ready_offline(page, live_server)
 
-    device.set_offline(True)
-    page.reload()  # the form opens from the phone's copy
+    reopen_offline(device, page)  # the form opens from the phone's copy
     expect(page.get_by_role("heading", level=1)).to_have_text("Daftarkan pengaduan")
     # A save with only field errors says how many, and goes to the first.
     page.get_by_role("button", name="Simpan pengaduan").click()
@@ -163,8 +185,7 @@ def test_a_lost_answer_is_sent_again_and_creates_one_case(live_server, device, u
     page = device.new_page()
     log_in(page, live_server)
     ready_offline(page, live_server)
-    device.set_offline(True)
-    page.reload()
+    reopen_offline(device, page)
     fill_complaint(page, name="Andi Baso")
     page.get_by_role("button", name="Simpan pengaduan").click()
     expect(page.locator("#intake-status")).to_have_text(SAVED)
@@ -191,8 +212,7 @@ def test_a_complaint_the_server_refuses_waits_to_be_corrected(live_server, devic
     page = device.new_page()
     log_in(page, live_server)
     ready_offline(page, live_server)
-    device.set_offline(True)
-    page.reload()
+    reopen_offline(device, page)
     # 99.99 is no kabupaten: only the server knows the region codes.
     fill_complaint(page, name="Nurul Aisyah", nik="9999014512100003")
     page.get_by_role("button", name="Simpan pengaduan").click()
@@ -221,8 +241,7 @@ def test_logging_out_wipes_the_phones_copy_after_a_warning(live_server, device, 
     page = device.new_page()
     log_in(page, live_server)
     ready_offline(page, live_server)
-    device.set_offline(True)
-    page.reload()
+    reopen_offline(device, page)
     fill_complaint(page, name="Muh. Fadli")
     page.get_by_role("button", name="Simpan pengaduan").click()
     expect(page.locator("#intake-status")).to_have_text(SAVED)
@@ -320,8 +339,7 @@ def test_siblings_recorded_offline_become_one_complaint_with_two_cases(live_serv
     page = device.new_page()
     log_in(page, live_server)
     ready_offline(page, live_server)
-    device.set_offline(True)
-    page.reload()
+    reopen_offline(device, page)
     fill_complaint(page, name="Sitti Hardianti")
     page.get_by_role("button", name="Tambah anak lain").click()  # without the server
     expect(page.get_by_role("group", name="Anak 2")).to_be_visible()
@@ -344,8 +362,7 @@ def test_a_lapsed_session_holds_the_outbox_until_the_user_logs_in(live_server, d
     page = device.new_page()
     log_in(page, live_server)
     ready_offline(page, live_server)
-    device.set_offline(True)
-    page.reload()
+    reopen_offline(device, page)
     fill_complaint(page, name="Andi Baso")
     page.get_by_role("button", name="Simpan pengaduan").click()
     expect(page.locator("#intake-status")).to_have_text(SAVED)
@@ -357,7 +374,11 @@ def test_a_lapsed_session_holds_the_outbox_until_the_user_logs_in(live_server, d
     expect(page.locator("#outbox-badge [data-count]")).to_have_text("1")
     assert count(Case) == 0
     log_in(page, live_server)
-    expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+    for _ in range(300):  # the new page's badge starts hidden: wait for the phone's outbox itself
+        if page.evaluate(OUTBOX)["outbox"] == []:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(OUTBOX)["outbox"] == []
     assert count(Case) == 1 and count(Child, Child.name == "Andi Baso") == 1
 
 
@@ -366,8 +387,8 @@ def _field_device(browser, base):
     page = context.new_page()
     log_in(page, base, "peksos")
     page.goto(f"{base}/app/cases")
-    page.wait_for_function("async () => navigator.serviceWorker.controller?.state === 'activated'"
-                           " && !!(await caches.match('/app/cases'))")
+    kept(page, "/app/cases", page.evaluate(
+        "document.querySelector('script[src*=\"fieldwork\"]').getAttribute('src')"))
     page.get_by_role("button", name="Bawa kasus saya (offline)").click()
     return context, page
 
@@ -482,8 +503,7 @@ def test_the_phone_checks_the_nik_and_its_plus_40_rule_offline(live_server, devi
     page = device.new_page()
     log_in(page, live_server)
     ready_offline(page, live_server)
-    device.set_offline(True)
-    page.reload()
+    reopen_offline(device, page)
     fill_complaint(page, name="Nurul Aisyah", nik="73060109031")  # too short
     page.get_by_role("button", name="Simpan pengaduan").click()
     expect(page.locator("#intake-status")).to_have_text("1 isian perlu diperbaiki.")
@@ -503,8 +523,7 @@ def test_six_wrong_passwords_wipe_the_phones_copy_after_a_warning(live_server, d
     page = device.new_page()
     log_in(page, live_server)
     ready_offline(page, live_server)
-    device.set_offline(True)
-    page.reload()
+    reopen_offline(device, page)
     fill_complaint(page, name="Muh. Fadli")
     page.get_by_role("button", name="Simpan pengaduan").click()
     expect(page.locator("#intake-status")).to_have_text(SAVED)
@@ -527,3 +546,36 @@ def test_six_wrong_passwords_wipe_the_phones_copy_after_a_warning(live_server, d
     assert other.evaluate(OUTBOX) == {"outbox": [], "vaults": 0}
     stored = other.evaluate(DUMP_STORAGE)
     assert "desa" not in stored
+
+
+def test_a_likely_duplicate_after_sync_waits_for_the_workers_answer(live_server, device, users):
+    from tests.factories import make_case
+
+    existing = make_case(users["village_worker"], name="Sitti Hardianti", nik="7306014903140002")
+    page = device.new_page()
+    log_in(page, live_server)
+    ready_offline(page, live_server)
+    reopen_offline(device, page)
+    fill_complaint(page, name="Siti Hardiyanti", nik="7306014903140002")
+    page.get_by_label("Atau perkiraan umur (tahun)").fill("")
+    page.get_by_label("Tanggal lahir").fill("2014-03-09")
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text(SAVED)
+    device.set_offline(False)
+    page.goto(f"{live_server}/app/outbox")
+    item = page.locator("[data-outbox-item]")
+    expect(item).to_contain_text("Perlu diperbaiki", timeout=30000)
+    expect(item).to_contain_text("Anak ini mungkin sudah memiliki kasus")
+    assert count(Case) == 1  # nothing opened behind the worker's back
+
+    item.get_by_role("link", name="Perbaiki").click()
+    question = page.get_by_role("group", name="Apakah ini anak yang sama?")
+    expect(question).to_contain_text(existing.number)
+    assert question.locator("input:checked").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "offline-09-duplicate-question-360.png"), full_page=True)
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#intake-status")).to_have_text("1 isian perlu diperbaiki.")
+    question.get_by_label("Bukan, anak yang berbeda: buka kasus baru").check()
+    page.get_by_role("button", name="Simpan pengaduan").click()
+    expect(page.locator("#outbox-badge")).to_be_hidden(timeout=30000)
+    assert count(Case) == 2 and count(Child, Child.name == "Siti Hardiyanti") == 1

@@ -204,3 +204,26 @@ def test_each_user_keeps_only_the_pages_they_may_open(web, make_web, users):
     analyst = make_web()
     analyst.login("analis")
     assert 'name="app-user"' not in analyst.get("/").get_data(as_text=True)
+
+
+def test_a_client_that_asks_creates_nothing_for_a_likely_duplicate_until_told(api, users):
+    existing = make_case(users["village_worker"], name="Sitti Hardianti", nik="7306014903140002")
+    key = {"Idempotency-Key": "dup-0001"}
+    body = complaint(duplicates="ask", children=[{**GIRL, "nik": "7306014903140002"}])
+    asked = assert_error(api("post", "/api/v1/cases", "desa", json=body, headers=key), 422, "possible_duplicate")
+    assert asked["message"] == "Anak ini mungkin sudah memiliki kasus: jawab apakah ini anak yang sama."
+    assert [c["number"] for c in asked["details"]["children"]["0"]] == [existing.number]
+    assert db.session.scalar(select(func.count(Case.id))) == 1
+    # Told it is the same child: linked to the existing case, nothing new opened.
+    body["decisions"] = {"0": str(existing.id)}
+    linked = api("post", "/api/v1/cases", "desa", json=body, headers=key)
+    assert linked.status_code == 201 and db.session.scalar(select(func.count(Case.id))) == 1
+    assert linked.get_json()["cases"] == [] and linked.get_json()["linked"] == [existing.number]
+    assert db.session.scalar(select(func.count(Complaint.id))) == 2  # the new complaint, linked
+
+
+def test_a_client_that_asks_may_open_a_new_case_for_another_child(api, users):
+    make_case(users["village_worker"], name="Sitti Hardianti", nik="7306014903140002")
+    body = complaint(duplicates="ask", decisions={"0": "new"}, children=[{**GIRL, "nik": "7306014903140002"}])
+    assert api("post", "/api/v1/cases", "desa", json=body).status_code == 201
+    assert db.session.scalar(select(func.count(Case.id))) == 2

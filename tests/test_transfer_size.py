@@ -92,8 +92,11 @@ def test_complaint_page_fits_a_weak_connection(app, live_server, browser, users)
         with ServerBytes(app) as sent:
             first, first_rows = _transferred(page, url)
             # ... and the installable app settling in: its worker, the files and pages it keeps.
-            page.wait_for_function("async () => navigator.serviceWorker.controller?.state === 'activated'"
-                                   " && !!(await caches.match('/app/outbox'))")
+            for _ in range(150):  # evaluate awaits the check's promise (wait_for_function would not)
+                if page.evaluate("async () => navigator.serviceWorker.controller?.state === 'activated'"
+                                 " && !!(await caches.match('/app/outbox'))"):
+                    break
+                page.wait_for_timeout(100)
             page.wait_for_load_state("networkidle")
         assert page.url == url
         installed = sum(size for _, size in sent.rows)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -14,7 +15,7 @@ from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
 from casemgmt.codes import CONCERNS
 from casemgmt.dbtypes import utcnow
-from casemgmt.errors import Forbidden, StaleVersion, ValidationFailed
+from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
 from casemgmt.workflow.stages import STAGE_CODES
 
 blp = Blueprint("api_cases", __name__, url_prefix="/api/v1", description="Cases")
@@ -63,6 +64,11 @@ class CaseCreate(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=20000))
     urgent = fields.Boolean(load_default=False)
     recorded_at = fields.AwareDateTime(load_default=None)
+    # Beyond the contract: "ask" creates nothing while a child looks like an existing case and
+    # answers 422 possible_duplicate listing the cases, until `decisions` says, per child index,
+    # "new" or the id of the listed case it is. The offline app asks; other clients create.
+    duplicates = fields.String(load_default="create", validate=validate.OneOf(["create", "ask"]))
+    decisions = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
     @validates_schema
     def one_way_of_naming_the_children(self, data, **kwargs):
@@ -190,6 +196,26 @@ def _api_errors(exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed({k.replace("children.0.", "child."): v for k, v in exc.errors.items()})
 
 
+class PossibleDuplicate(ServiceError):
+    status = 422
+    code = "possible_duplicate"
+    default_text = _l("This child may already have a case: say whether it is the same child.")
+
+
+def _ask_about_duplicates(raw: dict, decisions: dict) -> None:
+    """PossibleDuplicate, listing the likely cases per child index, for each child that looks like
+    an existing case and has no decision yet."""
+    _data, checks = services.validate_complaint(raw)
+    undecided = {}
+    for i, check in enumerate(checks):
+        found = services.find_duplicates(check.data)
+        if found and str(i) not in decisions:
+            undecided[str(i)] = [{"id": c.case_id, "number": c.number, "reason": c.reason,
+                                  "description": c.description} for c in found]
+    if undecided:
+        raise PossibleDuplicate(details={"children": undecided})
+
+
 def _duplicates(result, index: int) -> list[dict]:
     return [{"id": c.case_id, "number": c.number, "reason": c.reason} for c in result.duplicates.get(index, [])]
 
@@ -213,11 +239,15 @@ def create_case(body):
         raw = {"channel": body["channel"], "received_at": body["received_at"] or recorded_at,
                "reporter": body["reporter"], "children": children, "concerns": body["concerns"],
                "description": body["description"], "urgent": body["urgent"]}
+        decisions = {i: body["decisions"].get(str(i), "new") for i in range(len(children))}
         try:
-            result = services.register_complaint(raw, user, {i: "new" for i in range(len(children))},
-                                                 recorded_at=recorded_at)
+            if body["duplicates"] == "ask":
+                _ask_about_duplicates(raw, body["decisions"])
+            result = services.register_complaint(raw, user, decisions, recorded_at=recorded_at)
         except ValidationFailed as exc:
             raise (_api_errors(exc) if "child" in body else exc) from None
+        if not result.case_ids:  # each child was said to be a case already: the complaint is linked to it
+            return {"complaint_id": result.complaint.id, "cases": [], "linked": result.linked_numbers}, 201
         out = case_body(user, result.case_ids[0])
         out["possible_duplicates"] = _duplicates(result, 0)
         if "children" in body:

@@ -18,7 +18,9 @@ function keepMissing(cache, wanted) {
     return cache.match(url).then(function (hit) {
       if (hit) { return; }
       return fetch(url, {credentials: "same-origin", redirect: "manual"}).then(function (r) {
-        if (r.status === 200) { return cache.put(url, r); }
+        if (r.status !== 200) { return; }
+        var headers = {"Content-Type": r.headers.get("Content-Type")};
+        return r.blob().then(function (body) { return cache.put(url, new Response(body, {headers: headers})); });
       });
     }).catch(function () {});
   }));
@@ -48,9 +50,12 @@ self.addEventListener("fetch", function (event) {
   var kept = PAGES.indexOf(url.pathname) >= 0;
   event.respondWith(fetch(request).then(function (response) {
     // A fresh copy of a kept page replaces the old one (a log-in page in its place is not kept).
+    // Put once read whole: a put still streaming when the signal goes would leave no copy at all.
     if (kept && response.status === 200 && !response.redirected) {
-      var copy = response.clone();
-      caches.open(CACHE).then(function (cache) { return cache.put(url.pathname, copy); });
+      var headers = {"Content-Type": response.headers.get("Content-Type")};
+      response.clone().blob().then(function (body) {
+        return caches.open(CACHE).then(function (cache) { return cache.put(url.pathname, new Response(body, {headers: headers})); });
+      }).catch(function () {});
     }
     return response;
   }, function () {
@@ -69,6 +74,9 @@ self.addEventListener("sync", function (event) {
 });
 
 self.addEventListener("message", function (event) {
+  // A page opened while the worker was installing stays uncontrolled (its reload without a signal
+  // would fail) unless claimed after it appeared.
+  if (event.data === "claim") { event.waitUntil(self.clients.claim()); }
   if (event.data && event.data.keep) {
     event.waitUntil(caches.open(CACHE).then(function (cache) { return keepMissing(cache, event.data.keep); }));
   }

@@ -129,8 +129,54 @@
       }, function () { return "offline"; })
       .then(function (state) { clearTimeout(timer); return state; });
   }
+  // A child the server found like an existing case: the worker says which, nothing is chosen for them.
+  var asked = null;
+  function askDuplicates(duplicates) {
+    asked = duplicates;
+    Object.keys(duplicates).forEach(function (i) {
+      var entry = form.querySelectorAll(".child-entry")[+i];
+      if (!entry) { return; }
+      var group = document.createElement("fieldset"), name = "offline-duplicate-" + i;
+      group.className = "alert alert-warning py-2";
+      group.setAttribute("data-offline-duplicate", i);
+      var legend = document.createElement("legend");
+      legend.className = "form-label fs-6 mb-1";
+      legend.textContent = T.same_child;
+      group.appendChild(legend);
+      duplicates[i].map(function (c) { return [String(c.id), c.description]; }).concat([["new", T.different_child]])
+        .forEach(function (option, n) {
+          var row = document.createElement("div"), input = document.createElement("input"), label = document.createElement("label");
+          row.className = "form-check";
+          input.className = "form-check-input";
+          input.type = "radio";
+          input.name = name;
+          input.id = name + "-" + n;
+          input.value = option[0];
+          label.className = "form-check-label";
+          label.htmlFor = input.id;
+          label.textContent = option[1];
+          row.appendChild(input);
+          row.appendChild(label);
+          group.appendChild(row);
+        });
+      entry.insertBefore(group, entry.children[1]);
+    });
+  }
+  function decisions(body, problems) {
+    if (!asked) { return; }
+    body.decisions = {};
+    Object.keys(asked).forEach(function (i) {
+      var checked = form.querySelector('input[name="offline-duplicate-' + i + '"]:checked');
+      if (checked) { body.decisions[i] = checked.value; }
+      else { problems.push({field: "offline-duplicate-" + i + "-0", message: T.say_same, blocking: true}); }
+    });
+  }
+
   function queue(body) {
+    body.duplicates = "ask";  // the server asks before opening a case that looks like an existing one
     return box.record("case", "/api/v1/cases", body, fixing).then(function () {
+      asked = null;
+      form.querySelectorAll("[data-offline-duplicate]").forEach(function (e) { e.remove(); });
       fixing = null;
       warned = null;
       clearProblems();
@@ -159,7 +205,9 @@
     }
     if (action !== "save") { return; }
     event.preventDefault();
-    var body = serialize(), problems = checks(body), key = JSON.stringify(body);
+    var body = serialize(), problems = checks(body);
+    decisions(body, problems);
+    var key = JSON.stringify(body);
     var blocking = problems.filter(function (p) { return p.blocking; });
     if (blocking.length || (problems.length && warned !== key)) {
       warned = blocking.length ? null : key;
@@ -250,6 +298,7 @@
       return box.open(found[1], item.box).then(function (content) {
         fixing = item.id;
         fill(content.body);
+        if (content.duplicates && !form.querySelector("[data-offline-duplicate]")) { askDuplicates(content.duplicates); }
         say(T.fix_intro + " " + (content.error || ""), "warning");
         var fields = Object.keys(content.fields || {}).map(function (f) {
           return {field: f.replace(/\./g, "-").replace(/^reporter-name$/, "reporter_name").replace(/^concerns$/, "concerns_special-0"),

@@ -232,8 +232,10 @@
         }
         if (r.status === 422 || r.status === 400 || r.status === 403 || r.status === 404) {
           return r.json().catch(function () { return {}; }).then(function (answer) {
+            var details = (answer.error || {}).details || {};
             content.error = messageOf(answer);
-            content.fields = ((answer.error || {}).details || {}).fields || {};
+            content.fields = details.fields || {};
+            content.duplicates = (answer.error || {}).code === "possible_duplicate" ? details.children : null;
             return seal(k, content).then(function (box) {
               item.box = box;
               item.state = "fix";
@@ -402,6 +404,7 @@
     var own = !controlled && kept.indexOf(path) >= 0 && meta.hasAttribute("data-copyable")
       ? "<!doctype html>\n" + document.documentElement.outerHTML : null;
     navigator.serviceWorker.ready.then(function (r) {
+      if (!navigator.serviceWorker.controller && r.active) { r.active.postMessage("claim"); }
       return caches.keys().then(function (names) {
         var name = names.filter(function (n) { return n.indexOf("casemgmt-") === 0; })[0];
         if (own && name) {
@@ -409,8 +412,18 @@
             return c.put(path, new Response(own, {headers: {"Content-Type": "text/html; charset=utf-8"}}));
           });
         }
-      }).then(function () { if (navigator.onLine && r.active) { r.active.postMessage({keep: kept}); } });
+      }).then(function () { ask(r, 3); });
     }).catch(function () {});
+    // Asked again while something is missing: a message to a worker that is starting can be lost.
+    function ask(r, times) {
+      if (!times || !navigator.onLine || !r.active) { return; }
+      r.active.postMessage({keep: kept});
+      setTimeout(function () {
+        Promise.all(kept.map(function (u) { return caches.match(u); })).then(function (hits) {
+          if (!hits.every(Boolean)) { ask(r, times - 1); }
+        });
+      }, 3000);
+    }
   }
   window.addEventListener("online", sync);
   // Started once every deferred script of the page has run, so that each hears "outbox-ready".
