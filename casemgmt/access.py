@@ -28,7 +28,7 @@ from casemgmt.referrals.models import Referral
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine", "referrals.box",
                                  "tasks.view", "conferences.view"}),
-    "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view",
+    "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "cases.offline", "approvals.view",
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
@@ -302,6 +302,16 @@ def _agency_accesses(user, cases) -> dict[int, CaseAccess]:
         fields = tuple(dict.fromkeys(f for service in services.get(case_id, []) for f in fields_for(service)))
         out[case_id] = CaseAccess(view=True, referral_fields=fields, referral_org_id=user.organisation_id)
     return out
+
+
+def offline_cases(user) -> str | None:
+    """Which cases a user takes onto the phone: a social worker the open cases assigned to them
+    ("assigned": to record visits and notes and correct the child's details at the family's
+    house), a village worker the complaints they registered ("registered": their status only);
+    other roles none."""
+    if not _active(user):
+        return None
+    return {"social_worker": "assigned", "village_worker": "registered"}.get(user.role)
 
 
 def case_or_404(user, case_id, options=()):

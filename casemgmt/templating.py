@@ -43,8 +43,13 @@ def field_label(key: str) -> str:
 
 
 def init_app(app) -> None:
+    from casemgmt.offline.text import offline_text
+    from casemgmt.offline.views import offline_keep
+
     app.jinja_env.globals.update(
         asset_url=asset_url,
+        offline_text=offline_text,
+        offline_keep=offline_keep,
         can=lambda permission: can(current_user, permission),
         nav_items=lambda: items_for(current_user),
         codes=codes,

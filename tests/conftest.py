@@ -187,7 +187,8 @@ def api(app, users):
     def call(method, url, username, **kw):
         if username not in tokens:
             tokens[username] = bearer_for(client, username)
-        return getattr(client, method)(url, headers=tokens[username], **kw)
+        headers = {**tokens[username], **kw.pop("headers", {})}
+        return getattr(client, method)(url, headers=headers, **kw)
 
     return call
 

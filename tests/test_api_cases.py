@@ -220,7 +220,19 @@ def test_patch_with_version_and_conflict(client, token, users):
     error = assert_error(stale, 409, "stale_version")
     assert error["details"]["current_version"] == 2
     assert error["details"]["changes_since"][0]["changes"]["child.address"] == ["Dusun Barembeng, RT 02", "Dusun Bontoa"]
-    bad = client.patch(f"/api/v1/cases/{case.id}", json={"version": 2, "child": {"nik": "99"}}, headers=headers)
+    # Both values side by side for an offline client: the record now, and what changed since.
+    assert error["details"]["changed_fields"] == ["child.address"]
+    assert error["details"]["current"]["version"] == 2
+    assert error["details"]["current"]["child"]["address"] == "Dusun Bontoa"
+    assert error["details"]["current"]["urgent"] is False
+    client.patch(f"/api/v1/cases/{case.id}", json={"version": 2, "description": "Baru.",
+                                                   "reporter": {"name": "Bapak Ali"}}, headers=headers)
+    error = assert_error(client.patch(f"/api/v1/cases/{case.id}", json={"version": 1, "urgent": True},
+                                      headers=headers), 409, "stale_version")
+    assert error["details"]["changed_fields"] == ["child.address", "description", "reporter.name"]
+    assert error["details"]["current"]["version"] == 3
+    assert error["details"]["current"]["reporter"]["name"] == "Bapak Ali"
+    bad = client.patch(f"/api/v1/cases/{case.id}", json={"version": 3, "child": {"nik": "99"}}, headers=headers)
     assert "child.nik" in assert_error(bad, 422, "validation_error")["details"]["fields"]
     assert_error(client.patch(f"/api/v1/cases/{case.id}", json={"urgent": True}, headers=headers), 422,
                  "validation_error")

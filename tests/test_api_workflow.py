@@ -100,6 +100,22 @@ def test_the_sop_through_the_api(api, users):
     visit = api("post", f"{base}/monitoring", "peksos", json={"visited_on": date.today().isoformat(),
                                                                "progress": "improved", "notes": "Baik."})
     assert visit.status_code == 201
+    # A visit recorded offline is sent with its Idempotency-Key until an answer arrives: one visit.
+    offline = {"visited_on": date.today().isoformat(), "progress": "same", "notes": "Di rumah keluarga.",
+               "recorded_at": "2026-01-05T09:30:00+08:00"}
+    key = {"Idempotency-Key": "7b1f0c8e-visit"}
+    first = api("post", f"{base}/monitoring", "peksos", json=offline, headers=key)
+    again = api("post", f"{base}/monitoring", "peksos", json=offline, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"] != visit.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    from casemgmt.cases.models import CaseEvent
+    from casemgmt.extensions import db
+    from sqlalchemy import select
+
+    recorded = [e.data.get("recorded_at") for e in db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "monitoring_visit"))]
+    assert sorted(recorded, key=str) == sorted([None, "2026-01-05T01:30:00+00:00"], key=str)
     assert_error(api("post", f"{base}/monitoring", "peksos", json={"visited_on": "2999-01-01", "progress": "same"}),
                  422, "validation_error")
     history = api("get", f"{base}/history", "koordinator").get_json()["items"]

@@ -16,6 +16,8 @@ def log_in(page, base, username):
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
+    # The phone derives the key of its encrypted storage from the password before the form leaves.
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_complaint_on_a_phone_then_found_in_the_case_list(live_server, phone, browser, users):

@@ -185,6 +185,20 @@ def test_worker_links_a_duplicate_to_the_existing_case(web, users):
     assert f"Ditautkan ke kasus {existing.number} yang sudah ada." in page
 
 
+def test_the_duplicate_question_has_no_answer_chosen_for_the_worker(web, users):
+    existing = make_case(users["village_worker"], nik=GIRL_NIK)
+    web.login("desa")
+    page = web.post("/cases/new", form_data(**{"children-0-nik": GIRL_NIK})).get_data(as_text=True)
+    radios = re.findall(r'<input[^>]*name="children-0-duplicate"[^>]*>', page)
+    assert len(radios) == 2 and not any("checked" in r for r in radios)
+    # Confirmed without an answer: asked again, nothing saved.
+    response = web.post("/cases/new", form_data(**{"children-0-nik": GIRL_NIK, "reviewed": "1"}))
+    assert response.status_code == 422 and count_cases() == 1
+    page = response.get_data(as_text=True)
+    assert "Jawab apakah ini anak yang sama." in page and existing.number in page
+    assert re.search(r'name="reviewed"[^>]*value="1"|value="1"[^>]*name="reviewed"', page)
+
+
 def test_worker_goes_on_and_the_choice_is_recorded(web, users):
     existing = make_case(users["village_worker"], nik=GIRL_NIK)
     web.login("desa")

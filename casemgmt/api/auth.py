@@ -42,6 +42,10 @@ def issue_token(body):
 @blp.response(204)
 def revoke_token():
     """Revoke the token this request was made with."""
+    if g.api_token is None:  # the web app's session: it ends by logging out
+        from flask import abort
+
+        abort(401)
     services.revoke_token(g.api_token, g.api_user)
 
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from casemgmt.access import can, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
@@ -13,7 +15,7 @@ from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
 from casemgmt.codes import CONCERNS
 from casemgmt.dbtypes import utcnow
-from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.errors import Forbidden, ServiceError, StaleVersion, ValidationFailed
 from casemgmt.workflow.stages import STAGE_CODES
 
 blp = Blueprint("api_cases", __name__, url_prefix="/api/v1", description="Cases")
@@ -54,10 +56,24 @@ class CaseCreate(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     received_at = fields.AwareDateTime(load_default=None)
     reporter = fields.Nested(ReporterIn, load_default=dict)
-    child = fields.Nested(ChildIn, required=True)
+    child = fields.Nested(ChildIn)
+    # Beyond the contract: the children of one complaint, each becoming a case, as the web form
+    # registers them (the offline app sends a complaint about siblings as one).
+    children = fields.List(fields.Nested(ChildIn), validate=validate.Length(min=1, max=10))
     concerns = fields.List(fields.String(validate=validate.OneOf(list(CONCERNS))), load_default=list)
     description = fields.String(load_default="", validate=validate.Length(max=20000))
     urgent = fields.Boolean(load_default=False)
+    recorded_at = fields.AwareDateTime(load_default=None)
+    # Beyond the contract: "ask" creates nothing while a child looks like an existing case and
+    # answers 422 possible_duplicate listing the cases, until `decisions` says, per child index,
+    # "new" or the id of the listed case it is. The offline app asks; other clients create.
+    duplicates = fields.String(load_default="create", validate=validate.OneOf(["create", "ask"]))
+    decisions = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+    @validates_schema
+    def one_way_of_naming_the_children(self, data, **kwargs):
+        if ("child" in data) == ("children" in data):
+            raise ValidationError(_("Send either child or children."), "child")
 
 
 class CasePatch(Schema):
@@ -85,6 +101,7 @@ class CaseQuery(PageQuery):
 
 class NoteIn(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    recorded_at = fields.AwareDateTime(load_default=None)
 
 
 # Documentation-only shapes of the answers (the bodies are built by case_json below).
@@ -179,28 +196,63 @@ def _api_errors(exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed({k.replace("children.0.", "child."): v for k, v in exc.errors.items()})
 
 
+class PossibleDuplicate(ServiceError):
+    status = 422
+    code = "possible_duplicate"
+    default_text = _l("This child may already have a case: say whether it is the same child.")
+
+
+def _ask_about_duplicates(raw: dict, decisions: dict) -> None:
+    """PossibleDuplicate, listing the likely cases per child index, for each child that looks like
+    an existing case and has no decision yet."""
+    _data, checks = intake.validate_complaint(raw)
+    undecided = {}
+    for i, check in enumerate(checks):
+        found = intake.find_duplicates(check.data)
+        if found and str(i) not in decisions:
+            undecided[str(i)] = [{"id": c.case_id, "number": c.number, "reason": c.reason,
+                                  "description": c.description} for c in found]
+    if undecided:
+        raise PossibleDuplicate(details={"children": undecided})
+
+
+def _duplicates(result, index: int) -> list[dict]:
+    return [{"id": c.case_id, "number": c.number, "reason": c.reason} for c in result.duplicates.get(index, [])]
+
+
 @blp.route("/cases", methods=["POST"])
 @blp.arguments(CaseCreate)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
 @blp.response(201, CaseOut)
 def create_case(body):
-    """Register a complaint about one child: a case in stage `report`, with likely duplicates."""
+    """Register a complaint about one child (or `children`, each a case): a case in stage `report`,
+    with likely duplicates. `recorded_at`: when a phone recorded it offline (`received_at` defaults
+    to it)."""
     user = g.api_user
     if not can(user, "cases.register"):
         raise Forbidden()
 
     def produce():
-        child = dict(body["child"])
-        raw = {"channel": body["channel"], "received_at": body["received_at"], "reporter": body["reporter"],
-               "children": [child], "concerns": body["concerns"], "description": body["description"],
-               "urgent": body["urgent"]}
+        children = [dict(c) for c in body["children"]] if "children" in body else [dict(body["child"])]
+        recorded_at = intake.offline_recorded_at(body["recorded_at"])
+        # A complaint written down offline came in no later than it was written down.
+        raw = {"channel": body["channel"], "received_at": body["received_at"] or recorded_at,
+               "reporter": body["reporter"], "children": children, "concerns": body["concerns"],
+               "description": body["description"], "urgent": body["urgent"]}
+        decisions = {i: body["decisions"].get(str(i), "new") for i in range(len(children))}
         try:
-            result = intake.register_complaint(raw, user, {0: "new"})
+            if body["duplicates"] == "ask":
+                _ask_about_duplicates(raw, body["decisions"])
+            result = intake.register_complaint(raw, user, decisions, recorded_at=recorded_at)
         except ValidationFailed as exc:
-            raise _api_errors(exc) from None
+            raise (_api_errors(exc) if "child" in body else exc) from None
+        if not result.case_ids:  # each child was said to be a case already: the complaint is linked to it
+            return {"complaint_id": result.complaint.id, "cases": [], "linked": result.linked_numbers}, 201
         out = case_body(user, result.case_ids[0])
-        out["possible_duplicates"] = [{"id": c.case_id, "number": c.number, "reason": c.reason}
-                                      for c in result.duplicates.get(0, [])]
+        out["possible_duplicates"] = _duplicates(result, 0)
+        if "children" in body:
+            out["cases"] = [{"id": case_id, "number": number, "possible_duplicates": _duplicates(result, i)}
+                            for i, (case_id, number) in enumerate(zip(result.case_ids, result.numbers))]
         return out, 201
 
     return idempotent(user, "create_case", produce)
@@ -251,8 +303,23 @@ def patch_case(body, case_id):
         changes["complaint.description"] = body["description"]
     if "urgent" in body:
         changes["case.urgent"] = body["urgent"]
-    records.update_case(case, changes, body["version"], user)
+    try:
+        records.update_case(case, changes, body["version"], user)
+    except StaleVersion as exc:
+        # What an offline client needs to show both values side by side: the record as it is now
+        # (as the caller may see it) and the fields changed since the version it sent.
+        changed = {_API_FIELDS.get(k, k) for change in exc.details.get("changes_since", [])
+                   for k in change["changes"]}
+        exc.details.update({"current": case_body(user, case_id), "changed_fields": sorted(changed)})
+        raise
     return json_response(case_body(user, case_id), 200)
+
+
+# The record's fields as PATCH names them (records.case_snapshot's keys otherwise).
+_API_FIELDS = {"complaint.reporter_name": "reporter.name", "complaint.reporter_phone": "reporter.phone",
+               "complaint.reporter_relationship": "reporter.relationship",
+               "complaint.reporter_anonymous": "reporter.anonymous", "case.concerns": "concerns",
+               "complaint.description": "description", "case.urgent": "urgent"}
 
 
 @blp.route("/cases/<int:case_id>/history", methods=["GET"])
@@ -279,7 +346,8 @@ def add_note(body, case_id):
     case, _access = case_or_404(user, case_id)
 
     def produce():
-        event = records.add_note(case, body["text"], user)
+        event = records.add_note(case, body["text"], user,
+                                 recorded_at=intake.offline_recorded_at(body.get("recorded_at")))
         return {"id": event.id, "at": _iso(event.at), "text": event.comment}, 201
 
     return idempotent(user, f"add_note:{case_id}", produce)

@@ -8,8 +8,9 @@ from sqlalchemy.orm import lazyload
 
 from casemgmt.access import case_or_404
 from casemgmt.api.cases import case_body
-from casemgmt.api.idempotency import json_response
+from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import Id, AnyOut, ListOut, PageQuery
+from casemgmt.cases.intake import offline_recorded_at
 from casemgmt.codes import SERVICES
 from casemgmt.errors import Forbidden
 from casemgmt.extensions import db
@@ -68,6 +69,7 @@ class MonitoringIn(Schema):
     visited_on = fields.Date(required=True)
     progress = fields.String(required=True, validate=validate.OneOf(["improved", "same", "worse"]))
     notes = fields.String(load_default="", validate=validate.Length(max=10000))
+    recorded_at = fields.AwareDateTime(load_default=None)
 
 
 class ApprovalQuery(PageQuery):
@@ -176,13 +178,20 @@ def post_action(body, case_id, action_id):
 
 @blp.route("/cases/<int:case_id>/monitoring", methods=["POST"])
 @blp.arguments(MonitoringIn)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
 @blp.response(201, AnyOut)
 def post_monitoring(body, case_id):
-    """Record a monitoring visit; the next one falls due at the interval of the case's risk."""
+    """Record a monitoring visit; the next one falls due at the interval of the case's risk.
+    `recorded_at`: when a phone recorded it offline."""
     case, _ = case_or_404(g.api_user, case_id)
-    visit = services.record_visit(case, g.api_user, body["visited_on"], body["progress"], body["notes"])
-    return json_response({"id": visit.id, "visited_on": visit.visited_on.isoformat(), "progress": visit.progress,
-                          "notes": visit.notes, "case_due_at": case.due_at.isoformat() if case.due_at else None}, 201)
+
+    def produce():
+        visit = services.record_visit(case, g.api_user, body["visited_on"], body["progress"], body["notes"],
+                                      recorded_at=offline_recorded_at(body["recorded_at"]))
+        return {"id": visit.id, "visited_on": visit.visited_on.isoformat(), "progress": visit.progress,
+                "notes": visit.notes, "case_due_at": case.due_at.isoformat() if case.due_at else None}, 201
+
+    return idempotent(g.api_user, f"monitoring:{case_id}", produce)
 
 
 @blp.route("/approvals", methods=["GET"])

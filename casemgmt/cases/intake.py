@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -241,13 +241,23 @@ class Registration:
     linked_numbers: list[str] = field(default_factory=list)
 
 
+def offline_recorded_at(value: datetime | None, now: datetime | None = None) -> datetime | None:
+    """When a phone says it recorded something offline; a phone clock running ahead is taken as
+    now, not refused: the worker could not correct a clock error in the outbox."""
+    if value is None:
+        return None
+    now = now or utcnow()
+    return min(value, now).astimezone(timezone.utc)
+
+
 def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None,
-                       now: datetime | None = None) -> Registration:
+                       now: datetime | None = None, recorded_at: datetime | None = None) -> Registration:
     """Register a complaint: one case per child, in stage 'report', numbered per district.
 
     ``decisions`` says, per child index, "new" (open a case even though it looks like an
     existing one) or the id of a listed duplicate to link the complaint to instead; the choice
-    is recorded on the case's timeline.
+    is recorded on the case's timeline. ``recorded_at``: when it was written down on a phone
+    without a signal (offline_recorded_at), kept on the timeline beside the time it arrived.
     """
     decisions = decisions or {}
     now = now or utcnow()
@@ -297,7 +307,8 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
         db.session.add(case)
         db.session.flush()
         add_event(case, "registered", actor, to_stage=case.stage,
-                  data={"channel": data["channel"], "complaint_id": complaint.id})
+                  data={"channel": data["channel"], "complaint_id": complaint.id,
+                        **({"recorded_at": recorded_at.isoformat()} if recorded_at else {})})
         if duplicates[i]:
             add_event(case, "duplicate_check", actor, data={
                 "decision": "new", "candidates": [c.number for c in duplicates[i]]})

@@ -288,7 +288,7 @@ def changes_since(case: Case, version: int) -> list[dict]:
     return out
 
 
-def add_note(case: Case, text: str, actor) -> CaseEvent:
+def add_note(case: Case, text: str, actor, recorded_at: datetime | None = None) -> CaseEvent:
     if not case_access(actor, case).add_notes:
         raise Forbidden()
     text = (text or "").strip()
@@ -296,7 +296,8 @@ def add_note(case: Case, text: str, actor) -> CaseEvent:
         raise ValidationFailed({"text": _("Write the note first.")})
     if len(text) > 10000:
         raise ValidationFailed({"text": _("A note has at most 10,000 characters.")})
-    event = add_event(case, "note", actor, comment=text)
+    event = add_event(case, "note", actor, comment=text,
+                      data={"recorded_at": recorded_at.isoformat()} if recorded_at else None)
     audit.record("note_added", "case", case.id, actor=actor)
     db.session.flush()
     return event

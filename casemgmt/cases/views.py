@@ -116,18 +116,26 @@ def new_complaint():
     if form.validate_on_submit():
         raw = _complaint_input(form)
         try:
-            if form.reviewed.data != "1":
-                data, checks = intake.validate_complaint(raw)
-                review = {i: {"duplicates": intake.find_duplicates(check.data), "warnings": check.warnings}
-                          for i, check in enumerate(checks)}
-                if any(r["duplicates"] or r["warnings"] for r in review.values()):
-                    form.reviewed.data = "1"
-                    for i, entry in enumerate(form.children):
-                        entry.form.duplicate.choices = (
-                            [SelectChoice(str(c.case_id), c.description) for c in review[i]["duplicates"]]
-                            + [SelectChoice("new", _("No, a different child: open a new case"))])
-                        entry.form.duplicate.data = entry.form.duplicate.data or "new"
-                    return render_template("cases/new.html", form=form, review=review)
+            data, checks = intake.validate_complaint(raw)
+            review = {i: {"duplicates": intake.find_duplicates(check.data), "warnings": check.warnings}
+                      for i, check in enumerate(checks)}
+            # A likely duplicate is answered by the worker: no answer is chosen for them, and a
+            # confirmation without one shows the question again.
+            undecided = [i for i, r in review.items() if r["duplicates"] and not form.children[i].form.duplicate.data]
+            if any(r["duplicates"] or r["warnings"] for r in review.values()) and (
+                    form.reviewed.data != "1" or undecided):
+                status = 200
+                if form.reviewed.data == "1":
+                    for i in undecided:
+                        form.children[i].form.duplicate.errors = [_("Say whether this is the same child.")]
+                    status = 422
+                form.reviewed.data = "1"
+                for i, entry in enumerate(form.children):
+                    entry.form.duplicate.choices = (
+                        [SelectChoice(str(c.case_id), c.description) for c in review[i]["duplicates"]]
+                        + [SelectChoice("new", _("No, a different child: open a new case"))])
+                return render_template("cases/new.html", form=form, review=review), status
+            review = None
             decisions = {i: entry.form.duplicate.data for i, entry in enumerate(form.children)
                          if entry.form.duplicate.data}
             result = intake.register_complaint(raw, current_user, decisions)

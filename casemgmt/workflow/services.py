@@ -428,7 +428,7 @@ def update_action(case: Case, action: PlanAction, actor, status: str, note: str 
 
 
 def record_visit(case: Case, actor, visited_on: date, progress: str, notes: str,
-                 now: datetime | None = None) -> MonitoringVisit:
+                 now: datetime | None = None, recorded_at: datetime | None = None) -> MonitoringVisit:
     _require(case, actor, ("monitoring",))
     now = now or utcnow()
     errors = {}
@@ -447,7 +447,8 @@ def record_visit(case: Case, actor, visited_on: date, progress: str, notes: str,
     refresh_due(case, now)
     case.updated_at = now
     add_event(case, "monitoring_visit", actor, comment=visit.notes or None,
-              data={"visited_on": visited_on.isoformat(), "progress": progress})
+              data={"visited_on": visited_on.isoformat(), "progress": progress,
+                    **({"recorded_at": recorded_at.isoformat()} if recorded_at else {})})
     audit.record("monitoring_visit", "case", case.id, actor=actor,
                  after={"visit_id": visit.id, "visited_on": visited_on.isoformat(), "progress": progress})
     db.session.flush()
