@@ -29,7 +29,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.services import get_area, search_areas, villages_near
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import apply_errors, refused, show_current_version
+from casemgmt.forms import refused, show_current_version
 from casemgmt.i18n import local_zone
 from casemgmt.referrals.services import referrals_of_case
 from casemgmt.workflow.presenters import panel
@@ -421,11 +421,10 @@ def edit(case_id: int):
             form.form_errors.append(exc.message)
             show_current_version(form.version, case.version)
         except ValidationFailed as exc:
-            refused(exc)
             # The service names "child.name", "complaint.reporter_phone", "concerns": the form's
             # fields are the last part ("concerns" in two: the first shows it).
             fields = {key: key.rsplit(".", 1)[-1] for key in exc.errors}
-            apply_errors(form, exc, {**fields, "concerns": "concerns_special"})
+            refused(exc, form, {**fields, "concerns": "concerns_special"})
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("cases.show", case_id=case.id))

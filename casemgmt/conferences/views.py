@@ -59,10 +59,7 @@ def new():
                                      case_ids=[i for i in form.case_ids.data or [] if i],
                                      organisation_ids=[i for i in form.organisation_ids.data or [] if i])
         except ValidationFailed as exc:
-            refused(exc)
-            for key, messages in exc.errors.items():
-                field = getattr(form, key, None)
-                (field.errors.extend if field is not None else form.form_errors.extend)(messages)
+            refused(exc, form)
         else:
             flash(_("Conference scheduled."), "success")
             return redirect(url_for("conferences.show", conference_id=conf.id))
