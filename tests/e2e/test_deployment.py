@@ -219,7 +219,13 @@ def test_the_overdue_sweep_runs_once_a_period_with_two_workers(stack):
     while time.monotonic() < deadline and len(_periodic_lines(stack, "overdue_sweep")) < 2:
         time.sleep(0.2)
     lines = _periodic_lines(stack, "overdue_sweep")
-    assert sorted(line["outcome"] for line in lines) == ["runs", "skipped"], lines
+    # The workers' own schedulers may also fire if the test runs at a quarter hour: however many
+    # attempts, each period has one run and the rest are skipped.
+    periods: dict[int, list[str]] = {}
+    for line in lines:
+        periods.setdefault(line["period"], []).append(line["outcome"])
+    assert all(outcomes.count("runs") == 1 for outcomes in periods.values()), lines
+    assert sum(outcomes.count("skipped") for outcomes in periods.values()) >= 1, lines
     # The real schedules too: the indicator recount, enqueued every minute by both workers.
     by_period: dict[int, list[str]] = {}
     for line in _periodic_lines(stack, "refresh_indicators"):
