@@ -1,7 +1,9 @@
 """Areas and organisations."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from datetime import time
+
+from sqlalchemy import ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgmt.dbtypes import byte_ordered, TimestampMixin, version_column
@@ -104,3 +106,22 @@ class Organisation(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name}>"
+
+
+class DistrictSettings(db.Model):
+    """What a district (kabupaten/kota, a regency code such as 73.06) sets for itself. A district
+    without a row has the defaults below (``district_settings``)."""
+
+    __tablename__ = "district_settings"
+
+    area_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), primary_key=True)
+    # Local time (Asia/Makassar) at which daily notification digests are sent.
+    digest_time: Mapped[time] = mapped_column(Time, default=time(7, 0), nullable=False)
+    # Open cases above which a worker's caseload is flagged (DOMAIN.md: quality drops above ~25).
+    caseload_threshold: Mapped[int] = mapped_column(default=25, nullable=False)
+    # Days an imported population extract is kept when no newer one replaces it.
+    population_retention_days: Mapped[int] = mapped_column(default=180, nullable=False)
+    version: Mapped[int] = version_column()
+
+    __mapper_args__ = {"version_id_col": version}
+

@@ -16,6 +16,7 @@ from casemgmt.codes import ORGANISATION_KINDS, SERVICES
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import (
     Area,
+    DistrictSettings,
     Organisation,
     OrganisationCoverage,
     OrganisationService,
@@ -249,3 +250,24 @@ def villages_near(area_code: str | None) -> list[tuple[Area, list[Area]]]:
         by_parent.setdefault(village.parent_code, []).append(village)
     kecamatans.sort(key=lambda k: (k.code != own_kecamatan, k.name))
     return [(k, by_parent.get(k.code, [])) for k in kecamatans]
+
+
+def district_of(code: str | None) -> str | None:
+    """The district (kabupaten/kota: a regency code such as 73.06) an area code lies in."""
+    if not code or "." not in code:
+        return None
+    return ".".join(code.split(".")[:2])
+
+
+def district_settings(code: str | None) -> DistrictSettings:
+    """The settings of the district ``code`` lies in: its saved row, or an unsaved one holding
+    the defaults when the district has not set anything (or ``code`` is above a district)."""
+    district = district_of(code)
+    saved = db.session.get(DistrictSettings, district) if district else None
+    if saved is not None:
+        return saved
+    defaults = DistrictSettings(area_code=district)
+    for column in DistrictSettings.__table__.columns:
+        if column.default is not None and column.default.is_scalar:
+            setattr(defaults, column.key, column.default.arg)
+    return defaults
