@@ -194,11 +194,13 @@ def rebuild_indicators():
 
 @periodic(60, minute="*")
 def requeue_exports():
-    """Exports left waiting by a queue that was away (reports.exports.requeue_waiting)."""
-    from casemgmt.reports.exports import requeue_waiting
+    """Exports left waiting by a queue that was away (reports.exports.requeue_waiting), and
+    exports whose worker died mid-run (reports.exports.recover_stalled)."""
+    from casemgmt.reports.exports import recover_stalled, requeue_waiting
 
     with app().app_context():
-        return requeue_waiting(int(os.environ.get("CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS") or 120))
+        stalled = recover_stalled(int(os.environ.get("CASEMGMT_EXPORT_STALLED_AFTER_SECONDS") or 600))
+        return stalled + requeue_waiting(int(os.environ.get("CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS") or 120))
 
 
 @huey.task()

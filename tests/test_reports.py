@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from casemgmt.cases.intake import register_complaint
+from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.transactions import commit
 from casemgmt.referrals import services as referrals
@@ -611,3 +612,72 @@ def test_an_export_waits_in_the_database_while_the_queue_is_away(app, make_web, 
     assert (job.status, job.done) == ("done", 3)
     assert db.session.scalar(select(func.count(StoredFile.key))) == 1
     assert len(rows_of_csv(web.get(f"/exports/{job.id}/download").data)) == 4
+
+
+def test_an_export_whose_worker_died_runs_again_once_then_fails(app, make_web, users, monkeypatch):
+    """A worker killed mid-run leaves its export "running": once its heartbeat is old the job is
+    queued again and runs; interrupted twice, it fails and the page says to ask again. A run
+    taken over by a later one writes nothing."""
+    from casemgmt import jobs
+    from casemgmt.reports.models import ExportJob
+
+    for i in range(3):
+        make_case(users["village_worker"], name=f"Anak Ke {i}")
+    monkeypatch.setattr(exports, "BACKGROUND_OVER", 1)
+    queued = []
+    monkeypatch.setattr(jobs, "run_export", queued.append)
+    web = make_web()
+    web.login("koordinator")
+    status_url = web.post("/exports", {"format": "csv"}).headers["Location"]
+    job = db.session.query(ExportJob).one()
+    assert queued == [job.id]
+
+    def dies(*args, **kwargs):  # the worker is killed while writing: nothing after this runs
+        raise SystemExit()
+
+    monkeypatch.setattr(exports, "write", dies)
+    with pytest.raises(SystemExit):
+        exports.run(job.id)
+    db.session.expire_all()
+    assert (job.status, job.attempts) == ("running", 1)
+    assert exports.recover_stalled(600) == 0  # its heartbeat is fresh: still running
+    db.session.query(ExportJob).update({"heartbeat_at": utcnow() - timedelta(minutes=11)})
+    db.session.commit()
+    assert exports.recover_stalled(600) == 1 and queued == [job.id, job.id]
+    db.session.expire_all()
+    assert job.status == "queued"
+
+    # The second run is killed too: the job fails, and says so.
+    with pytest.raises(SystemExit):
+        exports.run(job.id)
+    db.session.query(ExportJob).update({"heartbeat_at": utcnow() - timedelta(minutes=11)})
+    db.session.commit()
+    assert exports.recover_stalled(600) == 0 and len(queued) == 2
+    db.session.expire_all()
+    assert (job.status, job.error) == ("failed", exports.INTERRUPTED)
+    assert "Ekspor gagal. Coba lagi" in web.get(status_url).get_data(as_text=True)
+
+
+def test_a_run_taken_over_by_a_later_one_writes_nothing(app, users, monkeypatch):
+    from casemgmt.reports.models import ExportJob
+
+    for i in range(2):
+        make_case(users["village_worker"], name=f"Anak Ke {i}")
+    job = ExportJob(user_id=users["koordinator"].id, format="csv", filters={}, total=2)
+    db.session.add(job)
+    db.session.commit()
+    real_write = exports.write
+
+    def overtaken(path, fmt, user, filters, progress=None, limit=None):
+        # While this run writes, recover_stalled queues the job again and a later run claims it.
+        db.session.query(ExportJob).update({"status": "running", "attempts": 2})
+        db.session.commit()
+        real_write(path, fmt, user, filters, None, limit)
+        progress(1000)
+        raise AssertionError("a superseded run goes on writing")
+
+    monkeypatch.setattr(exports, "write", overtaken)
+    exports.run(job.id)
+    db.session.expire_all()
+    assert (job.status, job.attempts, job.storage_key) == ("running", 2, None)
+    assert db.session.scalar(select(func.count(StoredFile.key))) == 0

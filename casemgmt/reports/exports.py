@@ -154,23 +154,60 @@ def requeue_waiting(older_than_seconds: int) -> int:
 
 
 SHEET_FULL = "sheet_full"  # ExportJob.error when the cases outgrew an XLSX sheet
+INTERRUPTED = "interrupted"  # ExportJob.error when its worker stopped beating twice
+MAX_ATTEMPTS = 2
+
+
+class Superseded(Exception):
+    """This run's claim on the job was taken over by a later run (recover_stalled)."""
+
+
+def recover_stalled(older_than_seconds: int) -> int:
+    """Exports whose worker died mid-run (its heartbeat older than ``older_than_seconds``) are
+    queued again, once; interrupted a second time, they fail and the user is told to ask again."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    stalled = db.session.execute(select(ExportJob.id, ExportJob.attempts).where(
+        ExportJob.status == "running", ExportJob.heartbeat_at <= cutoff)).all()
+    again = []
+    for job_id, attempts in stalled:
+        retry = attempts < MAX_ATTEMPTS
+        values = {"status": "queued", "done": 0} if retry else \
+            {"status": "failed", "error": INTERRUPTED, "finished_at": utcnow()}
+        # Only if no run has beaten or finished since it was read.
+        moved = db.session.execute(update(ExportJob).where(
+            ExportJob.id == job_id, ExportJob.status == "running", ExportJob.attempts == attempts,
+            ExportJob.heartbeat_at <= cutoff).values(**values)).rowcount
+        if moved and retry:
+            again.append(job_id)
+        elif moved:
+            current_app.logger.warning("export %s interrupted twice, failed", job_id)
+    db.session.commit()
+    return sum(enqueue(job_id) for job_id in again)
 
 
 def run(job_id: int) -> None:
     from casemgmt.accounts.models import User
 
     # Claimed once: a job queued twice (requeue_waiting) or taken by two workers runs once.
-    claimed = db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == "queued")
-                                 .values(status="running")).rowcount
+    job = db.session.get(ExportJob, job_id)
+    if job is None:
+        return
+    attempt = job.attempts + 1
+    claimed = db.session.execute(update(ExportJob).where(
+        ExportJob.id == job_id, ExportJob.status == "queued", ExportJob.attempts == job.attempts)
+        .values(status="running", attempts=attempt, heartbeat_at=utcnow())).rowcount
     db.session.commit()
     if not claimed:
         return
+    mine = (ExportJob.id == job_id, ExportJob.status == "running", ExportJob.attempts == attempt)
     job = db.session.get(ExportJob, job_id)
     user = db.session.get(User, job.user_id)
     key = f"exports/{job.id}-{secrets.token_hex(8)}.{job.format}"
 
     def progress(n):
-        db.session.query(ExportJob).filter_by(id=job_id).update({"done": n})
+        if not db.session.execute(update(ExportJob).where(*mine).values(done=n, heartbeat_at=utcnow())).rowcount:
+            db.session.rollback()
+            raise Superseded()
         db.session.commit()
 
     # Written to a scratch file first (the writers seek), then into shared storage with the
@@ -179,21 +216,25 @@ def run(job_id: int) -> None:
         path = Path(scratch) / f"export.{job.format}"
         try:
             written = write(path, job.format, user, CaseFilters(**job.filters), progress)
+        except Superseded:
+            return
         except Exception as exc:  # the job reports what failed instead of hanging "running"
             db.session.rollback()
-            job = db.session.get(ExportJob, job_id)
             # More cases match than when the export was asked for, past what a sheet holds: the
             # user is told so (SHEET_FULL) rather than given a file with cases silently left out.
-            job.status, job.error, job.finished_at = ("failed", SHEET_FULL if isinstance(exc, SheetFull)
-                                                      else repr(exc)[:500], utcnow())
+            db.session.execute(update(ExportJob).where(*mine).values(
+                status="failed", error=SHEET_FULL if isinstance(exc, SheetFull) else repr(exc)[:500],
+                finished_at=utcnow()))
             db.session.commit()
             if not isinstance(exc, SheetFull):
                 raise
             return
-        job = db.session.get(ExportJob, job_id)
         storage.save_path(key, path)
-    job.status, job.done, job.total, job.storage_key, job.finished_at = "done", written, written, key, utcnow()
-    audit.record("export_finished", "export", job.id, actor=user, after={"rows": written})
+    if not db.session.execute(update(ExportJob).where(*mine).values(
+            status="done", done=written, total=written, storage_key=key, finished_at=utcnow())).rowcount:
+        db.session.rollback()  # a later run took it over: its file is the one kept
+        return
+    audit.record("export_finished", "export", job_id, actor=user, after={"rows": written})
     db.session.commit()
 
 

@@ -25,6 +25,10 @@ class ExportJob(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Runs so far: each run claims the job with the next number, and only that run may write it.
+    attempts: Mapped[int] = mapped_column(nullable=False, default=0)
+    # Written by the running worker with each page: a running job whose beat stops lost its worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IndicatorBucket(db.Model):
