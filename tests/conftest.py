@@ -76,7 +76,16 @@ def _clean_database(app):
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            # Emptying only the tables a test wrote to, and restarting every sequence as SQLite
+            # restarts ids: a TRUNCATE of all tables costs a quarter of a second per test.
+            used = set(conn.execute(text(" UNION ALL ".join(
+                f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables))).scalars())
+            for table in tables:
+                if table.name in used:
+                    conn.execute(table.delete())
+            conn.execute(text("SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
         else:
             for table in tables:
                 conn.execute(table.delete())
