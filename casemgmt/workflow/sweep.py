@@ -5,9 +5,9 @@ batch at a time, as jobs do, so a database just loaded or restored is swept in f
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from casemgmt.access import coordinators_of
 from casemgmt.audit import services as audit
@@ -17,7 +17,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
 from casemgmt.transactions import commit
-from casemgmt.workflow.models import Notification
+from casemgmt.notify import events
 from casemgmt.workflow.notices import tell_overdue
 
 SWEEP_BATCH = 500
@@ -66,12 +66,7 @@ def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
             case = db.session.get(Case, referral.case_id)
             if case.district_code not in coordinators:
                 coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
-            for user_id in coordinators[case.district_code]:
-                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="referral_overdue",
-                                            created_at=now, data={"referral_id": referral.id,
-                                                                  "reference": referral.reference,
-                                                                  "to": referral.to_organisation.name}))
-                told += 1
+            told += events.referral_overdue(referral, case, coordinators[case.district_code], now)
             referral.escalated_at = now
             add_event(case, "referral_overdue", None, data={"referral_id": referral.id,
                                                              "to": referral.to_organisation.name,
@@ -79,3 +74,47 @@ def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
             audit.record("referral_escalated", "referral", referral.id, actor=None)
         swept += len(late)
     return {"referrals": swept, "notifications": told}
+
+
+DUE_SOON = timedelta(hours=24)
+
+
+def _keyset(statement, column):
+    """The rows of ``statement`` a batch at a time by ``column``, committing after each."""
+    last = 0
+    while rows := list(db.session.scalars(statement.where(column > last).order_by(column).limit(SWEEP_BATCH))):
+        yield rows
+        last = getattr(rows[-1], column.key)
+        commit()
+
+
+def sweep_due_soon(now: datetime | None = None) -> dict[str, int]:
+    """Tell of each case and unanswered referral due within a day, once per deadline: the case's
+    worker (the district's coordinators while nobody holds it) and the receiving organisation."""
+    from casemgmt.notify.models import Notification
+
+    now = now or utcnow()
+    told_lately = exists().where(Notification.case_id == Case.id, Notification.kind == "deadline_due_soon",
+                                 Notification.created_at > now - DUE_SOON)
+    cases = select(Case).where(Case.status == "open", Case.due_at > now, Case.due_at <= now + DUE_SOON,
+                               ~told_lately)
+    coordinators: dict[str, list[int]] = {}
+    told = swept = 0
+    for batch in _keyset(cases, Case.id):
+        for case in batch:
+            if case.assigned_worker_id:
+                people = [case.assigned_worker_id]
+            else:
+                if case.district_code not in coordinators:
+                    coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+                people = coordinators[case.district_code]
+            told += events.deadline_due_soon(case, people, now)
+        swept += len(batch)
+    referrals = select(Referral).where(Referral.status == "sent", Referral.respond_by > now,
+                                       Referral.respond_by <= now + DUE_SOON)
+    for batch in _keyset(referrals, Referral.id):
+        for referral in batch:
+            told += events.referral_due_soon(referral, db.session.get(Case, referral.case_id), now)
+        swept += len(batch)
+    commit()
+    return {"due_soon": swept, "notifications": told}

@@ -1,0 +1,126 @@
+"""notify(): tell people of an event, in the transaction of the event. It writes one in-app
+notification per recipient and one delivery row per configured channel, and flushes; the
+worker (notify.delivery) sends what is due after the commit.
+
+When a channel's delivery is due: at once; at 06:00 Asia/Makassar when written in the quiet
+hours (21:00-06:00) and not urgent; at the district's digest time (district_settings) when the
+recipient chose a daily e-mail. Urgent means an urgent referral: it ignores quiet hours and the
+digest, but a channel the recipient turned off stays off (their choice; the in-app notice and
+the other channels remain).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from casemgmt.accounts.models import User
+from casemgmt.dbtypes import utcnow
+from casemgmt.extensions import db
+from casemgmt.notify import registry
+from casemgmt.notify.models import KINDS, Delivery, Notification, NotificationPreference
+
+log = logging.getLogger(__name__)
+
+LOCAL_ZONE = ZoneInfo("Asia/Makassar")
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(6, 0)
+
+# What a notification may carry: numbers, times, what is asked, ids for links. Never a child's
+# name, address or concern, nor free text someone typed (a reason, a comment, a title).
+PARAMETERS = frozenset({"number", "reference", "due_at", "due_date", "transition", "status", "decision",
+                        "scheduled_at", "count", "case_id", "referral_id", "approval_id", "conference_id",
+                        "task_id"})
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(LOCAL_ZONE)
+
+
+def quiet_until(now: datetime) -> datetime | None:
+    """The end of the quiet hours ``now`` falls in (06:00 Makassar, in UTC), or None by day."""
+    local = _local(now)
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return None
+    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_UNTIL, LOCAL_ZONE).astimezone(now.tzinfo)
+
+
+def next_digest(at: time, now: datetime) -> datetime:
+    """The next time of day ``at`` (Makassar) after ``now``."""
+    local = _local(now)
+    moment = datetime.combine(local.date(), at, LOCAL_ZONE)
+    if moment <= local:
+        moment = datetime.combine(local.date() + timedelta(days=1), at, LOCAL_ZONE)
+    return moment.astimezone(now.tzinfo)
+
+
+def _ids(recipients) -> set[int]:
+    return {r if isinstance(r, int) else r.id for r in recipients if r is not None}
+
+
+def notify(kind: str, recipients, *, key: str, data: dict | None = None, link: str | None = None,
+           case_id: int | None = None, urgent: bool = False, now: datetime | None = None) -> list[Notification]:
+    """Tell ``recipients`` (users or user ids) of one event, named by ``key``: a person already
+    told of that event is not told again. Inactive users are left out. Returns the new
+    notifications; flushes, never commits. A clash with another transaction telling the same
+    person of the same event at the same moment loses only the notices, never the event."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    data = dict(data or {})
+    if set(data) - PARAMETERS:
+        raise ValueError(f"a notification carries no {sorted(set(data) - PARAMETERS)}")
+    ids = _ids(recipients)
+    if not ids:
+        return []
+    now = now or utcnow()
+    told = exists().where(Notification.user_id == User.id, Notification.event_key == key)
+    rows = db.session.execute(
+        select(User, NotificationPreference).outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(User.id.in_(ids), User.active.is_(True), ~told).order_by(User.id)).all()
+    if not rows:
+        return []
+    channels = registry.configured()
+    made = []
+    try:
+        with db.session.begin_nested():
+            for user, preference in rows:
+                notification = Notification(user_id=user.id, case_id=case_id, kind=kind, data=data, link=link,
+                                            urgent=urgent, event_key=key, created_at=now)
+                db.session.add(notification)
+                made.append((notification, user, preference))
+            db.session.flush()
+            deliveries = [_delivery(n, user, preference, name, channel, now)
+                          for n, user, preference in made for name, channel in channels.items()]
+            db.session.add_all(deliveries)
+            db.session.flush()
+    except IntegrityError:
+        log.warning("notification %s already written by another transaction", kind,
+                    extra={"kind": kind, "outcome": "duplicate"})
+        return []
+    return [n for n, _user, _preference in made]
+
+
+
+def _digest_time(user) -> time:
+    from casemgmt.directory.services import district_settings
+
+    return district_settings(user.area_code).digest_time
+
+
+def _delivery(notification: Notification, user, preference, name: str, channel, now: datetime) -> Delivery:
+    mode = getattr(preference, name, None) or "immediate"
+    row = Delivery(notification_id=notification.id, user_id=user.id, channel=name, status="pending",
+                   created_at=now, next_attempt_at=now)
+    if mode == "off":
+        row.status, row.last_error, row.next_attempt_at = "skipped", "off in the user's preferences", None
+    elif not channel.addresses(user):
+        row.status, row.last_error, row.next_attempt_at = "skipped", "no address", None
+    elif mode == "daily" and not notification.urgent:
+        row.digest = True
+        row.next_attempt_at = next_digest(_digest_time(user), now)
+    elif not notification.urgent:
+        row.next_attempt_at = quiet_until(now) or now
+    return row
