@@ -97,9 +97,9 @@ def _send(channel, message, address) -> DeliveryFailed | None:
     return None
 
 
-def send_claimed(token: str, channels: dict, counts: dict) -> None:
+def send_claimed(token: str, channels: dict, counts: dict, now: datetime | None = None) -> None:
     """Send what the claim ``token`` holds: one message per delivery, one e-mail per person for
-    the deliveries of their daily digest."""
+    the deliveries of their daily digest. Outcomes are dated ``now``, or each as it comes."""
     rows = db.session.execute(
         select(Delivery, Notification, User).join(Notification, Notification.id == Delivery.notification_id)
         .join(User, User.id == Delivery.user_id).where(Delivery.claim_token == token)
@@ -111,7 +111,6 @@ def send_claimed(token: str, channels: dict, counts: dict) -> None:
             continue
         channel = channels.get(delivery.channel)
         addresses = channel.addresses(user) if channel else []
-        now = utcnow()
         if channel is None or not addresses or not user.active:
             delivery.status, delivery.claim_token = "skipped", None
             delivery.last_error = "channel not configured" if channel is None else "no address"
@@ -119,7 +118,7 @@ def send_claimed(token: str, channels: dict, counts: dict) -> None:
             commit()
             continue
         error = _send(channel, message_for(notification, language_of(user)), addresses[0])
-        _finish([delivery], utcnow(), error, counts)
+        _finish([delivery], now or utcnow(), error, counts)
     for (_user_id, name), group in digests.items():
         user = group[0][2]
         channel = channels.get(name)
@@ -132,7 +131,7 @@ def send_claimed(token: str, channels: dict, counts: dict) -> None:
             commit()
             continue
         message = digest_message([n for _d, n, _u in group], language_of(user))
-        _finish(deliveries, utcnow(), _send(channel, message, addresses[0]), counts)
+        _finish(deliveries, now or utcnow(), _send(channel, message, addresses[0]), counts)
 
 
 def deliver_due(now: datetime | None = None, limit: int = BATCH, max_batches: int | None = None) -> dict:
@@ -145,6 +144,6 @@ def deliver_due(now: datetime | None = None, limit: int = BATCH, max_batches: in
         token = claim(now or utcnow(), limit)
         if token is None:
             break
-        send_claimed(token, channels, counts)
+        send_claimed(token, channels, counts, now)
         batches += 1
     return counts

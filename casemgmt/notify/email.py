@@ -62,7 +62,6 @@ class EmailChannel:
         mail["To"] = address
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
-        mail["Content-Language"] = message.language
         mail["Auto-Submitted"] = "auto-generated"
         if message.urgent:
             mail["Importance"] = "high"
@@ -71,6 +70,7 @@ class EmailChannel:
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
+        mail["Content-Language"] = message.language  # after the parts: set_content drops Content-*
         return mail
 
     def send(self, message: Message, address: str) -> None:
