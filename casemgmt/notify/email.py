@@ -7,7 +7,6 @@ List-Unsubscribe header that leads to the preferences page.
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -46,7 +45,8 @@ class EmailChannel:
             raise ValueError("CASEMGMT_SMTP_URL must look like smtp://user:password@host:587?starttls=1")
         query = parse_qs(parts.query)
         starttls = (query.get("starttls") or ["0"])[0].lower() in ("1", "true", "yes", "on")
-        return cls(parts.hostname, parts.port or 25, config.get("MAIL_FROM") or f"casemgmt@{socket.getfqdn()}",
+        # No DNS lookup here (socket.getfqdn): the outbox reads the configuration at every event.
+        return cls(parts.hostname, parts.port or 25, config.get("MAIL_FROM") or f"casemgmt@{parts.hostname}",
                    unquote(parts.username) if parts.username else None,
                    unquote(parts.password) if parts.password else None, starttls,
                    config.get("SMTP_CA_FILE"))

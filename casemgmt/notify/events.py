@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from casemgmt.accounts.models import User
 from casemgmt.extensions import db
-from casemgmt.notify.outbox import notify
+from casemgmt.notify.outbox import Notice, notice, notify, notify_many
 
 
 def _iso(moment) -> str | None:
@@ -86,31 +86,47 @@ def after_transition(case, transition_name: str, closed: bool, actor, now: datet
         complaint_status(case, "closed", actor, now)
 
 
+# The sweeps' events: built as Notices, written a batch at a time (outbox.notify_many).
+
+def overdue_notice(case, user_ids) -> Notice:
+    return notice("deadline_overdue", user_ids, key=f"deadline_overdue:case:{case.id}:{_iso(case.due_at)}",
+                  case_id=case.id, link=f"/cases/{case.id}", data={"number": case.number, "due_at": _iso(case.due_at)})
+
+
+def due_soon_notice(case, user_ids) -> Notice:
+    return notice("deadline_due_soon", user_ids, key=f"deadline_due_soon:case:{case.id}:{_iso(case.due_at)}",
+                  case_id=case.id, link=f"/cases/{case.id}", data={"number": case.number, "due_at": _iso(case.due_at)})
+
+
+def referral_overdue_notice(referral, case, user_ids) -> Notice:
+    return notice("deadline_overdue", user_ids, key=f"deadline_overdue:referral:{referral.id}",
+                  case_id=case.id, link=f"/referrals/{referral.id}",
+                  data={"number": case.number, "reference": referral.reference,
+                        "due_at": _iso(referral.respond_by), "referral_id": referral.id})
+
+
+def referral_due_soon_notice(referral, case) -> Notice:
+    return notice("referral_due_soon", members_of([referral.to_organisation_id]),
+                  key=f"referral_due_soon:{referral.id}:{_iso(referral.respond_by)}", case_id=case.id,
+                  link=f"/referrals/{referral.id}", urgent=referral.urgency == "urgent",
+                  data={"number": case.number, "reference": referral.reference,
+                        "due_at": _iso(referral.respond_by), "referral_id": referral.id})
+
+
 def deadline_overdue(case, user_ids, now: datetime) -> int:
-    return len(notify("deadline_overdue", user_ids, key=f"deadline_overdue:case:{case.id}:{_iso(case.due_at)}",
-                      case_id=case.id, link=f"/cases/{case.id}", now=now,
-                      data={"number": case.number, "due_at": _iso(case.due_at)}))
+    return len(notify_many([overdue_notice(case, user_ids)], now))
 
 
 def deadline_due_soon(case, user_ids, now: datetime) -> int:
-    return len(notify("deadline_due_soon", user_ids, key=f"deadline_due_soon:case:{case.id}:{_iso(case.due_at)}",
-                      case_id=case.id, link=f"/cases/{case.id}", now=now,
-                      data={"number": case.number, "due_at": _iso(case.due_at)}))
+    return len(notify_many([due_soon_notice(case, user_ids)], now))
 
 
 def referral_overdue(referral, case, user_ids, now: datetime) -> int:
-    return len(notify("deadline_overdue", user_ids, key=f"deadline_overdue:referral:{referral.id}",
-                      case_id=case.id, link=f"/referrals/{referral.id}", now=now,
-                      data={"number": case.number, "reference": referral.reference,
-                            "due_at": _iso(referral.respond_by), "referral_id": referral.id}))
+    return len(notify_many([referral_overdue_notice(referral, case, user_ids)], now))
 
 
 def referral_due_soon(referral, case, now: datetime) -> int:
-    return len(notify("referral_due_soon", members_of([referral.to_organisation_id]),
-                      key=f"referral_due_soon:{referral.id}:{_iso(referral.respond_by)}", case_id=case.id,
-                      link=f"/referrals/{referral.id}", urgent=referral.urgency == "urgent", now=now,
-                      data={"number": case.number, "reference": referral.reference,
-                            "due_at": _iso(referral.respond_by), "referral_id": referral.id}))
+    return len(notify_many([referral_due_soon_notice(referral, case)], now))
 
 
 def conference_invited(conf, organisation_ids, actor, now: datetime) -> None:

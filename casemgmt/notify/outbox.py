@@ -11,10 +11,11 @@ the other channels remain).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from casemgmt.accounts.models import User
@@ -61,47 +62,78 @@ def _ids(recipients) -> set[int]:
     return {r if isinstance(r, int) else r.id for r in recipients if r is not None}
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One event to tell: its kind, who, the key naming the event, its parameters and link."""
+
+    kind: str
+    recipients: frozenset
+    key: str
+    data: dict = field(default_factory=dict)
+    link: str | None = None
+    case_id: int | None = None
+    urgent: bool = False
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown notification kind {self.kind!r}")
+        if set(self.data) - PARAMETERS:
+            raise ValueError(f"a notification carries no {sorted(set(self.data) - PARAMETERS)}")
+
+
+def notice(kind: str, recipients, *, key: str, data: dict | None = None, link: str | None = None,
+           case_id: int | None = None, urgent: bool = False) -> Notice:
+    return Notice(kind, frozenset(_ids(recipients)), key, dict(data or {}), link, case_id, urgent)
+
+
 def notify(kind: str, recipients, *, key: str, data: dict | None = None, link: str | None = None,
            case_id: int | None = None, urgent: bool = False, now: datetime | None = None) -> list[Notification]:
     """Tell ``recipients`` (users or user ids) of one event, named by ``key``: a person already
     told of that event is not told again. Inactive users are left out. Returns the new
-    notifications; flushes, never commits. A clash with another transaction telling the same
-    person of the same event at the same moment loses only the notices, never the event."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    data = dict(data or {})
-    if set(data) - PARAMETERS:
-        raise ValueError(f"a notification carries no {sorted(set(data) - PARAMETERS)}")
-    ids = _ids(recipients)
+    notifications; flushes, never commits."""
+    return notify_many([notice(kind, recipients, key=key, data=data, link=link, case_id=case_id, urgent=urgent)],
+                       now)
+
+
+def notify_many(notices: list[Notice], now: datetime | None = None) -> list[Notification]:
+    """notify() for many events at once (a sweep's batch): a few statements whatever their
+    number. A clash with another transaction telling the same person of the same event at the
+    same moment loses only the notices, never the event (a savepoint)."""
+    ids = set().union(*(n.recipients for n in notices)) if notices else set()
     if not ids:
         return []
     now = now or utcnow()
-    told = exists().where(Notification.user_id == User.id, Notification.event_key == key)
-    rows = db.session.execute(
+    keys = {n.key for n in notices}
+    users = {user.id: (user, preference) for user, preference in db.session.execute(
         select(User, NotificationPreference).outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-        .where(User.id.in_(ids), User.active.is_(True), ~told).order_by(User.id)).all()
-    if not rows:
+        .where(User.id.in_(ids), User.active.is_(True)))}
+    told = {tuple(row) for row in db.session.execute(select(Notification.user_id, Notification.event_key).where(
+        Notification.event_key.in_(keys), Notification.user_id.in_(ids)))} if users else set()
+    made = []
+    for n in notices:
+        for user_id in sorted(n.recipients):
+            if user_id not in users or (user_id, n.key) in told:
+                continue
+            told.add((user_id, n.key))
+            user, preference = users[user_id]
+            made.append((Notification(user_id=user_id, case_id=n.case_id, kind=n.kind, data=n.data, link=n.link,
+                                      urgent=n.urgent, event_key=n.key, created_at=now), user, preference))
+    if not made:
         return []
     channels = registry.configured()
-    made = []
     try:
         with db.session.begin_nested():
-            for user, preference in rows:
-                notification = Notification(user_id=user.id, case_id=case_id, kind=kind, data=data, link=link,
-                                            urgent=urgent, event_key=key, created_at=now)
-                db.session.add(notification)
-                made.append((notification, user, preference))
+            db.session.add_all([row for row, _user, _preference in made])
             db.session.flush()
-            deliveries = [_delivery(n, user, preference, name, channel, now)
-                          for n, user, preference in made for name, channel in channels.items()]
-            db.session.add_all(deliveries)
-            db.session.flush()
+            if channels:
+                db.session.add_all([_delivery(row, user, preference, name, channel, now)
+                                    for row, user, preference in made for name, channel in channels.items()])
+                db.session.flush()
     except IntegrityError:
-        log.warning("notification %s already written by another transaction", kind,
-                    extra={"kind": kind, "outcome": "duplicate"})
+        log.warning("a notification was already written by another transaction",
+                    extra={"kinds": sorted({n.kind for n in notices}), "outcome": "duplicate"})
         return []
-    return [n for n, _user, _preference in made]
-
+    return [row for row, _user, _preference in made]
 
 
 def _digest_time(user) -> time:

@@ -18,7 +18,6 @@ from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
 from casemgmt.transactions import commit
 from casemgmt.notify import events
-from casemgmt.workflow.notices import tell_overdue
 
 SWEEP_BATCH = 500
 
@@ -41,15 +40,17 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
     told = swept = 0
     for cases in committed_batches(due):
+        notices = []
         for case in cases:
             if case.district_code not in coordinators:
                 coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
             people = set(coordinators[case.district_code])
             if case.assigned_worker_id:
                 people.add(case.assigned_worker_id)
-            told += tell_overdue(case, people, now)
+            notices.append(events.overdue_notice(case, people))
             case.overdue_notified_at = now
             add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
+        told += len(events.notify_many(notices, now))
         swept += len(cases)
     return {"cases": swept, "notifications": told}
 
@@ -62,16 +63,18 @@ def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
     told = swept = 0
     coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
     for late in committed_batches(due):
+        notices = []
         for referral in late:
             case = db.session.get(Case, referral.case_id)
             if case.district_code not in coordinators:
                 coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
-            told += events.referral_overdue(referral, case, coordinators[case.district_code], now)
+            notices.append(events.referral_overdue_notice(referral, case, coordinators[case.district_code]))
             referral.escalated_at = now
             add_event(case, "referral_overdue", None, data={"referral_id": referral.id,
                                                              "to": referral.to_organisation.name,
                                                              "respond_by": referral.respond_by.isoformat()})
             audit.record("referral_escalated", "referral", referral.id, actor=None)
+        told += len(events.notify_many(notices, now))
         swept += len(late)
     return {"referrals": swept, "notifications": told}
 
@@ -101,6 +104,7 @@ def sweep_due_soon(now: datetime | None = None) -> dict[str, int]:
     coordinators: dict[str, list[int]] = {}
     told = swept = 0
     for batch in _keyset(cases, Case.id):
+        notices = []
         for case in batch:
             if case.assigned_worker_id:
                 people = [case.assigned_worker_id]
@@ -108,13 +112,15 @@ def sweep_due_soon(now: datetime | None = None) -> dict[str, int]:
                 if case.district_code not in coordinators:
                     coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
                 people = coordinators[case.district_code]
-            told += events.deadline_due_soon(case, people, now)
+            notices.append(events.due_soon_notice(case, people))
+        told += len(events.notify_many(notices, now))
         swept += len(batch)
     referrals = select(Referral).where(Referral.status == "sent", Referral.respond_by > now,
                                        Referral.respond_by <= now + DUE_SOON)
     for batch in _keyset(referrals, Referral.id):
-        for referral in batch:
-            told += events.referral_due_soon(referral, db.session.get(Case, referral.case_id), now)
+        notices = [events.referral_due_soon_notice(referral, db.session.get(Case, referral.case_id))
+                   for referral in batch]
+        told += len(events.notify_many(notices, now))
         swept += len(batch)
     commit()
     return {"due_soon": swept, "notifications": told}
