@@ -69,9 +69,10 @@ def main():
         commit()
         coordinators = {}
         chosen, expected = [], 0
+        # Open cases with a worker, each given a new deadline an hour ago (as a stage's clock would).
         rows = db.session.execute(select(Case.id, Case.district_code, Case.assigned_worker_id)
-                                  .where(Case.status == "open", Case.assigned_worker_id.isnot(None),
-                                         Case.due_at > now).order_by(Case.id).execution_options(yield_per=2000))
+                                  .where(Case.status == "open", Case.assigned_worker_id.isnot(None))
+                                  .order_by(Case.id.desc()).limit(args.notifications))
         for case_id, district, worker in rows:
             if district not in coordinators:
                 coordinators[district] = len(coordinators_of(district))

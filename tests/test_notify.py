@@ -198,10 +198,10 @@ def test_the_api_lists_and_marks_read_only_the_callers_notifications(api, users)
     assert [i["link"] for i in body["items"]] == ["/cases/2", "/cases/1"] and body["next_cursor"] is None
     assert set(body["items"][0]) >= {"id", "kind", "text", "link", "created_at", "read_at"}
     assert "7306-2026-000002" in body["items"][0]["text"]
-    assert api("post", f"/api/v1/notifications/{mine.id}/read", "peksos").status_code == 200
-    assert api("post", f"/api/v1/notifications/{theirs.id}/read", "peksos").status_code == 404
+    assert api("post", f"/api/v1/notifications/{mine}/read", "peksos").status_code == 200
+    assert api("post", f"/api/v1/notifications/{theirs}/read", "peksos").status_code == 404
     unread = api("get", "/api/v1/notifications?unread=true", "peksos").get_json()["items"]
-    assert [i["id"] for i in unread] == [mine.id + 1]
+    assert [i["id"] for i in unread] == [mine + 1]
     every = api("get", "/api/v1/notifications", "peksos").get_json()["items"]
     assert len(every) == 2 and every[1]["read_at"] is not None
 
@@ -223,7 +223,7 @@ def test_the_bell_the_page_and_the_preferences_page(web, users):
     web.login("peksos")
     page = web.get("/notifications").get_data(as_text=True)
     assert 'badge text-bg-warning">1<' in page and "7306-2026-000001" in page
-    answer = web.post(f"/notifications/{note.id}/read")
+    answer = web.post(f"/notifications/{note}/read")
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/cases/1")
     assert 'badge text-bg-warning' not in web.get("/notifications").get_data(as_text=True)
     assert web.post("/account/notifications", {"email": "off", "push": "immediate", "sms": "off"}).status_code == 302

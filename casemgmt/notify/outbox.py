@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from casemgmt.accounts.models import User
@@ -87,15 +87,15 @@ def notice(kind: str, recipients, *, key: str, data: dict | None = None, link: s
 
 
 def notify(kind: str, recipients, *, key: str, data: dict | None = None, link: str | None = None,
-           case_id: int | None = None, urgent: bool = False, now: datetime | None = None) -> list[Notification]:
+           case_id: int | None = None, urgent: bool = False, now: datetime | None = None) -> list[int]:
     """Tell ``recipients`` (users or user ids) of one event, named by ``key``: a person already
-    told of that event is not told again. Inactive users are left out. Returns the new
-    notifications; flushes, never commits."""
+    told of that event is not told again. Inactive users are left out. Answers the new
+    notifications' ids; writes in the caller's transaction, never commits."""
     return notify_many([notice(kind, recipients, key=key, data=data, link=link, case_id=case_id, urgent=urgent)],
                        now)
 
 
-def notify_many(notices: list[Notice], now: datetime | None = None) -> list[Notification]:
+def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]:
     """notify() for many events at once (a sweep's batch): a few statements whatever their
     number. A clash with another transaction telling the same person of the same event at the
     same moment loses only the notices, never the event (a savepoint)."""
@@ -116,24 +116,28 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[Noti
                 continue
             told.add((user_id, n.key))
             user, preference = users[user_id]
-            made.append((Notification(user_id=user_id, case_id=n.case_id, kind=n.kind, data=n.data, link=n.link,
-                                      urgent=n.urgent, event_key=n.key, created_at=now), user, preference))
+            made.append(({"user_id": user_id, "case_id": n.case_id, "kind": n.kind, "data": n.data, "link": n.link,
+                          "urgent": n.urgent, "event_key": n.key, "created_at": now, "read_at": None},
+                         n.urgent, user, preference))
     if not made:
         return []
     channels = registry.configured()
+    # Core INSERTs of many rows each (insertmanyvalues): a sweep's batch or one event's several
+    # recipients cost two statements, not a unit of work's bookkeeping per row.
     try:
         with db.session.begin_nested():
-            db.session.add_all([row for row, _user, _preference in made])
-            db.session.flush()
+            ids = list(db.session.scalars(insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
+                                          [row for row, _urgent, _user, _preference in made]))
             if channels:
-                db.session.add_all([_delivery(row, user, preference, name, channel, now)
-                                    for row, user, preference in made for name, channel in channels.items()])
-                db.session.flush()
+                db.session.execute(insert(Delivery), [
+                    _delivery(notification_id, urgent, user, preference, name, channel, now)
+                    for notification_id, (_row, urgent, user, preference) in zip(ids, made)
+                    for name, channel in channels.items()])
     except IntegrityError:
         log.warning("a notification was already written by another transaction",
                     extra={"kinds": sorted({n.kind for n in notices}), "outcome": "duplicate"})
         return []
-    return [row for row, _user, _preference in made]
+    return ids
 
 
 def _digest_time(user) -> time:
@@ -142,17 +146,18 @@ def _digest_time(user) -> time:
     return district_settings(user.area_code).digest_time
 
 
-def _delivery(notification: Notification, user, preference, name: str, channel, now: datetime) -> Delivery:
+def _delivery(notification_id: int, urgent: bool, user, preference, name: str, channel, now: datetime) -> dict:
+    """The delivery row of one notification on one channel, due as the module's docstring says."""
     mode = getattr(preference, name, None) or "immediate"
-    row = Delivery(notification_id=notification.id, user_id=user.id, channel=name, status="pending",
-                   created_at=now, next_attempt_at=now)
+    row = {"notification_id": notification_id, "user_id": user.id, "channel": name, "status": "pending",
+           "digest": False, "attempts": 0, "next_attempt_at": now, "claimed_at": None, "claim_token": None,
+           "last_error": None, "sent_at": None, "created_at": now}
     if mode == "off":
-        row.status, row.last_error, row.next_attempt_at = "skipped", "off in the user's preferences", None
+        row.update(status="skipped", last_error="off in the user's preferences", next_attempt_at=None)
     elif not channel.addresses(user):
-        row.status, row.last_error, row.next_attempt_at = "skipped", "no address", None
-    elif mode == "daily" and not notification.urgent:
-        row.digest = True
-        row.next_attempt_at = next_digest(_digest_time(user), now)
-    elif not notification.urgent:
-        row.next_attempt_at = quiet_until(now) or now
+        row.update(status="skipped", last_error="no address", next_attempt_at=None)
+    elif mode == "daily" and not urgent:
+        row.update(digest=True, next_attempt_at=next_digest(_digest_time(user), now))
+    elif not urgent:
+        row["next_attempt_at"] = quiet_until(now) or now
     return row
