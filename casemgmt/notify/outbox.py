@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from casemgmt.accounts.models import User
 from casemgmt.dbtypes import utcnow
@@ -96,9 +95,7 @@ def notify(kind: str, recipients, *, key: str, data: dict | None = None, link: s
 
 
 def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]:
-    """notify() for many events at once (a sweep's batch): a few statements whatever their
-    number. A clash with another transaction telling the same person of the same event at the
-    same moment loses only the notices, never the event (a savepoint)."""
+    """notify() for many events at once (a sweep's batch): four statements whatever their number."""
     ids = set().union(*(n.recipients for n in notices)) if notices else set()
     if not ids:
         return []
@@ -122,22 +119,33 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]
     if not made:
         return []
     channels = registry.configured()
-    # Core INSERTs of many rows each (insertmanyvalues): a sweep's batch or one event's several
-    # recipients cost two statements, not a unit of work's bookkeeping per row.
-    try:
-        with db.session.begin_nested():
-            ids = list(db.session.scalars(insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
-                                          [row for row, _urgent, _user, _preference in made]))
-            if channels:
-                db.session.execute(insert(Delivery), [
-                    _delivery(notification_id, urgent, user, preference, name, channel, now)
-                    for notification_id, (_row, urgent, user, preference) in zip(ids, made)
-                    for name, channel in channels.items()])
-    except IntegrityError:
+    db.session.flush()  # the event's own rows first (the case a notice points to)
+    # Core INSERTs of many rows each: a sweep's batch or one event's several recipients cost two
+    # statements. A person told of the same event by another transaction at the same moment is
+    # left out by the unique (user_id, event_key), never an error that would undo the event.
+    inserted = {(user_id, key): notification_id for notification_id, user_id, key in db.session.execute(
+        _insert_new_notifications(), [row for row, _urgent, _user, _preference in made])}
+    if len(inserted) < len(made):
         log.warning("a notification was already written by another transaction",
                     extra={"kinds": sorted({n.kind for n in notices}), "outcome": "duplicate"})
-        return []
-    return ids
+    rows = [(inserted[(row["user_id"], row["event_key"])], urgent, user, preference)
+            for row, urgent, user, preference in made if (row["user_id"], row["event_key"]) in inserted]
+    if channels and rows:
+        db.session.execute(Delivery.__table__.insert(), [
+            _delivery(notification_id, urgent, user, preference, name, channel, now)
+            for notification_id, urgent, user, preference in rows for name, channel in channels.items()])
+    return [notification_id for notification_id, _urgent, _user, _preference in rows]
+
+
+def _insert_new_notifications():
+    """INSERT ... ON CONFLICT (user_id, event_key) DO NOTHING RETURNING, in the database's dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    table = Notification.__table__
+    return (dialect_insert(table).on_conflict_do_nothing(index_elements=["user_id", "event_key"])
+            .returning(table.c.id, table.c.user_id, table.c.event_key))
 
 
 def _digest_time(user) -> time:
