@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from casemgmt.accounts.models import User
 from casemgmt.dbtypes import utcnow
@@ -94,6 +94,15 @@ def notify(kind: str, recipients, *, key: str, data: dict | None = None, link: s
                        now)
 
 
+# Built once: an event's notices cost their statements' execution, not their construction.
+_RECIPIENTS = (select(User, NotificationPreference)
+               .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+               .where(User.id.in_(bindparam("ids", expanding=True)), User.active.is_(True)))
+_TOLD = select(Notification.user_id, Notification.event_key).where(
+    Notification.event_key.in_(bindparam("keys", expanding=True)), Notification.user_id.in_(bindparam("ids", expanding=True)))
+_INSERTS: dict = {}
+
+
 def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]:
     """notify() for many events at once (a sweep's batch): four statements whatever their number."""
     ids = set().union(*(n.recipients for n in notices)) if notices else set()
@@ -101,11 +110,10 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]
         return []
     now = now or utcnow()
     keys = {n.key for n in notices}
-    users = {user.id: (user, preference) for user, preference in db.session.execute(
-        select(User, NotificationPreference).outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-        .where(User.id.in_(ids), User.active.is_(True)))}
-    told = {tuple(row) for row in db.session.execute(select(Notification.user_id, Notification.event_key).where(
-        Notification.event_key.in_(keys), Notification.user_id.in_(ids)))} if users else set()
+    users = {user.id: (user, preference)
+             for user, preference in db.session.execute(_RECIPIENTS, {"ids": list(ids)})}
+    told = {tuple(row) for row in db.session.execute(_TOLD, {"keys": list(keys), "ids": list(ids)})} \
+        if users else set()
     made = []
     for n in notices:
         for user_id in sorted(n.recipients):
@@ -139,13 +147,16 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]
 
 def _insert_new_notifications():
     """INSERT ... ON CONFLICT (user_id, event_key) DO NOTHING RETURNING, in the database's dialect."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    table = Notification.__table__
-    return (dialect_insert(table).on_conflict_do_nothing(index_elements=["user_id", "event_key"])
-            .returning(table.c.id, table.c.user_id, table.c.event_key))
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _INSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        table = Notification.__table__
+        _INSERTS[dialect] = (dialect_insert(table).on_conflict_do_nothing(index_elements=["user_id", "event_key"])
+                             .returning(table.c.id, table.c.user_id, table.c.event_key))
+    return _INSERTS[dialect]
 
 
 def _digest_time(user) -> time:
