@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import statistics
 import sys
 import time
 from datetime import date, timedelta
@@ -54,7 +53,7 @@ def main():
     from casemgmt.cases.models import Case
     from casemgmt.dbtypes import utcnow
     from casemgmt.extensions import db
-    from casemgmt.notify import delivery, outbox
+    from casemgmt.notify import delivery
     from casemgmt.notify.models import Delivery, Notification
     from casemgmt.transactions import commit
     from casemgmt.workflow import sweep
