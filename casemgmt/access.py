@@ -35,7 +35,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                               "indicators.view"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
     "analyst": frozenset({"directory.view", "indicators.view"}),
-    "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage"}),
+    "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage",
+                        "notifications.log"}),
 }
 
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role needs a permission set"

@@ -119,6 +119,12 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "METRICS": _flag("METRICS", production),
         **({"EXPORT_BACKGROUND_OVER": int(_env("EXPORT_BACKGROUND_OVER"))} if _env("EXPORT_BACKGROUND_OVER") else {}),
         "DEMO_DATA_ALLOWED": not production,
+        # Notifications (casemgmt.notify): the SMTP server (smtp://user:password@host:587?starttls=1),
+        # the sender, and the address of this app that messages link to.
+        "SMTP_URL": _env("SMTP_URL"),
+        "MAIL_FROM": _env("MAIL_FROM"),
+        "SMTP_CA_FILE": _env("SMTP_CA_FILE"),  # a private CA for the SMTP server's STARTTLS certificate
+        "PUBLIC_URL": _env("PUBLIC_URL", "http://localhost:5000"),
         # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".
         "REQUIRE_2FA_ROLES": tuple(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip()),
         # flask-smorest / OpenAPI

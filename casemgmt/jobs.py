@@ -123,6 +123,25 @@ def overdue_sweep():
         return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}
 
 
+@periodic(15 * 60, minute="*/15")
+def due_soon_sweep():
+    """Tell of cases and referrals due within a day (workflow.sweep.sweep_due_soon)."""
+    from casemgmt.workflow.sweep import sweep_due_soon
+
+    with app().app_context():
+        return sweep_due_soon()
+
+
+@periodic(60, minute="*")
+def deliver_notifications():
+    """Send the notifications that are due (notify.delivery): every minute, once however many
+    workers run; each delivery is claimed by one of them."""
+    from casemgmt.notify.delivery import deliver_due
+
+    with app().app_context():
+        return deliver_due()
+
+
 @periodic(60, minute="*")
 def refresh_indicators():
     """Recount the indicator buckets that changes touched (the indicator pages do it too)."""

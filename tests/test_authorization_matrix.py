@@ -10,6 +10,7 @@ import io
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from casemgmt.access import can
 from casemgmt.cases.attachments import add_attachment
@@ -18,6 +19,7 @@ from casemgmt.reports.models import ExportJob
 from casemgmt.extensions import db
 from casemgmt.referrals import services as referrals
 from casemgmt.workflow import services as workflow
+from casemgmt.notify.models import Notification
 from casemgmt.workflow.models import PlanAction
 from tests.factories import OrganisationFactory, UserFactory, bearer_for, make_case
 
@@ -58,6 +60,8 @@ RECORD_ROUTES = {
     "reports.export_status": ("GET", "/exports/{export}", None),
     "reports.download_export": ("GET", "/exports/{export}/download", None),
     "api_cases.get_case": ("GET", "/api/v1/cases/{case}", None),
+    "notify.read": ("POST", "/notifications/{notification}/read", None),
+    "api_notifications.read_notification": ("POST", "/api/v1/notifications/{notification}/read", None),
     "api_cases.patch_case": ("PATCH", "/api/v1/cases/{case}", {"version": 1, "urgent": True}),
     "api_cases.history": ("GET", "/api/v1/cases/{case}/history", None),
     "api_cases.add_note": ("POST", "/api/v1/cases/{case}/notes", {"text": "x"}),
@@ -104,6 +108,7 @@ PERMISSION_PAGES = {
     "conferences.review": "conferences.manage", "home.tasks": "tasks.view",
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
     "offline.outbox": "cases.register", "offline.session_token": None, "offline.field_cases": "cases.offline",
+    "notify.index": None, "notify.preferences": None, "notify.delivery_log": "notifications.log",
 }
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
@@ -118,6 +123,8 @@ PAGE_PATHS = {
     "conferences.new": "/conferences/new", "conferences.review": "/conferences/review", "home.tasks": "/tasks",
     "reports.indicators_page": "/reports/indicators", "reports.quarterly_pdf": "/reports/quarterly.pdf",
     "offline.outbox": "/app/outbox", "offline.session_token": "/app/session", "offline.field_cases": "/app/cases",
+    "notify.index": "/notifications", "notify.preferences": "/account/notifications",
+    "notify.delivery_log": "/admin/notifications",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.
 PERMISSION_POSTS = {
@@ -134,7 +141,8 @@ PUBLIC = {"offline.service_worker", "offline.manifest", "home.health", "home.rea
 API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", "api_directory.organisations",
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",
              "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators",
-             "api_offline.offline_bundle"}
+             "api_offline.offline_bundle", "api_notifications.list_notifications",
+             "api_notifications.get_preferences", "api_notifications.put_preferences"}
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -177,7 +185,8 @@ def world(users):
         export = ExportJob(user_id=coordinator.id, format="csv", filters={}, status="queued")
         db.session.add(export)
         db.session.commit()
-        return {"case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
+        notification = db.session.scalar(select(Notification.id).where(Notification.user_id == worker.id).limit(1))
+        return {"notification": notification, "case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
                 "attachment": attachment.id, "conference": conference.id, "task": decision.tasks[0].id,
                 "export": export.id}
 
@@ -254,6 +263,11 @@ def test_pages_answer_by_permission(make_web, users, world, role):
 
 # In scope: what each role gets on the Gowa world's record pages.
 IN_SCOPE = {
+    # A notification is its recipient's (the world's social worker) alone.
+    "notify.read": {"village_worker": 404, "social_worker": 302, "coordinator": 404, "agency_officer": 404,
+                    "analyst": 404, "admin": 404},
+    "api_notifications.read_notification": {"village_worker": 404, "social_worker": 200, "coordinator": 404,
+                                            "agency_officer": 404, "analyst": 404, "admin": 404},
     "cases.show": {"village_worker": 200, "social_worker": 200, "coordinator": 200, "agency_officer": 302,
                    "analyst": 404, "admin": 404},
     "cases.edit": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,

@@ -135,7 +135,9 @@ class Rows:
         return case
 
     def notify(self, user, case: Case, i: int) -> None:
-        db.session.add(Notification(user_id=user.id, case_id=case.id, kind="overdue",
+        db.session.add(Notification(user_id=user.id, case_id=case.id, kind="deadline_overdue",
+                                    event_key=f"test:{case.id}:{i}", link=f"/cases/{case.id}",
+                                    data={"number": case.number, "due_at": utcnow().isoformat()},
                                     created_at=utcnow() - timedelta(minutes=i)))
         db.session.commit()
 

@@ -353,7 +353,7 @@ def test_unanswered_referral_is_escalated_to_the_sending_districts_coordinator(u
     assert referral.overdue(later)
     assert sweep.sweep_overdue_referrals(later) == {"referrals": 1, "notifications": 1}
     assert sweep.sweep_overdue_referrals(later + timedelta(hours=1))["referrals"] == 0
-    note = db.session.scalars(select(Notification).where(Notification.kind == "referral_overdue")).one()
+    note = db.session.scalars(select(Notification).where(Notification.kind == "deadline_overdue")).one()
     assert note.user_id == users["coordinator"].id and note.data["reference"] == referral.reference
 
 

@@ -305,7 +305,7 @@ def test_sweep_tells_worker_and_coordinator_once(users):
     later = case.due_at + timedelta(minutes=1)
     assert sweep.sweep_overdue(later) == {"cases": 1, "notifications": 2}
     assert sweep.sweep_overdue(later + timedelta(hours=1)) == {"cases": 0, "notifications": 0}
-    who = {n.user_id for n in db.session.scalars(select(Notification))}
+    who = {n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "deadline_overdue"))}
     assert who == {users["social_worker"].id, users["coordinator"].id}
 
 
@@ -474,8 +474,9 @@ def test_the_background_job_runs_the_sweep(app, users):
     assert result == {"cases": {"cases": 1, "notifications": 2}, "referrals": {"referrals": 0, "notifications": 0}}
     # Scheduled every 15 minutes by the consumer (the indicator recount runs every minute).
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 15))}
-    every_minute = {type(jobs.refresh_indicators.s()).__name__, type(jobs.requeue_exports.s()).__name__}
-    assert due == {type(jobs.overdue_sweep.s()).__name__} | every_minute
+    every_minute = {type(jobs.refresh_indicators.s()).__name__, type(jobs.requeue_exports.s()).__name__,
+                    type(jobs.deliver_notifications.s()).__name__}
+    assert due == {type(jobs.overdue_sweep.s()).__name__, type(jobs.due_soon_sweep.s()).__name__} | every_minute
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 7))}
     assert due == every_minute
 
@@ -742,7 +743,7 @@ def test_an_overdue_case_handed_over_is_told_to_its_new_worker(users):
     assert [n.case_id for n in notices.unread_notifications(new)] == []
     services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
     told = notices.unread_notifications(new)
-    assert [(n.case_id, n.kind) for n in told] == [(case.id, "overdue")]
+    assert sorted((n.case_id, n.kind) for n in told) == [(case.id, "case_assigned"), (case.id, "deadline_overdue")]
     assert sweep.sweep_overdue(later)["cases"] == 0  # once per deadline, as before
 
 
@@ -761,7 +762,7 @@ def test_a_deadline_an_action_moves_is_a_new_one_and_a_hand_over_tells_only_of_a
     services.update_action(case, action, worker, "done", now=later)
     assert case.due_at is None and case.overdue_notified_at is None
     services.reassign(case, coordinator, new.id, "Peksos lama cuti.", case.version, now=later)
-    assert notices.unread_notifications(new) == []
+    assert [n.kind for n in notices.unread_notifications(new)] == ["case_assigned"]
 
 
 def test_a_refused_step_shows_each_message_next_to_its_field_and_keeps_what_was_typed(make_web, users):

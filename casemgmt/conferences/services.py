@@ -17,6 +17,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
+from casemgmt.notify import events as tell
 from casemgmt.workflow.deadlines import hours_for
 from casemgmt.workflow.models import Approval
 from casemgmt.workflow.services import decide_approval
@@ -182,6 +183,7 @@ def schedule(actor, *, title: str, scheduled_at: datetime, area_code: str, locat
     audit.record("conference_scheduled", "conference", conf.id, actor=actor,
                  after={"title": conf.title, "cases": list(dict.fromkeys(case_ids)),
                         "organisations": [o.id for o in orgs]})
+    tell.conference_invited(conf, [o.id for o in orgs], actor, utcnow())
     db.session.flush()
     return conf
 
@@ -274,6 +276,7 @@ def add_decision(conf: CaseConference, actor, *, case_id: int, summary: str, act
         db.session.flush()
         add_event(case, "conference_action", actor, comment=description,
                   data={"conference_id": conf.id, "task_id": task.id, "owner": org.name, "due_date": due.isoformat()})
+        tell.task_assigned(task, case, actor, now)
     add_event(case, "conference_decision", actor, comment=decision.summary,
               data={"conference_id": conf.id, "decision_id": decision.id, "title": conf.title})
     audit.record("conference_decision", "conference", conf.id, actor=actor,

@@ -44,6 +44,8 @@ NAVIGATION: tuple[NavItem, ...] = (
             _l("Create accounts, reset passwords, disable users.")),
     NavItem("workflow.deadlines", _l("Deadlines"), "deadlines.manage",
             _l("The SOP's deadlines for each kabupaten/kota.")),
+    NavItem("notify.delivery_log", _l("Deliveries"), "notifications.log",
+            _l("The notifications sent by e-mail and other channels: sent, failed and why.")),
 )
 
 

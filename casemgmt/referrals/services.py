@@ -17,6 +17,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
+from casemgmt.notify import events as tell
 from casemgmt.referrals.models import CONSENT_GIVERS, Referral, URGENCIES
 from casemgmt.workflow.deadlines import hours_for, refresh_due
 from casemgmt.workflow.models import PlanAction
@@ -119,6 +120,7 @@ def make_referral(case: Case, actor, *, to_organisation_id: int, service: str, r
         "referral_id": referral.id, "to": org.name, "service": service, "urgency": urgency,
         "counter": parent is not None})
     audit.record("referral_sent", "referral", referral.id, actor=actor, after=_snapshot(referral))
+    tell.referral_sent(referral, case, actor, now)
     db.session.flush()
     return referral
 
@@ -142,6 +144,8 @@ def _change(referral: Referral, actor, action: str, status: str, *, comment=None
               data={"referral_id": referral.id, "to": referral.to_organisation.name, "service": referral.service,
                     **(data or {})})
     audit.record(f"referral_{action}", "referral", referral.id, actor=actor, before=before, after=_snapshot(referral))
+    if status in ("accepted", "declined", "completed"):
+        tell.referral_answered(referral, case, actor, referral.updated_at)
     db.session.flush()
     return referral
 

@@ -119,17 +119,6 @@ class DeadlineSetting(db.Model):
     __table_args__ = (UniqueConstraint("district_code", "clock", "level"),)
 
 
-class Notification(db.Model):
-    __tablename__ = "notification"
+# The in-app notices live with the outbox that delivers them.
+from casemgmt.notify.models import Notification  # noqa: E402,F401
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40), nullable=False)
-    data: Mapped[dict | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),
-                      # One overdue notice per case, person and deadline: the sweep may run often.
-                      Index("ix_notification_dedupe", "user_id", "case_id", "kind"))

@@ -12,12 +12,10 @@ from casemgmt.workflow.models import Notification
 
 
 def tell_overdue(case: Case, user_ids, now: datetime) -> int:
-    """Tell these users that the case passed its due date."""
-    for user_id in sorted(user_ids):
-        db.session.add(Notification(user_id=user_id, case_id=case.id, kind="overdue", created_at=now,
-                                    data={"number": case.number, "stage": case.stage,
-                                          "due_at": case.due_at.isoformat()}))
-    return len(user_ids)
+    """Tell these users that the case passed its due date (once per person and deadline)."""
+    from casemgmt.notify import events
+
+    return events.deadline_overdue(case, user_ids, now)
 
 
 def unread_notifications(user) -> list:

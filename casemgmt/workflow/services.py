@@ -18,6 +18,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_number, check_version
 from casemgmt.extensions import db
+from casemgmt.notify import events as tell
 from casemgmt.workflow import definition
 from casemgmt.workflow.deadlines import refresh_due
 from casemgmt.workflow.effects import EFFECTS
@@ -166,6 +167,7 @@ def apply_transition(case: Case, name: str, actor, data: dict | None = None, ver
         case.updated_at = now  # a request changes what others may do: the version moves on
         audit.record("approval_requested", "case", case.id, actor=actor,
                      after={"transition": name, "approval_id": approval.id})
+        tell.approval_requested(approval, case, actor, now)
         db.session.flush()
         return Outcome(case, moved=False, approval=approval)
     _move(case, transition, actor, data, now)
@@ -200,6 +202,7 @@ def _move(case: Case, transition: definition.Transition, actor, data: dict, now:
     after = {"stage": case.stage, "status": case.status, "risk_level": case.risk_level,
              "assigned_worker_id": case.assigned_worker_id}
     audit.record(f"transition:{transition.name}", "case", case.id, actor=actor, before=before, after=after)
+    tell.after_transition(case, transition.name, "close" in transition.effects, actor, now)
 
 
 def decide_approval(approval: Approval, actor, decision: str, comment: str | None = None,
@@ -242,6 +245,7 @@ def decide_approval(approval: Approval, actor, decision: str, comment: str | Non
                   data={"transition": transition.name, "approval_id": approval.id, "conference_id": conference_id})
     audit.record(f"approval_{approval.status}", "case", case.id, actor=actor,
                  after={"approval_id": approval.id, "transition": transition.name})
+    tell.approval_decided(approval, case, actor, now)
     db.session.flush()
     return approval
 
@@ -279,6 +283,7 @@ def reassign(case: Case, actor, worker_id, reason: str, version: int | None, now
     case.updated_at = now
     add_event(case, "reassigned", actor, comment=reason, at=now,
               data={"from_worker_id": before, "to_worker_id": worker.id, "to_worker": worker.full_name})
+    tell.case_assigned(case, worker.id, actor, now)
     if case.overdue_notified_at is not None and case.overdue(now):  # the sweep told of this deadline
         tell_overdue(case, {worker.id}, now)
     audit.record("case_reassigned", "case", case.id, actor=actor, before={"assigned_worker_id": before},

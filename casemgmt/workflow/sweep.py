@@ -5,9 +5,9 @@ batch at a time, as jobs do, so a database just loaded or restored is swept in f
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from casemgmt.access import coordinators_of
 from casemgmt.audit import services as audit
@@ -17,8 +17,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
 from casemgmt.transactions import commit
-from casemgmt.workflow.models import Notification
-from casemgmt.workflow.notices import tell_overdue
+from casemgmt.notify import events
 
 SWEEP_BATCH = 500
 
@@ -41,15 +40,17 @@ def sweep_overdue(now: datetime | None = None) -> dict[str, int]:
     coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
     told = swept = 0
     for cases in committed_batches(due):
+        notices = []
         for case in cases:
             if case.district_code not in coordinators:
                 coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
             people = set(coordinators[case.district_code])
             if case.assigned_worker_id:
                 people.add(case.assigned_worker_id)
-            told += tell_overdue(case, people, now)
+            notices.append(events.overdue_notice(case, people))
             case.overdue_notified_at = now
             add_event(case, "overdue", None, data={"due_at": case.due_at.isoformat(), "stage": case.stage})
+        told += len(events.notify_many(notices, now))
         swept += len(cases)
     return {"cases": swept, "notifications": told}
 
@@ -62,20 +63,64 @@ def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
     told = swept = 0
     coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
     for late in committed_batches(due):
+        notices = []
         for referral in late:
             case = db.session.get(Case, referral.case_id)
             if case.district_code not in coordinators:
                 coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
-            for user_id in coordinators[case.district_code]:
-                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="referral_overdue",
-                                            created_at=now, data={"referral_id": referral.id,
-                                                                  "reference": referral.reference,
-                                                                  "to": referral.to_organisation.name}))
-                told += 1
+            notices.append(events.referral_overdue_notice(referral, case, coordinators[case.district_code]))
             referral.escalated_at = now
             add_event(case, "referral_overdue", None, data={"referral_id": referral.id,
                                                              "to": referral.to_organisation.name,
                                                              "respond_by": referral.respond_by.isoformat()})
             audit.record("referral_escalated", "referral", referral.id, actor=None)
+        told += len(events.notify_many(notices, now))
         swept += len(late)
     return {"referrals": swept, "notifications": told}
+
+
+DUE_SOON = timedelta(hours=24)
+
+
+def _keyset(statement, column):
+    """The rows of ``statement`` a batch at a time by ``column``, committing after each."""
+    last = 0
+    while rows := list(db.session.scalars(statement.where(column > last).order_by(column).limit(SWEEP_BATCH))):
+        yield rows
+        last = getattr(rows[-1], column.key)
+        commit()
+
+
+def sweep_due_soon(now: datetime | None = None) -> dict[str, int]:
+    """Tell of each case and unanswered referral due within a day, once per deadline: the case's
+    worker (the district's coordinators while nobody holds it) and the receiving organisation."""
+    from casemgmt.notify.models import Notification
+
+    now = now or utcnow()
+    told_lately = exists().where(Notification.case_id == Case.id, Notification.kind == "deadline_due_soon",
+                                 Notification.created_at > now - DUE_SOON)
+    cases = select(Case).where(Case.status == "open", Case.due_at > now, Case.due_at <= now + DUE_SOON,
+                               ~told_lately)
+    coordinators: dict[str, list[int]] = {}
+    told = swept = 0
+    for batch in _keyset(cases, Case.id):
+        notices = []
+        for case in batch:
+            if case.assigned_worker_id:
+                people = [case.assigned_worker_id]
+            else:
+                if case.district_code not in coordinators:
+                    coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+                people = coordinators[case.district_code]
+            notices.append(events.due_soon_notice(case, people))
+        told += len(events.notify_many(notices, now))
+        swept += len(batch)
+    referrals = select(Referral).where(Referral.status == "sent", Referral.respond_by > now,
+                                       Referral.respond_by <= now + DUE_SOON)
+    for batch in _keyset(referrals, Referral.id):
+        notices = [events.referral_due_soon_notice(referral, db.session.get(Case, referral.case_id))
+                   for referral in batch]
+        told += len(events.notify_many(notices, now))
+        swept += len(batch)
+    commit()
+    return {"due_soon": swept, "notifications": told}

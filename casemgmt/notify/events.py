@@ -1,0 +1,153 @@
+"""Who is told of what: one function per event, called by the operation that makes the event,
+in its transaction. Each names the recipients, the parameters (never the child's) and the link.
+
+A "task" is a case conference's action item (conferences.models.Task): its owner, or the
+members of its owning organisation when no one person owns it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from casemgmt.accounts.models import User
+from casemgmt.extensions import db
+from casemgmt.notify.outbox import Notice, notice, notify, notify_many
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def members_of(organisation_ids) -> list[int]:
+    ids = [i for i in organisation_ids if i is not None]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User.id).where(User.organisation_id.in_(ids), User.active.is_(True))))
+
+
+def _others(ids, actor) -> set[int]:
+    """Nobody is told of what they did themselves."""
+    return set(ids) - {getattr(actor, "id", None)}
+
+
+def referral_sent(referral, case, actor, now: datetime) -> None:
+    notify("referral_received", _others(members_of([referral.to_organisation_id]), actor),
+           key=f"referral_received:{referral.id}", case_id=case.id, link=f"/referrals/{referral.id}",
+           urgent=referral.urgency == "urgent", now=now,
+           data={"number": case.number, "reference": referral.reference, "due_at": _iso(referral.respond_by),
+                 "referral_id": referral.id})
+
+
+def referral_answered(referral, case, actor, now: datetime) -> None:
+    notify("referral_answered", _others([case.assigned_worker_id], actor),
+           key=f"referral_answered:{referral.id}:{referral.status}", case_id=case.id,
+           link=f"/referrals/{referral.id}", now=now,
+           data={"number": case.number, "reference": referral.reference, "status": referral.status,
+                 "referral_id": referral.id})
+
+
+def approval_requested(approval, case, actor, now: datetime) -> None:
+    from casemgmt.access import coordinators_of
+
+    notify("approval_requested", _others([u.id for u in coordinators_of(case.district_code)], actor),
+           key=f"approval_requested:{approval.id}", case_id=case.id, link=f"/cases/{case.id}", now=now,
+           data={"number": case.number, "transition": approval.transition, "approval_id": approval.id})
+
+
+def approval_decided(approval, case, actor, now: datetime) -> None:
+    notify("approval_decided", _others([approval.requested_by_id], actor),
+           key=f"approval_decided:{approval.id}", case_id=case.id, link=f"/cases/{case.id}", now=now,
+           data={"number": case.number, "transition": approval.transition, "decision": approval.status,
+                 "approval_id": approval.id})
+
+
+def case_assigned(case, worker_id, actor, now: datetime) -> None:
+    notify("case_assigned", _others([worker_id], actor), key=f"case_assigned:{case.id}:{worker_id}:{_iso(now)}",
+           case_id=case.id, link=f"/cases/{case.id}", now=now,
+           data={"number": case.number, "due_at": _iso(case.due_at)})
+
+
+def complaint_status(case, status: str, actor, now: datetime) -> None:
+    """Whoever registered the complaint hears what became of it: accepted, dismissed, closed."""
+    notify("complaint_status", _others([case.registered_by_id], actor),
+           key=f"complaint_status:{case.id}:{status}:{_iso(now)}", case_id=case.id, link="/complaints/mine",
+           now=now, data={"number": case.number, "status": status})
+
+
+def after_transition(case, transition_name: str, closed: bool, actor, now: datetime) -> None:
+    """A transition's notices: the worker a triage assigned, the complaint's registrar."""
+    if transition_name == "accept":
+        case_assigned(case, case.assigned_worker_id, actor, now)
+        complaint_status(case, "accepted", actor, now)
+    elif transition_name == "dismiss":
+        complaint_status(case, "dismissed", actor, now)
+    elif closed:
+        complaint_status(case, "closed", actor, now)
+
+
+# The sweeps' events: built as Notices, written a batch at a time (outbox.notify_many).
+
+def overdue_notice(case, user_ids) -> Notice:
+    return notice("deadline_overdue", user_ids, key=f"deadline_overdue:case:{case.id}:{_iso(case.due_at)}",
+                  case_id=case.id, link=f"/cases/{case.id}", data={"number": case.number, "due_at": _iso(case.due_at)})
+
+
+def due_soon_notice(case, user_ids) -> Notice:
+    return notice("deadline_due_soon", user_ids, key=f"deadline_due_soon:case:{case.id}:{_iso(case.due_at)}",
+                  case_id=case.id, link=f"/cases/{case.id}", data={"number": case.number, "due_at": _iso(case.due_at)})
+
+
+def referral_overdue_notice(referral, case, user_ids) -> Notice:
+    return notice("deadline_overdue", user_ids, key=f"deadline_overdue:referral:{referral.id}",
+                  case_id=case.id, link=f"/referrals/{referral.id}",
+                  data={"number": case.number, "reference": referral.reference,
+                        "due_at": _iso(referral.respond_by), "referral_id": referral.id})
+
+
+def referral_due_soon_notice(referral, case) -> Notice:
+    return notice("referral_due_soon", members_of([referral.to_organisation_id]),
+                  key=f"referral_due_soon:{referral.id}:{_iso(referral.respond_by)}", case_id=case.id,
+                  link=f"/referrals/{referral.id}", urgent=referral.urgency == "urgent",
+                  data={"number": case.number, "reference": referral.reference,
+                        "due_at": _iso(referral.respond_by), "referral_id": referral.id})
+
+
+def deadline_overdue(case, user_ids, now: datetime) -> int:
+    return len(notify_many([overdue_notice(case, user_ids)], now))
+
+
+def deadline_due_soon(case, user_ids, now: datetime) -> int:
+    return len(notify_many([due_soon_notice(case, user_ids)], now))
+
+
+def referral_overdue(referral, case, user_ids, now: datetime) -> int:
+    return len(notify_many([referral_overdue_notice(referral, case, user_ids)], now))
+
+
+def referral_due_soon(referral, case, now: datetime) -> int:
+    return len(notify_many([referral_due_soon_notice(referral, case)], now))
+
+
+def conference_invited(conf, organisation_ids, actor, now: datetime) -> None:
+    notify("conference_invited", _others(members_of(organisation_ids), actor), key=f"conference_invited:{conf.id}",
+           link=f"/conferences/{conf.id}", now=now,
+           data={"scheduled_at": _iso(conf.scheduled_at), "conference_id": conf.id})
+
+
+def task_assigned(task, case, actor, now: datetime) -> None:
+    people = [task.owner_user_id] if task.owner_user_id else members_of([task.owner_organisation_id])
+    notify("task_assigned", _others(people, actor), key=f"task_assigned:{task.id}", case_id=case.id,
+           link="/tasks", now=now,
+           data={"number": case.number, "due_date": _iso(task.due_date), "task_id": task.id})
+
+
+# Provided for the branches that make these events (transfers, population): not wired here.
+def transfer_requested(case, user_ids, key: str, due_at: datetime | None, now: datetime) -> None:
+    notify("transfer_requested", user_ids, key=f"transfer_requested:{key}", case_id=case.id,
+           link=f"/cases/{case.id}", now=now, data={"number": case.number, "due_at": _iso(due_at)})
+
+
+def outreach_assigned(user_ids, key: str, count: int, link: str, now: datetime) -> None:
+    notify("outreach_assigned", user_ids, key=f"outreach_assigned:{key}", link=link, now=now,
+           data={"count": count})
