@@ -94,6 +94,7 @@ RECORD_ROUTES = {
 PERMISSION_PAGES = {
     "home.index": None, "accounts.change_password": None, "accounts.two_factor": None, "workflow.sop_help": None, "workflow.sop_svg": None,
     "cases.village_options": None,
+    "accounts.account": None,
     "accounts.users": "users.manage", "accounts.new_user": "users.manage", "accounts.edit_user": "users.manage",
     "workflow.deadlines": "deadlines.manage", "directory.organisations": "directory.view",
     "directory.organisation": "directory.view", "directory.area_search": "directory.view",
@@ -108,6 +109,7 @@ PERMISSION_PAGES = {
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
     "workflow.sop_svg": "/help/sop.svg", "cases.village_options": "/cases/villages?q=bar",
+    "accounts.account": "/account",
     "accounts.users": "/admin/users", "accounts.new_user": "/admin/users/new", "accounts.edit_user": "/admin/users/{user}",
     "workflow.deadlines": "/admin/deadlines", "directory.organisations": "/directory/organisations",
     "directory.organisation": "/directory/organisations/{org}", "directory.area_search": "/directory/areas/search?q=go",
@@ -134,7 +136,8 @@ PUBLIC = {"offline.service_worker", "offline.manifest", "home.health", "home.rea
 API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", "api_directory.organisations",
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",
              "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators",
-             "api_offline.offline_bundle"}
+             "api_offline.offline_bundle",
+             "api_auth.update_me"}
 
 
 def test_every_route_is_in_the_matrix(app):
