@@ -121,6 +121,16 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "DEMO_DATA_ALLOWED": not production,
         # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".
         "REQUIRE_2FA_ROLES": tuple(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip()),
+        # Notification channels (casemgmt/notify): each is off until configured.
+        # SMS/WhatsApp gateway (notify/sms.py, docs/sms-gateway.md): URL and HMAC secret.
+        "SMS_GATEWAY_URL": _env("SMS_GATEWAY_URL"),
+        "SMS_GATEWAY_SECRET": _env("SMS_GATEWAY_SECRET"),
+        "SMS_GATEWAY_TIMEOUT": float(_env("SMS_GATEWAY_TIMEOUT", "10")),
+        # Web Push (notify/push.py): the VAPID private key (PEM or base64url, `flask notify
+        # vapid-keys` makes one) and the mailto: the push services may write to.
+        "VAPID_PRIVATE_KEY": _env("VAPID_PRIVATE_KEY"),
+        "VAPID_SUBJECT": _env("VAPID_SUBJECT"),
+        "PUSH_TIMEOUT": float(_env("PUSH_TIMEOUT", "10")),
         # flask-smorest / OpenAPI
         "API_TITLE": "casemgmt API",
         "API_VERSION": "v1",
