@@ -41,6 +41,16 @@ def instance_secret_key(instance_path: str) -> str:
     return key
 
 
+# The push services of the browsers people use (Chrome/Android, Firefox, Safari, Edge): a Web Push
+# subscription must point at one of them over HTTPS, so that nobody can have the server post to
+# an address of their choosing, an internal service say (notify.push.endpoint_allowed).
+PUSH_SERVICE_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com")
+
+
+def _push_hosts(extra: str) -> tuple[str, ...]:
+    return PUSH_SERVICE_HOSTS + tuple(h.strip().lower() for h in extra.split(",") if h.strip())
+
+
 def load(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment and optional overrides."""
     overrides = dict(overrides or {})
@@ -131,6 +141,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "VAPID_PRIVATE_KEY": _env("VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": _env("VAPID_SUBJECT"),
         "PUSH_TIMEOUT": float(_env("PUSH_TIMEOUT", "10")),
+        # Hosts of push services a browser's subscription may point at, beyond the big browsers'
+        # (PUSH_SERVICE_HOSTS above), comma-separated: a self-hosted one, say.
+        "PUSH_SERVICE_HOSTS": _push_hosts(_env("PUSH_SERVICE_HOSTS", "")),
         # flask-smorest / OpenAPI
         "API_TITLE": "casemgmt API",
         "API_VERSION": "v1",

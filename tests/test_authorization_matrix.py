@@ -137,7 +137,7 @@ API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", 
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",
              "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators",
              "api_offline.offline_bundle",
-             "api_auth.update_me"}
+             "api_auth.update_me", "api_push.push_key", "api_push.subscribe", "api_push.unsubscribe"}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -81,3 +81,25 @@ self.addEventListener("message", function (event) {
     event.waitUntil(caches.open(CACHE).then(function (cache) { return keepMissing(cache, event.data.keep); }));
   }
 });
+
+{# Web Push (notify/push.py): a title, a text and a link; a tap opens the link's path on this
+   origin, in an open window of the app when there is one. Template comments are not sent. #}
+self.addEventListener("push", function (event) {
+  var d = {};
+  try { d = event.data.json(); } catch (e) {}
+  event.waitUntil(self.registration.showNotification(d.title || "casemgmt", {body: d.body || "", data: d.link || "/", icon: {{ icon|tojson }}}));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var u = new URL(event.notification.data || "/", self.location.origin), o = self.location.origin;
+  u = o + u.pathname + u.search + u.hash;
+  event.waitUntil(self.clients.matchAll({type: "window", includeUncontrolled: true}).then(function (cs) {
+    cs = cs.filter(function (c) { return c.url.indexOf(o + "/") === 0; });
+    var same = cs.filter(function (c) { return c.url === u; })[0];
+    if (same) { return same.focus(); }
+    if (!cs.length) { return self.clients.openWindow(u); }
+    return cs[0].navigate(u).then(function (c) { return c ? c.focus() : self.clients.openWindow(u); },
+                                  function () { return self.clients.openWindow(u); });
+  }));
+});
