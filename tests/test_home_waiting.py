@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from casemgmt.access import scope_referrals, waiting_referrals
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.home.waiting import waiting_for
 from casemgmt.referrals import services as referrals
+from casemgmt.referrals.models import Referral
 from casemgmt.transactions import commit
 from casemgmt.workflow import services as workflow
 from casemgmt.workflow.models import Approval
@@ -46,6 +48,13 @@ def test_agency_home_starts_with_referrals_to_answer_and_overdue(web, users):
     commit()
     assert waiting_for(users["agency_officer"]) == [
         {"what": "referrals", "count": 2, "overdue": 1, "endpoint": "referrals.index"}]
+    # The short way to the agency's waiting referrals finds what its inbox scope finds.
+    for user in (users["agency_officer"], users["coordinator"], users["social_worker"]):
+        scoped = set(db.session.scalars(scope_referrals(user, "inbox").where(Referral.status == "sent")
+                                        .with_only_columns(Referral.id)))
+        assert set(db.session.scalars(waiting_referrals(user).with_only_columns(Referral.id))) == scoped
+    assert set(db.session.scalars(waiting_referrals(users["agency_officer"]).with_only_columns(Referral.id))) == {
+        on_time.id, late.id}
 
     web.login("dukcapil")
     page = web.get("/").get_data(as_text=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select
 
-from casemgmt.access import scope_cases, scope_referrals
+from casemgmt.access import scope_cases, waiting_referrals
 from casemgmt.cases.models import Case
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
@@ -18,7 +18,7 @@ from casemgmt.workflow.triage import approvals_query
 
 def referrals_to_answer(user, now: datetime) -> tuple[int, int]:
     """(waiting, of them overdue) in the user's organisation's inbox (referrals.index)."""
-    waiting = scope_referrals(user, "inbox").where(Referral.status == "sent").with_only_columns(
+    waiting = waiting_referrals(user).with_only_columns(
         Referral.respond_by).order_by(None).subquery()
     total, overdue = db.session.execute(select(
         func.count(), func.coalesce(func.sum(case((waiting.c.respond_by < now, 1), else_=0)), 0))
