@@ -32,15 +32,19 @@
     for (var i = 0; i < text.length; i++) { out[i] = text.charCodeAt(i); }
     return out;
   }
+  // The worker shows the pushes; pages that work offline register it too, others not (offline.js).
+  function ready() {
+    return navigator.serviceWorker.register("/sw.js").then(function () { return navigator.serviceWorker.ready; });
+  }
   function current() {
-    return navigator.serviceWorker.ready.then(function (r) { return r.pushManager.getSubscription(); });
+    return ready().then(function (r) { return r.pushManager.getSubscription(); });
   }
 
   on.addEventListener("click", function () {
     on.disabled = true;
     Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") { throw new Error("denied"); }
-      return navigator.serviceWorker.ready;
+      return ready();
     }).then(function (r) {
       return r.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: bytes(key)});
     }).then(function (subscription) {
