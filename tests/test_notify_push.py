@@ -199,8 +199,12 @@ def test_unconfigured_push_has_no_channel_and_no_key(app, api, users, monkeypatc
     assert api("get", "/api/v1/me/push-key", "peksos").get_json() == {"public_key": None}
 
 
-def test_the_app_gets_the_public_key(api, users, vapid):
+def test_the_app_gets_the_public_key(app, api, users, vapid, monkeypatch):
     assert api("get", "/api/v1/me/push-key", "peksos").get_json() == {"public_key": vapid}
+    # A key that is not one turns push off for the app (and is logged), not every account page.
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", "bm90IGEga2V5")
+    response = api("get", "/api/v1/me/push-key", "peksos")
+    assert response.status_code == 200 and response.get_json() == {"public_key": None}
 
 
 def test_subscriptions_refuse_foreign_endpoints_and_bad_keys(api, users, vapid):

@@ -146,8 +146,16 @@ def new_key_pair() -> tuple[str, str]:
 
 
 def public_key(config: Mapping[str, Any]) -> str | None:
-    """The key the app subscribes with, or None when Web Push is not configured."""
-    channel = PushChannel.from_config(config)
+    """The key the app subscribes with, or None when Web Push is not configured, or configured
+    with a key that is not one (logged: the account page then offers no push, the worker fails
+    loudly)."""
+    try:
+        channel = PushChannel.from_config(config)
+    except ValueError as exc:
+        from flask import current_app
+
+        current_app.logger.error("Web Push is off: %s", exc)
+        return None
     return channel.public_key if channel else None
 
 
@@ -186,9 +194,10 @@ class PushChannel:
                                        .where(PushSubscription.user_id == user.id)
                                        .order_by(PushSubscription.id)))
 
-    def send(self, message: Message, address: str, **_ignored: Any) -> None:
+    def send(self, message: Message, address: str, *, delivery_id: str | None = None) -> None:
         """Push to the subscription at ``address`` (an endpoint). A gone subscription (404/410)
-        is deleted in the caller's transaction and is a PermanentFailure."""
+        is deleted in the caller's transaction and is a PermanentFailure. ``delivery_id`` is taken
+        as the SMS gateway takes it; a push service has no use for it."""
         from pywebpush import WebPushException, webpush
 
         row = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == address))
