@@ -213,6 +213,17 @@ def scope_referrals(user, which: str):
     return query.where(column + 0 == user.organisation_id, Referral.case_id.in_(scope_cases(user, select(Case.id))))
 
 
+def waiting_referrals(user):
+    """The referrals of the user's inbox waiting for their organisation's answer: scope_referrals
+    (user, "inbox") narrowed to status "sent". An agency's per-referral test is left out, for a
+    referral waiting at the agency is itself what keeps its case the agency's (still_the_agencys):
+    a count then reads the organisation's index alone (home.waiting)."""
+    if user.role == "agency_officer" and _active(user) and user.organisation_id is not None:
+        return select(Referral).where(Referral.to_organisation_id == user.organisation_id,
+                                      Referral.status == "sent")
+    return scope_referrals(user, "inbox").where(Referral.status == "sent")
+
+
 def _among(column, ids):
     """``column IN (ids)``. On PostgreSQL ``= ANY(ARRAY(ids))``: read once, it is a list an index
     can look up, so "assigned to me OR registered by me" is answered by two indexes (BitmapOr).

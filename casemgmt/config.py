@@ -41,6 +41,16 @@ def instance_secret_key(instance_path: str) -> str:
     return key
 
 
+# The push services of the browsers people use (Chrome/Android, Firefox, Safari, Edge): a Web Push
+# subscription must point at one of them over HTTPS, so that nobody can have the server post to
+# an address of their choosing, an internal service say (notify.push.endpoint_allowed).
+PUSH_SERVICE_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com")
+
+
+def _push_hosts(extra: str) -> tuple[str, ...]:
+    return PUSH_SERVICE_HOSTS + tuple(h.strip().lower() for h in extra.split(",") if h.strip())
+
+
 def load(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment and optional overrides."""
     overrides = dict(overrides or {})
@@ -127,6 +137,19 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "PUBLIC_URL": _env("PUBLIC_URL", "http://localhost:5000"),
         # Roles that must use a second factor (TOTP) to log in, e.g. "coordinator,admin".
         "REQUIRE_2FA_ROLES": tuple(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip()),
+        # Notification channels (casemgmt/notify): each is off until configured.
+        # SMS/WhatsApp gateway (notify/sms.py, docs/sms-gateway.md): URL and HMAC secret.
+        "SMS_GATEWAY_URL": _env("SMS_GATEWAY_URL"),
+        "SMS_GATEWAY_SECRET": _env("SMS_GATEWAY_SECRET"),
+        "SMS_GATEWAY_TIMEOUT": float(_env("SMS_GATEWAY_TIMEOUT", "10")),
+        # Web Push (notify/push.py): the VAPID private key (PEM or base64url, `flask notify
+        # vapid-keys` makes one) and the mailto: the push services may write to.
+        "VAPID_PRIVATE_KEY": _env("VAPID_PRIVATE_KEY"),
+        "VAPID_SUBJECT": _env("VAPID_SUBJECT"),
+        "PUSH_TIMEOUT": float(_env("PUSH_TIMEOUT", "10")),
+        # Hosts of push services a browser's subscription may point at, beyond the big browsers'
+        # (PUSH_SERVICE_HOSTS above), comma-separated: a self-hosted one, say.
+        "PUSH_SERVICE_HOSTS": _push_hosts(_env("PUSH_SERVICE_HOSTS", "")),
         # flask-smorest / OpenAPI
         "API_TITLE": "casemgmt API",
         "API_VERSION": "v1",

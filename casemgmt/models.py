@@ -23,6 +23,7 @@ from casemgmt.conferences.models import (  # noqa: F401
     Task,
 )
 from casemgmt.notify.models import Delivery, NotificationPreference  # noqa: F401
+from casemgmt.notify.push import PushSubscription  # noqa: F401
 from casemgmt.referrals.models import Referral  # noqa: F401
 from casemgmt.reports.models import ExportJob, IndicatorBucket, IndicatorBuild, IndicatorDirty  # noqa: F401
 from casemgmt.workflow.models import (  # noqa: F401

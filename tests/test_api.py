@@ -61,7 +61,8 @@ def test_me(client, users):
                     "full_name": users["village_worker"].full_name, "role": "village_worker",
                     "organisation": {"id": users["village_worker"].organisation_id,
                                      "name": "Puskesos Barembeng", "kind": "puskesos"},
-                    "area_code": "73.06.01.2006"}
+                    "area_code": "73.06.01.2006", "email": users["village_worker"].email,
+                    "phone": users["village_worker"].phone, "language": None}
 
 
 def test_wrong_password_is_401_invalid_credentials(client, users):

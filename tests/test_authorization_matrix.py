@@ -98,6 +98,7 @@ RECORD_ROUTES = {
 PERMISSION_PAGES = {
     "home.index": None, "accounts.change_password": None, "accounts.two_factor": None, "workflow.sop_help": None, "workflow.sop_svg": None,
     "cases.village_options": None,
+    "accounts.account": None,
     "accounts.users": "users.manage", "accounts.new_user": "users.manage", "accounts.edit_user": "users.manage",
     "workflow.deadlines": "deadlines.manage", "directory.organisations": "directory.view",
     "directory.organisation": "directory.view", "directory.area_search": "directory.view",
@@ -113,6 +114,7 @@ PERMISSION_PAGES = {
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
     "workflow.sop_svg": "/help/sop.svg", "cases.village_options": "/cases/villages?q=bar",
+    "accounts.account": "/account",
     "accounts.users": "/admin/users", "accounts.new_user": "/admin/users/new", "accounts.edit_user": "/admin/users/{user}",
     "workflow.deadlines": "/admin/deadlines", "directory.organisations": "/directory/organisations",
     "directory.organisation": "/directory/organisations/{org}", "directory.area_search": "/directory/areas/search?q=go",
@@ -142,7 +144,8 @@ API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", 
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",
              "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators",
              "api_offline.offline_bundle", "api_notifications.list_notifications",
-             "api_notifications.get_preferences", "api_notifications.put_preferences"}
+             "api_notifications.get_preferences", "api_notifications.put_preferences",
+             "api_auth.update_me", "api_push.push_key", "api_push.subscribe", "api_push.unsubscribe"}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from casemgmt.codes import ROLES, SEXES, choices
@@ -66,3 +67,17 @@ class CodeForm(Form):
     code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(_l("Enter the 6-digit code.")),
                                                                           Length(max=10)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
+
+
+class ContactForm(Form):
+    """What a user sets on their own account page (accounts.services.update_contact checks it)."""
+
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)],
+                       render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"})
+    phone = StringField(_l("Mobile phone"), validators=[Optional(), Length(max=40)],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+                        description=_l("For SMS or WhatsApp messages, e.g. 0812 3456 7890."))
+    language = SelectField(_l("Language"), choices=[SelectChoice("", _l("The default (Bahasa Indonesia)")),
+                                                    SelectChoice("id", "Bahasa Indonesia"),
+                                                    SelectChoice("en", "English")],
+                           validators=[Optional()])

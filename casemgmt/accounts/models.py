@@ -24,7 +24,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     # The area a user answers for: a coordinator's district, a village worker's village.
     area_code: Mapped[str | None] = mapped_column(byte_ordered(13), ForeignKey("area.code"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))  # E.164 (+62...) when set by the user
+    # The language the user reads: pages after log-in and notifications; None = the default.
+    language: Mapped[str | None] = mapped_column(String(2))
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     must_change_password: Mapped[bool] = mapped_column(default=False, nullable=False)

@@ -263,6 +263,64 @@ def update_user(user: User, data: dict, version: int, actor: User) -> User:
     return user
 
 
+# What a user sets on their own account (PATCH /api/v1/me, the account page).
+CONTACT_FIELDS = ("email", "phone", "language")
+LANGUAGES = ("id", "en")
+
+
+def _contact_errors(data: dict) -> tuple[dict, dict[str, str]]:
+    """The contact fields of ``data`` as stored (e-mail lower-cased domain, phone +62..., blank
+    = None), and a message per field that is not valid."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from casemgmt.accounts.phones import normalise_phone
+
+    clean: dict = {}
+    errors: dict[str, str] = {}
+    if "email" in data:
+        raw = (data["email"] or "").strip()
+        if not raw:
+            clean["email"] = None
+        else:
+            try:
+                clean["email"] = validate_email(raw, check_deliverability=False).normalized
+                if len(clean["email"]) > 200:
+                    raise EmailNotValidError("too long")
+            except EmailNotValidError:
+                errors["email"] = _("Enter an e-mail address like name@example.org.")
+    if "phone" in data:
+        try:
+            clean["phone"] = normalise_phone(data["phone"])
+        except ValueError:
+            errors["phone"] = _("Enter an Indonesian phone number like 0812 3456 7890.")
+    if "language" in data:
+        language = data["language"] or None
+        if language is not None and language not in LANGUAGES:
+            errors["language"] = _("Choose Bahasa Indonesia or English.")
+        clean["language"] = language
+    return clean, errors
+
+
+def update_contact(user: User, data: dict, actor: User) -> User:
+    """Set any of the user's e-mail, phone and language; every field valid or nothing changes.
+    Only the user themself: an admin changes others through ``update_user``."""
+    if actor.id != user.id:
+        from casemgmt.errors import Forbidden
+
+        raise Forbidden()
+    clean, errors = _contact_errors({k: v for k, v in data.items() if k in CONTACT_FIELDS})
+    if errors:
+        raise ValidationFailed(errors)
+    before = {field: getattr(user, field) for field in CONTACT_FIELDS}
+    for field, value in clean.items():
+        setattr(user, field, value)
+    b, a = audit.changes(before, {field: getattr(user, field) for field in CONTACT_FIELDS})
+    if a:
+        audit.record("user_updated", "user", user.id, actor=actor, before=b, after=a)
+    db.session.flush()
+    return user
+
+
 def set_active(user: User, active: bool, version: int, actor: User) -> User:
     return update_user(user, {"active": active}, version, actor)
 

@@ -56,7 +56,7 @@ def login():
 
 
 def _start_session(user) -> None:
-    lang = session.get("lang")
+    lang = user.language or session.get("lang")  # the user's own language wins over the log-in page's
     session.clear()  # no session fixation: a fresh session for the logged-in user
     if lang:
         session["lang"] = lang
@@ -160,6 +160,30 @@ def change_password():
             flash(_("Your password is changed."), "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The user's own e-mail, phone and language."""
+    from casemgmt.accounts.forms import ContactForm
+
+    user = current_user._get_current_object()
+    form = ContactForm(obj=user)
+    if request.method == "GET":
+        form.language.data = user.language or ""
+    if form.validate_on_submit():
+        try:
+            services.update_contact(user, {"email": form.email.data, "phone": form.phone.data,
+                                           "language": form.language.data or None}, user)
+        except ValidationFailed as exc:
+            refused(exc, form)
+        else:
+            if user.language:
+                session["lang"] = user.language
+            flash(_("Your account is saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, user=user), 422 if form.errors else 200
 
 
 # ---- admin: users ---------------------------------------------------------------------------

@@ -24,13 +24,14 @@ def register_api(app) -> None:
     from casemgmt.api.directory import blp as directory_blp
     from casemgmt.api.notifications import blp as notifications_blp
     from casemgmt.api.offline import blp as offline_blp
+    from casemgmt.api.push import blp as push_blp
     from casemgmt.api.conferences import blp as conferences_blp
     from casemgmt.api.referrals import blp as referrals_blp
     from casemgmt.api.reports import blp as reports_blp
     from casemgmt.api.workflow import blp as workflow_blp
 
     for blp in (auth_blp, directory_blp, cases_blp, workflow_blp, referrals_blp, conferences_blp, reports_blp,
-                offline_blp, notifications_blp):
+                offline_blp, notifications_blp, push_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated, no cookies: CSRF does not apply
 

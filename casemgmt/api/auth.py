@@ -5,7 +5,7 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 
 from casemgmt.accounts import services
-from casemgmt.api.schemas import MeSchema, TokenRequestSchema, TokenSchema, me
+from casemgmt.api.schemas import MePatchSchema, MeSchema, TokenRequestSchema, TokenSchema, me
 from casemgmt.extensions import limiter
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Log-in and the caller")
@@ -54,3 +54,12 @@ def revoke_token():
 def whoami():
     """The caller: role, organisation and the area they answer for."""
     return me(g.api_user)
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(MePatchSchema)
+@blp.response(200, MeSchema)
+@blp.doc(responses={"422": {"description": "validation_error: details.fields names each field refused"}})
+def update_me(body):
+    """Set any of the caller's own e-mail, phone and language."""
+    return me(services.update_contact(g.api_user, body, g.api_user))

@@ -74,6 +74,21 @@ class MeSchema(OutSchema):
     role = fields.String(validate=validate.OneOf(list(ROLES)))
     organisation = fields.Nested(OrganisationRefSchema, allow_none=True)
     area_code = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True, metadata={"description": "E.164, +62..."})
+    language = fields.String(allow_none=True, validate=validate.OneOf(["id", "en"]))
+
+
+class MePatchSchema(Schema):
+    """Any of the caller's own contact fields; null or "" clears the address or number."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    email = fields.String(allow_none=True, validate=validate.Length(max=320))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40),
+                          metadata={"description": "an Indonesian number in any usual writing; kept as +62..."})
+    language = fields.String(allow_none=True, metadata={"description": "id or en; null for the default"})
 
 
 class TokenRequestSchema(Schema):
@@ -135,4 +150,7 @@ def me(user) -> dict:
         "role": user.role,
         "organisation": {"id": org.id, "name": org.name, "kind": org.kind} if org else None,
         "area_code": user.area_code,
+        "email": user.email,
+        "phone": user.phone,
+        "language": user.language,
     }

@@ -24,8 +24,10 @@ def index():
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([n.case_id for n in notes])))}
     from casemgmt.reports.services import dashboard
 
+    from casemgmt.home.waiting import waiting_for
+
     return render_template("home/index.html", user=current_user, sop_stages=STAGES, notifications=notes,
-                           notified_cases=cases, dash=dashboard(current_user))
+                           notified_cases=cases, dash=dashboard(current_user), waiting=waiting_for(current_user))
 
 
 @bp.get("/tasks")

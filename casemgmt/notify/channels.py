@@ -58,6 +58,7 @@ class Channel(Protocol):
         """Where this user is reached on this channel; empty when they are not."""
         ...
 
-    def send(self, message: Message, address: str) -> None:
-        """Send one message to one address; raise a DeliveryFailed when it did not go."""
+    def send(self, message: Message, address: str, *, delivery_id: str | None = None) -> None:
+        """Send one message to one address; raise a DeliveryFailed when it did not go.
+        ``delivery_id`` names the outbox delivery, for a far end that can drop a repeat."""
         ...

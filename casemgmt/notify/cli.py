@@ -1,11 +1,11 @@
-"""flask notify ...: send what is due (cron, tests) and send a test message."""
+"""flask notify ...: send what is due (cron, tests), send a test message, make Web Push keys."""
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
 
 
-@click.group("notify", help="Notifications: deliver what is due, try the channels.")
+@click.group("notify", help="Notification channels: e-mail, Web Push, SMS/WhatsApp.")
 def notify_cli():
     pass
 
@@ -58,3 +58,12 @@ def test_command(address):
         click.echo("No channel is configured (set CASEMGMT_SMTP_URL for e-mail).")
     if failed or not channels:
         raise SystemExit(1)
+@notify_cli.command("vapid-keys")
+def vapid_keys_command():
+    """Print a new VAPID key pair for Web Push. Keep the private key in
+    CASEMGMT_VAPID_PRIVATE_KEY; a new key makes every browser subscribe again."""
+    from casemgmt.notify.push import new_key_pair
+
+    private, public = new_key_pair()
+    click.echo(f"CASEMGMT_VAPID_PRIVATE_KEY={private}")
+    click.echo(f"# public key (served to the app at /api/v1/me/push-key): {public}")

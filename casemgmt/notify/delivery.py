@@ -84,9 +84,9 @@ def _finish(rows: list[Delivery], now: datetime, error: DeliveryFailed | None, c
     commit()
 
 
-def _send(channel, message, address) -> DeliveryFailed | None:
+def _send(channel, message, address, delivery_id: int) -> DeliveryFailed | None:
     try:
-        channel.send(message, address)
+        channel.send(message, address, delivery_id=str(delivery_id))
     except DeliveryFailed as exc:
         return exc
     except Exception as exc:  # a fault of ours or of a library: retried, and logged in full
@@ -117,7 +117,7 @@ def send_claimed(token: str, channels: dict, counts: dict, now: datetime | None 
             counts["skipped"] += 1
             commit()
             continue
-        error = _send(channel, message_for(notification, language_of(user)), addresses[0])
+        error = _send(channel, message_for(notification, language_of(user)), addresses[0], delivery.id)
         _finish([delivery], now or utcnow(), error, counts)
     for (_user_id, name), group in digests.items():
         user = group[0][2]
@@ -131,7 +131,7 @@ def send_claimed(token: str, channels: dict, counts: dict, now: datetime | None 
             commit()
             continue
         message = digest_message([n for _d, n, _u in group], language_of(user))
-        _finish(deliveries, now or utcnow(), _send(channel, message, addresses[0]), counts)
+        _finish(deliveries, now or utcnow(), _send(channel, message, addresses[0], deliveries[0].id), counts)
 
 
 def deliver_due(now: datetime | None = None, limit: int = BATCH, max_batches: int | None = None) -> dict:

@@ -73,7 +73,7 @@ class EmailChannel:
         mail["Content-Language"] = message.language  # after the parts: set_content drops Content-*
         return mail
 
-    def send(self, message: Message, address: str) -> None:
+    def send(self, message: Message, address: str, *, delivery_id: str | None = None) -> None:
         mail = self.build(message, address)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:

@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import current_app
 
 from casemgmt.notify.email import EmailChannel
+from casemgmt.notify.push import PushChannel
+from casemgmt.notify.sms import SmsGateway
 
 CHANNELS = {channel.name: channel for channel in (
-    EmailChannel,
+    EmailChannel, PushChannel, SmsGateway,
 )}
 
 
@@ -15,7 +17,11 @@ def configured(config=None) -> dict:
     config = current_app.config if config is None else config
     ready = {}
     for name, channel in CHANNELS.items():
-        instance = channel.from_config(config)
+        try:
+            instance = channel.from_config(config)
+        except ValueError as exc:  # a mistyped setting turns its channel off, loudly, not the worker
+            current_app.logger.error("notification channel %s is off: %s", name, exc)
+            continue
         if instance is not None:
             ready[name] = instance
     return ready

@@ -44,7 +44,7 @@ def service_worker():
     # The worker's text changes with any asset, so the browser installs the new one.
     version = hashlib.sha256("\n".join(assets + keepable).encode()).hexdigest()[:12]
     body = render_template("offline/sw.js", assets=assets, pages=pages, keepable=keepable, version=version,
-                           fallback=url_for("offline.outbox"))
+                           fallback=url_for("offline.outbox"), icon=asset_url("icons/icon-192.png"))
     # no-store, as every answer but a versioned file (security.py): a phone checks for a new worker
     # on every visit, and the worker names the versioned files it keeps.
     return current_app.response_class(body, mimetype="text/javascript")

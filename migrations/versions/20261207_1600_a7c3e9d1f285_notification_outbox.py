@@ -1,7 +1,7 @@
 """Notify: the outbox's event keys, links and urgency, its deliveries and preferences
 
 Revision ID: a7c3e9d1f285
-Revises: e3b1d7a2c905
+Revises: a9d4c2e7f180
 Create Date: 2026-12-07 16:00:00
 
 The in-app notification gains a link, an urgent flag and an event key unique per person (the
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9d1f285'
-down_revision = 'e3b1d7a2c905'
+down_revision = 'a9d4c2e7f180'
 branch_labels = None
 depends_on = None
 
