@@ -47,6 +47,20 @@ class ChildIn(Schema):
     caregiver_name = fields.String(allow_none=True, validate=validate.Length(max=120))
     caregiver_relationship = fields.String(allow_none=True, validate=validate.Length(max=80))
     caregiver_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    # The Kartu Keluarga: 16 digits (checked by the service, in the user's language), and the
+    # child's place on it, a SIAK STAT_HBKEL code 1-11 as a number or a string.
+    kk_number = fields.String(allow_none=True, validate=validate.Length(max=40))
+    relationship_to_head = fields.Raw(allow_none=True, validate=lambda v: _relationship_ok(v))
+
+
+def _relationship_ok(value) -> bool:
+    from casemgmt.cases.households import relationship_code
+
+    try:
+        relationship_code(value)
+    except ValueError:
+        raise ValidationError(_("Give a relationship code from 1 to 11 (SIAK STAT_HBKEL).")) from None
+    return True
 
 
 class CaseCreate(Schema):
@@ -128,6 +142,7 @@ class CaseOut(AnyOut):
     updated_at = fields.DateTime()
     version = fields.Integer()
     possible_duplicates = fields.List(fields.Dict())
+    household = fields.Dict(allow_none=True)
 
 
 class CaseList(AnyOut):
@@ -151,6 +166,8 @@ def case_json(case, access, now=None) -> dict:
                             if case.assigned_worker_id else None),
         "due_at": _iso(case.due_at), "overdue": case.overdue(now), "created_at": _iso(case.created_at),
         "updated_at": _iso(case.updated_at), "version": case.version,
+        "household": ({"id": case.household_id, "kk_number": case.household_kk if access.identity else None}
+                      if case.household_id else None),
     }
     if case.child_birth_date:
         body["child"]["age_years"] = age_on(case.child_birth_date, now.date())
