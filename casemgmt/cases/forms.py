@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from casemgmt.codes import RELATIONSHIPS_TO_HEAD, SPECIAL_PROTECTION, WELFARE_NEEDS, choices
+from casemgmt.codes import RELATIONSHIPS_TO_HEAD, SEXES, SPECIAL_PROTECTION, WELFARE_NEEDS, choices
 from casemgmt.forms import Form, PlainForm, MultiCheckboxField
 
 CHANNEL_LABELS = {
@@ -162,4 +162,4 @@ class SensitiveForm(Form):
 class HouseholdHeadForm(Form):
     head_name = StringField(_l("Name of the head of household"), validators=[Optional(), Length(max=120)],
                             description=_l("As written on the family card (Kartu Keluarga)."))
-    head_sex = RadioField(_l("Sex"), choices=[("F", _l("Female")), ("M", _l("Male"))], validate_choice=False)
+    head_sex = RadioField(_l("Sex"), choices=choices(SEXES), validate_choice=False)
