@@ -278,3 +278,39 @@ def test_the_social_worker_records_the_head(web, family):
     assert response.status_code == 422
     db.session.expire_all()
     assert db.session.get(Household, family["household"]).head_sex == "M"
+
+
+def test_the_api_creates_and_patches_with_a_kk_number(api, users):
+    response = api("post", "/api/v1/cases", "desa", json={
+        "channel": "phone", "reporter": {"name": "Pak Amir"}, "concerns": ["out_of_school"],
+        "description": "Tidak sekolah.", "child": {"name": "Andi", "sex": "M", "age_years": 9,
+                                                   "area_code": "73.06.01.2006", "kk_number": KK,
+                                                   "relationship_to_head": 4}})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    case = response.get_json()
+    household = household_of(case["id"])
+    assert case["household"] == {"id": household.id, "kk_number": KK}
+    assert db.session.get(Case, case["id"]).child.relationship_to_head == "4"
+    other = make_case(users["coordinator"])
+    response = api("patch", f"/api/v1/cases/{other.id}", "koordinator",
+                   json={"version": other.version, "child": {"kk_number": KK, "relationship_to_head": "6"}})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["household"] == {"id": household.id, "kk_number": KK}
+    response = api("patch", f"/api/v1/cases/{other.id}", "koordinator",
+                   json={"version": other.version + 1, "child": {"relationship_to_head": "13"}})
+    assert response.status_code == 422
+
+
+def test_anonymising_a_case_takes_the_child_out_of_the_family(users):
+    from datetime import timedelta
+
+    from casemgmt.dbtypes import utcnow
+    from casemgmt.privacy.services import anonymise
+
+    a, b = siblings(users)
+    case = db.session.get(Case, a)
+    case.status, case.closed_at = "closed", utcnow() - timedelta(days=4000)
+    db.session.commit()
+    assert anonymise(5)["cases"] == 1
+    db.session.commit()
+    assert household_of(a) is None and household_of(b) is not None
