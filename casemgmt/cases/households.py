@@ -222,10 +222,13 @@ def view(user, household_id) -> HouseholdView | None:
                          household.head_sex, members)
 
 
-def record_view(user, shown: HouseholdView, action: str, except_case_id: int | None = None) -> None:
+def record_view(user, shown: HouseholdView, action: str, except_case_id: int | None = None,
+                flush: bool = True) -> None:
     """An access-log row for each case of the household the viewer was shown (a child's record
-    seen is logged on that child's case), but the one the page itself logged."""
+    seen is logged on that child's case), but the one the page itself logs (``except_case_id``;
+    ``flush=False``: that log's flush writes these rows too)."""
     for case_id in shown.visible_case_ids:
         if case_id != except_case_id:
             audit.log_access(user, action, "household", shown.household.id, case_id=case_id)
-    db.session.flush()
+    if flush:
+        db.session.flush()

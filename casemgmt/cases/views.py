@@ -264,9 +264,9 @@ def show(case_id: int):
     page = _case_page(case, access, household=household)
     # Logged once the page is built: the log's commit would otherwise expire the case and every
     # object the page reads, so each would be read again while the page renders.
-    records.record_view(current_user, case)
     if household is not None:
-        households.record_view(current_user, household, "view_household", except_case_id=case.id)
+        households.record_view(current_user, household, "view_household", except_case_id=case.id, flush=False)
+    records.record_view(current_user, case)
     return page
 
 
