@@ -151,6 +151,9 @@ def main():
     n = args.iterations
     measure("household API, coordinator", lambda: client.get(
         f"/api/v1/households/{next(picks)[0]}", headers=headers[usernames[0]]).status_code, n)
+    picks = iter(sample * 10)
+    measure("one case API, coordinator (for comparison)", lambda: client.get(
+        f"/api/v1/cases/{next(picks)[1]}", headers=headers[usernames[0]]).status_code, n)
     worker_household = worker_row[1]
     measure("household API, social worker (one of theirs)", lambda: client.get(
         f"/api/v1/households/{worker_household}", headers=headers[usernames[1]]).status_code, n)
