@@ -1,6 +1,8 @@
 """Households (Kartu Keluarga): siblings meeting in one, who sees what of it, bad KK numbers, the API."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -314,3 +316,10 @@ def test_anonymising_a_case_takes_the_child_out_of_the_family(users):
     assert anonymise(5)["cases"] == 1
     db.session.commit()
     assert household_of(a) is None and household_of(b) is not None
+
+
+def test_another_child_of_the_complaint_starts_on_the_same_family_card(web, users):
+    web.login("desa")
+    text = web.post("/cases/new", form_data(**{"children-0-kk_number": KK, "action": "add_child"})).get_data(as_text=True)
+    kk_inputs = re.findall(r'<input[^>]*name="children-[01]-kk_number"[^>]*>', text)
+    assert len(kk_inputs) == 2 and all(f'value="{KK}"' in tag for tag in kk_inputs)

@@ -100,6 +100,7 @@ def new_complaint():
             form.children.append_entry()
             last = form.children[-1].form
             last.area_code.data = form.children[0].form.area_code.data  # siblings usually live together
+            last.kk_number.data = form.children[0].form.kk_number.data  # on one family card
             last.area_code.choices = village_choices(last.area_code.data)
         form.reviewed.data = ""
         return render_template("cases/new.html", form=form, review=None)
@@ -235,8 +236,9 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_
     sensitive = records.sensitive_of(case) if access.sensitive else None
     household = household or _household_of(case)
     if household is not None and head_form is None and access.edit:
-        head_form = HouseholdHeadForm(head_name=household.household.head_name, head_sex=household.head_sex,
-                                      prefix="head")
+        # formdata=None: on a page re-shown after another form's refusal, not that form's post
+        head_form = HouseholdHeadForm(formdata=None, head_name=household.household.head_name,
+                                      head_sex=household.head_sex, prefix="head")
     return render_template(
         "cases/show.html", case=case, access=access, stages=STAGES, now=utcnow(),
         siblings=[(c, case_access(current_user, c)) for c in records.siblings(case)],
