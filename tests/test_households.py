@@ -323,3 +323,25 @@ def test_another_child_of_the_complaint_starts_on_the_same_family_card(web, user
     text = web.post("/cases/new", form_data(**{"children-0-kk_number": KK, "action": "add_child"})).get_data(as_text=True)
     kk_inputs = re.findall(r'<input[^>]*name="children-[01]-kk_number"[^>]*>', text)
     assert len(kk_inputs) == 2 and all(f'value="{KK}"' in tag for tag in kk_inputs)
+
+
+@pytest.mark.parametrize("username", ["koordinator", "dukcapil"])
+def test_the_household_api_reads_a_family_in_as_many_statements_for_six_children_as_for_two(api, users, username):
+    from casemgmt.transactions import commit
+    from tests.sql import counting
+
+    counts = []
+    for kk, children in (("7306010000000001", 2), ("7306010000000002", 6)):
+        cases = [make_case(users["coordinator"], name=f"Anak {kk[-1]} {i}", kk_number=kk) for i in range(children)]
+        for case in cases:  # the agency sees each child through its own referral
+            referrals.make_referral(case, users["coordinator"], service="birth_certificate", reason="Akta.",
+                                    to_organisation_id=users["agency_officer"].organisation_id,
+                                    consent={"given_by": "caregiver", "recorded_on": case.created_at.date()})
+        household = household_of(cases[0].id).id
+        api("get", f"/api/v1/households/{household}", username)  # the token, before counting
+        commit()
+        with counting() as statements:
+            body = api("get", f"/api/v1/households/{household}", username).get_json()
+        assert len(body["members"]) == children
+        counts.append(len(list(statements)))
+    assert counts[0] == counts[1]

@@ -227,8 +227,7 @@ def record_view(user, shown: HouseholdView, action: str, except_case_id: int | N
     """An access-log row for each case of the household the viewer was shown (a child's record
     seen is logged on that child's case), but the one the page itself logs (``except_case_id``;
     ``flush=False``: that log's flush writes these rows too)."""
-    for case_id in shown.visible_case_ids:
-        if case_id != except_case_id:
-            audit.log_access(user, action, "household", shown.household.id, case_id=case_id)
+    audit.log_accesses(user, action, "household", shown.household.id,
+                       [case_id for case_id in shown.visible_case_ids if case_id != except_case_id])
     if flush:
         db.session.flush()
