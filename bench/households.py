@@ -121,7 +121,8 @@ def main():
               f"cases: {db.session.scalar(select(func.count(Case.id)))}", flush=True)
         coordinator = db.session.scalar(select(User).where(User.role == "coordinator", User.area_code == "73.06"))
         # A sample of the district's households, and one case of each (the page that shows it).
-        sample = db.session.execute(select(Household.id, func.min(Case.id)).join(Child, Child.household_id == Household.id)
+        sample = db.session.execute(select(Household.id, func.min(Case.id))
+                                    .join(Child, Child.household_id == Household.id)
                                     .join(Case, Case.child_id == Child.id).where(Case.district_code == "73.06")
                                     .group_by(Household.id).limit(5000)).all()
         sample = rng.sample(sample, min(len(sample), args.iterations + 10))

@@ -320,7 +320,8 @@ def test_anonymising_a_case_takes_the_child_out_of_the_family(users):
 
 def test_another_child_of_the_complaint_starts_on_the_same_family_card(web, users):
     web.login("desa")
-    text = web.post("/cases/new", form_data(**{"children-0-kk_number": KK, "action": "add_child"})).get_data(as_text=True)
+    response = web.post("/cases/new", form_data(**{"children-0-kk_number": KK, "action": "add_child"}))
+    text = response.get_data(as_text=True)
     kk_inputs = re.findall(r'<input[^>]*name="children-[01]-kk_number"[^>]*>', text)
     assert len(kk_inputs) == 2 and all(f'value="{KK}"' in tag for tag in kk_inputs)
 

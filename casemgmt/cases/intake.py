@@ -12,7 +12,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from casemgmt.access import district_of, within
 from casemgmt.audit import services as audit
 from casemgmt.cases import households, search
-from casemgmt.cases.identity import KK_MESSAGES, NIK_MESSAGES, age_on, check_kk, check_nik, estimated_birth_date, name_key
+from casemgmt.cases.identity import (
+    KK_MESSAGES,
+    NIK_MESSAGES,
+    age_on,
+    check_kk,
+    check_nik,
+    estimated_birth_date,
+    name_key,
+)
 from casemgmt.cases.models import (
     CHANNELS,
     Case,
