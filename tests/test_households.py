@@ -346,3 +346,25 @@ def test_the_household_api_reads_a_family_in_as_many_statements_for_six_children
         assert len(body["members"]) == children
         counts.append(len(list(statements)))
     assert counts[0] == counts[1]
+
+
+def test_the_api_offers_the_household_of_a_known_nik_when_asked(api, users):
+    first = make_case(users["coordinator"], nik=GIRL_NIK, kk_number=KK)
+    household = household_of(first.id).id
+    complaint = {"channel": "phone", "reporter": {"name": "Pak Amir"}, "concerns": ["out_of_school"],
+                 "description": "Tidak sekolah.", "duplicates": "ask",
+                 "child": {"name": "Nurul", "sex": "F", "birth_date": "2014-03-09", "nik": GIRL_NIK,
+                           "area_code": "73.06.01.2006"}}
+    response = api("post", "/api/v1/cases", "desa", json=complaint)
+    assert response.status_code == 422
+    details = response.get_json()["error"]["details"]
+    assert details["households"] == {"0": {"id": household, "case_number": first.number,
+                                           "description": details["households"]["0"]["description"]}}
+    assert KK not in str(details)
+    wrong = api("post", "/api/v1/cases", "desa", json={**complaint, "decisions": {"0": "new"},
+                                                        "join_households": {"0": household + 1}})
+    assert wrong.status_code == 422 and "child.household" in wrong.get_json()["error"]["details"]["fields"]
+    response = api("post", "/api/v1/cases", "desa", json={**complaint, "decisions": {"0": "new"},
+                                                           "join_households": {"0": household}})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert household_of(response.get_json()["id"]).id == household
