@@ -292,6 +292,45 @@ def case_accesses(user, cases) -> dict[int, CaseAccess]:
     return {case.id: case_access(user, case) for case in cases}
 
 
+@dataclass(frozen=True)
+class HouseholdAccess:
+    """What of a household (Kartu Keluarga) a user may see, decided by case_access on each of its
+    cases (``cases``: case id -> CaseAccess). Nothing at all means 404."""
+
+    cases: dict
+
+    @property
+    def view(self) -> bool:
+        """Whoever may see one of the family's cases sees the household."""
+        return any(a.view for a in self.cases.values())
+
+    @property
+    def identity(self) -> bool:
+        """The KK number and the head's name: for whoever sees one of the children in full."""
+        return any(a.identity for a in self.cases.values())
+
+    @property
+    def family(self) -> bool:
+        """Works on one of the family's cases (its social worker, the coordinator), and so plans
+        for the family: is shown every member, if not every member's case."""
+        return any(a.edit for a in self.cases.values())
+
+    def shows_member(self, case_ids) -> bool:
+        """A member (a child, by the ids of their cases) is listed to whoever sees one of the
+        member's cases, and to those who work for the family; not to a village worker or an
+        agency for the children they have no case of."""
+        return self.family or any(self.cases[i].view for i in case_ids)
+
+    def member_identity(self, case_ids) -> bool:
+        """A member's full name and birth date: where one of the member's own cases shows them."""
+        return any(self.cases[i].identity for i in case_ids)
+
+
+def household_access(user, cases) -> HouseholdAccess:
+    """HouseholdAccess from the household's cases (Case or CaseRow: the five facts case_access reads)."""
+    return HouseholdAccess(case_accesses(user, cases))
+
+
 def _agency_access(user, case) -> CaseAccess:
     return _agency_accesses(user, [case])[case.id]
 

@@ -14,6 +14,22 @@ ROLES = {
 
 SEXES = {"F": _l("Female"), "M": _l("Male")}
 
+# A person's place on the Kartu Keluarga: SIAK's STAT_HBKEL codes, labelled as Dukcapil words
+# them in Indonesian (the catalogue's translations).
+RELATIONSHIPS_TO_HEAD = {
+    "1": _l("Head of household"),
+    "2": _l("Husband"),
+    "3": _l("Wife"),
+    "4": _l("Child"),
+    "5": _l("Son- or daughter-in-law"),
+    "6": _l("Grandchild"),
+    "7": _l("Parent"),
+    "8": _l("Parent-in-law"),
+    "9": _l("Other relative"),
+    "10": _l("Domestic helper"),
+    "11": _l("Other"),
+}
+
 ORGANISATION_KINDS = {
     "patbm": _l("PATBM (community child protection)"),
     "puskesos": _l("Puskesos (village social welfare centre)"),

@@ -12,6 +12,7 @@ from casemgmt.cases.models import (  # noqa: F401
     Child,
     Complaint,
     ComplaintLink,
+    Household,
 )
 from casemgmt.cases.search import install_sqlite_search  # noqa: F401  (DDL hook for create_all)
 from casemgmt.conferences.models import (  # noqa: F401

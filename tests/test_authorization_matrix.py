@@ -40,6 +40,8 @@ RECORD_ROUTES = {
     "api_cases.summary_pdf": ("GET", "/api/v1/cases/{case}/summary.pdf", None),
     "cases.subject_access": ("GET", "/cases/{case}/subject-access.json", None),
     "cases.download_attachment": ("GET", "/cases/{case}/attachments/{attachment}", None),
+    "cases.save_household_head": ("POST", "/cases/{case}/household/head", None),
+    "api_households.get_household": ("GET", "/api/v1/households/{household}", None),
     "workflow.update_action": ("POST", "/cases/{case}/actions/{action}", None),
     "workflow.save_assessment": ("POST", "/cases/{case}/assessment", None),
     "workflow.plan": ("GET", "/cases/{case}/plan", None),
@@ -166,8 +168,8 @@ def world(users):
     m_worker = UserFactory(username="peksos.maros", role="social_worker", organisation=maros_pksai)
     UserFactory(username="puskesmas.mandai", role="agency_officer", organisation=maros_health)
 
-    def build(registrar, coordinator, worker, org, area, district, service):
-        case = make_case(registrar, name="Anak Dunia", area_code=area)
+    def build(registrar, coordinator, worker, org, area, district, service, kk_number):
+        case = make_case(registrar, name="Anak Dunia", area_code=area, kk_number=kk_number, relationship_to_head="4")
         workflow.apply_transition(case, "accept", coordinator, {"risk_level": "high",
                                                                 "assigned_worker_id": worker.id})
         workflow.save_assessment(case, worker, "high", [service], "Ringkasan.")
@@ -191,13 +193,15 @@ def world(users):
         notification = db.session.scalar(select(Notification.id).where(Notification.user_id == worker.id).limit(1))
         return {"notification": notification, "case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
                 "attachment": attachment.id, "conference": conference.id, "task": decision.tasks[0].id,
-                "export": export.id}
+                "export": export.id, "household": case.child.household_id}
 
     maros_village_worker = UserFactory(username="patbm.maros", role="village_worker", organisation=maros_pksai,
                                        area_code="73.09.01.2006")
-    out = build(maros_village_worker, m_coordinator, m_worker, maros_health, "73.09.01.2006", "73.09", "health")
+    out = build(maros_village_worker, m_coordinator, m_worker, maros_health, "73.09.01.2006", "73.09", "health",
+                "7309010101200001")
     inside = build(users["village_worker"], users["coordinator"], users["social_worker"],
-                   users["agency_officer"].organisation, "73.06.01.2006", "73.06", "birth_certificate")
+                   users["agency_officer"].organisation, "73.06.01.2006", "73.06", "birth_certificate",
+                   "7306010101200001")
     inside.update(user=users["social_worker"].id, org=users["agency_officer"].organisation_id)
     return {"in": inside, "out": out}
 
@@ -297,6 +301,10 @@ IN_SCOPE = {
                               "agency_officer": 404, "analyst": 404, "admin": 404},
     "api_cases.get_case": {"village_worker": 200, "social_worker": 200, "coordinator": 200, "agency_officer": 200,
                            "analyst": 404, "admin": 404},
+    "api_households.get_household": {"village_worker": 200, "social_worker": 200, "coordinator": 200,
+                                     "agency_officer": 200, "analyst": 404, "admin": 404},
+    "cases.save_household_head": {"village_worker": 403, "social_worker": 302, "coordinator": 302,
+                                  "agency_officer": 403, "analyst": 404, "admin": 404},
     "api_cases.history": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,
                           "analyst": 404, "admin": 404},
 }

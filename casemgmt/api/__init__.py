@@ -23,6 +23,7 @@ def register_api(app) -> None:
     from casemgmt.api.cases import blp as cases_blp
     from casemgmt.api.directory import blp as directory_blp
     from casemgmt.api.notifications import blp as notifications_blp
+    from casemgmt.api.households import blp as households_blp
     from casemgmt.api.offline import blp as offline_blp
     from casemgmt.api.push import blp as push_blp
     from casemgmt.api.conferences import blp as conferences_blp
@@ -31,7 +32,7 @@ def register_api(app) -> None:
     from casemgmt.api.workflow import blp as workflow_blp
 
     for blp in (auth_blp, directory_blp, cases_blp, workflow_blp, referrals_blp, conferences_blp, reports_blp,
-                offline_blp, notifications_blp, push_blp):
+                offline_blp, notifications_blp, push_blp, households_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated, no cookies: CSRF does not apply
 

@@ -10,7 +10,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from casemgmt.access import can, case_accesses, case_or_404
 from casemgmt.api.idempotency import idempotent, json_response
 from casemgmt.api.schemas import AnyOut, ListOut, PageQuery, between
-from casemgmt.cases import intake, listing, records, timeline
+from casemgmt.cases import households, intake, listing, records, timeline
 from casemgmt.cases.identity import age_on, initials
 from casemgmt.cases.models import CHANNELS, RISK_LEVELS
 from casemgmt.codes import CONCERNS
@@ -47,6 +47,20 @@ class ChildIn(Schema):
     caregiver_name = fields.String(allow_none=True, validate=validate.Length(max=120))
     caregiver_relationship = fields.String(allow_none=True, validate=validate.Length(max=80))
     caregiver_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    # The Kartu Keluarga: 16 digits (checked by the service, in the user's language), and the
+    # child's place on it, a SIAK STAT_HBKEL code 1-11 as a number or a string.
+    kk_number = fields.String(allow_none=True, validate=validate.Length(max=40))
+    relationship_to_head = fields.Raw(allow_none=True, validate=lambda v: _relationship_ok(v))
+
+
+def _relationship_ok(value) -> bool:
+    from casemgmt.cases.households import relationship_code
+
+    try:
+        relationship_code(value)
+    except ValueError:
+        raise ValidationError(_("Give a relationship code from 1 to 11 (SIAK STAT_HBKEL).")) from None
+    return True
 
 
 class CaseCreate(Schema):
@@ -69,6 +83,9 @@ class CaseCreate(Schema):
     # "new" or the id of the listed case it is. The offline app asks; other clients create.
     duplicates = fields.String(load_default="create", validate=validate.OneOf(["create", "ask"]))
     decisions = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    # Beyond the contract: per child index, the id of the household that "ask" offered for the
+    # child's NIK (details.households of possible_duplicate) which the child is to join.
+    join_households = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict)
 
     @validates_schema
     def one_way_of_naming_the_children(self, data, **kwargs):
@@ -128,6 +145,7 @@ class CaseOut(AnyOut):
     updated_at = fields.DateTime()
     version = fields.Integer()
     possible_duplicates = fields.List(fields.Dict())
+    household = fields.Dict(allow_none=True)
 
 
 class CaseList(AnyOut):
@@ -151,6 +169,8 @@ def case_json(case, access, now=None) -> dict:
                             if case.assigned_worker_id else None),
         "due_at": _iso(case.due_at), "overdue": case.overdue(now), "created_at": _iso(case.created_at),
         "updated_at": _iso(case.updated_at), "version": case.version,
+        "household": ({"id": case.household_id, "kk_number": case.household_kk if access.identity else None}
+                      if case.household_id else None),
     }
     if case.child_birth_date:
         body["child"]["age_years"] = age_on(case.child_birth_date, now.date())
@@ -202,18 +222,24 @@ class PossibleDuplicate(ServiceError):
     default_text = _l("This child may already have a case: say whether it is the same child.")
 
 
-def _ask_about_duplicates(raw: dict, decisions: dict) -> None:
+def _ask_about_duplicates(raw: dict, decisions: dict, user) -> None:
     """PossibleDuplicate, listing the likely cases per child index, for each child that looks like
-    an existing case and has no decision yet."""
+    an existing case and has no decision yet; and, under "households", the household a child of
+    the same NIK belongs to, which the child may join (join_households), named by that case's
+    number alone, as the web form offers it (households.household_offer)."""
     _data, checks = intake.validate_complaint(raw)
-    undecided = {}
+    undecided, offers = {}, {}
     for i, check in enumerate(checks):
         found = intake.find_duplicates(check.data)
         if found and str(i) not in decisions:
             undecided[str(i)] = [{"id": c.case_id, "number": c.number, "reason": c.reason,
                                   "description": c.description} for c in found]
+            offer = households.household_offer(user, check.data)
+            if offer is not None and offer.reason == "same_nik":
+                offers[str(i)] = {"id": offer.household_id, "case_number": offer.case_numbers[0],
+                                  "description": offer.description}
     if undecided:
-        raise PossibleDuplicate(details={"children": undecided})
+        raise PossibleDuplicate(details={"children": undecided, **({"households": offers} if offers else {})})
 
 
 def _duplicates(result, index: int) -> list[dict]:
@@ -242,8 +268,9 @@ def create_case(body):
         decisions = {i: body["decisions"].get(str(i), "new") for i in range(len(children))}
         try:
             if body["duplicates"] == "ask":
-                _ask_about_duplicates(raw, body["decisions"])
-            result = intake.register_complaint(raw, user, decisions, recorded_at=recorded_at)
+                _ask_about_duplicates(raw, body["decisions"], user)
+            joins = {int(i): household_id for i, household_id in body["join_households"].items() if i.isdigit()}
+            result = intake.register_complaint(raw, user, decisions, recorded_at=recorded_at, join_households=joins)
         except ValidationFailed as exc:
             raise (_api_errors(exc) if "child" in body else exc) from None
         if not result.case_ids:  # each child was said to be a case already: the complaint is linked to it

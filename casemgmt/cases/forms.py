@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from casemgmt.codes import SPECIAL_PROTECTION, WELFARE_NEEDS, choices
+from casemgmt.codes import RELATIONSHIPS_TO_HEAD, SEXES, SPECIAL_PROTECTION, WELFARE_NEEDS, choices
 from casemgmt.forms import Form, PlainForm, MultiCheckboxField
 
 CHANNEL_LABELS = {
@@ -43,11 +43,17 @@ class ChildForm(PlainForm):
                       description=_l("16 digits, from the family card (Kartu Keluarga)."))
     area_code = SelectField(_l("Village / kelurahan"), validate_choice=False)
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=500)], render_kw={"rows": 2})
+    kk_number = StringField(_l("KK number (optional)"), validators=[Optional(), Length(max=40)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off"},
+                            description=_l("16 digits, the number of the family card (Kartu Keluarga)."))
+    relationship_to_head = SelectField(_l("Relationship to the head of household"), validate_choice=False,
+                                       choices=choices({"": "—", **RELATIONSHIPS_TO_HEAD}))
     caregiver_name = StringField(_l("Parent or caregiver"), validators=[Optional(), Length(max=120)])
     caregiver_relationship = StringField(_l("Relationship to the child"), validators=[Optional(), Length(max=80)])
     caregiver_phone = StringField(_l("Caregiver's phone"), validators=[Optional(), Length(max=40)],
                                   render_kw={"inputmode": "tel"})
     duplicate = RadioField(_l("Is this the same child?"), validate_choice=False)
+    join_household = BooleanField(_l("Yes, add this child to that family"))
 
 
 class ComplaintForm(Form):
@@ -79,6 +85,11 @@ class CaseEditForm(Form):
                       render_kw={"inputmode": "numeric"})
     area_code = SelectField(_l("Village / kelurahan"), validate_choice=False)
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=500)], render_kw={"rows": 2})
+    kk_number = StringField(_l("KK number (optional)"), validators=[Optional(), Length(max=40)],
+                            render_kw={"inputmode": "numeric"},
+                            description=_l("16 digits, the number of the family card (Kartu Keluarga)."))
+    relationship_to_head = SelectField(_l("Relationship to the head of household"), validate_choice=False,
+                                       choices=choices({"": "—", **RELATIONSHIPS_TO_HEAD}))
     caregiver_name = StringField(_l("Parent or caregiver"), validators=[Optional(), Length(max=120)])
     caregiver_relationship = StringField(_l("Relationship to the child"), validators=[Optional(), Length(max=80)])
     caregiver_phone = StringField(_l("Caregiver's phone"), validators=[Optional(), Length(max=40)])
@@ -124,6 +135,8 @@ FIELD_LABELS = {
     "child.caregiver_name": _l("Parent or caregiver"),
     "child.caregiver_relationship": _l("Relationship to the child"),
     "child.caregiver_phone": _l("Caregiver's phone"),
+    "child.kk_number": _l("KK number"),
+    "child.relationship_to_head": _l("Relationship to the head of household"),
     "complaint.description": _l("What happened?"),
     "complaint.reporter_name": _l("Reporter's name"),
     "complaint.reporter_phone": _l("Reporter's phone"),
@@ -144,3 +157,9 @@ class SensitiveForm(Form):
     sexual_violence_details = TextAreaField(_l("Details of sexual violence"), validators=[Optional(), Length(max=5000)],
                                             render_kw={"rows": 3})
     hiv_status = SelectField(_l("HIV status"), validate_choice=False)
+
+
+class HouseholdHeadForm(Form):
+    head_name = StringField(_l("Name of the head of household"), validators=[Optional(), Length(max=120)],
+                            description=_l("As written on the family card (Kartu Keluarga)."))
+    head_sex = RadioField(_l("Sex"), choices=choices(SEXES), validate_choice=False)

@@ -16,9 +16,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 __all__ = [
+    "KK_MESSAGES",
     "NIK_MESSAGES",
     "NikCheck",
     "age_on",
+    "check_kk",
     "check_nik",
     "estimated_birth_date",
     "initials",
@@ -113,6 +115,35 @@ def check_nik(value: str, *, birth_date: date | None = None, sex: str | None = N
     if sex and sex.upper() in ("F", "M") and sex.upper() != nik_sex:
         warnings.append("sex_mismatch")
     return NikCheck(nik=digits, errors=[], warnings=warnings, birth_date=nik_birth_date, sex=nik_sex)
+
+
+# ---------------------------------------------------------------------------
+# KK (Kartu Keluarga) numbers
+# ---------------------------------------------------------------------------
+
+KK_MESSAGES: dict[str, LazyString] = {
+    "letters": _l("A KK number has digits only: copy the 16 digits from the family card (Kartu Keluarga)."),
+    "length": _l("A KK number has exactly 16 digits."),
+    "region": _l("The KK number's first four digits are not a known kabupaten/kota code."),
+}
+
+
+def check_kk(value: str, *, known_regency: Callable[[str], bool] | None = None) -> tuple[str | None, str | None]:
+    """Check a Kartu Keluarga number: (its 16 digits, None) or (None, the KK_MESSAGES code).
+
+    Written and grouped as a NIK is; its first six digits are the region that issued the card,
+    of which the kabupaten/kota is checked to exist, as for a NIK (never against where the family
+    lives now: families move, the card's number stays).
+    """
+    raw = value if isinstance(value, str) else str(value)
+    digits = _SEPARATORS.sub("", raw)
+    if not re.fullmatch(r"[0-9]*", digits):
+        return None, "letters"
+    if not _SIXTEEN_DIGITS.fullmatch(digits):
+        return None, "length"
+    if not (known_regency or is_known_regency)(f"{digits[0:2]}.{digits[2:4]}"):
+        return None, "region"
+    return digits, None
 
 
 # ---------------------------------------------------------------------------

@@ -11,8 +11,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casemgmt.access import district_of, within
 from casemgmt.audit import services as audit
-from casemgmt.cases import search
-from casemgmt.cases.identity import NIK_MESSAGES, age_on, check_nik, estimated_birth_date, name_key
+from casemgmt.cases import households, search
+from casemgmt.cases.identity import (
+    KK_MESSAGES,
+    NIK_MESSAGES,
+    age_on,
+    check_kk,
+    check_nik,
+    estimated_birth_date,
+    name_key,
+)
 from casemgmt.cases.models import (
     CHANNELS,
     Case,
@@ -21,6 +29,7 @@ from casemgmt.cases.models import (
     Child,
     Complaint,
     ComplaintLink,
+    Household,
 )
 from casemgmt.codes import CONCERNS, SEXES
 from casemgmt.dbtypes import utcnow
@@ -34,7 +43,7 @@ from casemgmt.cases.timeline import add_event
 
 MAX_CHILDREN = 10
 CHILD_FIELDS = ("name", "sex", "birth_date", "age_years", "nik", "area_code", "address",
-                "caregiver_name", "caregiver_relationship", "caregiver_phone")
+                "caregiver_name", "caregiver_relationship", "caregiver_phone", "kk_number", "relationship_to_head")
 
 
 # ---- validation -----------------------------------------------------------------------------
@@ -106,6 +115,17 @@ def validate_child(raw: dict, prefix: str, received: date, errors: dict) -> Chil
             check.warnings = [str(NIK_MESSAGES[code]) for code in result.warnings]
     if _village(data.get("area_code")) is None:
         errors[prefix + "area_code"] = _("Choose the child's village or kelurahan.")
+    kk = text_or_none(data.get("kk_number"), 40)
+    data["kk_number"] = None
+    if kk:
+        data["kk_number"], problem = check_kk(kk)
+        if problem:
+            errors[prefix + "kk_number"] = str(KK_MESSAGES[problem])
+    try:
+        data["relationship_to_head"] = households.relationship_code(data.get("relationship_to_head"))
+    except ValueError:
+        errors[prefix + "relationship_to_head"] = _("Choose the child's place on the family card from the list.")
+        data["relationship_to_head"] = None
     for key, limit in (("address", 500), ("caregiver_name", 120), ("caregiver_relationship", 80),
                        ("caregiver_phone", 40)):
         data[key] = text_or_none(data.get(key), limit)
@@ -251,15 +271,21 @@ def offline_recorded_at(value: datetime | None, now: datetime | None = None) -> 
 
 
 def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None,
-                       now: datetime | None = None, recorded_at: datetime | None = None) -> Registration:
+                       now: datetime | None = None, recorded_at: datetime | None = None,
+                       join_households: dict[int, int] | None = None) -> Registration:
     """Register a complaint: one case per child, in stage 'report', numbered per district.
 
     ``decisions`` says, per child index, "new" (open a case even though it looks like an
     existing one) or the id of a listed duplicate to link the complaint to instead; the choice
     is recorded on the case's timeline. ``recorded_at``: when it was written down on a phone
     without a signal (offline_recorded_at), kept on the timeline beside the time it arrived.
+
+    A child given a KK number joins its household (recorded when new). ``join_households`` says,
+    per child index given no KK number, the id of the household offered for the child's NIK
+    (households.household_offer) that the worker chose to add the child to.
     """
     decisions = decisions or {}
+    join_households = join_households or {}
     now = now or utcnow()
     data, checks = validate_complaint(raw, now)
     duplicates = {i: find_duplicates(check.data) for i, check in enumerate(checks)}
@@ -270,6 +296,14 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
             if match is None:
                 raise ValidationFailed({f"children.{i}.duplicate": _("Choose one of the cases listed.")})
             link_to[i] = match
+    joins: dict[int, Household] = {}
+    for i, household_id in join_households.items():
+        if not household_id or i >= len(checks) or checks[i].data.get("kk_number"):
+            continue
+        offer = households.household_offer(actor, checks[i].data)
+        if offer is None or offer.reason != "same_nik" or str(offer.household_id) != str(household_id):
+            raise ValidationFailed({f"children.{i}.household": _("Choose the family offered.")})
+        joins[i] = db.session.get(Household, offer.household_id)
     complaint = Complaint(
         channel=data["channel"], received_at=data["received_at"], reporter_anonymous=data["reporter_anonymous"],
         reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
@@ -297,6 +331,10 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
                       caregiver_relationship=child_data["caregiver_relationship"],
                       caregiver_phone=child_data["caregiver_phone"])
         db.session.add(child)
+        if child_data["kk_number"]:
+            households.place(child, child_data["kk_number"], child_data["relationship_to_head"])
+        elif i in joins:
+            households.place(child, joins[i].kk_number, child_data["relationship_to_head"])
         district = district_of(child.area_code)
         case = Case(number=allocate_case_number(district, year), complaint=complaint, child=child,
                     district_code=district, area_code=child.area_code, stage=STAGE_CODES[0], status="open",
@@ -313,7 +351,8 @@ def register_complaint(raw: dict, actor, decisions: dict[int, str] | None = None
             add_event(case, "duplicate_check", actor, data={
                 "decision": "new", "candidates": [c.number for c in duplicates[i]]})
         audit.record("case_created", "case", case.id, actor=actor,
-                     after={"number": case.number, "complaint_id": complaint.id, "stage": case.stage})
+                     after={"number": case.number, "complaint_id": complaint.id, "stage": case.stage,
+                            **({"household_id": child.household_id} if child.household_id else {})})
         cases.append(case)
     case_ids, numbers = [case.id for case in cases], [case.number for case in cases]
     db.session.flush()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, join, select
 
 from casemgmt.accounts.models import User
-from casemgmt.cases.models import Case, CaseConcern, CaseSensitive, CaseState, Child, Complaint
+from casemgmt.cases.models import Case, CaseConcern, CaseSensitive, CaseState, Child, Complaint, Household
 from casemgmt.directory.models import Area, area_label, level_of
 from casemgmt.extensions import db
 
@@ -49,6 +49,8 @@ FULL = select(
     Child.caregiver_name.label("child_caregiver_name"),
     Child.caregiver_relationship.label("child_caregiver_relationship"),
     Child.caregiver_phone.label("child_caregiver_phone"),
+    Child.household_id.label("household_id"),
+    select(Household.kk_number).where(Household.id == Child.household_id).scalar_subquery().label("household_kk"),
     Complaint.description, Complaint.channel, Complaint.received_at, Complaint.reporter_anonymous,
     Complaint.reporter_name, Complaint.reporter_phone, Complaint.reporter_relationship,
     CaseSensitive.case_id.label("sensitive_case_id"), CaseSensitive.alleged_perpetrator,

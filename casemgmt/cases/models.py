@@ -63,9 +63,37 @@ class Child(TimestampMixin, db.Model):
     caregiver_name: Mapped[str | None] = mapped_column(String(120))
     caregiver_relationship: Mapped[str | None] = mapped_column(String(80))
     caregiver_phone: Mapped[str | None] = mapped_column(String(40))
+    # The family (Kartu Keluarga) the child belongs to, if known, and the child's place on it
+    # (codes.RELATIONSHIPS_TO_HEAD, SIAK STAT_HBKEL).
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    relationship_to_head: Mapped[str | None] = mapped_column(String(2))
     version: Mapped[int] = version_column()
 
     area: Mapped[Area] = relationship(lazy="joined")
+    household: Mapped["Household | None"] = relationship(lazy="select")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Household(TimestampMixin, db.Model):
+    """A family as its Kartu Keluarga names it: siblings of separate complaints meet here.
+
+    Its members are the children recorded with its KK number (Child.household_id). Of the other
+    people on the card only the head is recorded: a worker plans with the head of the family, and
+    a household headed by a woman or by a child is itself a concern; everyone else on the card
+    asked for nothing, so their names are not kept.
+    """
+
+    __tablename__ = "household"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # 16 digits; the first six are the region that issued the card, as in a NIK.
+    kk_number: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    # Where the family lives: the village of the child it was first recorded with.
+    area_code: Mapped[str] = mapped_column(byte_ordered(13), ForeignKey("area.code"), nullable=False, index=True)
+    head_name: Mapped[str | None] = mapped_column(String(120))
+    head_sex: Mapped[str | None] = mapped_column(String(1))
+    version: Mapped[int] = version_column()
 
     __mapper_args__ = {"version_id_col": version}
 

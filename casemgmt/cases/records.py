@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, exists, select, union_all
 from casemgmt.access import case_access, scope_cases, scope_district, sees_case_text, within
 from casemgmt.audit import services as audit
 from casemgmt import paging
-from casemgmt.cases import listing, search
+from casemgmt.cases import households, listing, search
 from casemgmt.cases.identity import name_key
 from casemgmt.cases.models import (
     RISK_LEVELS,
@@ -196,7 +196,7 @@ def record_view(user, case: Case, action: str = "view_case") -> None:
 
 EDITABLE = {
     "child": ("name", "sex", "birth_date", "nik", "area_code", "address", "caregiver_name",
-              "caregiver_relationship", "caregiver_phone"),
+              "caregiver_relationship", "caregiver_phone", "kk_number", "relationship_to_head"),
     "complaint": ("description", "reporter_name", "reporter_phone", "reporter_relationship", "reporter_anonymous"),
     "case": ("urgent", "concerns"),
 }
@@ -204,7 +204,8 @@ EDITABLE = {
 
 def case_snapshot(case: Case) -> dict:
     child, complaint = case.child, case.complaint
-    snap = {f"child.{f}": getattr(child, f) for f in EDITABLE["child"]}
+    snap = {f"child.{f}": getattr(child, f) for f in EDITABLE["child"] if f != "kk_number"}
+    snap["child.kk_number"] = child.household.kk_number if child.household_id else None
     snap.update({f"complaint.{f}": getattr(complaint, f) for f in EDITABLE["complaint"]})
     snap["case.urgent"] = case.urgent
     snap["case.concerns"] = case.concerns
@@ -248,7 +249,12 @@ def update_case(case: Case, changes: dict, version: int, actor) -> Case:
     child_data = checks[0].data
     child, complaint = case.child, case.complaint
     for f in EDITABLE["child"]:
-        setattr(child, f, child_data[f])
+        if f not in ("kk_number", "relationship_to_head"):
+            setattr(child, f, child_data[f])
+    if ("child.kk_number" in changes or "child.relationship_to_head" in changes) and (
+            child_data["kk_number"] != before["child.kk_number"]
+            or child_data["relationship_to_head"] != before["child.relationship_to_head"]):
+        households.place(child, child_data["kk_number"], child_data["relationship_to_head"])
     child.name_key = name_key(child.name)
     if "child.birth_date" in changes:
         child.birth_date_estimated = False

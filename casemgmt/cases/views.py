@@ -12,13 +12,14 @@ from wtforms.fields.choices import SelectChoice
 
 from casemgmt import paging, storage
 from casemgmt.access import case_access, case_or_404, district_of, requires
-from casemgmt.cases import attachments, intake, records, timeline
+from casemgmt.cases import attachments, households, intake, records, timeline
 from casemgmt.cases.forms import (
     HIV_LABELS,
     AttachmentForm,
     CaseEditForm,
     CaseFilterForm,
     ComplaintForm,
+    HouseholdHeadForm,
     NoteForm,
     SensitiveForm,
 )
@@ -71,6 +72,7 @@ def _complaint_input(form: ComplaintForm) -> dict:
             "caregiver_name": entry.form.caregiver_name.data,
             "caregiver_relationship": entry.form.caregiver_relationship.data,
             "caregiver_phone": entry.form.caregiver_phone.data,
+            "kk_number": entry.form.kk_number.data, "relationship_to_head": entry.form.relationship_to_head.data,
         } for entry in form.children],
         "concerns": (form.concerns_special.data or []) + (form.concerns_welfare.data or []),
         "description": form.description.data,
@@ -98,6 +100,7 @@ def new_complaint():
             form.children.append_entry()
             last = form.children[-1].form
             last.area_code.data = form.children[0].form.area_code.data  # siblings usually live together
+            last.kk_number.data = form.children[0].form.kk_number.data  # on one family card
             last.area_code.choices = village_choices(last.area_code.data)
         form.reviewed.data = ""
         return render_template("cases/new.html", form=form, review=None)
@@ -117,12 +120,13 @@ def new_complaint():
         raw = _complaint_input(form)
         try:
             data, checks = intake.validate_complaint(raw)
-            review = {i: {"duplicates": intake.find_duplicates(check.data), "warnings": check.warnings}
+            review = {i: {"duplicates": intake.find_duplicates(check.data), "warnings": check.warnings,
+                          "household": households.household_offer(current_user, check.data)}
                       for i, check in enumerate(checks)}
             # A likely duplicate is answered by the worker: no answer is chosen for them, and a
             # confirmation without one shows the question again.
             undecided = [i for i, r in review.items() if r["duplicates"] and not form.children[i].form.duplicate.data]
-            if any(r["duplicates"] or r["warnings"] for r in review.values()) and (
+            if any(r["duplicates"] or r["warnings"] or r["household"] for r in review.values()) and (
                     form.reviewed.data != "1" or undecided):
                 status = 200
                 if form.reviewed.data == "1":
@@ -135,10 +139,13 @@ def new_complaint():
                         [SelectChoice(str(c.case_id), c.description) for c in review[i]["duplicates"]]
                         + [SelectChoice("new", _("No, a different child: open a new case"))])
                 return render_template("cases/new.html", form=form, review=review), status
+            joins = {i: r["household"].household_id for i, r in review.items()
+                     if r["household"] and r["household"].reason == "same_nik"
+                     and form.children[i].form.join_household.data}
             review = None
             decisions = {i: entry.form.duplicate.data for i, entry in enumerate(form.children)
                          if entry.form.duplicate.data}
-            result = intake.register_complaint(raw, current_user, decisions)
+            result = intake.register_complaint(raw, current_user, decisions, join_households=joins)
         except ValidationFailed as exc:
             refused(exc, form, COMPLAINT_ERROR_FIELDS)
             form.reviewed.data = ""
@@ -219,8 +226,19 @@ def index():
 
 # ---- the case -----------------------------------------------------------------------------------
 
-def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_form=None, status=200):
+def _household_of(case):
+    """The household panel's content: the child's household as the viewer is shown it."""
+    return households.view(current_user, case.child.household_id) if case.child.household_id else None
+
+
+def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_form=None, head_form=None,
+               household=None, status=200):
     sensitive = records.sensitive_of(case) if access.sensitive else None
+    household = household or _household_of(case)
+    if household is not None and head_form is None and access.edit:
+        # formdata=None: on a page re-shown after another form's refusal, not that form's post
+        head_form = HouseholdHeadForm(formdata=None, head_name=household.household.head_name,
+                                      head_sex=household.head_sex, prefix="head")
     return render_template(
         "cases/show.html", case=case, access=access, stages=STAGES, now=utcnow(),
         siblings=[(c, case_access(current_user, c)) for c in records.siblings(case)],
@@ -232,7 +250,7 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_
         referrals=referrals_of_case(case) if access.details else [],
         sensitive=sensitive,
         sensitive_form=(sensitive_form or _sensitive_form(sensitive)) if access.sensitive else None,
-        hiv_labels=HIV_LABELS,
+        hiv_labels=HIV_LABELS, household=household, head_form=head_form,
     ), status
 
 
@@ -244,9 +262,12 @@ def show(case_id: int):
         # An agency sees the case through its referrals, and only what the service needs.
         latest = next(r for r in referrals_of_case(case) if r.to_organisation_id == access.referral_org_id)
         return redirect(url_for("referrals.show", referral_id=latest.id))
-    page = _case_page(case, access)
+    household = _household_of(case)
+    page = _case_page(case, access, household=household)
     # Logged once the page is built: the log's commit would otherwise expire the case and every
     # object the page reads, so each would be read again while the page renders.
+    if household is not None:
+        households.record_view(current_user, household, "view_household", except_case_id=case.id, flush=False)
     records.record_view(current_user, case)
     return page
 
@@ -310,6 +331,24 @@ def save_sensitive(case_id: int):
             flash(_("Changes saved."), "success")
             return redirect(url_for("cases.show", case_id=case.id, _anchor="sensitive"))
     return _case_page(case, access, sensitive_form=form, status=422)
+
+
+@bp.post("/cases/<int:case_id>/household/head")
+@login_required
+def save_household_head(case_id: int):
+    case, access = case_or_404(current_user, case_id)
+    if not access.edit:
+        abort(403)
+    form = HouseholdHeadForm(prefix="head")
+    if form.validate_on_submit():
+        try:
+            households.set_head(case, form.head_name.data, form.head_sex.data, current_user)
+        except ValidationFailed as exc:
+            refused(exc, form)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="household"))
+    return _case_page(case, access, head_form=form, status=422)
 
 
 @bp.get("/cases/<int:case_id>/summary.pdf")
@@ -387,6 +426,8 @@ def _edit_changes(form: CaseEditForm) -> dict:
         "child.address": form.address.data or None, "child.caregiver_name": form.caregiver_name.data or None,
         "child.caregiver_relationship": form.caregiver_relationship.data or None,
         "child.caregiver_phone": form.caregiver_phone.data or None,
+        "child.kk_number": (form.kk_number.data or "").strip() or None,
+        "child.relationship_to_head": form.relationship_to_head.data or None,
         "case.concerns": sorted((form.concerns_special.data or []) + (form.concerns_welfare.data or [])),
         "complaint.description": form.description.data, "case.urgent": bool(form.urgent.data),
     }
@@ -402,6 +443,7 @@ def edit(case_id: int):
     if request.method == "GET":
         child = case.child
         form.process(obj=child, description=case.complaint.description, urgent=case.urgent,
+                     kk_number=child.household.kk_number if child.household_id else None,
                      concerns_special=[c for c in case.concerns if c in SPECIAL_PROTECTION],
                      concerns_welfare=[c for c in case.concerns if c in WELFARE_NEEDS])
         # The case's version, not the child's (obj wins over keywords in process): a case moved on

@@ -78,7 +78,9 @@ def subject_access(case: Case, viewer=None) -> dict:
         "child": {"name": child.name, "sex": child.sex, "birth_date": _iso(child.birth_date),
                   "birth_date_estimated": child.birth_date_estimated, "nik": child.nik, "area_code": child.area_code,
                   "address": child.address, "caregiver_name": child.caregiver_name,
-                  "caregiver_relationship": child.caregiver_relationship, "caregiver_phone": child.caregiver_phone},
+                  "caregiver_relationship": child.caregiver_relationship, "caregiver_phone": child.caregiver_phone,
+                  "kk_number": child.household.kk_number if child.household_id else None,
+                  "relationship_to_head": child.relationship_to_head},
         "reporter": "withheld: the identity of whoever reported is confidential (third-party data)",
         "cases": [],
     }
@@ -151,6 +153,7 @@ def anonymise(older_than_years: int, *, dry_run: bool = False, now: datetime | N
             child.birth_date_estimated = True
         child.name, child.name_key, child.nik, child.address = ANONYMOUS, "", None, None
         child.caregiver_name = child.caregiver_relationship = child.caregiver_phone = None
+        child.household, child.relationship_to_head = None, None  # the family card links to the family
         complaint = case.complaint
         complaint.reporter_name = complaint.reporter_phone = complaint.reporter_relationship = None
         complaint.description = ""

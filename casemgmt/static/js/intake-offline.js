@@ -22,7 +22,7 @@
   }
   function childCount() { return form.querySelectorAll(".child-entry").length; }
   var CHILD = ["name", "sex", "birth_date", "age_years", "nik", "area_code", "address", "caregiver_name",
-               "caregiver_relationship", "caregiver_phone"];
+               "caregiver_relationship", "caregiver_phone", "kk_number", "relationship_to_head"];
 
   function serialize() {
     var received = val("received_at"), children = [];
