@@ -336,8 +336,11 @@ def access_log(case_id: int):
     if request.args.get("format") == "csv":
         from casemgmt.csvcells import csv_bytes
 
-        data = csv_bytes(["at", "who", "role", "kind", "what"],
-                         ((t.at.isoformat(), t.who, t.role, t.kind, t.what) for t in traces))
+        from casemgmt.codes import ROLES
+
+        data = csv_bytes([_("When"), _("Who"), _("Role"), _("Seen or changed"), _("What")],
+                         ((t.at.isoformat(), t.who, str(ROLES.get(t.role, t.role or "")),
+                           _("seen") if t.kind == "viewed" else _("changed"), t.what) for t in traces))
         return Response(data, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="akses-{case.number}.csv"'})
     return render_template("cases/access_log.html", case=case, traces=traces)
