@@ -166,6 +166,14 @@ def test_export_respects_scope_and_masking(make_web, users):
     rows = rows_of_csv(data.data)
     assert rows[0][0] == "Nomor kasus" and len(rows) == 2  # the Maros case is outside the district
     assert rows[1][0] == mine.number and rows[1][5] == "Nurul Aisyah"
+    # Codes are written as words in the user's language, places as names beside their codes.
+    assert rows[1][1:4] == ["Pengaduan", "Terbuka", ""] and rows[1][6] in ("Perempuan", "Laki-laki")
+    assert rows[1][8] == "Desa Barembeng (73.06.01.2006)" and rows[1][9] == "Bontonompo (73.06.01)"
+    english = make_web()
+    english.login("koordinator")
+    english.get("/lang/en")
+    rows = rows_of_csv(english.get(english.post("/exports", {"format": "csv"}).headers["Location"]).data)
+    assert rows[0][0] == "Case number" and rows[1][1:3] == ["Complaint", "Open"]
     # A social worker who registered a complaint sees initials once another worker holds it.
     registered = register_complaint(complaint_input([child_input(name="Rahmat Hidayat")]),
                                     users["social_worker"]).cases[0]
@@ -202,7 +210,7 @@ def test_large_export_runs_as_a_job_with_progress(app, make_web, users, monkeypa
     job = db.session.query(ExportJob).one()
     assert (job.status, job.done, job.total) == ("done", 5, 5)
     rows = rows_of_csv(web.get(f"/exports/{job.id}/download").data)
-    assert len(rows) == 6
+    assert len(rows) == 6 and job.locale == "id" and rows[1][2] == "Terbuka"
     from casemgmt.audit.models import AuditEntry
 
     actions = {a.action for a in db.session.query(AuditEntry).filter(AuditEntry.object_type == "export")}
@@ -439,6 +447,23 @@ def test_the_background_worker_recounts_pending_buckets(app, dataset):
     jobs.use_app(app)
     assert jobs.refresh_indicators.call_local() == 1
     assert db.session.scalar(db.select(db.func.count(IndicatorDirty.id))) == 0
+
+
+def test_a_background_export_is_written_in_the_language_it_was_asked_in(app, users):
+    from casemgmt.reports.models import ExportJob
+
+    make_case(users["village_worker"], name="Nurul Aisyah")
+    job = ExportJob(user_id=users["coordinator"].id, format="csv", filters={}, status="queued", total=1,
+                    locale="en")
+    db.session.add(job)
+    commit()
+    exports.run(job.id)  # as the worker runs it: no request to read a language from
+    db.session.expire_all()
+    job = db.session.get(ExportJob, job.id)
+    from casemgmt import storage
+
+    rows = rows_of_csv(storage.read_bytes(job.storage_key))
+    assert rows[0][0] == "Case number" and rows[1][1:3] == ["Complaint", "Open"]
 
 
 def test_xlsx_export_keeps_text_as_text(app, users, tmp_path):
