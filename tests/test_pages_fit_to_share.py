@@ -1,0 +1,144 @@
+"""No raw code where a person reads: the pages a coordinator and a worker open, and the exports."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+
+from openpyxl import load_workbook
+
+from casemgmt import codes
+from casemgmt.conferences import services as conferences
+from casemgmt.referrals import services as referrals
+from casemgmt.transactions import commit
+from casemgmt.workflow import services as workflow
+from casemgmt.workflow.labels import EVENT_LABELS
+from casemgmt.workflow.stages import STAGE_CODES
+from tests.factories import make_case
+
+# Codes a person must never read as such. Codes that are also ordinary words of the page's
+# language ("PKSAI") differ from them by case, so the match is case-sensitive, on whole words.
+RAW_CODES = (set(codes.ROLES) | set(codes.SEXES) | set(codes.ORGANISATION_KINDS) | set(codes.SERVICES)
+             | set(codes.CONCERNS) | set(codes.AREA_LEVELS) | set(STAGE_CODES) | set(EVENT_LABELS)
+             | {"open", "closed", "high", "medium", "low", "sent", "accepted", "scheduled"})
+RAW = re.compile(r"(?<![\w.-])(" + "|".join(sorted(map(re.escape, RAW_CODES), key=len, reverse=True))
+                 + r")(?![\w-])")
+
+
+class VisibleText(HTMLParser):
+    """The text a page shows: its text nodes, outside scripts, styles and templates."""
+
+    HIDDEN = {"script", "style", "template", "head"}
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self._hidden = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self._hidden += 1
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.parts.append(data.strip())
+
+
+def raw_codes_in(html: str, username: str = "") -> list[str]:
+    """Raw codes in the page's visible text (the signed-in user's own login name aside)."""
+    parser = VisibleText()
+    parser.feed(html)
+    parts = [part.replace(f"({username})", "") if username else part for part in parser.parts]
+    return [f"{m.group(1)!r} in {part!r}" for part in parts for m in RAW.finditer(part)]
+
+
+def test_raw_code_finder_finds_codes_and_spares_words():
+    assert raw_codes_in("<p>Risiko: high</p><li>conference_scheduled</li><td>F</td>") == [
+        "'high' in 'Risiko: high'", "'conference_scheduled' in 'conference_scheduled'", "'F' in 'F'"]
+    assert raw_codes_in('<p class="risk-high">Risiko: Tinggi · PKSAI</p><script>var open = 1</script>') == []
+
+
+def _dataset(users):
+    """A high-risk ABH case with an assessment, a referral, a conference with a decision, and a
+    closed case: each kind of row the pages and exports write."""
+    coordinator, worker = users["coordinator"], users["social_worker"]
+    case = make_case(users["village_worker"], name="Nurul Aisyah")
+    case.concern_rows  # noqa: B018 (loaded before the concerns change)
+    from casemgmt.cases.models import CaseConcern
+
+    case.concern_rows.append(CaseConcern(concern="abh_victim"))
+    workflow.apply_transition(case, "accept", coordinator, {"risk_level": "high", "assigned_worker_id": worker.id})
+    workflow.save_assessment(case, worker, "high", ["birth_certificate"], "Ringkasan asesmen.")
+    dukcapil = users["agency_officer"].organisation
+    referrals.make_referral(case, worker, to_organisation_id=dukcapil.id, service="birth_certificate",
+                            reason="Akta kelahiran.", consent={"given_by": "caregiver",
+                                                               "recorded_on": datetime.now(timezone.utc).date()})
+    when = datetime.now(timezone.utc) + timedelta(days=2)
+    conf = conferences.schedule(coordinator, title="Konferensi kasus", scheduled_at=when, area_code="73.06",
+                                location="Kantor PKSAI", case_ids=[case.id], organisation_ids=[dukcapil.id])
+    conferences.add_decision(conf, coordinator, case_id=case.id, summary="Lanjutkan pendampingan.",
+                             actions=[{"description": "Urus akta", "owner_organisation_id": dukcapil.id,
+                                       "due_date": when.date()}])
+    closed = make_case(users["village_worker"], name="Baso", sex="M")
+    workflow.apply_transition(closed, "dismiss", coordinator, {"reason": "not_child_protection"})
+    commit()
+    return case, conf
+
+
+def test_pages_and_exports_a_coordinator_and_a_worker_read_carry_no_raw_code(make_web, users):
+    case, conf = _dataset(users)
+    found = {}
+    for username, paths in {
+        "koordinator": ["/", "/tasks", f"/cases/{case.id}", "/cases", "/cases?status=closed", "/triage",
+                        "/conferences", f"/conferences/{conf.id}", "/conferences/new", "/referrals",
+                        "/approvals"],
+        "peksos": ["/", "/tasks", f"/cases/{case.id}", "/cases", "/referrals"],
+        "dukcapil": ["/", "/referrals"],
+    }.items():
+        web = make_web()
+        web.login(username)
+        for path in paths:
+            response = web.get(path)
+            assert response.status_code == 200, (username, path, response.status_code)
+            found.update({(username, path): hits for hits in [raw_codes_in(response.get_data(as_text=True), username)] if hits})
+        if username == "dukcapil":
+            referral = re.search(r'href="/referrals/(\d+)"', web.get("/referrals").get_data(as_text=True))
+            page = web.get(f"/referrals/{referral.group(1)}").get_data(as_text=True)
+            found.update({(username, "referral"): hits for hits in [raw_codes_in(page, username)] if hits})
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    for fmt in ("csv", "xlsx"):
+        data = coordinator.get(coordinator.post("/exports", {"format": fmt}).headers["Location"]).data
+        if fmt == "csv":
+            cells = [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in row]
+        else:
+            cells = [str(c.value) for row in load_workbook(io.BytesIO(data)).active.iter_rows() for c in row
+                     if c.value is not None]
+        assert len(cells) > 30
+        hits = [f"{m.group(1)!r} in {cell!r}" for cell in cells for m in RAW.finditer(cell)]
+        if hits:
+            found[("export", fmt)] = hits
+    assert found == {}
+
+
+def test_every_timeline_kind_written_has_a_label_in_both_languages():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import casemgmt
+
+    written = set()
+    for path in Path(casemgmt.__file__).parent.rglob("*.py"):
+        written |= set(re.findall(r'add_event\(\w+, "(\w+)"', path.read_text()))
+    assert {"conference_scheduled", "registered", "overdue"} <= written
+    assert written <= set(EVENT_LABELS), written - set(EVENT_LABELS)
+    catalogue = Path(casemgmt.__file__).parent / "translations/id/LC_MESSAGES/messages.po"
+    with catalogue.open("rb") as fh:
+        indonesian = read_po(fh, locale="id")
+    assert all(indonesian.get(str(label._args[0])).string for label in EVENT_LABELS.values())
