@@ -42,6 +42,19 @@ def field_label(key: str) -> str:
     return str(FIELD_LABELS.get(key, key))
 
 
+def birth_date(child, fmt: str = "medium") -> str:
+    """A child's birth date as people read it: an estimated one always says so ("(perkiraan)")."""
+    from flask_babel import gettext as _
+
+    def read(name):  # a Child, or the dict a referral discloses (referrals.letters.child_view)
+        return child.get(name) if isinstance(child, dict) else getattr(child, name, None)
+
+    if child is None or not read("birth_date"):
+        return ""
+    text = format_date(read("birth_date"), fmt)
+    return _("%(date)s (estimated)", date=text) if read("birth_date_estimated") else text
+
+
 def init_app(app) -> None:
     from casemgmt.offline.text import offline_text
     from casemgmt.offline.views import offline_keep
@@ -64,5 +77,6 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(template_globals())
     app.jinja_env.filters["date_format"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.filters["birth_date"] = birth_date
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -142,3 +142,29 @@ def test_every_timeline_kind_written_has_a_label_in_both_languages():
     with catalogue.open("rb") as fh:
         indonesian = read_po(fh, locale="id")
     assert all(indonesian.get(str(label._args[0])).string for label in EVENT_LABELS.values())
+
+
+def test_an_estimated_birth_date_says_so_wherever_it_is_shown(make_web, users):
+    from casemgmt.referrals.letters import child_view
+    from casemgmt.templating import birth_date
+
+    case = make_case(users["village_worker"], name="Baso", birth_date=None, age_years=7)
+    workflow.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": "low", "assigned_worker_id": users["social_worker"].id})
+    referral = referrals.make_referral(case, users["social_worker"],
+                                       to_organisation_id=users["agency_officer"].organisation_id,
+                                       service="birth_certificate", reason="Akta kelahiran.",
+                                       consent={"given_by": "caregiver",
+                                                "recorded_on": datetime.now(timezone.utc).date()})
+    commit()
+    shown = birth_date(case.child)
+    assert shown.endswith("(perkiraan)") and str(case.child.birth_date.year) in shown
+    for username, path in (("koordinator", f"/cases/{case.id}"), ("dukcapil", f"/referrals/{referral.id}")):
+        web = make_web()
+        web.login(username)
+        assert shown in web.get(path).get_data(as_text=True), path
+    exact = make_case(users["village_worker"], name="Nurul Aisyah")
+    assert "perkiraan" not in birth_date(exact.child) and birth_date(exact.child)
+    view = child_view(case, referral, type("Access", (), {"identity": False, "details": False,
+                                                          "referral_fields": True})())
+    assert birth_date(view, "long").endswith("(perkiraan)")
