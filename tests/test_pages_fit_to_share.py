@@ -168,3 +168,23 @@ def test_an_estimated_birth_date_says_so_wherever_it_is_shown(make_web, users):
     view = child_view(case, referral, type("Access", (), {"identity": False, "details": False,
                                                           "referral_fields": True})())
     assert birth_date(view, "long").endswith("(perkiraan)")
+
+
+def test_the_assessments_risk_starts_at_the_level_triage_set(make_web, users):
+    case = make_case(users["village_worker"])
+    workflow.apply_transition(case, "accept", users["coordinator"],
+                              {"risk_level": "high", "assigned_worker_id": users["social_worker"].id})
+    workflow.save_assessment(case, users["social_worker"], None, ["birth_certificate"], "")  # a draft, no risk yet
+    commit()
+    web = make_web()
+    web.login("peksos")
+
+    def selected():
+        page = web.get(f"/cases/{case.id}").get_data(as_text=True)
+        select = re.search(r'<select[^>]*name="assessment-risk_level".*?</select>', page, re.S).group(0)
+        return re.findall(r'<option selected value="(\w*)"', select)
+
+    assert selected() == ["high"]
+    workflow.save_assessment(case, users["social_worker"], "low", ["birth_certificate"], "", version=1)
+    commit()
+    assert selected() == ["low"]

@@ -53,8 +53,11 @@ def panel(case, user) -> Panel:
     result.works_on_case = editing
     if editing and case.stage == "assessment":
         a = result.assessment
+        # The risk starts at what triage set until the assessment records its own; the form shows
+        # the saved record, never another form's post (a refused note re-renders this page).
         result.forms["assessment"] = forms.AssessmentForm(
-            prefix="assessment", version=a.version if a else 0, risk_level=(a.risk_level if a else case.risk_level) or "",
+            formdata=None, prefix="assessment", version=a.version if a else 0,
+            risk_level=(a.risk_level if a and a.risk_level else case.risk_level) or "",
             needs=a.needs if a else [], summary=a.summary if a else "")
     if editing and case.stage in ("intervention", "monitoring"):
         result.forms["action"] = forms.ActionUpdateForm(prefix="action")
