@@ -55,6 +55,12 @@ def birth_date(child, fmt: str = "medium") -> str:
     return _("%(date)s (estimated)", date=text) if read("birth_date_estimated") else text
 
 
+def place_levels(code, top: str = "regency", last: str = "village"):
+    from casemgmt.directory.services import picker_levels
+
+    return picker_levels(code or None, top, last)
+
+
 def init_app(app) -> None:
     from casemgmt.offline.text import offline_text
     from casemgmt.offline.views import offline_keep
@@ -69,6 +75,7 @@ def init_app(app) -> None:
         current_locale=lambda: str(get_locale()),
         stage_label=stage_label,
         stage_names=stage_names,
+        place_levels=place_levels,
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "")

@@ -188,3 +188,35 @@ def test_the_assessments_risk_starts_at_the_level_triage_set(make_web, users):
     workflow.save_assessment(case, users["social_worker"], "low", ["birth_certificate"], "", version=1)
     commit()
     assert selected() == ["low"]
+
+
+def test_a_place_is_picked_level_by_level_not_typed(make_web, users):
+    from casemgmt.forms import deepest_place
+
+    assert deepest_place(["73.06", "73.06.01", ""]) == "73.06.01" and deepest_place(["", ""]) == ""
+    web = make_web()
+    web.login("admin")
+    # Choosing Gowa loads its kecamatan and empties the village select (out of band).
+    page = web.get("/directory/areas/options?field=area_code&id=area_code&level=district&last=village"
+                   "&area_code=73.06").get_data(as_text=True)
+    assert '<option value="73.06.01">Kecamatan Bontonompo</option>' in page
+    assert '<select id="area_code-village" hx-swap-oob="innerHTML">' in page and "73.09" not in page
+    assert web.get("/directory/areas/options?field=area&id=a%22b&level=district&area=73.06").status_code == 404
+    # The user form shows the place chosen, level by level, and no box to type a code in.
+    page = web.get(f"/admin/users/{users['village_worker'].id}").get_data(as_text=True)
+    assert 'name="area_code" type="text"' not in page
+    for code in ("73.06", "73.06.01", "73.06.01.2006"):
+        assert f'<option value="{code}" selected>' in page, code
+    # The selects send each level; the deepest chosen is the place.
+    data = {"name": "Puskesmas Pallangga", "kind": "puskesmas", "area_code": ["73.06", "73.06.07", ""],
+            "services": ["health"], "covers": "", "contact_person": "", "phone": "", "email": "", "address": "",
+            "active": "y"}
+    response = web.post("/directory/organisations/new", data)
+    assert response.status_code == 302
+    from casemgmt.directory.models import Organisation
+    from casemgmt.extensions import db
+
+    assert db.session.scalar(db.select(Organisation.area_code).where(
+        Organisation.name == "Puskesmas Pallangga")) == "73.06.07"
+    listing = web.get("/directory/organisations?area=73.06&area=73.06.07&area=").get_data(as_text=True)
+    assert "Puskesmas Pallangga" in listing and '<option value="73.06.07" selected>' in listing
