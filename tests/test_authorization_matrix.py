@@ -44,6 +44,8 @@ RECORD_ROUTES = {
     "workflow.transition": ("POST", "/cases/{case}/transitions/revise_plan", None),
     "workflow.record_visit": ("POST", "/cases/{case}/visits", None),
     "workflow.reassign": ("POST", "/cases/{case}/worker", None),
+    "workflow.investigator_request": ("POST", "/cases/{case}/juvenile", None),
+    "workflow.juvenile_step": ("POST", "/cases/{case}/juvenile/1", None),
     "workflow.decide": ("POST", "/approvals/{approval}", None),
     "referrals.new": ("GET", "/cases/{case}/referrals/new", None),
     "referrals.show": ("GET", "/referrals/{referral}", None),

@@ -32,7 +32,7 @@ from casemgmt.extensions import db
 from casemgmt.forms import refused, show_current_version
 from casemgmt.i18n import local_zone
 from casemgmt.referrals.services import referrals_of_case
-from casemgmt.workflow.presenters import panel
+from casemgmt.workflow.presenters import juvenile_panel, panel
 from casemgmt.workflow.stages import STAGES
 
 bp = Blueprint("cases", __name__)
@@ -229,6 +229,7 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_
         note_form=note_form or NoteForm(), attachment_form=attachment_form or AttachmentForm(),
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
         wf=panel(case, current_user) if access.edit else None,
+        juvenile=juvenile_panel(case, current_user) if access.details else None,
         referrals=referrals_of_case(case) if access.details else [],
         sensitive=sensitive,
         sensitive_form=(sensitive_form or _sensitive_form(sensitive)) if access.sensitive else None,

@@ -15,12 +15,15 @@ def workflow_cli():
 def sweep_command():
     """Mark cases past their due date and tell the assigned worker and the district coordinators.
     The background worker runs this every 15 minutes; run it by hand or from cron as well."""
-    from casemgmt.workflow.sweep import sweep_overdue, sweep_overdue_referrals
+    from casemgmt.workflow.sweep import sweep_juvenile_clocks, sweep_overdue, sweep_overdue_referrals
 
     result = sweep_overdue()
     click.echo(f"Overdue sweep: {result['cases']} cases newly overdue, {result['notifications']} notifications.")
     result = sweep_overdue_referrals()
     click.echo(f"Referral sweep: {result['referrals']} unanswered referrals escalated, "
+               f"{result['notifications']} notifications.")
+    result = sweep_juvenile_clocks()
+    click.echo(f"Juvenile-justice sweep: {result['clocks']} clocks run out escalated, "
                f"{result['notifications']} notifications.")
 
 

@@ -45,6 +45,11 @@ EVENT_LABELS = {
     "conference_action": _l("Action agreed in a case conference"),
     "conference_action_done": _l("Conference action done"),
     "conference_closed": _l("Case conference closed"),
+    "investigator_request": _l("Request from the investigator received"),
+    "response_given": _l("Social worker responded to the investigator"),
+    "social_report_submitted": _l("Social report submitted"),
+    "diversion_offered": _l("Diversion offered"),
+    "juvenile_clock_overdue": _l("Juvenile justice deadline passed"),
 }
 
 
@@ -59,7 +64,8 @@ REFERRAL_STATUS_LABELS = {"sent": _l("Sent"), "accepted": _l("Accepted"), "decli
 
 
 TASK_KIND_LABELS = {"stage_deadline": _l("Stage deadline"), "conference_action": _l("Conference action"),
-                    "referral_answer": _l("Referral to answer"), "approval": _l("Approval")}
+                    "referral_answer": _l("Referral to answer"), "approval": _l("Approval"),
+                    "juvenile_clock": _l("Juvenile justice deadline")}
 
 
 def consent_label(code: str) -> str:
@@ -72,8 +78,20 @@ def transition_label(name: str) -> str:
     return str(BY_NAME[name].label) if name in BY_NAME else name
 
 
+def time_between(start, end) -> str:
+    """How long from ``start`` to ``end``, in words ("3 jam")."""
+    from flask_babel import format_timedelta
+
+    return format_timedelta(end - start, granularity="minute", threshold=1)
+
+
 def template_globals() -> dict:
+    from casemgmt.workflow.deadlines import CLOCK_LABELS, JUVENILE_STEP_LABELS
+
     return {
+        "clock_label": lambda code: str(CLOCK_LABELS.get(code, code)),
+        "juvenile_step_label": lambda code: str(JUVENILE_STEP_LABELS.get(code, code)),
+        "time_between": time_between,
         "transition_label": transition_label,
         "action_status_label": lambda code: str(ACTION_STATUS_LABELS.get(code, code)),
         "progress_label": lambda code: str(PROGRESS_LABELS.get(code, code)),

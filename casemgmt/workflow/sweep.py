@@ -1,4 +1,5 @@
-"""The deadline sweeps: overdue cases and unanswered referrals, told once per deadline.
+"""The deadline sweeps: overdue cases, unanswered referrals and juvenile-justice clocks run out,
+told once per deadline.
 
 Run by the background worker (jobs.overdue_sweep) or ``flask workflow sweep``; they commit a
 batch at a time, as jobs do, so a database just loaded or restored is swept in flat memory.
@@ -17,7 +18,7 @@ from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
 from casemgmt.transactions import commit
-from casemgmt.workflow.models import Notification
+from casemgmt.workflow.models import JuvenileClockRun, Notification
 from casemgmt.workflow.notices import tell_overdue
 
 SWEEP_BATCH = 500
@@ -79,3 +80,33 @@ def sweep_overdue_referrals(now: datetime | None = None) -> dict[str, int]:
             audit.record("referral_escalated", "referral", referral.id, actor=None)
         swept += len(late)
     return {"referrals": swept, "notifications": told}
+
+
+def sweep_juvenile_clocks(now: datetime | None = None) -> dict[str, int]:
+    """Escalate each juvenile-justice clock that ran out without its step (PP 65/2015's 1, 3
+    and 7 x 24 hours) to the case's worker and the district's coordinators, once per clock."""
+    now = now or utcnow()
+    due = (select(JuvenileClockRun).where(JuvenileClockRun.stopped_at.is_(None), JuvenileClockRun.due_at < now,
+                                          JuvenileClockRun.overdue_notified_at.is_(None))
+           .order_by(JuvenileClockRun.id))
+    told = swept = 0
+    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
+    for late in committed_batches(due):
+        for run in late:
+            case = db.session.get(Case, run.case_id)
+            if case.district_code not in coordinators:
+                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+            people = set(coordinators[case.district_code])
+            if case.assigned_worker_id:
+                people.add(case.assigned_worker_id)
+            for user_id in sorted(people):
+                db.session.add(Notification(user_id=user_id, case_id=case.id, kind="juvenile_clock_overdue",
+                                            created_at=now, data={"number": case.number, "clock": run.clock,
+                                                                  "due_at": run.due_at.isoformat()}))
+            told += len(people)
+            run.overdue_notified_at = now
+            add_event(case, "juvenile_clock_overdue", None, data={"clock": run.clock,
+                                                                   "due_at": run.due_at.isoformat()})
+            audit.record("juvenile_clock_escalated", "case", case.id, actor=None, after={"clock": run.clock})
+        swept += len(late)
+    return {"clocks": swept, "notifications": told}
