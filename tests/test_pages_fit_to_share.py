@@ -220,3 +220,18 @@ def test_a_place_is_picked_level_by_level_not_typed(make_web, users):
         Organisation.name == "Puskesmas Pallangga")) == "73.06.07"
     listing = web.get("/directory/organisations?area=73.06&area=73.06.07&area=").get_data(as_text=True)
     assert "Puskesmas Pallangga" in listing and '<option value="73.06.07" selected>' in listing
+
+
+def test_agencies_are_invited_with_checkboxes(make_web, users):
+    web = make_web()
+    web.login("koordinator")
+    page = web.get("/conferences/new").get_data(as_text=True)
+    dukcapil = users["agency_officer"].organisation
+    assert f'type="checkbox" value="{dukcapil.id}"' in page and "multiple" not in page
+    response = web.post("/conferences/new", {"title": "Konferensi", "scheduled_at": "2030-01-10T09:00",
+                                             "location": "Kantor", "organisation_ids": [str(dukcapil.id)]})
+    assert response.status_code == 302
+    from casemgmt.conferences.models import ConferenceOrganisation
+    from casemgmt.extensions import db
+
+    assert db.session.scalars(db.select(ConferenceOrganisation.organisation_id)).all() == [dukcapil.id]
