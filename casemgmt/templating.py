@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,5 +86,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["date_format"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.filters["birth_date"] = birth_date
+    app.jinja_env.filters["iso_datetime"] = lambda value, fmt="short": (
+        format_datetime(datetime.fromisoformat(value), fmt) if value else "")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -84,6 +84,13 @@ def _dataset(users):
     conferences.add_decision(conf, coordinator, case_id=case.id, summary="Lanjutkan pendampingan.",
                              actions=[{"description": "Urus akta", "owner_organisation_id": dukcapil.id,
                                        "due_date": when.date()}])
+    from casemgmt.workflow import juvenile
+
+    started = juvenile.record_investigator_request(case, worker, datetime.now(timezone.utc) - timedelta(days=4))
+    juvenile.stop_clock(started[0], worker)
+    from casemgmt.workflow.sweep import sweep_juvenile_clocks
+
+    sweep_juvenile_clocks()
     closed = make_case(users["village_worker"], name="Baso", sex="M")
     workflow.apply_transition(closed, "dismiss", coordinator, {"reason": "not_child_protection"})
     commit()
@@ -99,6 +106,7 @@ def test_pages_and_exports_a_coordinator_and_a_worker_read_carry_no_raw_code(mak
                         "/approvals"],
         "peksos": ["/", "/tasks", f"/cases/{case.id}", "/cases", "/referrals"],
         "dukcapil": ["/", "/referrals"],
+        "desa": ["/", "/complaints/mine"],
     }.items():
         web = make_web()
         web.login(username)
@@ -112,6 +120,9 @@ def test_pages_and_exports_a_coordinator_and_a_worker_read_carry_no_raw_code(mak
             found.update({(username, "referral"): hits for hits in [raw_codes_in(page, username)] if hits})
     coordinator = make_web()
     coordinator.login("koordinator")
+    page = coordinator.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Tenggat terlewati: Laporan sosial" in page and "Permintaan dari penyidik diterima" in page
+    assert "Tenggat peradilan pidana anak terlewati:" in coordinator.get("/").get_data(as_text=True)
     for fmt in ("csv", "xlsx"):
         data = coordinator.get(coordinator.post("/exports", {"format": fmt}).headers["Location"]).data
         if fmt == "csv":
