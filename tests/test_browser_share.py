@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from casemgmt.transactions import commit
 from casemgmt.workflow import juvenile
-from tests.conftest import ARTIFACTS, CHROMIUM_ARGS  # noqa: F401
+from tests.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 from tests.test_pages_fit_to_share import _dataset
 

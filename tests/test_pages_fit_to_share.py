@@ -68,7 +68,6 @@ def _dataset(users):
     closed case: each kind of row the pages and exports write."""
     coordinator, worker = users["coordinator"], users["social_worker"]
     case = make_case(users["village_worker"], name="Nurul Aisyah")
-    case.concern_rows  # noqa: B018 (loaded before the concerns change)
     from casemgmt.cases.models import CaseConcern
 
     case.concern_rows.append(CaseConcern(concern="abh_victim"))
