@@ -131,3 +131,11 @@ def test_the_case_page_shows_time_left_and_records_the_steps(users, make_web):
     assert "Diversi ditawarkan" in web.get(f"/cases/{case.id}").get_data(as_text=True)
     bad = web.post(f"/cases/{case.id}/juvenile", {"juvenile-received_at": "kemarin"})
     assert bad.status_code == 422
+
+
+def test_the_deadlines_page_shows_the_statutory_clocks_without_a_box_to_change_them(admin_web):
+    page = admin_web.get("/admin/deadlines").get_data(as_text=True)
+    assert "PP 65/2015" in page and "Laporan sosial tentang anak korban atau anak saksi (ABH): 72 jam" in page
+    assert 'name="abh_response.abh"' not in page and 'name="triage.urgent"' in page
+    response = admin_web.post("/admin/deadlines", {"district": "73.06", "abh_response.abh": "240"})
+    assert response.status_code == 302 and hours_for("abh_response", "abh", "73.06") == 24

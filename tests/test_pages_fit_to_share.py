@@ -245,3 +245,25 @@ def test_agencies_are_invited_with_checkboxes(make_web, users):
     from casemgmt.extensions import db
 
     assert db.session.scalars(db.select(ConferenceOrganisation.organisation_id)).all() == [dukcapil.id]
+
+
+def test_areas_covered_are_ticked_places_and_one_more_is_picked(make_web, users):
+    from casemgmt.directory.models import Organisation
+    from casemgmt.extensions import db
+    from tests.factories import OrganisationFactory
+
+    org = OrganisationFactory(name="UPT PPA Gowa", kind="upt_ppa", area_code="73.06", services=["psychosocial"],
+                              covers=["73.06.01", "73.06.07"])
+    commit()
+    web = make_web()
+    web.login("admin")
+    page = web.get(f"/directory/organisations/{org.id}/edit").get_data(as_text=True)
+    for code, name in (("73.06.01", "Kecamatan Bontonompo"), ("73.06.07", "Kecamatan Pallangga")):
+        assert re.search(rf'<input checked[^>]*value="{code}">\s*<label[^>]*>{name}</label>', page), code
+    assert not re.search(r'<textarea[^>]*name="covers', page)
+    data = {"name": org.name, "kind": "upt_ppa", "area_code": "73.06", "services": ["psychosocial"],
+            "covers": ["73.06.07"], "covers_add": ["73.09", "73.09.01", ""], "contact_person": "", "phone": "",
+            "email": "", "address": "", "active": "y", "version": str(org.version)}
+    assert web.post(f"/directory/organisations/{org.id}/edit", data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organisation, org.id).covered_area_codes == ["73.06.07", "73.09.01"]

@@ -17,8 +17,11 @@ class OrganisationForm(Form):
                                                    Length(max=13)],
                            description=_l("The kabupaten/kota, kecamatan or village where the organisation sits."))
     services = MultiCheckboxField(_l("Services offered"), choices=choices(SERVICES))
-    covers = TextAreaField(_l("Areas covered (region codes)"), validators=[Optional(), Length(max=4000)],
-                           description=_l("Separate codes with commas, e.g. 73.06.01, 73.06.07."))
+    # The areas covered now, each a ticked box (untick to drop it); covers_add picks one more.
+    covers = MultiCheckboxField(_l("Areas covered"), validate_choice=False,
+                                description=_l("Untick an area to stop covering it."))
+    covers_add = PlaceField(_l("Add an area covered"), validators=[Optional(), Length(max=13)],
+                            description=_l("Pick a kabupaten/kota, kecamatan or village, then save."))
     contact_person = StringField(_l("Contact person"), validators=[Optional(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])

@@ -85,6 +85,10 @@ def children(parent: str | None) -> list[Area]:
     return list(db.session.scalars(query))
 
 
+def areas_by_code(codes: list[str]) -> list[Area]:
+    return list(db.session.scalars(select(Area).where(Area.code.in_(codes)))) if codes else []
+
+
 def lineage(code: str) -> list[Area]:
     """The area and its parents, province first."""
     codes = []

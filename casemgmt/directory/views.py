@@ -41,13 +41,28 @@ def organisation(org_id: int):
                            lineage=services.lineage(org.area_code))
 
 
+def _covered(form: OrganisationForm) -> list[str]:
+    """The areas the form covers: those ticked and the one picked to add, each once."""
+    codes = services.parse_area_codes(", ".join(form.covers.data or []))
+    if form.covers_add.data:
+        codes.append(form.covers_add.data)
+    return list(dict.fromkeys(codes))
+
+
+def _cover_choices(form: OrganisationForm, codes: list[str]) -> None:
+    """Each area covered as a ticked box named by its place (an unknown code as itself)."""
+    areas = {a.code: a for a in services.areas_by_code(codes)}
+    form.covers.choices = [(code, areas[code].display_name if code in areas else code) for code in codes]
+    form.covers.data = codes
+
+
 def _org_data(form: OrganisationForm) -> dict:
     return {
         "name": form.name.data,
         "kind": form.kind.data,
         "area_code": (form.area_code.data or "").strip(),
         "services": form.services.data or [],
-        "covers": services.parse_area_codes(form.covers.data),
+        "covers": _covered(form),
         "contact_person": form.contact_person.data,
         "phone": form.phone.data,
         "email": form.email.data,
@@ -68,6 +83,7 @@ def new_organisation():
         else:
             flash(_("Organisation %(name)s created.", name=org.name), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))
+    _cover_choices(form, _covered(form))
     return render_template("directory/organisation_form.html", form=form, org=None), 422 if form.errors else 200
 
 
@@ -77,7 +93,7 @@ def edit_organisation(org_id: int):
     org = db.session.get(Organisation, org_id) or abort(404)
     form = OrganisationForm()
     if request.method == "GET":
-        form.process(obj=org, services=org.services, covers=", ".join(org.covered_area_codes))
+        form.process(obj=org, services=org.services, covers=org.covered_area_codes)
     conflict = False
     if form.validate_on_submit():
         try:
@@ -93,6 +109,7 @@ def edit_organisation(org_id: int):
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))
+    _cover_choices(form, _covered(form) if request.method == "POST" else org.covered_area_codes)
     status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
     return render_template("directory/organisation_form.html", form=form, org=org,
                            current=org if conflict else None), status
