@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask_babel import Domain
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import Field, SelectMultipleField, widgets
+from wtforms import Field, SelectMultipleField, StringField, widgets
 from wtforms import Form as WTForm
 from wtforms.widgets import core as widget_core
 
@@ -42,6 +42,22 @@ class PlainForm(WTForm):
 
     class Meta(MessagesMeta):
         pass
+
+
+def deepest_place(values) -> str:
+    """The place a place picker chose: of the codes its selects sent (kabupaten, kecamatan,
+    desa, each one part longer than its parent), the deepest one chosen; "" for none."""
+    chosen = [v.strip() for v in values or [] if v and v.strip()]
+    return max(chosen, key=lambda code: code.count("."), default="")
+
+
+class PlaceField(StringField):
+    """A region code chosen with the place picker (templates/_place_picker.html): one select per
+    level, all under the field's name; the deepest one chosen is the value."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = deepest_place(valuelist)
 
 
 WTFORMS_HTML_PARAMS = widget_core.html_params

@@ -117,10 +117,11 @@ def configure_logging():
 
 @periodic(15 * 60, minute="*/15")
 def overdue_sweep():
-    from casemgmt.workflow.sweep import sweep_overdue, sweep_overdue_referrals
+    from casemgmt.workflow.sweep import sweep_juvenile_clocks, sweep_overdue, sweep_overdue_referrals
 
     with app().app_context():
-        return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals()}
+        return {"cases": sweep_overdue(), "referrals": sweep_overdue_referrals(),
+                "juvenile_clocks": sweep_juvenile_clocks()}
 
 
 @periodic(15 * 60, minute="*/15")

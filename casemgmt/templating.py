@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +43,25 @@ def field_label(key: str) -> str:
     return str(FIELD_LABELS.get(key, key))
 
 
+def birth_date(child, fmt: str = "medium") -> str:
+    """A child's birth date as people read it: an estimated one always says so ("(perkiraan)")."""
+    from flask_babel import gettext as _
+
+    def read(name):  # a Child, or the dict a referral discloses (referrals.letters.child_view)
+        return child.get(name) if isinstance(child, dict) else getattr(child, name, None)
+
+    if child is None or not read("birth_date"):
+        return ""
+    text = format_date(read("birth_date"), fmt)
+    return _("%(date)s (estimated)", date=text) if read("birth_date_estimated") else text
+
+
+def place_levels(code, top: str = "regency", last: str = "village"):
+    from casemgmt.directory.services import picker_levels
+
+    return picker_levels(code or None, top, last)
+
+
 def init_app(app) -> None:
     from casemgmt.offline.text import offline_text
     from casemgmt.offline.views import offline_keep
@@ -56,6 +76,7 @@ def init_app(app) -> None:
         current_locale=lambda: str(get_locale()),
         stage_label=stage_label,
         stage_names=stage_names,
+        place_levels=place_levels,
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "")
@@ -64,5 +85,8 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(template_globals())
     app.jinja_env.filters["date_format"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.filters["birth_date"] = birth_date
+    app.jinja_env.filters["iso_datetime"] = lambda value, fmt="short": (
+        format_datetime(datetime.fromisoformat(value), fmt) if value else "")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

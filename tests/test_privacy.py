@@ -75,7 +75,8 @@ def test_who_has_seen_or_changed_the_record(make_web, users, case):
     page = coordinator.get(f"/cases/{case.id}/access-log").get_data(as_text=True)
     assert users["social_worker"].full_name in page and "view_case" in page and "sensitive_updated" in page
     csv_text = coordinator.get(f"/cases/{case.id}/access-log?format=csv").data.decode("utf-8-sig")
-    assert csv_text.splitlines()[0] == "at,who,role,kind,what" and "transition:accept" in csv_text
+    assert csv_text.splitlines()[0] == "Kapan,Pelaksana,Peran,Dilihat atau diubah,Apa" and "transition:accept" in csv_text
+    assert "Koordinator PKSAI" in csv_text and ",coordinator," not in csv_text
     assert worker.get(f"/cases/{case.id}/access-log").status_code == 403
 
 

@@ -144,7 +144,7 @@ def test_dashboards_by_role(make_web, dataset, users):
     coordinator = make_web()
     coordinator.login("koordinator")
     page = coordinator.get("/").get_data(as_text=True)
-    assert "Menunggu pemilahan" in page and users["social_worker"].full_name in page
+    assert "Pengaduan baru menunggu triase" in page and users["social_worker"].full_name in page
     worker = make_web()
     worker.login("peksos")
     assert "Rencana intervensi" in worker.get("/").get_data(as_text=True)
@@ -167,6 +167,14 @@ def test_export_respects_scope_and_masking(make_web, users):
     rows = rows_of_csv(data.data)
     assert rows[0][0] == "Nomor kasus" and len(rows) == 2  # the Maros case is outside the district
     assert rows[1][0] == mine.number and rows[1][5] == "Nurul Aisyah"
+    # Codes are written as words in the user's language, places as names beside their codes.
+    assert rows[1][1:4] == ["Pengaduan", "Terbuka", ""] and rows[1][6] in ("Perempuan", "Laki-laki")
+    assert rows[1][8] == "Desa Barembeng (73.06.01.2006)" and rows[1][9] == "Bontonompo (73.06.01)"
+    english = make_web()
+    english.login("koordinator")
+    english.get("/lang/en")
+    rows = rows_of_csv(english.get(english.post("/exports", {"format": "csv"}).headers["Location"]).data)
+    assert rows[0][0] == "Case number" and rows[1][1:3] == ["Complaint", "Open"]
     # A social worker who registered a complaint sees initials once another worker holds it.
     registered = register_complaint(complaint_input([child_input(name="Rahmat Hidayat")]),
                                     users["social_worker"]).cases[0]
@@ -203,7 +211,7 @@ def test_large_export_runs_as_a_job_with_progress(app, make_web, users, monkeypa
     job = db.session.query(ExportJob).one()
     assert (job.status, job.done, job.total) == ("done", 5, 5)
     rows = rows_of_csv(web.get(f"/exports/{job.id}/download").data)
-    assert len(rows) == 6
+    assert len(rows) == 6 and job.locale == "id" and rows[1][2] == "Terbuka"
     from casemgmt.audit.models import AuditEntry
 
     actions = {a.action for a in db.session.query(AuditEntry).filter(AuditEntry.object_type == "export")}
@@ -442,6 +450,23 @@ def test_the_background_worker_recounts_pending_buckets(app, dataset):
     assert db.session.scalar(db.select(db.func.count(IndicatorDirty.id))) == 0
 
 
+def test_a_background_export_is_written_in_the_language_it_was_asked_in(app, users):
+    from casemgmt.reports.models import ExportJob
+
+    make_case(users["village_worker"], name="Nurul Aisyah")
+    job = ExportJob(user_id=users["coordinator"].id, format="csv", filters={}, status="queued", total=1,
+                    locale="en")
+    db.session.add(job)
+    commit()
+    exports.run(job.id)  # as the worker runs it: no request to read a language from
+    db.session.expire_all()
+    job = db.session.get(ExportJob, job.id)
+    from casemgmt import storage
+
+    rows = rows_of_csv(storage.read_bytes(job.storage_key))
+    assert rows[0][0] == "Case number" and rows[1][1:3] == ["Complaint", "Open"]
+
+
 def test_xlsx_export_keeps_text_as_text(app, users, tmp_path):
     """A name that looks like a formula or a link is written as text (no formula injection)."""
     from casemgmt.cases.records import CaseFilters
@@ -663,7 +688,7 @@ def test_a_run_taken_over_by_a_later_one_writes_nothing(app, users, monkeypatch)
 
     for i in range(2):
         make_case(users["village_worker"], name=f"Anak Ke {i}")
-    job = ExportJob(user_id=users["koordinator"].id, format="csv", filters={}, total=2)
+    job = ExportJob(user_id=users["coordinator"].id, format="csv", filters={}, total=2)
     db.session.add(job)
     db.session.commit()
     real_write = exports.write

@@ -471,7 +471,8 @@ def test_the_background_job_runs_the_sweep(app, users):
     db.session.commit()
     jobs.use_app(app)
     result = jobs.overdue_sweep.call_local()
-    assert result == {"cases": {"cases": 1, "notifications": 2}, "referrals": {"referrals": 0, "notifications": 0}}
+    assert result == {"cases": {"cases": 1, "notifications": 2}, "referrals": {"referrals": 0, "notifications": 0},
+                      "juvenile_clocks": {"clocks": 0, "notifications": 0}}
     # Scheduled every 15 minutes by the consumer (the indicator recount runs every minute).
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 15))}
     every_minute = {type(jobs.refresh_indicators.s()).__name__, type(jobs.requeue_exports.s()).__name__,

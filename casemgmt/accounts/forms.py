@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from casemgmt.codes import ROLES, SEXES, choices
-from casemgmt.forms import Form, id_or_none
+from casemgmt.forms import Form, PlaceField, id_or_none
 
 
 class LoginForm(Form):
@@ -45,8 +45,8 @@ class UserForm(Form):
     role = SelectField(_l("Role"), choices=choices(ROLES), validators=[DataRequired(_l("Choose a role."))])
     organisation_id = SelectField(_l("Organisation"), coerce=id_or_none,
                                   validate_choice=False)
-    area_code = StringField(_l("Area (region code)"), validators=[Optional(), Length(max=13)],
-                            description=_l("Leave empty to use the organisation's area."))
+    area_code = PlaceField(_l("Area"), validators=[Optional(), Length(max=13)],
+                           description=_l("Leave empty to use the organisation's area."))
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     active = BooleanField(_l("Active"), default=True)

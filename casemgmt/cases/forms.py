@@ -129,6 +129,7 @@ FIELD_LABELS = {
     "child.name": _l("Child's name"),
     "child.sex": _l("Sex"),
     "child.birth_date": _l("Birth date"),
+    "child.birth_date_estimated": _l("Birth date is an estimate"),
     "child.nik": _l("NIK"),
     "child.area_code": _l("Village / kelurahan"),
     "child.address": _l("Address"),

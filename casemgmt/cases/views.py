@@ -33,7 +33,7 @@ from casemgmt.extensions import db
 from casemgmt.forms import refused, show_current_version
 from casemgmt.i18n import local_zone
 from casemgmt.referrals.services import referrals_of_case
-from casemgmt.workflow.presenters import panel
+from casemgmt.workflow.presenters import juvenile_panel, panel
 from casemgmt.workflow.stages import STAGES
 
 bp = Blueprint("cases", __name__)
@@ -247,6 +247,7 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_
         note_form=note_form or NoteForm(), attachment_form=attachment_form or AttachmentForm(),
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
         wf=panel(case, current_user) if access.edit else None,
+        juvenile=juvenile_panel(case, current_user) if access.details else None,
         referrals=referrals_of_case(case) if access.details else [],
         sensitive=sensitive,
         sensitive_form=(sensitive_form or _sensitive_form(sensitive)) if access.sensitive else None,
@@ -375,8 +376,11 @@ def access_log(case_id: int):
     if request.args.get("format") == "csv":
         from casemgmt.csvcells import csv_bytes
 
-        data = csv_bytes(["at", "who", "role", "kind", "what"],
-                         ((t.at.isoformat(), t.who, t.role, t.kind, t.what) for t in traces))
+        from casemgmt.codes import ROLES
+
+        data = csv_bytes([_("When"), _("Who"), _("Role"), _("Seen or changed"), _("What")],
+                         ((t.at.isoformat(), t.who, str(ROLES.get(t.role, t.role or "")),
+                           _("seen") if t.kind == "viewed" else _("changed"), t.what) for t in traces))
         return Response(data, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="akses-{case.number}.csv"'})
     return render_template("cases/access_log.html", case=case, traces=traces)

@@ -10,7 +10,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -24,8 +23,7 @@ class ScheduleForm(Form):
     scheduled_at = DateTimeLocalField(_l("Date and time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     location = StringField(_l("Place or online link"), validators=[Optional(), Length(max=300)])
     case_ids = MultiCheckboxField(_l("Cases to discuss"), coerce=id_or_none, validate_choice=False)
-    organisation_ids = SelectMultipleField(_l("Invited organisations"), coerce=id_or_none, validate_choice=False,
-                                           render_kw={"size": 8})
+    organisation_ids = MultiCheckboxField(_l("Invited organisations"), coerce=id_or_none, validate_choice=False)
 
 
 class AttendeeForm(PlainForm):

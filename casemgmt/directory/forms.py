@@ -6,19 +6,22 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectF
 from wtforms.validators import DataRequired, Length, Optional
 
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES, choices
-from casemgmt.forms import Form, MultiCheckboxField
+from casemgmt.forms import Form, MultiCheckboxField, PlaceField
 
 
 class OrganisationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=choices(ORGANISATION_KINDS),
                        validators=[DataRequired(_l("Choose a kind of organisation."))])
-    area_code = StringField(_l("Seat (region code)"), validators=[DataRequired(_l("Enter a region code.")),
-                                                                    Length(max=13)],
-                            description=_l("Where the organisation sits, e.g. 73.06 for Kabupaten Gowa."))
+    area_code = PlaceField(_l("Seat"), validators=[DataRequired(_l("Choose where the organisation sits.")),
+                                                   Length(max=13)],
+                           description=_l("The kabupaten/kota, kecamatan or village where the organisation sits."))
     services = MultiCheckboxField(_l("Services offered"), choices=choices(SERVICES))
-    covers = TextAreaField(_l("Areas covered (region codes)"), validators=[Optional(), Length(max=4000)],
-                           description=_l("Separate codes with commas, e.g. 73.06.01, 73.06.07."))
+    # The areas covered now, each a ticked box (untick to drop it); covers_add picks one more.
+    covers = MultiCheckboxField(_l("Areas covered"), validate_choice=False,
+                                description=_l("Untick an area to stop covering it."))
+    covers_add = PlaceField(_l("Add an area covered"), validators=[Optional(), Length(max=13)],
+                            description=_l("Pick a kabupaten/kota, kecamatan or village, then save."))
     contact_person = StringField(_l("Contact person"), validators=[Optional(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])

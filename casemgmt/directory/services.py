@@ -1,6 +1,8 @@
 """Loading region codes, finding areas, and managing organisations."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import csv
 import gzip
 import io
@@ -81,6 +83,10 @@ def children(parent: str | None) -> list[Area]:
     query = select(Area).order_by(Area.code)
     query = query.where(Area.parent_code == parent) if parent else query.where(Area.level == "province")
     return list(db.session.scalars(query))
+
+
+def areas_by_code(codes: list[str]) -> list[Area]:
+    return list(db.session.scalars(select(Area).where(Area.code.in_(codes)))) if codes else []
 
 
 def lineage(code: str) -> list[Area]:
@@ -271,3 +277,30 @@ def district_settings(code: str | None) -> DistrictSettings:
         if column.default is not None and column.default.is_scalar:
             setattr(defaults, column.key, column.default.arg)
     return defaults
+
+
+# The levels a place picker offers, widest first (Area.level).
+PLACE_LEVELS = ("province", "regency", "district", "village")
+
+
+@dataclass
+class PickerLevel:
+    level: str
+    options: list  # Area rows to choose from (empty until the wider level is chosen)
+    selected: str
+
+
+def picker_levels(code: str | None, top: str = "regency", last: str = "village") -> list[PickerLevel]:
+    """What a place picker shows for ``code``: for each level from ``top`` to ``last``, the places
+    to choose from (the children of the place chosen one level up) and the one chosen."""
+    levels = PLACE_LEVELS[PLACE_LEVELS.index(top):PLACE_LEVELS.index(last) + 1]
+    chain = {a.level: a.code for a in lineage(code)} if code else {}
+    first = (children(None) if top == "province"
+             else list(db.session.scalars(select(Area).where(Area.level == top).order_by(Area.code))))
+    result, parent = [], None
+    for i, level in enumerate(levels):
+        options = first if i == 0 else (children(parent) if parent else [])
+        selected = chain.get(level, "")
+        result.append(PickerLevel(level, options, selected))
+        parent = selected or None
+    return result

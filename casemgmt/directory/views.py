@@ -1,6 +1,8 @@
 """The service directory: organisations everyone can look up, edited by the admin."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +14,7 @@ from casemgmt.directory.forms import OrganisationForm
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.forms import refused, show_current_version
+from casemgmt.forms import deepest_place, refused, show_current_version
 from casemgmt.referrals.pathway import group_by_tier
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -23,7 +25,7 @@ bp = Blueprint("directory", __name__, url_prefix="/directory")
 def organisations():
     kind = request.args.get("kind") if request.args.get("kind") in ORGANISATION_KINDS else None
     service = request.args.get("service") if request.args.get("service") in SERVICES else None
-    area_code = (request.args.get("area") or "").strip() or None
+    area_code = deepest_place(request.args.getlist("area")) or None
     text = (request.args.get("q") or "").strip() or None
     area = services.get_area(area_code) if area_code else None
     rows = services.list_organisations(kind=kind, service=service, area_code=area_code, text=text)
@@ -39,13 +41,28 @@ def organisation(org_id: int):
                            lineage=services.lineage(org.area_code))
 
 
+def _covered(form: OrganisationForm) -> list[str]:
+    """The areas the form covers: those ticked and the one picked to add, each once."""
+    codes = services.parse_area_codes(", ".join(form.covers.data or []))
+    if form.covers_add.data:
+        codes.append(form.covers_add.data)
+    return list(dict.fromkeys(codes))
+
+
+def _cover_choices(form: OrganisationForm, codes: list[str]) -> None:
+    """Each area covered as a ticked box named by its place (an unknown code as itself)."""
+    areas = {a.code: a for a in services.areas_by_code(codes)}
+    form.covers.choices = [(code, areas[code].display_name if code in areas else code) for code in codes]
+    form.covers.data = codes
+
+
 def _org_data(form: OrganisationForm) -> dict:
     return {
         "name": form.name.data,
         "kind": form.kind.data,
         "area_code": (form.area_code.data or "").strip(),
         "services": form.services.data or [],
-        "covers": services.parse_area_codes(form.covers.data),
+        "covers": _covered(form),
         "contact_person": form.contact_person.data,
         "phone": form.phone.data,
         "email": form.email.data,
@@ -66,6 +83,7 @@ def new_organisation():
         else:
             flash(_("Organisation %(name)s created.", name=org.name), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))
+    _cover_choices(form, _covered(form))
     return render_template("directory/organisation_form.html", form=form, org=None), 422 if form.errors else 200
 
 
@@ -75,7 +93,7 @@ def edit_organisation(org_id: int):
     org = db.session.get(Organisation, org_id) or abort(404)
     form = OrganisationForm()
     if request.method == "GET":
-        form.process(obj=org, services=org.services, covers=", ".join(org.covered_area_codes))
+        form.process(obj=org, services=org.services, covers=org.covered_area_codes)
     conflict = False
     if form.validate_on_submit():
         try:
@@ -91,9 +109,27 @@ def edit_organisation(org_id: int):
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))
+    _cover_choices(form, _covered(form) if request.method == "POST" else org.covered_area_codes)
     status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
     return render_template("directory/organisation_form.html", form=form, org=org,
                            current=org if conflict else None), status
+
+
+@bp.get("/areas/options")
+@requires("directory.view")
+def area_options():
+    """The next level's places for a place picker (htmx, templates/_place_picker.html): the
+    children of the place chosen in ``field``, and the deeper levels emptied (out of band)."""
+    levels = services.PLACE_LEVELS
+    level = request.args.get("level") if request.args.get("level") in levels else "village"
+    last = request.args.get("last") if request.args.get("last") in levels else "village"
+    picker = request.args.get("id", "")
+    if not re.fullmatch(r"[A-Za-z][\w-]{0,60}", picker):
+        abort(404)
+    parent = deepest_place(request.args.getlist(request.args.get("field", "")))
+    options = [a for a in services.children(parent) if a.level == level] if parent else []
+    emptied = levels[levels.index(level) + 1:levels.index(last) + 1]
+    return render_template("directory/_place_options.html", options=options, id=picker, emptied=emptied)
 
 
 @bp.get("/areas/search")

@@ -17,14 +17,15 @@ from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
 from casemgmt.workflow.labels import transition_label
-from casemgmt.workflow.models import Approval
+from casemgmt.workflow.deadlines import CLOCK_LABELS
+from casemgmt.workflow.models import Approval, JuvenileClockRun
 from casemgmt.workflow.stages import STAGES
 from casemgmt.workflow.triage import approvals_query
 
 
 @dataclass
 class TaskItem:
-    kind: str          # stage_deadline, conference_action, referral_answer, approval
+    kind: str          # stage_deadline, conference_action, referral_answer, approval, juvenile_clock
     case_id: int | None
     description: str
     due_at: datetime | None
@@ -40,7 +41,8 @@ class TaskItem:
 
 TASKS_PAGE = 50  # tasks a page of my tasks lists
 # Each kind of task, in the cursor's order, with the type of the column its order reads first.
-_KINDS = {"stage_deadline": datetime, "conference_action": date, "referral_answer": datetime, "approval": datetime}
+_KINDS = {"stage_deadline": datetime, "conference_action": date, "referral_answer": datetime, "approval": datetime,
+          "juvenile_clock": datetime}
 _UNUSED = {datetime: datetime(1970, 1, 1, tzinfo=timezone.utc), date: date(1970, 1, 1)}
 
 
@@ -84,6 +86,18 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
         sources["stage_deadline"] = (deadlines, Case.due_at, Case.id, lambda case: TaskItem(
             "stage_deadline", case.id, _("%(number)s: %(stage)s", number=case.number, stage=stage_label[case.stage]),
             case.due_at, case.overdue(now), ("cases.show", {"case_id": case.id}), (case.due_at, case.id)))
+
+    if deadlines is not None:  # the juvenile-justice clocks of the same cases (any stage for a coordinator)
+        cases = (scope_cases(user, assigned_to_me=True) if user.role == "social_worker" else scope_cases(user))
+        clock_label = {clock: str(label) for clock, label in CLOCK_LABELS.items()}
+        sources["juvenile_clock"] = (
+            select(JuvenileClockRun).where(JuvenileClockRun.stopped_at.is_(None), JuvenileClockRun.case_id.in_(
+                cases.with_only_columns(Case.id).order_by(None))),
+            JuvenileClockRun.due_at, JuvenileClockRun.id, lambda run: TaskItem(
+                "juvenile_clock", run.case_id, _("%(number)s: %(stage)s", number=run.case.number,
+                                                 stage=clock_label[run.clock]),
+                run.due_at, run.overdue(now), ("cases.show", {"case_id": run.case_id, "_anchor": "juvenile"}),
+                (run.due_at, run.id)))
 
     def action(task):
         due = datetime.combine(task.due_date, datetime.max.time()).replace(tzinfo=now.tzinfo)

@@ -105,6 +105,22 @@ def referral_overdue_notice(referral, case, user_ids) -> Notice:
                         "due_at": _iso(referral.respond_by), "referral_id": referral.id})
 
 
+def juvenile_overdue_notice(run, case, user_ids) -> Notice:
+    """A juvenile-justice clock (PP 65/2015) run out: urgent, as the law's hours are short."""
+    return notice("deadline_overdue", user_ids, key=f"deadline_overdue:juvenile:{run.id}", case_id=case.id,
+                  link=f"/cases/{case.id}", urgent=True,
+                  data={"number": case.number, "due_at": _iso(run.due_at), "clock": run.clock})
+
+
+def juvenile_clocks_started(runs, case, actor, now: datetime) -> None:
+    """An investigator's request recorded by someone else: the case's worker hears at once of the
+    clock that runs out first, since the law gives a day for the response."""
+    first = min(runs, key=lambda run: run.due_at)
+    notify("deadline_due_soon", _others([case.assigned_worker_id], actor),
+           key=f"deadline_due_soon:juvenile:{first.id}", case_id=case.id, link=f"/cases/{case.id}",
+           urgent=True, now=now, data={"number": case.number, "due_at": _iso(first.due_at), "clock": first.clock})
+
+
 def referral_due_soon_notice(referral, case) -> Notice:
     return notice("referral_due_soon", members_of([referral.to_organisation_id]),
                   key=f"referral_due_soon:{referral.id}:{_iso(referral.respond_by)}", case_id=case.id,

@@ -82,6 +82,12 @@ def texts(kind: str, d: dict) -> tuple[str, str]:
     if kind == "deadline_due_soon":
         if reference:
             return texts("referral_due_soon", d)
+        if d.get("clock"):
+            from casemgmt.workflow.deadlines import CLOCK_LABELS
+
+            return (_("Case %(number)s: a juvenile-justice deadline runs", number=number),
+                    _("Case %(number)s: \"%(step)s\" is due by %(due)s.", number=number,
+                      step=CLOCK_LABELS.get(d["clock"], ""), due=due))
         return (_("Case %(number)s is due tomorrow", number=number),
                 _("The next step of case %(number)s is due by %(due)s.", number=number, due=due))
     if kind == "deadline_overdue":
@@ -90,6 +96,12 @@ def texts(kind: str, d: dict) -> tuple[str, str]:
                     _("Referral %(reference)s of case %(number)s was not answered by %(due)s.",
                       reference=reference, number=number, due=due) if due else
                     _("Referral %(reference)s was not answered in time.", reference=reference))
+        if d.get("clock"):
+            from casemgmt.workflow.deadlines import CLOCK_LABELS
+
+            return (_("Case %(number)s: a juvenile-justice deadline passed", number=number),
+                    _("Case %(number)s: \"%(step)s\" was due by %(due)s.", number=number,
+                      step=CLOCK_LABELS.get(d["clock"], ""), due=due))
         return (_("Case %(number)s is overdue", number=number),
                 _("The next step of case %(number)s was due by %(due)s.", number=number, due=due))
     if kind == "conference_invited":

@@ -32,7 +32,7 @@ QUIET_FROM, QUIET_UNTIL = time(21, 0), time(6, 0)
 # name, address or concern, nor free text someone typed (a reason, a comment, a title).
 PARAMETERS = frozenset({"number", "reference", "due_at", "due_date", "transition", "status", "decision",
                         "scheduled_at", "count", "case_id", "referral_id", "approval_id", "conference_id",
-                        "task_id"})
+                        "task_id", "clock"})
 
 
 def _local(moment: datetime) -> datetime:

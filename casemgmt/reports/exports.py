@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import format_number, gettext as _
+from flask_babel import force_locale, format_number, get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from werkzeug.exceptions import NotFound
@@ -39,7 +39,7 @@ FORMATS = ("csv", "xlsx")
 
 # The columns of an export, each with its width in the XLSX sheet (characters).
 COLUMNS = [(_l("Case number"), 18), (_l("Stage"), 13), (_l("Status"), 8), (_l("Risk"), 8), (_l("Urgent"), 7),
-           (_l("Child"), 24), (_l("Sex"), 5), (_l("Age"), 5), (_l("Village"), 20), (_l("Kecamatan"), 10),
+           (_l("Child"), 24), (_l("Sex"), 10), (_l("Age"), 5), (_l("Village"), 32), (_l("Kecamatan"), 26),
            (_l("Concerns"), 30), (_l("Social worker"), 20), (_l("Due"), 16), (_l("Overdue"), 8),
            (_l("Registered"), 11)]
 
@@ -63,14 +63,54 @@ def _pages(user, filters: CaseFilters, size: int = 1000):
         last = (rows[-1].created_at, rows[-1].id)
 
 
-def row_for(row, access, now: datetime, zone, labels: dict) -> list:
-    """One row, masked as the case page would be for this user (``access`` is case_access's)."""
+def export_labels() -> dict[str, dict[str, str]]:
+    """The codes an export writes, as words in the language in force (evaluated once per file)."""
+    from casemgmt import codes
+    from casemgmt.templating import stage_names
+    from casemgmt.workflow.labels import CASE_STATUS_LABELS, RISK_LABELS
+
+    def words(mapping):
+        return {code: str(label) for code, label in mapping.items()}
+
+    return {"stage": stage_names(), "status": words(CASE_STATUS_LABELS), "risk": words(RISK_LABELS),
+            "sex": words(codes.SEXES), "concern": words(codes.CONCERNS)}
+
+
+class PlaceNames:
+    """Kecamatan names by code, read once each (a district has a few dozen)."""
+
+    def __init__(self):
+        self._names: dict[str, str] = {}
+
+    def __call__(self, code: str) -> str:
+        if code not in self._names:
+            from casemgmt.directory.models import Area
+
+            self._names[code] = db.session.scalar(select(Area.name).where(Area.code == code)) or ""
+        return self._names[code]
+
+
+def _place(name: str, code: str) -> str:
+    return f"{name} ({code})" if name else code
+
+
+def row_for(row, access, now: datetime, zone, labels: dict, kecamatan_name=None) -> list:
+    """One row, masked as the case page would be for this user (``access`` is case_access's).
+    Codes are written as words (``labels``: export_labels()), places as names beside their codes."""
     due, created = row.due_at, row.created_at  # aware UTC: UTCDateTime applies to Core queries too
+    kecamatan = ".".join(row.area_code.split(".")[:3])
+
+    def word(kind, code):
+        return labels[kind].get(code, code) if code else ""
+
     # Urgent and Overdue are 1/0 numbers, which a spreadsheet can sum.
-    return [row.number, labels.get(row.stage, row.stage), row.status, row.risk_level or "", 1 if row.urgent else 0,
-            row.child_name if access.identity else initials(row.child_name), row.child_sex,
-            age_on(row.child_birth_date, now.date()) if row.child_birth_date else "", row.area_name,
-            ".".join(row.area_code.split(".")[:3]), ", ".join(row.concerns) if access.details else "",
+    return [row.number, word("stage", row.stage), word("status", row.status), word("risk", row.risk_level),
+            1 if row.urgent else 0,
+            row.child_name if access.identity else initials(row.child_name), word("sex", row.child_sex),
+            age_on(row.child_birth_date, now.date()) if row.child_birth_date else "",
+            _place(row.area_display if row.area_name else "", row.area_code),
+            _place(kecamatan_name(kecamatan) if kecamatan_name else "", kecamatan),
+            ", ".join(word("concern", c) for c in row.concerns) if access.details else "",
             row.worker_name or "",
             due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due and row.status == "open" else "",
             1 if row.overdue(now) else 0, created.astimezone(zone).strftime("%Y-%m-%d")]
@@ -83,11 +123,10 @@ def count(user, filters: CaseFilters) -> int:
 
 def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit: int | None = None) -> int:
     """Write the matching cases to ``path``; returns how many. Memory stays flat whatever the size."""
-    from casemgmt.templating import stage_names
-
     now = utcnow()
     zone = local_zone()
-    labels = stage_names()
+    labels = export_labels()
+    kecamatan_name = PlaceNames()
     n = 0
     sheet = (CsvFile(path, columns()) if fmt == "csv"
              else SheetWriter(path, _("Cases"), columns(), widths=[width for _label, width in COLUMNS]))
@@ -98,7 +137,7 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
                 if limit is not None and n >= limit:
                     return n
                 n += 1
-                sheet.append(row_for(row, accesses[row.id], now, zone, labels))
+                sheet.append(row_for(row, accesses[row.id], now, zone, labels, kecamatan_name))
                 if progress and n % 1000 == 0:
                     progress(n)
     return n
@@ -115,7 +154,8 @@ def start(user, filters: CaseFilters, fmt: str) -> tuple[ExportJob, bool]:
     if fmt == "xlsx" and total > MAX_ROWS - 1:
         raise ValidationFailed({"format": _("An XLSX file holds at most %(rows)s cases: choose CSV or narrow "
                                             "the filters.", rows=format_number(MAX_ROWS - 1))})
-    job = ExportJob(user_id=user.id, format=fmt, filters=asdict(filters), status="queued", total=total)
+    job = ExportJob(user_id=user.id, format=fmt, filters=asdict(filters), status="queued", total=total,
+                    locale=str(get_locale()))
     db.session.add(job)
     db.session.flush()
     audit.record("export_requested", "export", job.id, actor=user, after={"format": fmt, "rows": total,
@@ -215,7 +255,8 @@ def run(job_id: int) -> None:
     with tempfile.TemporaryDirectory(prefix="casemgmt-export-") as scratch:
         path = Path(scratch) / f"export.{job.format}"
         try:
-            written = write(path, job.format, user, CaseFilters(**job.filters), progress)
+            with force_locale(job.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                written = write(path, job.format, user, CaseFilters(**job.filters), progress)
         except Superseded:
             return
         except Exception as exc:  # the job reports what failed instead of hanging "running"

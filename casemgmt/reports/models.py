@@ -22,6 +22,7 @@ class ExportJob(db.Model):
     total: Mapped[int] = mapped_column(nullable=False, default=0)
     done: Mapped[int] = mapped_column(nullable=False, default=0)
     storage_key: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(10))  # the language the file is written in
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

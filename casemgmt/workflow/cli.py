@@ -15,7 +15,8 @@ def workflow_cli():
 def sweep_command():
     """Mark cases past their due date and tell the assigned worker and the district coordinators.
     The background worker runs this every 15 minutes; run it by hand or from cron as well."""
-    from casemgmt.workflow.sweep import sweep_due_soon, sweep_overdue, sweep_overdue_referrals
+    from casemgmt.workflow.sweep import (sweep_due_soon, sweep_juvenile_clocks, sweep_overdue,
+                                         sweep_overdue_referrals)
 
     result = sweep_overdue()
     click.echo(f"Overdue sweep: {result['cases']} cases newly overdue, {result['notifications']} notifications.")
@@ -24,6 +25,9 @@ def sweep_command():
                f"{result['notifications']} notifications.")
     result = sweep_due_soon()
     click.echo(f"Due-soon sweep: {result['due_soon']} cases and referrals due within a day, "
+               f"{result['notifications']} notifications.")
+    result = sweep_juvenile_clocks()
+    click.echo(f"Juvenile-justice sweep: {result['clocks']} clocks run out escalated, "
                f"{result['notifications']} notifications.")
 
 

@@ -5,6 +5,7 @@ deadlines page (DeadlineSetting rows), without touching code.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,39 @@ DEFAULT_HOURS: dict[str, dict[str, int]] = {
     "monitoring_visit": {"high": 14 * D, "medium": 30 * D, "low": 90 * D},
     "referral_answer": {"urgent": 24 * H, "normal": 72 * H},
     "conference_review": {"open": 91 * D},
+    # Juvenile justice (ABH), PP 65/2015: statutory, the same in every district (STATUTORY).
+    "abh_response": {"abh": 1 * D},
+    "abh_social_report": {"abh": 3 * D},
+    "abh_diversion": {"abh": 7 * D},
+}
+# Clocks set by law: a district cannot lengthen them (hours_for reads no district setting).
+STATUTORY = frozenset({"abh_response", "abh_social_report", "abh_diversion"})
+
+ABH_CONCERNS = frozenset({"abh_offender", "abh_victim", "abh_witness"})
+
+
+@dataclass(frozen=True)
+class JuvenileClock:
+    """A juvenile-justice clock: which cases it runs for (a concern among ``concerns``), what
+    starts it (``started_by``: the investigator's request recorded on the case) and the step
+    whose record stops it (``stopped_by``)."""
+    clock: str
+    concerns: frozenset
+    started_by: str
+    stopped_by: str
+
+
+JUVENILE_CLOCKS: tuple[JuvenileClock, ...] = (
+    JuvenileClock("abh_response", ABH_CONCERNS, "investigator_request", "response_given"),
+    JuvenileClock("abh_social_report", frozenset({"abh_victim", "abh_witness"}), "investigator_request",
+                  "social_report_submitted"),
+    JuvenileClock("abh_diversion", frozenset({"abh_offender"}), "investigator_request", "diversion_offered"),
+)
+JUVENILE_STEP_LABELS = {
+    "investigator_request": _l("Request from the investigator received"),
+    "response_given": _l("Social worker responded to the investigator"),
+    "social_report_submitted": _l("Social report submitted"),
+    "diversion_offered": _l("Diversion offered"),
 }
 # Not a length: in intervention the case is due when its earliest open plan action is.
 CLOCKS = set(DEFAULT_HOURS) | {"actions"}
@@ -41,15 +75,19 @@ CLOCK_LABELS = {
     "monitoring_visit": _l("Interval between monitoring visits"),
     "referral_answer": _l("Referral answered"),
     "conference_review": _l("Open case reviewed in a case conference"),
+    "abh_response": _l("Social worker responds to an investigator's request (ABH)"),
+    "abh_social_report": _l("Social report on a child victim or witness (ABH)"),
+    "abh_diversion": _l("Diversion offered to a child in conflict with the law (ABH)"),
 }
 LEVEL_LABELS = {"urgent": _l("Urgent"), "normal": _l("Normal"), "high": _l("High risk"),
-                "medium": _l("Medium risk"), "low": _l("Low risk"), "open": _l("Every open case")}
+                "medium": _l("Medium risk"), "low": _l("Low risk"), "open": _l("Every open case"),
+                "abh": _l("Set by law (PP 65/2015)")}
 
 
 def hours_for(clock: str, level: str, district_code: str | None = None) -> int:
     """The length of a clock in hours: the district's own setting, else the default."""
 
-    if district_code:
+    if district_code and clock not in STATUTORY:
         hours = db.session.scalar(select(DeadlineSetting.hours).where(
             DeadlineSetting.district_code == district_code, DeadlineSetting.clock == clock,
             DeadlineSetting.level == level))
@@ -113,6 +151,8 @@ def save_district_hours(district_code: str, values: dict[tuple[str, str], int], 
     if area is None or area.level != "regency":
         raise ValidationFailed({"district": _("Unknown region code.")})
 
+    if any(clock in STATUTORY for clock, _level in values):
+        raise ValidationFailed({"district": _("Deadlines set by law cannot be changed.")})
     before, after = {}, {}
     for (clock, level), hours in values.items():
         row = db.session.scalar(select(DeadlineSetting).where(

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     FieldList,
     FormField,
     HiddenField,
@@ -16,7 +17,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from casemgmt.access import active_users_in
 
@@ -148,3 +149,13 @@ class DecisionForm(Form):
 
 class DeadlineForm(Form):
     district = SelectField(_l("Kabupaten / kota"), validate_choice=False)
+
+
+class InvestigatorRequestForm(Form):
+    """An investigator's request for the social worker (juvenile justice): when it was received."""
+    received_at = DateTimeLocalField(_l("Request from the investigator received at"), format="%Y-%m-%dT%H:%M",
+                                     validators=[DataRequired(_l("Give the date and time the request was received."))])
+
+
+class ClockStepForm(Form):
+    """Record the step a juvenile-justice clock waits for (nothing to fill in: the button says it)."""

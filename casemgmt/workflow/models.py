@@ -122,3 +122,30 @@ class DeadlineSetting(db.Model):
 # The in-app notices live with the outbox that delivers them.
 from casemgmt.notify.models import Notification  # noqa: E402,F401
 
+
+class JuvenileClockRun(db.Model):
+    """One juvenile-justice clock of a case (workflow.deadlines.JUVENILE_CLOCKS): started by the
+    investigator's request, stopped by the step it waits for, told once when it runs out."""
+    __tablename__ = "juvenile_clock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), nullable=False, index=True)
+    clock: Mapped[str] = mapped_column(String(30), nullable=False)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    case = relationship("Case", lazy="joined", viewonly=True)  # my tasks name the case
+
+    __table_args__ = (Index("ix_juvenile_clock_running", "stopped_at", "due_at"),
+                      Index("ix_juvenile_clock_district", "district_code", "started_at"))
+
+    def overdue(self, now: datetime) -> bool:
+        return self.stopped_at is None and self.due_at < now
+
+    @property
+    def stopped_late(self) -> bool:
+        return self.stopped_at is not None and self.stopped_at > self.due_at

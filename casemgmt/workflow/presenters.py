@@ -53,8 +53,11 @@ def panel(case, user) -> Panel:
     result.works_on_case = editing
     if editing and case.stage == "assessment":
         a = result.assessment
+        # The risk starts at what triage set until the assessment records its own; the form shows
+        # the saved record, never another form's post (a refused note re-renders this page).
         result.forms["assessment"] = forms.AssessmentForm(
-            prefix="assessment", version=a.version if a else 0, risk_level=(a.risk_level if a else case.risk_level) or "",
+            formdata=None, prefix="assessment", version=a.version if a else 0,
+            risk_level=(a.risk_level if a and a.risk_level else case.risk_level) or "",
             needs=a.needs if a else [], summary=a.summary if a else "")
     if editing and case.stage in ("intervention", "monitoring"):
         result.forms["action"] = forms.ActionUpdateForm(prefix="action")
@@ -77,3 +80,27 @@ def reassign_form(case, form=None, version: int | None = None):
     form.assigned_worker_id.choices = [c for c in worker_choices(case.district_code)
                                        if c.value != str(case.assigned_worker_id)]
     return form
+
+
+@dataclass
+class JuvenilePanel:
+    """The case page's juvenile-justice clocks: each run with its label and step, and the forms
+    of the one who works on the case."""
+    runs: list
+    may_record: bool
+    request_form: object | None = None
+    step_form: object | None = None
+
+
+def juvenile_panel(case, user) -> JuvenilePanel | None:
+    """None for a case without an ABH concern and no clock ever started."""
+    from casemgmt.workflow import juvenile
+
+    runs = juvenile.runs_of(case)
+    if not runs and not juvenile.clocks_for(case):
+        return None
+    may_record = case.status == "open" and works_on_case(user, case)
+    return JuvenilePanel(runs=[(run, juvenile.BY_CLOCK[run.clock]) for run in runs], may_record=may_record,
+                         request_form=forms.InvestigatorRequestForm(formdata=None, prefix="juvenile")
+                         if may_record and juvenile.clocks_for(case) else None,
+                         step_form=forms.ClockStepForm(formdata=None, prefix="step") if may_record else None)

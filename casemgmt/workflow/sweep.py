@@ -1,4 +1,5 @@
-"""The deadline sweeps: overdue cases and unanswered referrals, told once per deadline.
+"""The deadline sweeps: overdue cases, unanswered referrals and juvenile-justice clocks run out,
+told once per deadline.
 
 Run by the background worker (jobs.overdue_sweep) or ``flask workflow sweep``; they commit a
 batch at a time, as jobs do, so a database just loaded or restored is swept in flat memory.
@@ -18,6 +19,7 @@ from casemgmt.extensions import db
 from casemgmt.referrals.models import Referral
 from casemgmt.transactions import commit
 from casemgmt.notify import events
+from casemgmt.workflow.models import JuvenileClockRun
 
 SWEEP_BATCH = 500
 
@@ -124,3 +126,31 @@ def sweep_due_soon(now: datetime | None = None) -> dict[str, int]:
         swept += len(batch)
     commit()
     return {"due_soon": swept, "notifications": told}
+
+
+def sweep_juvenile_clocks(now: datetime | None = None) -> dict[str, int]:
+    """Escalate each juvenile-justice clock that ran out without its step (PP 65/2015's 1, 3
+    and 7 x 24 hours) to the case's worker and the district's coordinators, once per clock."""
+    now = now or utcnow()
+    due = (select(JuvenileClockRun).where(JuvenileClockRun.stopped_at.is_(None), JuvenileClockRun.due_at < now,
+                                          JuvenileClockRun.overdue_notified_at.is_(None))
+           .order_by(JuvenileClockRun.id))
+    told = swept = 0
+    coordinators: dict[str, list[int]] = {}  # ids: a commit between batches expires the users
+    for late in committed_batches(due):
+        notices = []
+        for run in late:
+            case = db.session.get(Case, run.case_id)
+            if case.district_code not in coordinators:
+                coordinators[case.district_code] = [u.id for u in coordinators_of(case.district_code)]
+            people = set(coordinators[case.district_code])
+            if case.assigned_worker_id:
+                people.add(case.assigned_worker_id)
+            notices.append(events.juvenile_overdue_notice(run, case, sorted(people)))
+            run.overdue_notified_at = now
+            add_event(case, "juvenile_clock_overdue", None, data={"clock": run.clock,
+                                                                   "due_at": run.due_at.isoformat()})
+            audit.record("juvenile_clock_escalated", "case", case.id, actor=None, after={"clock": run.clock})
+        told += len(events.notify_many(notices, now))
+        swept += len(late)
+    return {"clocks": swept, "notifications": told}

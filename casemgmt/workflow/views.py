@@ -20,7 +20,8 @@ from casemgmt.extensions import db
 from casemgmt.forms import refused
 from casemgmt.templating import stage_label
 from casemgmt.workflow import definition, diagram, forms, services
-from casemgmt.workflow.deadlines import CLOCK_LABELS, DEFAULT_HOURS, LEVEL_LABELS, hours_for, save_district_hours
+from casemgmt.workflow.deadlines import (CLOCK_LABELS, DEFAULT_HOURS, LEVEL_LABELS, STATUTORY, hours_for,
+                                         save_district_hours)
 from casemgmt.workflow.guards import MISSING_LABELS
 from casemgmt.workflow.models import Approval, PlanAction
 from casemgmt.workflow.presenters import organisation_choices, reassign_form, service_choices
@@ -120,6 +121,48 @@ def save_assessment(case_id: int):
         flash(_("Assessment saved."), "success")
         return _back(case)
     return _problem_page(case, _("Assessment"), form, _("Some fields need correcting."))
+
+
+@bp.post("/cases/<int:case_id>/juvenile")
+@login_required
+def investigator_request(case_id: int):
+    """Record an investigator's request: starts the case's juvenile-justice clocks."""
+    from casemgmt.i18n import local_zone
+    from casemgmt.workflow import juvenile
+
+    case, _access = case_or_404(current_user, case_id)
+    title = _("Request from the investigator")
+    form = forms.InvestigatorRequestForm(prefix="juvenile")
+    if not form.validate_on_submit():
+        return _problem_page(case, title, form, _("Some fields need correcting."))
+    try:
+        juvenile.record_investigator_request(case, current_user, form.received_at.data.replace(tzinfo=local_zone()))
+    except ServiceError as exc:
+        return _refused(case, title, form, exc)
+    flash(_("The juvenile-justice deadlines are running."), "success")
+    return redirect(url_for("cases.show", case_id=case.id, _anchor="juvenile"))
+
+
+@bp.post("/cases/<int:case_id>/juvenile/<int:run_id>")
+@login_required
+def juvenile_step(case_id: int, run_id: int):
+    """Record the step a juvenile-justice clock waits for; it stops the clock."""
+    from casemgmt.workflow import juvenile
+
+    case, _access = case_or_404(current_user, case_id)
+    run = juvenile.run_of_case(case, run_id)
+    if run is None:
+        abort(404)
+    form = forms.ClockStepForm(prefix="step")
+    title = _("Juvenile justice deadline")
+    if not form.validate_on_submit():
+        return _problem_page(case, title, form, _("Some fields need correcting."))
+    try:
+        juvenile.stop_clock(run, current_user)
+    except ServiceError as exc:
+        return _refused(case, title, form, exc)
+    flash(_("Recorded."), "success")
+    return redirect(url_for("cases.show", case_id=case.id, _anchor="juvenile"))
 
 
 def _plan_form_choices(form: forms.PlanForm, case: Case) -> None:
@@ -276,6 +319,8 @@ def deadlines():
     if request.method == "POST":
         values, errors = {}, {}
         for clock, levels in DEFAULT_HOURS.items():
+            if clock in STATUTORY:
+                continue
             for level in levels:
                 raw = (request.form.get(f"{clock}.{level}") or "").strip()
                 if raw == "":
@@ -301,8 +346,9 @@ def deadlines():
                 return redirect(url_for("workflow.deadlines", district=code))
     table = [(clock, CLOCK_LABELS[clock], [(level, LEVEL_LABELS[level], DEFAULT_HOURS[clock][level],
                                             hours_for(clock, level, code)) for level in levels])
-             for clock, levels in DEFAULT_HOURS.items()]
-    return render_template("workflow/deadlines.html", form=form, code=code, table=table,
+             for clock, levels in DEFAULT_HOURS.items() if clock not in STATUTORY]
+    statutory = [(CLOCK_LABELS[clock], DEFAULT_HOURS[clock]["abh"]) for clock in DEFAULT_HOURS if clock in STATUTORY]
+    return render_template("workflow/deadlines.html", form=form, code=code, table=table, statutory=statutory,
                            values=request.form if request.method == "POST" else None)
 
 
