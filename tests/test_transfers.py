@@ -346,3 +346,25 @@ def test_the_web_journey_request_accept(make_web, users, makassar):
     assert done.status_code == 302
     assert receiver.get(f"/cases/{case.id}").status_code == 200
     assert "transferred-out" in sender.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_an_export_of_the_cases_transferred_out_says_nothing_of_who_holds_them_now(tmp_path, users, makassar):
+    import csv
+
+    from casemgmt.cases.records import CaseFilters
+    from casemgmt.reports import exports
+    from casemgmt.transfers import services as transfers
+
+    case = at_stage(users, "assessment")
+    transfer = transfers.request_transfer(case, users["coordinator"], makassar["org"].id, "Pindah.")
+    transfers.accept_transfer(transfer, makassar["coordinator"], makassar["worker"].id)
+    commit()
+    path = tmp_path / "out.csv"
+    assert exports.write(path, "csv", users["coordinator"], CaseFilters(transferred_out=True)) == 1
+    header, row = list(csv.reader(path.open(encoding="utf-8-sig")))
+    cells = dict(zip(header, row))
+    assert row[0] == case.number and "Rina Makassar" not in row
+    assert cells[exports.columns()[11]] == "" and cells[exports.columns()[12]] == ""
+    path = tmp_path / "theirs.csv"
+    assert exports.write(path, "csv", makassar["coordinator"], CaseFilters()) == 1
+    assert "Rina Makassar" in path.read_text(encoding="utf-8-sig")
