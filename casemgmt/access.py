@@ -379,6 +379,8 @@ def referral_or_404(user, referral_id):
     if referral is None:
         abort(404)
     case, access = case_or_404(user, referral.case_id)
+    if access.until is not None and referral.created_at > access.until:
+        abort(404)  # made after the case left the user's district
     if not (access.details or referral.to_organisation_id == user.organisation_id
             or referral.from_organisation_id == user.organisation_id and access.view):
         abort(404)

@@ -238,6 +238,14 @@ def test_referrals_open_at_the_transfer_are_kept_or_cancelled_by_the_receiver(ap
     db.session.expire_all()
     assert db.session.get(Referral, made[kept_case.id]).status == "sent"
     assert db.session.get(Referral, made[cancelled_case.id]).status == "cancelled"
+    # The sender reads the referrals made before the transfer, not those made after.
+    later = referrals.make_referral(db.session.get(Case, kept_case.id), makassar["worker"],
+                                    to_organisation_id=agency.id, service="birth_certificate", reason="Akta.",
+                                    consent={"given_by": "caregiver", "recorded_on": date.today()}).id
+    commit()
+    assert api("get", f"/api/v1/referrals/{made[kept_case.id]}", "koordinator").status_code == 200
+    assert api("get", f"/api/v1/referrals/{later}", "koordinator").status_code == 404
+    assert api("get", f"/api/v1/referrals/{later}", "koor.mks").status_code == 200
 
 
 # ---- transfers: refusals --------------------------------------------------------------------------
