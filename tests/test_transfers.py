@@ -376,3 +376,32 @@ def test_an_export_of_the_cases_transferred_out_says_nothing_of_who_holds_them_n
     path = tmp_path / "theirs.csv"
     assert exports.write(path, "csv", makassar["coordinator"], CaseFilters()) == 1
     assert "Rina Makassar" in path.read_text(encoding="utf-8-sig")
+
+
+def test_the_web_pages_show_each_refusal_and_keep_what_was_typed(make_web, users, gowa, makassar):
+    case = at_stage(users, "assessment")
+    closed = at_stage(users, "termination")
+    sender = make_web()
+    sender.login("koordinator")
+    same = OrganisationFactory(name="PKSAI Gowa Kedua", kind="pksai", area_code="73.06.01")
+    page = sender.post(f"/cases/{case.id}/transfer", {"to_organisation_id": str(same.id), "reason": "Pindah rumah.",
+                                                      "version": str(case.version)})
+    assert page.status_code == 422 and "Pindah rumah." in page.get_data(as_text=True)
+    assert sender.get(f"/cases/{closed.id}/transfer").status_code == 404
+    sender.post(f"/cases/{case.id}/transfer", {"to_organisation_id": str(makassar["org"].id), "reason": "Pindah.",
+                                               "version": str(case.version)})
+    transfer = db.session.scalar(select(Transfer))
+    receiver = make_web()
+    receiver.login("koor.mks")
+    wrong = receiver.post(f"/transfers/{transfer.id}/accept", {"assigned_worker_id": str(gowa["worker2"].id),
+                                                               "version": "1"})
+    assert wrong.status_code == 422
+    assert receiver.post(f"/transfers/{transfer.id}/decline", {"reason": "", "version": "1"}).status_code == 422
+    assert receiver.post(f"/transfers/{transfer.id}/decline", {"reason": "Bukan wilayah kami.", "version": "1"}
+                         ).status_code == 302
+    late = receiver.post(f"/transfers/{transfer.id}/accept", {"assigned_worker_id": str(makassar["worker"].id),
+                                                              "version": "2"})
+    assert late.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).district_code == "73.06"
+    assert "Bukan wilayah kami." in sender.get(f"/cases/{case.id}").get_data(as_text=True)
