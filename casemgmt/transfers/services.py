@@ -89,7 +89,7 @@ def request_transfer(case: Case, actor, to_organisation_id, reason: str, version
                      now: datetime | None = None) -> Transfer:
     """The coordinator of the case's district asks another district's PKSAI to take it over."""
     now = now or utcnow()
-    if not coordinates(actor, case.district_code):
+    if not coordinates(actor, case.district_code) or actor.organisation_id is None:
         raise Forbidden(_("Only the PKSAI coordinator of the case's district asks for its transfer."))
     check_version(case, version)
     if not may_request_transfer(actor, case):
