@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt import paging, storage
-from casemgmt.access import case_access, case_or_404, district_of, requires
+from casemgmt.access import case_access, case_accesses, case_or_404, district_of, requires
 from casemgmt.cases import attachments, intake, records, timeline
 from casemgmt.cases.forms import (
     HIV_LABELS,
@@ -210,7 +210,8 @@ def index():
         refused(exc)
         flash(exc.said, "warning")
         (cases, next_cursor), cursor = ([], None), None
-    rows = [(case, case_access(current_user, case)) for case in cases]
+    accesses = case_accesses(current_user, cases)
+    rows = [(case, accesses[case.id]) for case in cases]
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     filters_active = any(k != "q" for k in args)
     return render_template("cases/index.html", form=form, rows=rows, next_cursor=next_cursor, cursor=cursor,
