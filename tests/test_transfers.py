@@ -405,3 +405,19 @@ def test_the_web_pages_show_each_refusal_and_keep_what_was_typed(make_web, users
     db.session.expire_all()
     assert db.session.get(Case, case.id).district_code == "73.06"
     assert "Bukan wilayah kami." in sender.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_the_receiving_districts_clock_lengths_apply_from_the_transfer(users, makassar):
+    from datetime import timedelta
+
+    from casemgmt.transfers import services as transfers
+    from casemgmt.workflow.deadlines import hours_for, save_district_hours
+
+    case = at_stage(users, "assessment")
+    save_district_hours("73.71", {("assessment", case.risk_level): hours_for("assessment", case.risk_level, "73.06")
+                                  + 48}, users["coordinator"])
+    entered = case.stage_entered_at
+    transfer = transfers.request_transfer(case, users["coordinator"], makassar["org"].id, "Pindah.")
+    transfers.accept_transfer(transfer, makassar["coordinator"], makassar["worker"].id)
+    commit()
+    assert case.due_at == entered + timedelta(hours=hours_for("assessment", case.risk_level, "73.71"))

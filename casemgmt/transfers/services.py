@@ -29,6 +29,7 @@ from casemgmt.extensions import db
 from casemgmt.forms import id_or_none
 from casemgmt.referrals.models import OPEN_STATUSES, Referral
 from casemgmt.transfers.models import Transfer
+from casemgmt.workflow.deadlines import refresh_due
 from casemgmt.workflow.guards import assignable_worker
 from casemgmt.workflow.services import pending_approval
 
@@ -183,6 +184,10 @@ def accept_transfer(transfer: Transfer, actor, assigned_worker_id, version: int 
     case.district_code = transfer.to_district_code
     case.assigned_worker_id = worker.id
     case.updated_at = now
+    # The receiving district's clock lengths from now; its people have not been told of a
+    # deadline passed, so the sweep tells them afresh.
+    refresh_due(case, now)
+    case.overdue_notified_at = None
     audit.record("transfer_accepted", "case", case.id, actor=actor, before=before, after=snapshot(transfer))
     db.session.flush()
     return transfer
