@@ -32,8 +32,6 @@ NAVIGATION: tuple[NavItem, ...] = (
             _l("New complaints, urgent first; overdue cases by stage and by worker.")),
     NavItem("workflow.approvals", _l("Approvals"), "approvals.view",
             _l("Plans and closures waiting for a decision.")),
-    NavItem("transfers.index", _l("Caseloads and transfers"), "transfers.manage",
-            _l("Move a worker's cases to another; transfers from other districts to answer.")),
     NavItem("referrals.index", _l("Referrals"), "referrals.box",
             _l("Referrals to and from your organisation, overdue ones first.")),
     NavItem("conferences.index", _l("Case conferences"), "conferences.view",
