@@ -122,6 +122,7 @@ def register_blueprints(app: App) -> None:
     from casemgmt.referrals.views import bp as referrals_bp
     from casemgmt.reports.views import bp as reports_bp
     from casemgmt.workflow.views import bp as workflow_bp
+    from casemgmt.transfers.views import bp as transfers_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
@@ -133,6 +134,7 @@ def register_blueprints(app: App) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(transfers_bp)
     register_api(app)
 
 

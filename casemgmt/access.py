@@ -7,6 +7,7 @@ roles grant sets of them. Record-level scope (which cases a user sees) is answer
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import wraps
 
 from flask import abort
@@ -32,7 +33,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
-                              "indicators.view"}),
+                              "indicators.view", "transfers.manage"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
     "analyst": frozenset({"directory.view", "indicators.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage",
@@ -110,35 +111,49 @@ class CaseAccess:
     # An agency officer's view: the child as far as the referred service needs, and the referrals.
     referral_fields: tuple[str, ...] = ()
     referral_org_id: int | None = None
+    # A district that transferred the case out: what happened up to this moment only (timeline,
+    # notes, documents, referrals), and nothing of who holds the case now.
+    until: datetime | None = None
 
     @property
     def summary(self) -> bool:
-        """The case summary PDF. Not for an agency: its referral letter holds what its service needs."""
-        return self.view and not (self.referral_fields and not self.details)
+        """The case summary PDF. Not for an agency: its referral letter holds what its service needs;
+        not for a district that transferred the case out: the summary tells how it stands now."""
+        return self.view and not (self.referral_fields and not self.details) and self.until is None
 
 
 NO_ACCESS = CaseAccess()
 FULL_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True, edit=True, add_notes=True,
                          sensitive=True)
 COORDINATOR_ACCESS = replace(FULL_ACCESS, answerable=True)
+# The coordinator of a district that transferred the case out reads its record as it was then.
+TRANSFERRED_OUT_ACCESS = CaseAccess(view=True, identity=True, reporter=True, details=True)
 
 
 def _active(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.active
 
 
-def scope_cases(user, query=None, assigned_to_me: bool = False):
+def scope_cases(user, query=None, assigned_to_me: bool = False, transferred_out: bool = False):
     """The cases a user may see, as a query: every case list, search and export starts here.
 
     coordinator: every case of their kabupaten/kota; social worker: cases assigned to them and
     complaints they registered; village worker: the complaints they registered. Agency officers
     see cases only through referrals (added with referrals); analyst and admin see none.
     ``assigned_to_me``: only those of them assigned to the user.
+    ``transferred_out``: instead, the cases a coordinator's district transferred to another
+    district (read up to the transfer: case_access); nobody else has any. Not part of the work
+    scope: the district no longer answers for them (triage, tasks, counts leave them out).
     """
 
     query = select(Case) if query is None else query
     if not _active(user):
         return query.where(false())
+    if transferred_out:
+        district = scope_district(user)
+        if district is None or assigned_to_me:
+            return query.where(false())
+        return query.where(Case.id.in_(transferred_out_ids(district)), Case.district_code != district)
     role = user.role
     if assigned_to_me:
         if role == "social_worker":  # all of them visible: the rest of the scope would only mislead
@@ -263,14 +278,41 @@ def referred_case_ids(organisation_id: int):
     return select(Referral.case_id).where(Referral.to_organisation_id == organisation_id, still_the_agencys())
 
 
+def transferred_out_ids(district_code: str):
+    """The ids of the cases a district transferred to another (an accepted transfer)."""
+    from casemgmt.transfers.models import Transfer
+
+    return select(Transfer.case_id).where(Transfer.from_district_code == district_code,
+                                          Transfer.status == "accepted")
+
+
+def transferred_out_until(user, case_ids) -> dict[int, datetime]:
+    """For a coordinator: of ``case_ids``, those their district transferred out, each with the
+    moment of its last transfer out (what the district still sees ends there)."""
+    from casemgmt.transfers.models import Transfer
+
+    district = scope_district(user)
+    if district is None or not case_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Transfer.case_id, func.max(Transfer.transferred_at))
+        .where(Transfer.from_district_code == district, Transfer.status == "accepted",
+               Transfer.case_id.in_(list(case_ids)))
+        .group_by(Transfer.case_id)).all())
+
+
 def case_access(user, case) -> CaseAccess:
     """What ``user`` may do with a case. It reads five facts of the case and nothing else: id,
     district_code, assigned_worker_id, stage and registered_by_id, so a Case and a plain row of a
-    list (cases.listing.CaseRow) are decided alike."""
+    list (cases.listing.CaseRow) are decided alike; a coordinator's access to a case of another
+    district also reads whether their district transferred it out."""
     if not _active(user) or case is None:
         return NO_ACCESS
     if coordinates(user, case.district_code):
         return COORDINATOR_ACCESS
+    if user.role == "coordinator":
+        until = transferred_out_until(user, [case.id]).get(case.id)
+        return replace(TRANSFERRED_OUT_ACCESS, until=until) if until else NO_ACCESS
     if user.role == "social_worker" and case.assigned_worker_id == user.id:
         return FULL_ACCESS
     if user.role == "agency_officer" and user.organisation_id:
@@ -289,6 +331,10 @@ def case_accesses(user, cases) -> dict[int, CaseAccess]:
     access is read from its referrals, which are fetched for all the cases at once."""
     if _active(user) and user.role == "agency_officer" and user.organisation_id:
         return _agency_accesses(user, cases)
+    if _active(user) and user.role == "coordinator":
+        out = transferred_out_until(user, [case.id for case in cases if not coordinates(user, case.district_code)])
+        return {case.id: (replace(TRANSFERRED_OUT_ACCESS, until=out[case.id]) if case.id in out
+                          else case_access(user, case)) for case in cases}
     return {case.id: case_access(user, case) for case in cases}
 
 
@@ -384,6 +430,8 @@ def referral_or_404(user, referral_id):
     if referral is None:
         abort(404)
     case, access = case_or_404(user, referral.case_id)
+    if access.until is not None and referral.created_at > access.until:
+        abort(404)  # made after the case left the user's district
     if not (access.details or referral.to_organisation_id == user.organisation_id
             or referral.from_organisation_id == user.organisation_id and access.view):
         abort(404)
@@ -481,6 +529,44 @@ def may_reassign(user, case, pending) -> bool:
     rejection would go back to a worker who no longer sees the case)."""
     return (case.status == "open" and case.assigned_worker_id is not None
             and coordinates(user, case.district_code) and pending is None)
+
+
+def may_reassign_caseload(user, worker) -> bool:
+    """Whether the user may hand a worker's open cases to others at once (the worker leaves or is
+    on leave): the coordinator of the social worker's district. The worker need not be active:
+    a deactivated worker's cases are moved this way."""
+    return (worker is not None and worker.role == "social_worker"
+            and coordinates(user, district_of(worker.area_code)))
+
+
+def may_request_transfer(user, case) -> bool:
+    """Whether the user may ask another district to take the case over: the coordinator of the
+    case's district, while the case is open."""
+    return case.status == "open" and coordinates(user, case.district_code)
+
+
+def receives_transfer(user, transfer) -> bool:
+    """A coordinator of the receiving district who works for the receiving PKSAI: they accept or
+    decline the request."""
+    return (coordinates(user, transfer.to_district_code)
+            and user.organisation_id == transfer.to_organisation_id)
+
+
+def sent_transfer(user, transfer) -> bool:
+    """A coordinator of the district that asked: they may withdraw the request while it is open."""
+    return coordinates(user, transfer.from_district_code)
+
+
+def transfer_actions(user, transfer) -> frozenset[str]:
+    """What the user may do to a transfer now, its status included."""
+    if transfer.status != "requested":
+        return frozenset()
+    actions = set()
+    if receives_transfer(user, transfer):
+        actions |= {"accept", "decline"}
+    if sent_transfer(user, transfer):
+        actions.add("cancel")
+    return frozenset(actions)
 
 
 def may_manage_conference(user, conf) -> bool:

@@ -43,6 +43,7 @@ from casemgmt.directory.models import (  # noqa: F401
     OrganisationService,
 )
 from casemgmt.storage import FileChunk, StoredFile  # noqa: F401,E402
+from casemgmt.transfers.models import Transfer  # noqa: F401,E402
 
 # The indicators count the records above as they change: at each flush reports.tally marks the
 # indicator buckets a new or changed Case, Child, Complaint, CaseConcern, transition event,

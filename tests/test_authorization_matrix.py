@@ -18,6 +18,7 @@ from casemgmt.conferences import services as conferences
 from casemgmt.reports.models import ExportJob
 from casemgmt.extensions import db
 from casemgmt.referrals import services as referrals
+from casemgmt.transfers import services as transfers
 from casemgmt.workflow import services as workflow
 from casemgmt.notify.models import Notification
 from casemgmt.workflow.models import PlanAction
@@ -96,6 +97,20 @@ RECORD_ROUTES = {
                                                                                         "summary": "x"}),
     "api_conferences.close": ("POST", "/api/v1/conferences/{conference}/close", None),
     "api_conferences.minutes_pdf": ("GET", "/api/v1/conferences/{conference}/minutes.pdf", None),
+    "transfers.caseload_page": ("GET", "/workers/{worker}/caseload", None),
+    "transfers.reassign_caseload": ("POST", "/workers/{worker}/caseload", None),
+    "transfers.request_form": ("GET", "/cases/{case}/transfer", None),
+    "transfers.request_transfer": ("POST", "/cases/{case}/transfer", None),
+    "transfers.show": ("GET", "/transfers/{transfer}", None),
+    "transfers.accept": ("POST", "/transfers/{transfer}/accept", None),
+    "transfers.decline": ("POST", "/transfers/{transfer}/decline", None),
+    "transfers.cancel": ("POST", "/transfers/{transfer}/cancel", None),
+    "api_transfers.request_transfer": ("POST", "/api/v1/cases/{case}/transfers", {"to_organisation_id": 1,
+                                                                                  "reason": "x"}),
+    "api_transfers.get_transfer": ("GET", "/api/v1/transfers/{transfer}", None),
+    "api_transfers.accept": ("POST", "/api/v1/transfers/{transfer}/accept", {"assigned_worker_id": 1}),
+    "api_transfers.decline": ("POST", "/api/v1/transfers/{transfer}/decline", {"reason": "x"}),
+    "api_transfers.cancel": ("POST", "/api/v1/transfers/{transfer}/cancel", {}),
 }
 
 # endpoint -> permission a page needs (GET answers 200 with it, 403 without).
@@ -115,6 +130,7 @@ PERMISSION_PAGES = {
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
     "offline.outbox": "cases.register", "offline.session_token": None, "offline.field_cases": "cases.offline",
     "notify.index": None, "notify.preferences": None, "notify.delivery_log": "notifications.log",
+    "transfers.index": "transfers.manage",
 }
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
@@ -133,6 +149,7 @@ PAGE_PATHS = {
     "offline.outbox": "/app/outbox", "offline.session_token": "/app/session", "offline.field_cases": "/app/cases",
     "notify.index": "/notifications", "notify.preferences": "/account/notifications",
     "notify.delivery_log": "/admin/notifications",
+    "transfers.index": "/transfers",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.
 PERMISSION_POSTS = {
@@ -151,7 +168,8 @@ API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", 
              "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators",
              "api_offline.offline_bundle", "api_notifications.list_notifications",
              "api_notifications.get_preferences", "api_notifications.put_preferences",
-             "api_auth.update_me", "api_push.push_key", "api_push.subscribe", "api_push.unsubscribe"}
+             "api_auth.update_me", "api_push.push_key", "api_push.subscribe", "api_push.unsubscribe",
+             "api_transfers.incoming", "api_transfers.reassign"}
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -171,6 +189,9 @@ def world(users):
     m_coordinator = UserFactory(username="koordinator.maros", role="coordinator", organisation=maros_pksai)
     m_worker = UserFactory(username="peksos.maros", role="social_worker", organisation=maros_pksai)
     UserFactory(username="puskesmas.mandai", role="agency_officer", organisation=maros_health)
+    # Both worlds ask Takalar's PKSAI to take a case over: a third district, neither world's.
+    takalar = OrganisationFactory(name="PKSAI Kabupaten Takalar", kind="pksai", area_code="73.05",
+                                  services=["case_management"], covers=["73.05"])
 
     def build(registrar, coordinator, worker, org, area, district, service, kk_number):
         case = make_case(registrar, name="Anak Dunia", area_code=area, kk_number=kk_number, relationship_to_head="4")
@@ -193,11 +214,13 @@ def world(users):
             {"description": "Periksa anak", "owner_organisation_id": org.id, "due_date": date.today()}])
         export = ExportJob(user_id=coordinator.id, format="csv", filters={}, status="queued")
         db.session.add(export)
+        transfer = transfers.request_transfer(case, coordinator, takalar.id, "Keluarga pindah.")
         db.session.commit()
         notification = db.session.scalar(select(Notification.id).where(Notification.user_id == worker.id).limit(1))
         return {"notification": notification, "case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
                 "attachment": attachment.id, "conference": conference.id, "task": decision.tasks[0].id,
-                "export": export.id, "household": case.child.household_id}
+                "export": export.id, "household": case.child.household_id, "worker": worker.id,
+                "transfer": transfer.id}
 
     maros_village_worker = UserFactory(username="patbm.maros", role="village_worker", organisation=maros_pksai,
                                        area_code="73.09.01.2006")
@@ -311,6 +334,15 @@ IN_SCOPE = {
                                   "agency_officer": 403, "analyst": 404, "admin": 404},
     "api_cases.history": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,
                           "analyst": 404, "admin": 404},
+    # Caseloads and transfers: the district's coordinator alone.
+    "transfers.caseload_page": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                                "agency_officer": 404, "analyst": 404, "admin": 404},
+    "transfers.request_form": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                               "agency_officer": 404, "analyst": 404, "admin": 404},
+    "transfers.show": {"village_worker": 404, "social_worker": 404, "coordinator": 200, "agency_officer": 404,
+                       "analyst": 404, "admin": 404},
+    "api_transfers.get_transfer": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                                   "agency_officer": 404, "analyst": 404, "admin": 404},
 }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from casemgmt.cases.models import Case, Child, Complaint
 from casemgmt.extensions import db
-from tests.factories import bearer_for
+from tests.factories import OrganisationFactory, bearer_for
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
@@ -287,9 +287,14 @@ def world(app, users, org):
                                                 "organisation_id": org.id, "due_date": "2026-12-01"}]}]})
     assert plan.status_code == 200, plan.get_data(as_text=True)
     action = plan.get_json()["goals"][0]["actions"][0]["id"]
+    makassar = OrganisationFactory(name="PKSAI Kota Makassar", kind="pksai", area_code="73.71").id
+    transfer = client.post(f"/api/v1/cases/{case.id}/transfers", headers=tokens["koordinator"], json={
+        "to_organisation_id": makassar, "reason": "Pindah"})
+    assert transfer.status_code == 201, transfer.get_data(as_text=True)
     ids = {"case_id": case.id, "referral_id": referral.get_json()["id"], "conference_id": conference.get_json()["id"],
-           "action_id": action, "approval_id": 1}
-    return client, tokens, ids, {"org": org.id, "worker": users["social_worker"].id, "dukcapil": dukcapil}
+           "action_id": action, "approval_id": 1, "transfer_id": transfer.get_json()["id"]}
+    return client, tokens, ids, {"org": org.id, "worker": users["social_worker"].id, "dukcapil": dukcapil,
+                                 "makassar": makassar}
 
 
 def _bodies(ids, refs):
@@ -333,6 +338,14 @@ def _bodies(ids, refs):
             "case_id": ids["case_id"], "summary": "x", "approve_approval_id": 1,
             "actions": [{"description": "x", "owner_organisation_id": refs["org"], "owner_user_id": refs["worker"],
                          "due_date": "2026-12-01"}]},
+        ("post", "/api/v1/cases/reassign"): {"from_worker_id": refs["worker"], "to_worker_id": refs["worker"],
+                                             "case_ids": [ids["case_id"]], "reason": "x"},
+        ("post", "/api/v1/cases/{case_id}/transfers"): {"to_organisation_id": refs["makassar"], "reason": "x",
+                                                        "version": 1},
+        ("post", "/api/v1/transfers/{transfer_id}/accept"): {"assigned_worker_id": refs["worker"], "version": 1,
+                                                             "cancel_referral_ids": [ids["referral_id"]]},
+        ("post", "/api/v1/transfers/{transfer_id}/decline"): {"reason": "x", "version": 1},
+        ("post", "/api/v1/transfers/{transfer_id}/cancel"): {"reason": "x", "version": 1},
     }
 
 

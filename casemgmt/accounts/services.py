@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -243,6 +244,14 @@ def update_user(user: User, data: dict, version: int, actor: User) -> User:
     errors = _validate(merged, existing=user)
     if user.id == actor.id and (merged["role"] != user.role or not merged["active"]):
         errors["role"] = _("You cannot change your own role or disable yourself.")
+    elif user.active and (not merged["active"] or merged["role"] != user.role):
+        held = open_cases_held(user)
+        if held:
+            # Their cases would be held by nobody who can work on them: moved first.
+            errors["active" if not merged["active"] else "role"] = ngettext(
+                "%(name)s still holds %(num)d open case: the coordinator of the district reassigns it first.",
+                "%(name)s still holds %(num)d open cases: the coordinator of the district reassigns them first.",
+                held, name=user.full_name)
     if errors:
         raise ValidationFailed(errors)
     before = snapshot(user)
@@ -319,6 +328,13 @@ def update_contact(user: User, data: dict, actor: User) -> User:
         audit.record("user_updated", "user", user.id, actor=actor, before=b, after=a)
     db.session.flush()
     return user
+
+
+def open_cases_held(user: User) -> int:
+    """How many open cases are assigned to the user (a social worker's caseload)."""
+    from casemgmt.transfers.caseload import open_case_count
+
+    return open_case_count(user.id) if user.role == "social_worker" else 0
 
 
 def set_active(user: User, active: bool, version: int, actor: User) -> User:

@@ -268,7 +268,8 @@ def edit_user(user_id: int):
     status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
     return render_template("accounts/user_form.html", form=form, user=user, action_form=ActionForm(),
                            reset_form=ResetPasswordForm(), current=user if conflict else None,
-                           held_back=services.held_back_until(user)), status
+                           held_back=services.held_back_until(user),
+                           open_cases=services.open_cases_held(user) if user.active else 0), status
 
 
 @bp.post("/admin/users/<int:user_id>/password")
@@ -288,7 +289,8 @@ def reset_password(user_id: int):
     edit_form = UserForm(obj=user)
     edit_form.organisation_id.choices = _organisation_choices()
     return render_template("accounts/user_form.html", form=edit_form, user=user, action_form=ActionForm(),
-                           reset_form=form, held_back=services.held_back_until(user)), 422
+                           reset_form=form, held_back=services.held_back_until(user),
+                           open_cases=services.open_cases_held(user) if user.active else 0), 422
 
 
 @bp.post("/admin/users/<int:user_id>/active")

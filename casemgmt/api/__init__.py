@@ -30,9 +30,10 @@ def register_api(app) -> None:
     from casemgmt.api.referrals import blp as referrals_blp
     from casemgmt.api.reports import blp as reports_blp
     from casemgmt.api.workflow import blp as workflow_blp
+    from casemgmt.api.transfers import blp as transfers_blp
 
     for blp in (auth_blp, directory_blp, cases_blp, workflow_blp, referrals_blp, conferences_blp, reports_blp,
-                offline_blp, notifications_blp, push_blp, households_blp):
+                offline_blp, notifications_blp, push_blp, households_blp, transfers_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated, no cookies: CSRF does not apply
 

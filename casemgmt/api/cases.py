@@ -114,6 +114,8 @@ class CaseQuery(PageQuery):
     assigned = fields.String(validate=validate.OneOf(["me"]))
     overdue = fields.Boolean()
     q = fields.String(validate=validate.Length(max=200))
+    # "out": the cases the caller's district transferred to another, read up to the transfer.
+    transferred = fields.String(validate=validate.OneOf(["out"]))
 
 
 class NoteIn(Schema):
@@ -172,6 +174,10 @@ def case_json(case, access, now=None) -> dict:
         "household": ({"id": case.household_id, "kk_number": case.household_kk if access.identity else None}
                       if case.household_id else None),
     }
+    if access.until is not None:
+        # A district that transferred the case out: nothing of how it stands since.
+        body.update({"assigned_worker": None, "due_at": None, "overdue": False,
+                     "transferred_out_at": _iso(access.until)})
     if case.child_birth_date:
         body["child"]["age_years"] = age_on(case.child_birth_date, now.date())
     if access.identity:
@@ -294,7 +300,8 @@ def list_cases(query):
     filters = records.CaseFilters(stage=query.get("stage"), status=query.get("status"),
                                    risk_level=query.get("risk_level"), area_code=query.get("area_code"),
                                    concern=query.get("concern"), assigned_to_me=query.get("assigned") == "me",
-                                   overdue=bool(query.get("overdue")), q=query.get("q"))
+                                   overdue=bool(query.get("overdue")), q=query.get("q"),
+                                   transferred_out=query.get("transferred") == "out")
     cases, next_cursor = records.list_cases(user, filters, limit=query["limit"], cursor=query.get("cursor"),
                                              shape=listing.FULL)
     return json_response({"items": cases_json(user, cases), "next_cursor": next_cursor}, 200)
@@ -359,7 +366,7 @@ def history(case_id):
         raise Forbidden()
     items = [{"at": _iso(e.at), "actor": {"id": e.actor.id, "full_name": e.actor.full_name} if e.actor else None,
               "action": e.kind, "from_stage": e.from_stage, "to_stage": e.to_stage, "comment": e.comment}
-             for e in timeline.timeline(case, newest_first=False)]
+             for e in timeline.timeline(case, newest_first=False, until=access.until)]
     return json_response({"items": items, "next_cursor": None}, 200)
 
 

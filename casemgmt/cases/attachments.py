@@ -1,6 +1,8 @@
 """Attachments of a case: checked by content, kept in shared storage, every download logged."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import hashlib
 import secrets
 from pathlib import Path
@@ -24,7 +26,10 @@ _ATTACHMENTS = select(Attachment).where(Attachment.case_id == bindparam("case_id
     Attachment.uploaded_at.desc())
 
 
-def attachments(case: Case) -> list[Attachment]:
+def attachments(case: Case, until: datetime | None = None) -> list[Attachment]:
+    """The case's documents, newest first; ``until``: those uploaded up to that moment only."""
+    if until is not None:
+        return list(db.session.scalars(_ATTACHMENTS.where(Attachment.uploaded_at <= until), {"case_id": case.id}))
     return list(db.session.scalars(_ATTACHMENTS, {"case_id": case.id}))
 
 

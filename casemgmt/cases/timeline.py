@@ -27,5 +27,10 @@ _TIMELINE = {
 }
 
 
-def timeline(case: Case, newest_first: bool = True) -> list[CaseEvent]:
+def timeline(case: Case, newest_first: bool = True, until: datetime | None = None) -> list[CaseEvent]:
+    """The case's events; ``until``: those up to that moment only (access.CaseAccess.until, a
+    district that transferred the case out)."""
+    if until is not None:
+        query = _TIMELINE[newest_first].where(CaseEvent.at <= until)
+        return list(db.session.scalars(query, {"case_id": case.id}))
     return list(db.session.scalars(_TIMELINE[newest_first], {"case_id": case.id}))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from casemgmt import paging, storage
-from casemgmt.access import case_access, case_or_404, district_of, requires
+from casemgmt.access import case_access, case_accesses, case_or_404, district_of, requires
 from casemgmt.cases import attachments, households, intake, records, timeline
 from casemgmt.cases.forms import (
     HIV_LABELS,
@@ -33,6 +33,7 @@ from casemgmt.extensions import db
 from casemgmt.forms import refused, show_current_version
 from casemgmt.i18n import local_zone
 from casemgmt.referrals.services import referrals_of_case
+from casemgmt.transfers.presenters import transfer_panel
 from casemgmt.workflow.presenters import juvenile_panel, panel
 from casemgmt.workflow.stages import STAGES
 
@@ -216,7 +217,8 @@ def index():
         refused(exc)
         flash(exc.said, "warning")
         (cases, next_cursor), cursor = ([], None), None
-    rows = [(case, case_access(current_user, case)) for case in cases]
+    accesses = case_accesses(current_user, cases)
+    rows = [(case, accesses[case.id]) for case in cases]
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     filters_active = any(k != "q" for k in args)
     return render_template("cases/index.html", form=form, rows=rows, next_cursor=next_cursor, cursor=cursor,
@@ -242,14 +244,15 @@ def _case_page(case, access, *, note_form=None, attachment_form=None, sensitive_
     return render_template(
         "cases/show.html", case=case, access=access, stages=STAGES, now=utcnow(),
         siblings=[(c, case_access(current_user, c)) for c in records.siblings(case)],
-        events=timeline.timeline(case) if access.details else [],
-        attachments=attachments.attachments(case) if access.details else [],
+        events=timeline.timeline(case, until=access.until) if access.details else [],
+        attachments=attachments.attachments(case, until=access.until) if access.details else [],
         note_form=note_form or NoteForm(), attachment_form=attachment_form or AttachmentForm(),
         initials=initials, risk_labels=risk_labels(), concerns=CONCERNS,
         wf=panel(case, current_user) if access.edit else None,
         juvenile=juvenile_panel(case, current_user) if access.details else None,
-        referrals=referrals_of_case(case) if access.details else [],
+        referrals=referrals_of_case(case, until=access.until) if access.details else [],
         sensitive=sensitive,
+        transfer=transfer_panel(case, current_user, access),
         sensitive_form=(sensitive_form or _sensitive_form(sensitive)) if access.sensitive else None,
         hiv_labels=HIV_LABELS, household=household, head_form=head_form,
     ), status
@@ -414,7 +417,8 @@ def subject_access(case_id: int, format: str):
 def download_attachment(case_id: int, attachment_id: int):
     case, access = case_or_404(current_user, case_id)
     row = db.session.get(Attachment, attachment_id)
-    if not access.details or row is None or row.case_id != case.id:
+    if (not access.details or row is None or row.case_id != case.id
+            or (access.until is not None and row.uploaded_at > access.until)):
         abort(404)
     return storage.send(attachments.open_attachment(row, current_user), mimetype=row.content_type,
                         download_name=row.filename)

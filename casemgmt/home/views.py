@@ -35,8 +35,10 @@ def index():
 def tasks():
     (items, next_cursor), cursor = paging.or_first_page(
         lambda cursor: my_tasks(current_user, cursor=cursor), request.args.get("cursor"))
+    from casemgmt.transfers.services import incoming
+
     return render_template("home/tasks.html", items=items, next_cursor=next_cursor, cursor=cursor,
-                           total=count_tasks(current_user))
+                           total=count_tasks(current_user), incoming=incoming(current_user))
 
 
 @bp.post("/notifications/read")

@@ -68,6 +68,19 @@ def case_assigned(case, worker_id, actor, now: datetime) -> None:
            data={"number": case.number, "due_at": _iso(case.due_at)})
 
 
+def caseload_reassigned(cases, from_worker_id: int, to_worker_id: int, actor, now: datetime) -> None:
+    """Cases moved from one worker to another at once: one message to each, however many moved."""
+    if not cases:
+        return
+    key = f"{from_worker_id}:{to_worker_id}:{_iso(now)}"
+    single = {"number": cases[0].number} if len(cases) == 1 else {}
+    notify("case_assigned", _others([to_worker_id], actor), key=f"case_assigned:caseload:{key}",
+           case_id=cases[0].id if single else None, link=f"/cases/{cases[0].id}" if single else "/tasks",
+           now=now, data={"count": len(cases), **single})
+    notify("caseload_moved", _others([from_worker_id], actor), key=f"caseload_moved:{key}", link="/tasks",
+           now=now, data={"count": len(cases)})
+
+
 def complaint_status(case, status: str, actor, now: datetime) -> None:
     """Whoever registered the complaint hears what became of it: accepted, dismissed, closed."""
     notify("complaint_status", _others([case.registered_by_id], actor),

@@ -75,6 +75,14 @@ def texts(kind: str, d: dict) -> tuple[str, str]:
                   decision=_status(d.get("decision"))),
                 _("Case %(number)s: your request \"%(ask)s\" was %(decision)s.", number=number,
                   ask=_transition(d.get("transition")), decision=_status(d.get("decision"))))
+    if kind == "case_assigned" and not number:
+        return (_("%(count)s cases assigned to you", count=d.get("count", "")),
+                _("A coordinator moved %(count)s open cases to you. They are in your tasks.",
+                  count=d.get("count", "")))
+    if kind == "caseload_moved":
+        return (_("%(count)s of your cases moved to another worker", count=d.get("count", "")),
+                _("A coordinator moved %(count)s of your open cases to another social worker.",
+                  count=d.get("count", "")))
     if kind == "case_assigned":
         return (_("Case %(number)s assigned to you", number=number),
                 _("Case %(number)s was assigned to you. Its next step is due by %(due)s.", number=number, due=due)

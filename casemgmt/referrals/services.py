@@ -224,7 +224,10 @@ _OF_CASE = (select(Referral).where(Referral.case_id == bindparam("case_id"))
             .order_by(Referral.created_at.desc(), Referral.id.desc()))
 
 
-def referrals_of_case(case: Case) -> list[Referral]:
+def referrals_of_case(case: Case, until: datetime | None = None) -> list[Referral]:
+    """The case's referrals, newest first; ``until``: those made up to that moment only."""
+    if until is not None:
+        return list(db.session.scalars(_OF_CASE.where(Referral.created_at <= until), {"case_id": case.id}))
     return list(db.session.scalars(_OF_CASE, {"case_id": case.id}))
 
 

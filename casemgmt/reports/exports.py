@@ -116,6 +116,18 @@ def row_for(row, access, now: datetime, zone, labels: dict, kecamatan_name=None)
             1 if row.overdue(now) else 0, created.astimezone(zone).strftime("%Y-%m-%d")]
 
 
+# What a district that transferred a case out is not told: who holds it now, and by when.
+_HELD_NOW = (_l("Social worker"), _l("Due"), _l("Overdue"))
+
+
+def _as_of_transfer(cells: list, access) -> list:
+    if access.until is None:
+        return cells
+    held_now = {str(label) for label in _HELD_NOW}
+    return [("" if isinstance(cell, str) else 0) if str(label) in held_now else cell
+            for (label, _width), cell in zip(COLUMNS, cells)]
+
+
 def count(user, filters: CaseFilters) -> int:
     query = filtered_cases(user, filters).with_only_columns(func.count(Case.id))
     return db.session.scalar(query) or 0
@@ -137,7 +149,8 @@ def write(path: Path, fmt: str, user, filters: CaseFilters, progress=None, limit
                 if limit is not None and n >= limit:
                     return n
                 n += 1
-                sheet.append(row_for(row, accesses[row.id], now, zone, labels, kecamatan_name))
+                sheet.append(_as_of_transfer(row_for(row, accesses[row.id], now, zone, labels, kecamatan_name),
+                                             accesses[row.id]))
                 if progress and n % 1000 == 0:
                     progress(n)
     return n

@@ -308,8 +308,10 @@ def _old(obj, name):
 def _before_flush(session: Session, _context, _instances) -> None:
 
     marks = session.info.setdefault("indicator_marks", [])
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        new = obj in session.new
+    # session.new builds a new set at each call: read once, or a flush of n objects costs n².
+    added = session.new
+    for obj in list(added) + list(session.dirty) + list(session.deleted):
+        new = obj in added
         if isinstance(obj, Case):
             if new or _changed(obj, "stage", "status", "area_code", "child_id", "complaint_id"):
                 marks.append(("case", obj, "intake"))

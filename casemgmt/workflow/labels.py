@@ -25,6 +25,8 @@ EVENT_LABELS = {
     "sensitive_updated": _l("Protected details changed"),
     "transition": _l("Step taken"),
     "reassigned": _l("Handed to another social worker"),
+    "transfer_requested": _l("Transfer to another district requested"),
+    "transfer_accepted": _l("Transferred to another district"),
     "approval_requested": _l("Approval requested"),
     "approval_approved": _l("Approved"),
     "approval_rejected": _l("Sent back"),
