@@ -103,6 +103,7 @@ PERMISSION_PAGES = {
     "conferences.index": "conferences.view", "conferences.new": "conferences.manage",
     "conferences.review": "conferences.manage", "home.tasks": "tasks.view",
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
+    "reports.kpis_page": "kpis.view",
     "offline.outbox": "cases.register", "offline.session_token": None, "offline.field_cases": "cases.offline",
 }
 PAGE_PATHS = {
@@ -117,6 +118,7 @@ PAGE_PATHS = {
     "workflow.triage": "/triage", "referrals.index": "/referrals", "conferences.index": "/conferences",
     "conferences.new": "/conferences/new", "conferences.review": "/conferences/review", "home.tasks": "/tasks",
     "reports.indicators_page": "/reports/indicators", "reports.quarterly_pdf": "/reports/quarterly.pdf",
+    "reports.kpis_page": "/reports/kpis",
     "offline.outbox": "/app/outbox", "offline.session_token": "/app/session", "offline.field_cases": "/app/cases",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.
@@ -133,7 +135,7 @@ PUBLIC = {"offline.service_worker", "offline.manifest", "home.health", "home.rea
 # API calls without a record in the path: the token is all they need; what they answer is scoped.
 API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", "api_directory.organisations",
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",
-             "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators",
+             "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators", "api_reports.get_kpis",
              "api_offline.offline_bundle"}
 
 

@@ -271,3 +271,12 @@ def district_settings(code: str | None) -> DistrictSettings:
         if column.default is not None and column.default.is_scalar:
             setattr(defaults, column.key, column.default.arg)
     return defaults
+
+
+def pickable_areas(top: str | None) -> list[Area]:
+    """The places an area picker offers under ``top`` (the widest area the user may choose): it
+    and, for a province, its kabupaten/kota. Used with templates/_area_picker.html."""
+    area = get_area(top)
+    if area is None:
+        return []
+    return [area] + (children(area.code) if area.level == "province" else [])

@@ -26,18 +26,18 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Float, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import Float, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from casemgmt.access import district_of, small_counts_hidden, within
+from casemgmt.cases import records
 from casemgmt.cases.models import Case, CaseEvent, Child, Complaint
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
 from casemgmt.reports import tally
 from casemgmt.reports.indicators import SMALL, Period, suppress
 
-IDLE_DAYS = 90
 STEPS = {
     # step: (clock in workflow.deadlines, the move that ends it, the move that starts it: None
     # for the complaint). The plan ends when approved: the move from its stage into intervention.
@@ -285,26 +285,13 @@ def _reviewed(area_code: str, now: datetime) -> dict:
     return {"due": due, "reviewed": reviewed, "reviewed_in_conference_pct": _pct(reviewed, due)}
 
 
-def idle_since(now: datetime) -> datetime:
-    return now - timedelta(days=IDLE_DAYS)
-
-
-def idle_condition(now: datetime):
-    """SQL: no timeline entry on the case for IDLE_DAYS days."""
-    return ~exists().where(CaseEvent.case_id == Case.id, CaseEvent.at >= idle_since(now))
-
-
-def without_nik_condition():
-    return or_(Child.nik.is_(None), Child.nik == "")
-
-
 def _data_quality(area_code: str, now: datetime) -> dict:
     def total(cond):
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     n, no_nik, estimated, idle = db.session.execute(
-        select(func.count(Case.id), total(without_nik_condition()), total(Child.birth_date_estimated.is_(True)),
-               total(idle_condition(now)))
+        select(func.count(Case.id), total(records.without_nik()), total(Child.birth_date_estimated.is_(True)),
+               total(records.idle(now)))
         .join(Child, Child.id == Case.child_id)
         .where(within(Case.district_code, area_code), Case.status == "open")).one()
     return {"open": n, "without_nik": no_nik, "without_nik_pct": _pct(no_nik, n),

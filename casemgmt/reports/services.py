@@ -95,4 +95,17 @@ def dashboard(user, now: datetime | None = None) -> dict:
                                          CaseConference.status == "scheduled", CaseConference.scheduled_at >= now)
             .order_by(CaseConference.scheduled_at).limit(5)))
         data["not_reviewed"] = count_not_reviewed(user, now)
+        data["kpi"] = home_kpis(user, district, now) if district else None
     return data
+
+
+HOME_DAYS = 90
+
+
+def home_kpis(user, district: str, now: datetime) -> dict:
+    """The management indicators of the coordinator's district for the last 90 days, as their
+    home shows them."""
+    from casemgmt.reports import kpis
+
+    period = Period(local_day(now - timedelta(days=HOME_DAYS)), local_day(now))
+    return kpis.for_viewer(kpis.compute(district, period, now), user)
