@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Float, and_, case, func, literal, or_, select
+from sqlalchemy import Float, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -34,17 +34,15 @@ from casemgmt.access import district_of, small_counts_hidden, within
 from casemgmt.cases import records
 from casemgmt.cases.models import Case, CaseEvent, Child, Complaint
 from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Area
 from casemgmt.extensions import db
 from casemgmt.reports import tally
 from casemgmt.reports.indicators import SMALL, Period, suppress
 
-STEPS = {
-    # step: (clock in workflow.deadlines, the move that ends it, the move that starts it: None
-    # for the complaint). The plan ends when approved: the move from its stage into intervention.
-    "triage": ("triage", ("report", None), None),
-    "assessment": ("assessment", ("assessment", "intervention_plan"), ("report", "assessment")),
-    "plan": ("plan", ("intervention_plan", "intervention"), ("assessment", "intervention_plan")),
-}
+# The steps and their clocks: triage from the complaint to the first move out of report; the
+# assessment from there (acceptance) to its submission; the plan from there to its approval (the
+# move from planning into intervention).
+STEPS = ("triage", "assessment", "plan")
 
 
 # --- portable SQL --------------------------------------------------------------------------------
@@ -81,6 +79,15 @@ def _first_move(from_stage: str, to_stage: str | None = None):
 
 def _area(column, area_code: str):
     return within(column, area_code)
+
+
+def _districts(column, area_code: str):
+    """SQL: a district-code column (Case.district_code) within the area: one value for a
+    district, a range for the province (no district's code is the province's), so that the
+    (district_code, ...) indexes are read as one range, not as two joined by OR."""
+    if district_of(area_code) == area_code:
+        return column == area_code
+    return and_(column > area_code + ".", column < area_code + "/")
 
 
 def _month_index(column, months: list[tuple[date, datetime, datetime]]):
@@ -136,47 +143,67 @@ def _pct(part: int, whole: int) -> float | None:
 
 # --- the indicators ------------------------------------------------------------------------------
 
-def _step(step: str, area_code: str, start: datetime, end: datetime, months) -> dict:
-    clock, ends, starts = STEPS[step]
-    done = _first_move(*ends)
-    began = Complaint.received_at if starts is None else _first_move(*starts)
-    level = (case((Case.urgent.is_(True), literal("urgent")), else_=literal("normal")) if clock == "triage"
-             else func.coalesce(Case.risk_level, literal("medium")))
-    unit = 3600 if step == "triage" else 86400
-    # A tenth of the unit from the complaint, for the median; within: the step against its clock.
-    since_complaint = func.round(seconds_between(done, Complaint.received_at) / (unit / 10))
-    within_deadline = case((seconds_between(done, began) <= _deadline_hours(clock, level, Case.district_code,
-                                                                            area_code) * 3600, 1), else_=0)
-    inner = (select(_month_index(Complaint.received_at, months).label("month"),
-                    since_complaint.label("tenths"), within_deadline.label("ok"))
-             .select_from(Case).join(Complaint, Complaint.id == Case.complaint_id)
-             .where(_area(Case.area_code, area_code), Complaint.received_at >= start, Complaint.received_at < end,
-                    done.is_not(None)))
-    if starts is not None:
-        inner = inner.where(began.is_not(None))
-    inner = inner.subquery()
-    rows = db.session.execute(select(inner.c.month, inner.c.tenths, inner.c.ok, func.count())
-                              .group_by(inner.c.month, inner.c.tenths, inner.c.ok)).all()
-    histogram: Counter = Counter()
-    counted, ok = Counter(), Counter()
-    for month, tenths, in_time, n in rows:
-        histogram[float(tenths) / 10] += n
-        counted[month] += n
-        ok[month] += n if in_time else 0
-    total = sum(counted.values())
-    key = "median_hours" if step == "triage" else "median_days"
-    return {key: median_of(histogram), "within_deadline_pct": _pct(sum(ok.values()), total), "counted": total,
-            "by_month": {months[m][0].strftime("%Y-%m"): _pct(ok[m], counted[m]) for m in sorted(counted)
-                         if m >= 0},
-            "counted_by_month": {months[m][0].strftime("%Y-%m"): counted[m] for m in sorted(counted) if m >= 0}}
+def _steps(area_code: str, start: datetime, end: datetime, months) -> dict:
+    """Triage, assessment and plan in one statement: each case of the period read once (its
+    first moves out of report, assessment and planning, through the timeline's (case_id, at)
+    index) into a common table that the three steps then group, each in tenths of its unit
+    from the complaint (for the median) and within its clock or not."""
+    moves = {"triaged": _first_move("report"), "assessed": _first_move("assessment", "intervention_plan"),
+             "planned": _first_move("intervention_plan", "intervention")}
+    # The complaint's time index picks the period's cases (``|| ''`` keeps the planner off the
+    # area index, which would read every case of the district first: tally does the same).
+    per_case = (select(Case.district_code, Case.urgent, Case.risk_level, Complaint.received_at,
+                       _month_index(Complaint.received_at, months).label("month"),
+                       *[move.label(name) for name, move in moves.items()])
+                .join(Complaint, Complaint.id == Case.complaint_id)
+                .where(_area(Case.area_code.concat(""), area_code), Complaint.received_at >= start,
+                       Complaint.received_at < end)
+                .cte("per_case"))
+    c = per_case.c
+    parts = []
+    for number, (step, (clock, done, began)) in enumerate((
+            ("triage", ("triage", c.triaged, c.received_at)),
+            ("assessment", ("assessment", c.assessed, c.triaged)),
+            ("plan", ("plan", c.planned, c.assessed)))):
+        level = (case((c.urgent.is_(True), literal("urgent")), else_=literal("normal")) if clock == "triage"
+                 else func.coalesce(c.risk_level, literal("medium")))
+        unit = 3600 if step == "triage" else 86400
+        hours = _deadline_hours(clock, level, c.district_code, area_code)
+        parts.append(select(literal(number).label("step"), c.month.label("month"),
+                            func.round(seconds_between(done, c.received_at) / (unit / 10)).label("tenths"),
+                            case((seconds_between(done, began) <= hours * 3600, 1), else_=0).label("ok"))
+                     .where(done.is_not(None), began.is_not(None)))
+    every = union_all(*parts).subquery()
+    rows = db.session.execute(select(every.c.step, every.c.month, every.c.tenths, every.c.ok, func.count())
+                              .group_by(every.c.step, every.c.month, every.c.tenths, every.c.ok)).all()
+    out = {}
+    for number, step in enumerate(STEPS):
+        histogram: Counter = Counter()
+        counted, ok = Counter(), Counter()
+        for _s, month, tenths, in_time, n in (r for r in rows if r[0] == number):
+            histogram[float(tenths) / 10] += n
+            counted[month] += n
+            ok[month] += n if in_time else 0
+        total = sum(counted.values())
+        key = "median_hours" if step == "triage" else "median_days"
+        out[step] = {key: median_of(histogram), "within_deadline_pct": _pct(sum(ok.values()), total),
+                     "counted": total,
+                     "by_month": {months[m][0].strftime("%Y-%m"): _pct(ok[m], counted[m]) for m in sorted(counted)
+                                  if m >= 0},
+                     "counted_by_month": {months[m][0].strftime("%Y-%m"): counted[m] for m in sorted(counted)
+                                          if m >= 0}}
+    return out
 
 
 def _closure(area_code: str, start: datetime, end: datetime, months) -> dict:
-    area = _area(Case.area_code, area_code)
+    area = _area(Case.area_code.concat(""), area_code)  # the closure time's index picks the rows
     closed_in = and_(Case.closed_at >= start, Case.closed_at < end)
+    # Open at some time in the period: registered before its end, not closed before its start
+    # (counted in the district's (district_code, created_at) index, without the complaint).
     open_during = db.session.scalar(
-        select(func.count(Case.id)).join(Complaint, Complaint.id == Case.complaint_id)
-        .where(area, Complaint.received_at < end, or_(Case.closed_at.is_(None), Case.closed_at >= start))) or 0
+        select(func.count(Case.id))
+        .where(_districts(Case.district_code, area_code), Case.created_at < end,
+               or_(Case.closed_at.is_(None), Case.closed_at >= start))) or 0
     days = func.round(seconds_between(Case.closed_at, Complaint.received_at) / 8640)
     rows = db.session.execute(
         select(_month_index(Case.closed_at, months).label("month"), days.label("tenths"), func.count())
@@ -199,7 +226,8 @@ def _caseload(area_code: str) -> dict:
 
     counts = dict(db.session.execute(
         select(Case.assigned_worker_id, func.count(Case.id))
-        .where(within(Case.district_code, area_code), Case.status == "open", Case.assigned_worker_id.is_not(None))
+        .where(_districts(Case.district_code, area_code), Case.status == "open",
+               Case.assigned_worker_id.is_not(None))
         .group_by(Case.assigned_worker_id)).all())
     workers = {u.id: u for u in db.session.scalars(select(User).where(or_(
         User.id.in_(list(counts) or [0]),
@@ -239,7 +267,7 @@ def _referrals(area_code: str, start: datetime, end: datetime, now: datetime, mo
         select(Referral.to_organisation_id, _month_index(Referral.created_at, months).label("month"),
                total(due), total(in_time), total(accepted), total(Referral.status == "completed"))
         .join(Case, Case.id == Referral.case_id)
-        .where(_area(Case.area_code, area_code), Referral.created_at >= start, Referral.created_at < end,
+        .where(_area(Case.area_code.concat(""), area_code), Referral.created_at >= start, Referral.created_at < end,
                Referral.status != "cancelled")
         .group_by(Referral.to_organisation_id, "month")).all()
     agencies: dict = defaultdict(Counter)
@@ -271,7 +299,7 @@ def _reviewed(area_code: str, now: datetime) -> dict:
     from casemgmt.conferences.services import review_due_before
 
     districts = [district_of(area_code)] if district_of(area_code) else db.session.scalars(
-        select(Case.district_code).where(within(Case.district_code, area_code)).distinct()).all()
+        select(Area.code).where(Area.level == "regency", within(Area.code, area_code))).all()
     due = reviewed = 0
     for district in districts:  # each district's own review clock
         cutoff = review_due_before(now, district)
@@ -293,7 +321,7 @@ def _data_quality(area_code: str, now: datetime) -> dict:
         select(func.count(Case.id), total(records.without_nik()), total(Child.birth_date_estimated.is_(True)),
                total(records.idle(now)))
         .join(Child, Child.id == Case.child_id)
-        .where(within(Case.district_code, area_code), Case.status == "open")).one()
+        .where(_districts(Case.district_code, area_code), Case.status == "open")).one()
     return {"open": n, "without_nik": no_nik, "without_nik_pct": _pct(no_nik, n),
             "estimated_birth_date": estimated, "estimated_birth_date_pct": _pct(estimated, n),
             "idle_over_90_days": idle}
@@ -309,9 +337,7 @@ def compute(area_code: str, period: Period, now: datetime | None = None) -> dict
     reviewed = _reviewed(area_code, now)
     return {
         "area_code": area_code, "from": period.start.isoformat(), "to": period.end.isoformat(),
-        "triage": _step("triage", area_code, start, end, months),
-        "assessment": _step("assessment", area_code, start, end, months),
-        "plan": _step("plan", area_code, start, end, months),
+        **_steps(area_code, start, end, months),
         "closure_rate_pct": closure["closure_rate_pct"], "median_days_to_close": closure["median_days_to_close"],
         "closure": closure,
         "caseload": _caseload(area_code),
