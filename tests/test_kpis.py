@@ -244,3 +244,21 @@ def test_quarterly_pdf_has_the_management_indicators(make_web, district):
     assert response.status_code == 200
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
     assert "66.7%" in text and "Satu" not in text
+
+
+def test_the_home_keeps_its_indicators_for_an_hour(app, district, users):
+    from casemgmt import jobs
+    from casemgmt.reports import services
+
+    coordinator = users["coordinator"]
+    assert services.home_kpis(coordinator, "73.06", NOW)["data_quality"]["without_nik_pct"] == 50.0
+    commit()
+    db.session.get(Child, district["c5"].child_id).nik = "7306014503140005"
+    commit()
+    later = services.home_kpis(coordinator, "73.06", NOW + timedelta(minutes=59))
+    assert later["data_quality"]["without_nik_pct"] == 50.0 and later["counted_at"] == NOW
+    fresh = services.home_kpis(coordinator, "73.06", NOW + timedelta(minutes=61))
+    assert fresh["data_quality"]["without_nik_pct"] == 25.0
+    commit()  # as the request would
+    jobs.use_app(app)
+    assert jobs.refresh_home_kpis.call_local() == 1  # the worker's hourly count, of Gowa alone
