@@ -205,6 +205,8 @@ def test_other_districts_and_roles_are_refused(api, make_web, district, users):
     assert api("get", "/api/v1/kpis", "peksos").status_code == 403
     assert api("get", "/api/v1/kpis?area_code=73.06.01", "analis").status_code == 422  # a kecamatan
     assert api("get", "/api/v1/kpis?area_code=73.06&from=2026-12-31&to=2026-10-01", "koordinator").status_code == 422
+    too_long = api("get", "/api/v1/kpis?area_code=73.06&from=1900-01-01&to=2026-10-01", "koordinator")
+    assert too_long.status_code == 422 and "60" in too_long.get_data(as_text=True)
     web = make_web()
     web.login("koordinator.maros")
     assert web.get("/reports/kpis?area=73.06").status_code == 403
@@ -213,6 +215,7 @@ def test_other_districts_and_roles_are_refused(api, make_web, district, users):
     analyst.login("analis")
     assert analyst.get("/reports/kpis?area=73.06.01").status_code == 403
     assert analyst.get("/reports/kpis?area=73.06&from=tomorrow").status_code == 302  # told, and shown anew
+    assert analyst.get("/reports/kpis?area=73.06&from=1900-01-01").status_code == 302
 
 
 def test_pages_show_names_to_the_coordinator_only(make_web, district, users):

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Float, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -35,9 +36,12 @@ from casemgmt.cases import records
 from casemgmt.cases.models import Case, CaseEvent, Child, Complaint
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Area
+from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.reports import tally
 from casemgmt.reports.indicators import SMALL, Period, suppress
+
+MAX_MONTHS = 60  # a trend of five years; each month is a term of the statements
 
 # The steps and their clocks: triage from the complaint to the first move out of report; the
 # assessment from there (acceptance) to its submission; the plan from there to its approval (the
@@ -331,6 +335,8 @@ def compute(area_code: str, period: Period, now: datetime | None = None) -> dict
     """Every management indicator of the area (a district or the province) for the period, in
     full: the API's and the page's answer before ``for_viewer`` takes out what a role may not see."""
     now = now or utcnow()
+    if (period.end.year - period.start.year) * 12 + period.end.month - period.start.month >= MAX_MONTHS:
+        raise ValidationFailed({"from": _("Choose a period of at most %(n)s months.", n=MAX_MONTHS)})
     start, end = tally.day_bounds(period.start, period.end)
     months = _months(period)
     closure = _closure(area_code, start, end, months)

@@ -89,9 +89,13 @@ def _area_names(data) -> dict:
 def quarterly_pdf():
     area, period, data = _indicators_from_request()
     labels = _labels()
+    try:
+        management = kpi_context(current_user, area, period)
+    except ValidationFailed:  # a period too long for the monthly trends: the report without them
+        management = {}
     html = render_template("pdf/quarterly_report.html", data=data, area=get_area(area), period=period, labels=labels,
                            charts=_charts(data, labels), generated=utcnow(), area_names=_area_names(data),
-                           **kpi_context(current_user, area, period))
+                           **management)
     pdf = html_to_pdf(html)[0]
     services.record_report_download(current_user, area)
     return Response(pdf, mimetype="application/pdf", headers={
@@ -126,14 +130,14 @@ def kpis_page():
     try:
         area = kpi_area(current_user, request.args.get("area"))
         period = services.parse_period(request.args.get("from"), request.args.get("to"))
+        context = kpi_context(current_user, area, period)
     except ValidationFailed as exc:
         refused(exc)
         flash(exc.said, "warning")
         return redirect(url_for("reports.kpis_page"))
     return render_template("reports/kpis.html", area=get_area(area), period=period,
                            areas=pickable_areas(kpi_area(current_user, None)),
-                           small_counts_hidden=small_counts_hidden(current_user),
-                           **kpi_context(current_user, area, period))
+                           small_counts_hidden=small_counts_hidden(current_user), **context)
 
 
 @bp.post("/exports")
