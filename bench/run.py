@@ -244,6 +244,10 @@ def main():
     analyst_api = bearer("bench.analyst")
     measure("indicators, province (1 year)", lambda: api.get(
         f"/api/v1/indicators?area_code=73&from={year_ago}", headers=analyst_api).status_code, 3, rows)
+    measure("management indicators, district 73.06 (90 days)", lambda: api.get(
+        "/api/v1/kpis?area_code=73.06", headers=coord_api).status_code, 3, rows)
+    measure("management indicators, province (90 days)", lambda: api.get(
+        "/api/v1/kpis?area_code=73", headers=analyst_api).status_code, 3, rows)
     measure("case summary PDF", lambda: api.get(f"/api/v1/cases/{rng.choice(district_ids)}/summary.pdf",
                                                 headers=coord_api).status_code, max(3, n // 3), rows)
     measure("conference minutes PDF", lambda: api.get(f"/api/v1/conferences/{conference_id}/minutes.pdf",

@@ -33,11 +33,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
-                              "indicators.view", "transfers.manage"}),
+                              "indicators.view", "transfers.manage", "kpis.view"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
-    "analyst": frozenset({"directory.view", "indicators.view"}),
+    "analyst": frozenset({"directory.view", "indicators.view", "kpis.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage",
-                        "notifications.log"}),
+                        "notifications.log", "kpis.view"}),
 }
 
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role needs a permission set"
@@ -619,6 +619,26 @@ def indicator_area(user, asked: str | None) -> str:
     if not area_contains(own, area_code) or area_code.count(".") > 1:
         raise Forbidden(_("You may see the indicators of %(area)s only.", area=own))
     return area_code
+
+
+def kpi_area(user, asked: str | None) -> str:
+    """The area whose management indicators a user asks for, if they may see them (Forbidden
+    otherwise): as ``indicator_area``, and an admin any district or the province of their own
+    area (all of it without one)."""
+    from flask_babel import gettext as _
+
+    if user.role != "admin":
+        return indicator_area(user, asked)
+    own = (user.area_code or "").split(".")[0] or None
+    area_code = (asked or own or "73").strip()
+    if (own and not area_contains(own, area_code)) or area_code.count(".") > 1:
+        raise Forbidden(_("You may see the indicators of %(area)s only.", area=own))
+    return area_code
+
+
+def sees_worker_names(user) -> bool:
+    """Who may see the management indicators worker by worker: the coordinator and admins."""
+    return user.role in ("coordinator", "admin")
 
 
 def small_counts_hidden(user) -> bool:

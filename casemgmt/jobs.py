@@ -155,6 +155,28 @@ def refresh_indicators():
         return total
 
 
+@periodic(3600, minute="5")
+def refresh_home_kpis():
+    """Recount the management indicators each coordinator's home shows (reports.services.home_kpis),
+    district by district, each committed on its own."""
+    from sqlalchemy import select
+
+    from casemgmt.accounts.models import User
+    from casemgmt.dbtypes import utcnow
+    from casemgmt.extensions import db
+    from casemgmt.reports.services import count_home_kpis
+    from casemgmt.transactions import commit
+
+    with app().app_context():
+        codes = {".".join(code.split(".")[:2]) for code in db.session.scalars(
+            select(User.area_code).where(User.role == "coordinator", User.active.is_(True),
+                                         User.area_code.is_not(None)))}
+        for district in sorted(codes):
+            count_home_kpis(district, utcnow())
+            commit()
+        return len(codes)
+
+
 # huey reads crontabs in UTC: 18:30 UTC is 02:30 in Makassar (WITA), when nobody is at work.
 @periodic(24 * 3600, hour="18", minute="30")
 def compact_search():

@@ -1,14 +1,14 @@
-"""GET /api/v1/indicators of the contract."""
+"""GET /api/v1/indicators and GET /api/v1/kpis of the contract."""
 from __future__ import annotations
 
 from flask import g
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from casemgmt.access import indicator_area
+from casemgmt.access import indicator_area, kpi_area
 from casemgmt.api.idempotency import json_response
 from casemgmt.api.schemas import AnyOut, QuerySchema
-from casemgmt.reports import indicators, services
+from casemgmt.reports import indicators, kpis, services
 
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Indicators")
 
@@ -29,3 +29,16 @@ def get_indicators(query):
     start, end = query.get("from_"), query.get("to")
     period = services.parse_period(start.isoformat() if start else None, end.isoformat() if end else None)
     return json_response(indicators.for_viewer(indicators.compute(area, period), user), 200)
+
+
+@blp.route("/kpis", methods=["GET"])
+@blp.arguments(IndicatorQuery, location="query")
+@blp.response(200, AnyOut)
+def get_kpis(query):
+    """A district's or the province's management indicators for a period; workers by name for the
+    district's coordinator only, counts under 5 "<5" for analysts."""
+    user = g.api_user
+    area = kpi_area(user, query.get("area_code"))
+    start, end = query.get("from_"), query.get("to")
+    period = services.parse_period(start.isoformat() if start else None, end.isoformat() if end else None)
+    return json_response(kpis.for_api(kpis.compute(area, period), user), 200)

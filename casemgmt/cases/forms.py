@@ -122,6 +122,9 @@ class CaseFilterForm(PlainForm):
     area = StringField(_l("Region code"), render_kw={"inputmode": "decimal"})
     mine = BooleanField(_l("Assigned to me"))
     overdue = BooleanField(_l("Overdue only"))
+    no_nik = BooleanField(_l("Without NIK"))
+    estimated_birth = BooleanField(_l("Estimated birth date"))
+    idle = BooleanField(_l("No activity for 90 days"))
 
 
 # What the timeline and conflict messages call each editable field.

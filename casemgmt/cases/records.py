@@ -3,10 +3,10 @@ no update, notes, sensitive details."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, select, union_all
+from sqlalchemy import bindparam, exists, or_, select, union_all
 
 from casemgmt.access import case_access, scope_cases, scope_district, sees_case_text, within
 from casemgmt.audit import services as audit
@@ -18,6 +18,7 @@ from casemgmt.cases.models import (
     Case,
     CaseConcern,
     CaseEvent,
+    Child,
 )
 from casemgmt.codes import CONCERNS
 from casemgmt.dbtypes import utcnow
@@ -41,6 +42,10 @@ class CaseFilters:
     q: str | None = None
     # The cases the coordinator's district transferred to another (access.scope_cases).
     transferred_out: bool = False
+    # The data-quality gaps the management indicators count (reports.kpis), each a list.
+    without_nik: bool = False
+    estimated_birth: bool = False
+    idle: bool = False
 
     def search_only(self) -> bool:
         """A search and no other filter."""
@@ -55,7 +60,8 @@ class CaseFilters:
         return cls(stage=text("stage"), status=text("status"), risk_level=text("risk_level"), area_code=text("area"),
                    concern=text("concern"), assigned_to_me=bool(values.get("mine")),
                    overdue=bool(values.get("overdue")), q=text("q"),
-                   transferred_out=values.get("transferred") == "out")
+                   transferred_out=values.get("transferred") == "out", without_nik=bool(values.get("no_nik")),
+                   estimated_birth=bool(values.get("estimated_birth")), idle=bool(values.get("idle")))
 
     def problems(self) -> dict[str, str]:
         errors = {}
@@ -70,6 +76,19 @@ class CaseFilters:
         if self.area_code and not all(part.isdigit() for part in self.area_code.split(".")):
             errors["area_code"] = _("Unknown region code.")
         return errors
+
+
+IDLE_DAYS = 90
+
+
+def without_nik():
+    """SQL: the case's child has no NIK recorded."""
+    return or_(Child.nik.is_(None), Child.nik == "")
+
+
+def idle(now: datetime):
+    """SQL: nothing written on the case's timeline for IDLE_DAYS days."""
+    return ~exists().where(CaseEvent.case_id == Case.id, CaseEvent.at >= now - timedelta(days=IDLE_DAYS))
 
 
 def older_than(created: datetime, case_id: int) -> tuple:
@@ -102,6 +121,12 @@ def filtered_cases(user, filters: CaseFilters, now: datetime | None = None, base
         query = query.where(exists().where(CaseConcern.case_id == Case.id, CaseConcern.concern == filters.concern))
     if filters.overdue:
         query = query.where(Case.overdue_at(now))
+    if filters.without_nik:
+        query = query.where(exists().where(Child.id == Case.child_id, without_nik()))
+    if filters.estimated_birth:
+        query = query.where(exists().where(Child.id == Case.child_id, Child.birth_date_estimated.is_(True)))
+    if filters.idle:
+        query = query.where(idle(now))
     if filters.q:
         query = searched(user, query, filters.q, part, transferred_out=filters.transferred_out)
     return query

@@ -304,3 +304,12 @@ def picker_levels(code: str | None, top: str = "regency", last: str = "village")
         result.append(PickerLevel(level, options, selected))
         parent = selected or None
     return result
+
+
+def pickable_areas(top: str | None) -> list[Area]:
+    """The places an area picker offers under ``top`` (the widest area the user may choose): it
+    and, for a province, its kabupaten/kota. Used with templates/_area_picker.html."""
+    area = get_area(top)
+    if area is None:
+        return []
+    return [area] + (children(area.code) if area.level == "province" else [])

@@ -66,3 +66,14 @@ class IndicatorDirty(db.Model):
     district_code: Mapped[str] = mapped_column(byte_ordered(16), nullable=False)
     day: Mapped[date] = mapped_column(Date, nullable=False)
     section: Mapped[str] = mapped_column(String(10), nullable=False)
+
+
+class KpiSnapshot(db.Model):
+    """A district's management indicators of the last 90 days as its coordinator's home shows
+    them, counted at most an hour before (``reports.services.home_kpis``; the background worker
+    recounts them every hour): counting them takes longer than a home page may."""
+    __tablename__ = "kpi_snapshot"
+
+    district_code: Mapped[str] = mapped_column(byte_ordered(16), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    data: Mapped[str] = mapped_column(Text, nullable=False)

@@ -95,4 +95,49 @@ def dashboard(user, now: datetime | None = None) -> dict:
                                          CaseConference.status == "scheduled", CaseConference.scheduled_at >= now)
             .order_by(CaseConference.scheduled_at).limit(5)))
         data["not_reviewed"] = count_not_reviewed(user, now)
+        data["kpi"] = home_kpis(user, district, now) if district else None
     return data
+
+
+HOME_DAYS = 90
+HOME_FRESH = timedelta(hours=1)
+
+
+def home_kpis(user, district: str, now: datetime) -> dict:
+    """The management indicators of the coordinator's district for the last 90 days, as their
+    home shows them: counted at most an hour ago (KpiSnapshot). Counting a large district takes
+    seconds, longer than a home page may; the background worker recounts every district each
+    hour, and a home finding none fresh counts it and keeps it for the next."""
+    import json
+
+    from casemgmt.reports import kpis
+    from casemgmt.reports.models import KpiSnapshot
+
+    snapshot = db.session.get(KpiSnapshot, district)
+    if snapshot is not None and snapshot.computed_at > now - HOME_FRESH:
+        result, counted_at = json.loads(snapshot.data), snapshot.computed_at
+    else:
+        result, counted_at = count_home_kpis(district, now), now
+    shown = kpis.for_viewer(result, user)
+    shown["counted_at"] = counted_at
+    return shown
+
+
+def count_home_kpis(district: str, now: datetime) -> dict:
+    """Counts the district's home indicators and keeps them (replacing what was kept)."""
+    import json
+
+    from casemgmt.reports import kpis
+    from casemgmt.reports.models import KpiSnapshot
+
+    result = kpis.compute(district, Period(local_day(now - timedelta(days=HOME_DAYS)), local_day(now)), now)
+    table = KpiSnapshot.__table__
+    values = {"district_code": district, "computed_at": now, "data": json.dumps(result, sort_keys=True)}
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    # Two homes counting at once: the later count is kept, neither fails.
+    db.session.execute(insert(table).values(**values).on_conflict_do_update(
+        index_elements=[table.c.district_code], set_={"computed_at": now, "data": values["data"]}))
+    return result

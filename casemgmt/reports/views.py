@@ -14,16 +14,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casemgmt import storage
-from casemgmt.access import indicator_area, requires, small_counts_hidden
+from casemgmt.access import can, indicator_area, kpi_area, requires, sees_worker_names, small_counts_hidden
 from casemgmt.cases.records import CaseFilters
 from casemgmt.codes import CONCERNS, SERVICES
 from casemgmt.dbtypes import utcnow
-from casemgmt.directory.services import get_area
+from casemgmt.directory.services import get_area, pickable_areas
 from casemgmt.errors import ServiceError, ValidationFailed
 from casemgmt.extensions import db
 from casemgmt.forms import refused
 from casemgmt.pdf import html_to_pdf
-from casemgmt.reports import charts, exports, indicators, services
+from casemgmt.reports import charts, exports, indicators, kpis, services
 
 bp = Blueprint("reports", __name__)
 
@@ -89,12 +89,55 @@ def _area_names(data) -> dict:
 def quarterly_pdf():
     area, period, data = _indicators_from_request()
     labels = _labels()
+    try:
+        management = kpi_context(current_user, area, period)
+    except ValidationFailed:  # a period too long for the monthly trends: the report without them
+        management = {}
     html = render_template("pdf/quarterly_report.html", data=data, area=get_area(area), period=period, labels=labels,
-                           charts=_charts(data, labels), generated=utcnow(), area_names=_area_names(data))
+                           charts=_charts(data, labels), generated=utcnow(), area_names=_area_names(data),
+                           **management)
     pdf = html_to_pdf(html)[0]
     services.record_report_download(current_user, area)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="laporan-pksai-{area}-{period.start}-{period.end}.pdf"'})
+
+
+def kpi_charts(data) -> dict:
+    """The management indicators' month-by-month trends."""
+    return {
+        "triage": charts.bar_chart(data["triage"]["by_month"], title=_("Triaged within the deadline (%)"),
+                                   suffix="%"),
+        "assessment": charts.bar_chart(data["assessment"]["by_month"],
+                                       title=_("Assessments within the deadline (%)"), suffix="%"),
+        "plan": charts.bar_chart(data["plan"]["by_month"], title=_("Plans within the deadline (%)"), suffix="%"),
+        "closed": charts.bar_chart(data["closure"]["closed_by_month"], title=_("Cases closed")),
+        "referrals": charts.bar_chart(data["referrals"]["by_month"],
+                                      title=_("Referrals answered within the deadline (%)"), suffix="%"),
+    }
+
+
+def kpi_context(user, area: str, period) -> dict:
+    """What the management indicators' page, the coordinator's home and the quarterly PDF show."""
+    data = kpis.for_viewer(kpis.compute(area, period), user)
+    return {"kpi": data, "kpi_charts": kpi_charts(data), "kpi_names": sees_worker_names(user),
+            # The data-quality figures link to the case list only for whom it lists those cases.
+            "kpi_links": can(user, "cases.list") and user.role == "coordinator"}
+
+
+@bp.get("/reports/kpis")
+@requires("kpis.view")
+def kpis_page():
+    try:
+        area = kpi_area(current_user, request.args.get("area"))
+        period = services.parse_period(request.args.get("from"), request.args.get("to"))
+        context = kpi_context(current_user, area, period)
+    except ValidationFailed as exc:
+        refused(exc)
+        flash(exc.said, "warning")
+        return redirect(url_for("reports.kpis_page"))
+    return render_template("reports/kpis.html", area=get_area(area), period=period,
+                           areas=pickable_areas(kpi_area(current_user, None)),
+                           small_counts_hidden=small_counts_hidden(current_user), **context)
 
 
 @bp.post("/exports")

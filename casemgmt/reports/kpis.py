@@ -1,0 +1,439 @@
+"""The management indicators a PKSAI coordinator answers for (DOMAIN.md "Management
+indicators"), for a district or the province and a period, counted by the database.
+
+- Time to triage, to the assessment and to the plan, for the cases whose complaint was received
+  in the period: the median time from the complaint, and the share of cases whose step took no
+  longer than its SOP clock (workflow.deadlines: triage by urgency from the complaint, the
+  assessment by risk from acceptance, the plan by risk from the assessment), the district's own
+  lengths where it set them. A step exactly on its deadline is within it, as a case is overdue
+  only after its due time.
+- Closure rate: cases closed in the period, of the cases open at some time in it; the median
+  days from the complaint to closure of those closed in the period.
+- Caseload: open cases per worker now, flagged above the district's threshold
+  (directory.services.district_settings).
+- Referrals sent in the period: answered by their deadline (``respond_by``) of those answered or
+  past it, completed of those accepted; by agency.
+- Open cases due for a conference review (conferences.services) that were discussed in a
+  conference closed within the review clock (three months by default).
+- Data quality of the open cases now: without NIK, with an estimated birth date, and with no
+  timeline entry for 90 days, each a filter of the case list (cases.records.CaseFilters).
+
+Medians are read from histograms the database groups (tenths of an hour or a day), never from
+every case's row: a province holds a million cases.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Float, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from casemgmt.access import district_of, small_counts_hidden, within
+from casemgmt.cases import records
+from casemgmt.cases.models import Case, CaseEvent, Child, Complaint
+from casemgmt.dbtypes import utcnow
+from casemgmt.directory.models import Area
+from casemgmt.errors import ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.reports import tally
+from casemgmt.reports.indicators import SMALL, Period, suppress
+
+MAX_MONTHS = 60  # a trend of five years; each month is a term of the statements
+
+# The steps and their clocks: triage from the complaint to the first move out of report; the
+# assessment from there (acceptance) to its submission; the plan from there to its approval (the
+# move from planning into intervention).
+STEPS = ("triage", "assessment", "plan")
+
+
+# --- portable SQL --------------------------------------------------------------------------------
+
+class seconds_between(FunctionElement):
+    """Whole seconds from ``earlier`` to ``later`` (two UTCDateTime columns), on SQLite and
+    PostgreSQL alike."""
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between)
+def _seconds_pg(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return (f"ROUND(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})))")
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_sqlite(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return (f"ROUND((julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
+            f" * 86400.0)")
+
+
+def _first_move(from_stage: str, to_stage: str | None = None):
+    """When the case first left ``from_stage`` (for ``to_stage`` if given): a correlated
+    subquery read through the (case_id, at, id) index of the timeline."""
+    where = [CaseEvent.case_id == Case.id, CaseEvent.kind == "transition", CaseEvent.from_stage == from_stage]
+    if to_stage:
+        where.append(CaseEvent.to_stage == to_stage)
+    return select(func.min(CaseEvent.at)).where(*where).scalar_subquery()
+
+
+def _area(column, area_code: str):
+    return within(column, area_code)
+
+
+def _districts(column, area_code: str):
+    """SQL: a district-code column (Case.district_code) within the area: one value for a
+    district, a range for the province (no district's code is the province's), so that the
+    (district_code, ...) indexes are read as one range, not as two joined by OR."""
+    if district_of(area_code) == area_code:
+        return column == area_code
+    return and_(column > area_code + ".", column < area_code + "/")
+
+
+def _month_index(column, months: list[tuple[date, datetime, datetime]]):
+    """SQL: the position of ``column`` among the period's local months (-1 outside)."""
+    return case(*[(and_(column >= start, column < end), i) for i, (_m, start, end) in enumerate(months)],
+                else_=-1)
+
+
+def _months(period: Period) -> list[tuple[date, datetime, datetime]]:
+    """(first day, UTC start, UTC end) of each local month the period touches, cut to it."""
+    out, first = [], period.start
+    while first <= period.end:
+        last = min(tally.next_month(first) - timedelta(days=1), period.end)
+        out.append((tally.month_of(first), *tally.day_bounds(first, last)))
+        first = last + timedelta(days=1)
+    return out
+
+
+def _deadline_hours(clock: str, level, district_column, area_code: str):
+    """SQL: the hours of ``clock`` at the level ``level`` (an SQL expression), the district's own
+    setting where it has one (workflow's DeadlineSetting), else the SOP's default."""
+    from casemgmt.workflow.deadlines import DEFAULT_HOURS
+    from casemgmt.workflow.models import DeadlineSetting
+
+    own = db.session.execute(select(DeadlineSetting.district_code, DeadlineSetting.level, DeadlineSetting.hours)
+                             .where(DeadlineSetting.clock == clock,
+                                    within(DeadlineSetting.district_code, area_code))).all()
+    whens = [(and_(district_column == district, level == lv), hours) for district, lv, hours in own]
+    whens += [(level == lv, hours) for lv, hours in DEFAULT_HOURS[clock].items()]
+    return case(*whens, else_=max(DEFAULT_HOURS[clock].values()))
+
+
+# --- medians from histograms -------------------------------------------------------------------
+
+def median_of(histogram: dict) -> float | None:
+    """The median of values counted ({value: n}), as statistics.median gives it."""
+    values = sorted((v, n) for v, n in histogram.items() if n > 0)
+    total = sum(n for _v, n in values)
+    if not total:
+        return None
+    wanted, found, seen = [(total - 1) // 2, total // 2], [], 0
+    for value, n in values:
+        while wanted and wanted[0] < seen + n:
+            found.append(value)
+            wanted.pop(0)
+        seen += n
+    return round(sum(found) / 2, 1)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+# --- the indicators ------------------------------------------------------------------------------
+
+def _steps(area_code: str, start: datetime, end: datetime, months) -> dict:
+    """Triage, assessment and plan in one statement: each case of the period read once (its
+    first moves out of report, assessment and planning, through the timeline's (case_id, at)
+    index) into a common table that the three steps then group, each in tenths of its unit
+    from the complaint (for the median) and within its clock or not."""
+    moves = {"triaged": _first_move("report"), "assessed": _first_move("assessment", "intervention_plan"),
+             "planned": _first_move("intervention_plan", "intervention")}
+    # The complaint's time index picks the period's cases (``|| ''`` keeps the planner off the
+    # area index, which would read every case of the district first: tally does the same).
+    per_case = (select(Case.district_code, Case.urgent, Case.risk_level, Complaint.received_at,
+                       _month_index(Complaint.received_at, months).label("month"),
+                       *[move.label(name) for name, move in moves.items()])
+                .join(Complaint, Complaint.id == Case.complaint_id)
+                .where(_area(Case.area_code.concat(""), area_code), Complaint.received_at >= start,
+                       Complaint.received_at < end)
+                .cte("per_case"))
+    c = per_case.c
+    parts = []
+    for number, (step, (clock, done, began)) in enumerate((
+            ("triage", ("triage", c.triaged, c.received_at)),
+            ("assessment", ("assessment", c.assessed, c.triaged)),
+            ("plan", ("plan", c.planned, c.assessed)))):
+        level = (case((c.urgent.is_(True), literal("urgent")), else_=literal("normal")) if clock == "triage"
+                 else func.coalesce(c.risk_level, literal("medium")))
+        unit = 3600 if step == "triage" else 86400
+        hours = _deadline_hours(clock, level, c.district_code, area_code)
+        parts.append(select(literal(number).label("step"), c.month.label("month"),
+                            func.round(seconds_between(done, c.received_at) / (unit / 10)).label("tenths"),
+                            case((seconds_between(done, began) <= hours * 3600, 1), else_=0).label("ok"))
+                     .where(done.is_not(None), began.is_not(None)))
+    every = union_all(*parts).subquery()
+    rows = db.session.execute(select(every.c.step, every.c.month, every.c.tenths, every.c.ok, func.count())
+                              .group_by(every.c.step, every.c.month, every.c.tenths, every.c.ok)).all()
+    out = {}
+    for number, step in enumerate(STEPS):
+        histogram: Counter = Counter()
+        counted, ok = Counter(), Counter()
+        for _s, month, tenths, in_time, n in (r for r in rows if r[0] == number):
+            histogram[float(tenths) / 10] += n
+            counted[month] += n
+            ok[month] += n if in_time else 0
+        total = sum(counted.values())
+        key = "median_hours" if step == "triage" else "median_days"
+        out[step] = {key: median_of(histogram), "within_deadline_pct": _pct(sum(ok.values()), total),
+                     "counted": total,
+                     "by_month": {months[m][0].strftime("%Y-%m"): _pct(ok[m], counted[m]) for m in sorted(counted)
+                                  if m >= 0},
+                     "counted_by_month": {months[m][0].strftime("%Y-%m"): counted[m] for m in sorted(counted)
+                                          if m >= 0}}
+    return out
+
+
+def _closure(area_code: str, start: datetime, end: datetime, months) -> dict:
+    area = _area(Case.area_code.concat(""), area_code)  # the closure time's index picks the rows
+    closed_in = and_(Case.closed_at >= start, Case.closed_at < end)
+    # Open at some time in the period: registered before its end, not closed before its start
+    # (counted in the district's (district_code, created_at) index, without the complaint).
+    open_during = db.session.scalar(
+        select(func.count(Case.id))
+        .where(_districts(Case.district_code, area_code), Case.created_at < end,
+               or_(Case.closed_at.is_(None), Case.closed_at >= start))) or 0
+    days = func.round(seconds_between(Case.closed_at, Complaint.received_at) / 8640)
+    rows = db.session.execute(
+        select(_month_index(Case.closed_at, months).label("month"), days.label("tenths"), func.count())
+        .join(Complaint, Complaint.id == Case.complaint_id).where(area, closed_in)
+        .group_by("month", "tenths")).all()
+    histogram: Counter = Counter()
+    by_month: Counter = Counter()
+    for month, tenths, n in rows:
+        histogram[float(tenths) / 10] += n
+        by_month[month] += n
+    closed = sum(by_month.values())
+    return {"closed": closed, "open_during": open_during, "closure_rate_pct": _pct(closed, open_during),
+            "median_days_to_close": median_of(histogram),
+            "closed_by_month": {months[m][0].strftime("%Y-%m"): by_month.get(m, 0) for m in range(len(months))}}
+
+
+def _caseload(area_code: str) -> dict:
+    from casemgmt.accounts.models import User
+    from casemgmt.directory.services import district_settings
+
+    counts = dict(db.session.execute(
+        select(Case.assigned_worker_id, func.count(Case.id))
+        .where(_districts(Case.district_code, area_code), Case.status == "open",
+               Case.assigned_worker_id.is_not(None))
+        .group_by(Case.assigned_worker_id)).all())
+    workers = {u.id: u for u in db.session.scalars(select(User).where(or_(
+        User.id.in_(list(counts) or [0]),
+        and_(User.role == "social_worker", User.active.is_(True), within(User.area_code, area_code)))))}
+    thresholds: dict[str, int] = {}
+
+    def threshold(user) -> int:
+        district = district_of(user.area_code) or area_code
+        if district not in thresholds:
+            thresholds[district] = district_settings(district).caseload_threshold
+        return thresholds[district]
+
+    by_worker = sorted(({"id": u.id, "full_name": u.full_name, "open": counts.get(u.id, 0),
+                         "threshold": threshold(u)} for u in workers.values()),
+                       key=lambda w: (-w["open"], w["full_name"], w["id"]))
+    for worker in by_worker:
+        worker["over"] = worker["open"] > worker["threshold"]
+    loads = [w["open"] for w in by_worker]
+    return {"median": median_of(Counter(loads)), "max": max(loads) if loads else None,
+            "workers": len(by_worker), "over_threshold": sum(w["over"] for w in by_worker),
+            "by_worker": by_worker}
+
+
+def _referrals(area_code: str, start: datetime, end: datetime, now: datetime, months) -> dict:
+    from casemgmt.directory.models import Organisation
+    from casemgmt.referrals.models import Referral
+
+    answered = Referral.responded_at.is_not(None)
+    due = or_(answered, Referral.respond_by < now)
+    in_time = and_(answered, Referral.responded_at <= Referral.respond_by)
+    accepted = Referral.status.in_(("accepted", "completed"))
+
+    def total(cond):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    rows = db.session.execute(
+        select(Referral.to_organisation_id, _month_index(Referral.created_at, months).label("month"),
+               total(due), total(in_time), total(accepted), total(Referral.status == "completed"))
+        .join(Case, Case.id == Referral.case_id)
+        .where(_area(Case.area_code.concat(""), area_code), Referral.created_at >= start, Referral.created_at < end,
+               Referral.status != "cancelled")
+        .group_by(Referral.to_organisation_id, "month")).all()
+    agencies: dict = defaultdict(Counter)
+    months_seen: dict = defaultdict(Counter)
+    for agency, month, n_due, n_in_time, n_accepted, n_completed in rows:
+        for target in (agencies[agency], agencies[None]):
+            target.update(due=n_due, in_time=n_in_time, accepted=n_accepted, completed=n_completed)
+        months_seen[month].update(due=n_due, in_time=n_in_time)
+    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                    .where(Organisation.id.in_([a for a in agencies if a] or [0]))).all())
+
+    def summary(c: Counter) -> dict:
+        return {"answered_in_time_pct": _pct(c["in_time"], c["due"]),
+                "completed_pct": _pct(c["completed"], c["accepted"]),
+                "due": c["due"], "answered_in_time": c["in_time"], "accepted": c["accepted"],
+                "completed": c["completed"]}
+
+    out = summary(agencies[None])
+    out["by_agency"] = {names.get(a, str(a)): summary(agencies[a])
+                        for a in sorted((a for a in agencies if a is not None), key=lambda a: names.get(a, ""))}
+    out["by_month"] = {months[m][0].strftime("%Y-%m"): _pct(c["in_time"], c["due"])
+                       for m, c in sorted(months_seen.items()) if m >= 0}
+    out["due_by_month"] = {months[m][0].strftime("%Y-%m"): c["due"] for m, c in sorted(months_seen.items()) if m >= 0}
+    return out
+
+
+def _reviewed(area_code: str, now: datetime) -> dict:
+    from casemgmt.conferences.models import CaseConference, ConferenceCase
+    from casemgmt.conferences.services import review_due_before
+
+    districts = [district_of(area_code)] if district_of(area_code) else db.session.scalars(
+        select(Area.code).where(Area.level == "regency", within(Area.code, area_code))).all()
+    due = reviewed = 0
+    for district in districts:  # each district's own review clock
+        cutoff = review_due_before(now, district)
+        base = select(func.count(Case.id)).where(Case.district_code == district, Case.status == "open",
+                                                 Case.stage != "report", Case.created_at < cutoff)
+        discussed = (select(ConferenceCase.case_id)
+                     .join(CaseConference, CaseConference.id == ConferenceCase.conference_id)
+                     .where(CaseConference.status == "closed", CaseConference.closed_at >= cutoff))
+        due += db.session.scalar(base) or 0
+        reviewed += db.session.scalar(base.where(Case.id.in_(discussed))) or 0
+    return {"due": due, "reviewed": reviewed, "reviewed_in_conference_pct": _pct(reviewed, due)}
+
+
+def _data_quality(area_code: str, now: datetime) -> dict:
+    def total(cond):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    n, no_nik, estimated, idle = db.session.execute(
+        select(func.count(Case.id), total(records.without_nik()), total(Child.birth_date_estimated.is_(True)),
+               total(records.idle(now)))
+        .join(Child, Child.id == Case.child_id)
+        .where(_districts(Case.district_code, area_code), Case.status == "open")).one()
+    return {"open": n, "without_nik": no_nik, "without_nik_pct": _pct(no_nik, n),
+            "estimated_birth_date": estimated, "estimated_birth_date_pct": _pct(estimated, n),
+            "idle_over_90_days": idle}
+
+
+def compute(area_code: str, period: Period, now: datetime | None = None) -> dict:
+    """Every management indicator of the area (a district or the province) for the period, in
+    full: the API's and the page's answer before ``for_viewer`` takes out what a role may not see."""
+    now = now or utcnow()
+    if (period.end.year - period.start.year) * 12 + period.end.month - period.start.month >= MAX_MONTHS:
+        raise ValidationFailed({"from": _("Choose a period of at most %(n)s months.", n=MAX_MONTHS)})
+    start, end = tally.day_bounds(period.start, period.end)
+    months = _months(period)
+    closure = _closure(area_code, start, end, months)
+    reviewed = _reviewed(area_code, now)
+    return {
+        "area_code": area_code, "from": period.start.isoformat(), "to": period.end.isoformat(),
+        **_steps(area_code, start, end, months),
+        "closure_rate_pct": closure["closure_rate_pct"], "median_days_to_close": closure["median_days_to_close"],
+        "closure": closure,
+        "caseload": _caseload(area_code),
+        "referrals": _referrals(area_code, start, end, now, months),
+        "reviewed_in_conference_pct": reviewed["reviewed_in_conference_pct"], "review": reviewed,
+        "data_quality": _data_quality(area_code, now),
+    }
+
+
+def for_api(result: dict, user) -> dict:
+    """The answer of GET /api/v1/kpis (API.md), as the user may see it."""
+    shown = for_viewer(result, user)
+    step = {"triage": ("median_hours", "within_deadline_pct"), "assessment": ("median_days", "within_deadline_pct"),
+            "plan": ("median_days", "within_deadline_pct")}
+    out = {name: {k: shown[name][k] for k in keys} for name, keys in step.items()}
+    caseload = {"median": shown["caseload"]["median"], "max": shown["caseload"]["max"]}
+    if user.role == "coordinator":
+        caseload["by_worker"] = [{"id": w["id"], "full_name": w["full_name"], "open": w["open"]}
+                                 for w in shown["caseload"]["by_worker"]]
+    quality = shown["data_quality"]
+    out.update({
+        "closure_rate_pct": shown["closure_rate_pct"], "median_days_to_close": shown["median_days_to_close"],
+        "caseload": caseload,
+        "referrals": {"answered_in_time_pct": shown["referrals"]["answered_in_time_pct"],
+                      "completed_pct": shown["referrals"]["completed_pct"]},
+        "reviewed_in_conference_pct": shown["reviewed_in_conference_pct"],
+        "data_quality": {"without_nik_pct": quality["without_nik_pct"],
+                         "estimated_birth_date_pct": quality["estimated_birth_date_pct"],
+                         "idle_over_90_days": quality["idle_over_90_days"]},
+    })
+    return out
+
+
+def for_viewer(result: dict, user) -> dict:
+    """The indicators as this user may see them: analysts never a worker's name nor a count of
+    1 to 4 (shown "<5"), and no share or median drawn from fewer than five cases (it would
+    point at them)."""
+    if not small_counts_hidden(user):
+        return result
+    out = dict(result)
+    for name in ("triage", "assessment", "plan"):
+        step = dict(result[name])
+        if 0 < step["counted"] < SMALL:
+            step = {k: (None if k != "counted" else v) for k, v in step.items()}
+        step["by_month"] = _monthly(result[name]["by_month"], result[name]["counted_by_month"]) \
+            if step["by_month"] is not None else {}
+        step["counted"] = suppress(step["counted"])
+        step["counted_by_month"] = suppress(result[name]["counted_by_month"])
+        out[name] = step
+    closure = dict(result["closure"])
+    if 0 < closure["open_during"] < SMALL:
+        out["closure_rate_pct"] = closure["closure_rate_pct"] = None
+    if 0 < closure["closed"] < SMALL:
+        out["median_days_to_close"] = closure["median_days_to_close"] = None
+    for key in ("closed", "open_during"):
+        closure[key] = suppress(closure[key])
+    closure["closed_by_month"] = suppress(closure["closed_by_month"])
+    out["closure"] = closure
+    caseload = {k: v for k, v in result["caseload"].items() if k != "by_worker"}
+    caseload["workers"] = suppress(caseload["workers"])
+    caseload["over_threshold"] = suppress(caseload["over_threshold"])
+    out["caseload"] = caseload
+    out["referrals"] = _suppress_referrals(result["referrals"])
+    out["referrals"]["by_agency"] = {name: _suppress_referrals(group)
+                                     for name, group in result["referrals"]["by_agency"].items()}
+    review = dict(result["review"])
+    if 0 < review["due"] < SMALL:
+        out["reviewed_in_conference_pct"] = review["reviewed_in_conference_pct"] = None
+    out["review"] = suppress(review)
+    quality = dict(result["data_quality"])
+    if 0 < quality["open"] < SMALL:
+        quality["without_nik_pct"] = quality["estimated_birth_date_pct"] = None
+    out["data_quality"] = suppress(quality)
+    return out
+
+
+def _monthly(pct: dict, counted: dict) -> dict:
+    """A month's share is left out where fewer than five cases make it."""
+    return {m: (None if 0 < counted.get(m, 0) < SMALL else v) for m, v in pct.items()}
+
+
+def _suppress_referrals(group: dict) -> dict:
+    out = dict(group)
+    if "by_month" in group:
+        out["by_month"] = _monthly(group["by_month"], group["due_by_month"])
+        out["due_by_month"] = suppress(group["due_by_month"])
+    if 0 < group["due"] < SMALL:
+        out["answered_in_time_pct"] = None
+    if 0 < group["accepted"] < SMALL:
+        out["completed_pct"] = None
+    for key in ("due", "answered_in_time", "accepted", "completed"):
+        out[key] = suppress(group[key])
+    return out
