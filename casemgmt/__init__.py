@@ -156,10 +156,11 @@ def register_cli(app: App) -> None:
     from casemgmt.accounts.cli import users_cli
     from casemgmt.demo import demo_cli
     from casemgmt.directory.cli import areas_cli, organisations_cli
+    from casemgmt.population.cli import population_cli
     from casemgmt.privacy.cli import backup_command, privacy_cli
     from casemgmt.reports.cli import reports_cli
     from casemgmt.workflow.cli import workflow_cli
 
     for group in (areas_cli, organisations_cli, users_cli, demo_cli, workflow_cli, privacy_cli, backup_command,
-                  reports_cli):
+                  reports_cli, population_cli):
         app.cli.add_command(group)

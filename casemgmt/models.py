@@ -47,3 +47,10 @@ from casemgmt.storage import FileChunk, StoredFile  # noqa: F401,E402
 from casemgmt.reports import tally  # noqa: E402
 
 tally.install()
+from casemgmt.population.models import (  # noqa: F401,E402
+    OutreachEvent,
+    OutreachItem,
+    PopulationCurrent,
+    PopulationImport,
+    PopulationPerson,
+)

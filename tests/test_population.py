@@ -1,0 +1,251 @@
+"""SIAK population extracts: the import (clean, dirty and refused files), the outreach rules row
+by row, the lists and who sees them, and the coverage counts."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from casemgmt.audit.models import AccessLogEntry
+from casemgmt.extensions import db
+from casemgmt.population import services
+from casemgmt.population.models import OutreachItem, PopulationCurrent, PopulationImport, PopulationPerson
+from casemgmt.population.rules import RULES, matching_people
+from tests.factories import PASSWORD, OrganisationFactory, UserFactory, bearer_for
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("siak_extract", ROOT / "tools" / "siak_extract.py")
+siak = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(siak)
+
+COLUMNS = siak.COLUMNS
+VILLAGE = "73.06.01.2006"  # Barembeng, Gowa
+OTHER_VILLAGE = "73.06.07.2008"  # Panakkukang, Gowa
+TODAY = date.today()
+
+
+def born(years: int, days: int = 30) -> str:
+    return (TODAY - timedelta(days=years * 365 + years // 4 + days)).strftime("%d-%m-%Y")
+
+
+def person(nik: str, kk: str, name: str, sex: str, birth: str, rel: str, *, marital="1", education="3",
+           mother="", father="", certificate="2", village=VILLAGE, **extra) -> dict:
+    prop, kab, kec, kel = village.split(".")
+    row = {column: "" for column in COLUMNS}
+    row.update({"NIK": nik, "NO_KK": kk, "NAMA_LGKP": name, "JENIS_KLMIN": sex, "TGL_LHR": birth,
+                "STAT_KWN": marital, "STAT_HBKEL": rel, "PDDK_AKH": education, "NIK_IBU": mother, "NIK_AYAH": father,
+                "NO_PROP": prop, "NO_KAB": kab, "NO_KEC": kec, "NO_KEL": kel, "AKTA_LHR": certificate,
+                "NO_AKTA_LHR": "AL-1" if certificate == "2" else ""})
+    row.update(extra)
+    return row
+
+
+def nik(n: int, female: bool = False) -> str:
+    return f"730601{(10 + (40 if female else 0)):02d}0101{n:04d}"
+
+
+KK1, KK2 = "7306010000000001", "7306010000000002"
+# KK1: a woman heads it; KK2: a couple, a married 17- and 18-year-old, a grandchild without parents.
+FAMILIES = [
+    person(nik(1, True), KK1, "IBU SATU", "2", born(35), "1", marital="3", education="4"),
+    person(nik(2), KK1, "ANAK DUA", "1", born(5), "4", mother=nik(1, True), education="1"),
+    person(nik(3, True), KK1, "ANAK TIGA", "2", born(12), "4", mother=nik(1, True), education="1", certificate="1"),
+    person(nik(4), KK2, "AYAH EMPAT", "1", born(40), "1", marital="2"),
+    person(nik(5, True), KK2, "IBU LIMA", "2", born(38), "3", marital="2"),
+    person(nik(6, True), KK2, "ANAK ENAM", "2", born(17), "4", marital="2", mother=nik(5, True), father=nik(4)),
+    person(nik(7), KK2, "ANAK TUJUH", "1", born(18), "4", marital="2", mother=nik(5, True), father=nik(4)),
+    person(nik(8), KK2, "CUCU DELAPAN", "1", born(3), "6", mother="7306015001990001", village=VILLAGE),
+]
+EXPECTED = {
+    "no_birth_certificate": {"ANAK TIGA"},
+    "female_headed_household": {"ANAK DUA", "ANAK TIGA"},
+    "child_marriage": {"ANAK ENAM", "ANAK TUJUH"},
+    "no_parent_in_household": {"CUCU DELAPAN"},
+    "out_of_school": {"ANAK TIGA"},
+}
+
+
+def write_csv(path: Path, rows, columns=COLUMNS, delimiter=",") -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, columns, delimiter=delimiter, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run_import(path: Path, district: str = "73.06") -> PopulationImport:
+    return services.import_file(None, path, district, as_admin=True)
+
+
+def people_named(ids) -> set[str]:
+    return set(db.session.scalars(select(PopulationPerson.name).where(PopulationPerson.id.in_(list(ids)))))
+
+
+# ---- the rules, row by row ------------------------------------------------------------------------
+
+def test_each_rule_lists_exactly_its_children(tmp_path):
+    job = run_import(write_csv(tmp_path / "x.csv", FAMILIES))
+    assert job.status == "done", job.message
+    assert (job.rows, job.accepted, job.rejected) == (8, 8, 0)
+    for entry in RULES:
+        found = people_named(db.session.scalars(matching_people(entry, job.id)))
+        assert found == EXPECTED[entry.name], entry.name
+        listed = db.session.scalars(select(OutreachItem.person_id).where(OutreachItem.rule == entry.name))
+        assert people_named(listed) == EXPECTED[entry.name], entry.name
+
+
+def test_a_rule_added_to_the_table_lists_at_the_next_import(tmp_path, monkeypatch):
+    from casemgmt.population import importer, rules
+
+    extra = rules.OutreachRule("infant_no_certificate", "Bayi", "Kunjungi",
+                               "p.age < 1 AND NOT p.has_birth_certificate")
+    rules.validate(rules.RULES + (extra,))
+    monkeypatch.setattr(importer, "RULES", rules.RULES + (extra,))
+    baby = person(nik(9), KK2, "BAYI SEMBILAN", "1", born(0, 20), "6", certificate="1", mother=nik(6, True))
+    job = run_import(write_csv(tmp_path / "x.csv", FAMILIES + [baby]))
+    listed = db.session.scalars(select(OutreachItem.person_id).where(OutreachItem.rule == "infant_no_certificate"))
+    assert people_named(listed) == {"BAYI SEMBILAN"}
+    assert job.status == "done"
+
+
+def test_a_rule_table_that_does_not_hold_together_is_refused():
+    from casemgmt.population import rules
+
+    with pytest.raises(rules.BadRuleTable):
+        rules.validate(rules.RULES + (rules.RULES[0],))
+    with pytest.raises(rules.BadRuleTable):
+        rules.validate((rules.OutreachRule("bad_rule", "x", "y", "p.age < 1; DELETE FROM case_record"),))
+
+
+# ---- dirty values -------------------------------------------------------------------------------
+
+def test_dirty_values_are_read_or_reported_never_guessed(tmp_path):
+    rows = [
+        person(nik(11), KK1, "  Nama   Campur  ", "Perempuan ", born(6), "anak", mother=nik(1, True),
+               NO_KAB="6", NO_KEC="1"),  # mixed case, spaces, labels, region parts as numbers
+        person(nik(12), KK1, "TANGGAL KOSONG", "1", "00-00-0000", "4"),
+        person("7.30601E+15", KK1, "NIK EXCEL", "1", born(4), "4"),
+        person(nik(11), KK1, "NIK GANDA", "1", born(4), "4"),
+        person(nik(13), KK1, "", "1", born(4), "4"),
+        person(nik(14), KK1, "=HYPERLINK(\"http://x\")", "1", (TODAY - timedelta(days=900)).isoformat(), "4"),
+        person(nik(15), KK1, "KODE ANEH", "3", born(4), "4"),
+        person(nik(16), KK1, "DESA LAIN", "1", born(4), "4", village="73.71.01.1001"),
+    ]
+    job = run_import(write_csv(tmp_path / "x.csv", [FAMILIES[0]] + rows))
+    assert job.status == "done"
+    assert (job.rows, job.accepted, job.rejected) == (9, 3, 6)
+    by_row = {error["row"]: error["message"] for error in job.errors}
+    assert set(by_row) == {4, 5, 6, 7, 9, 10}
+    assert "TGL_LHR" in by_row[4] and "7.30601E+15" in by_row[5] and "NIK" in by_row[6]
+    assert "NAMA_LGKP" in by_row[7] and "JENIS_KLMIN" in by_row[9] and "73.71" in by_row[10]
+    mixed = db.session.scalars(select(PopulationPerson).where(PopulationPerson.nik == nik(11))).one()
+    assert (mixed.name, mixed.sex, mixed.relationship, mixed.area_code) == ("Nama Campur", "F", 4, VILLAGE)
+    formula = db.session.scalars(select(PopulationPerson).where(PopulationPerson.nik == nik(14))).one()
+    assert formula.name == "=HYPERLINK(\"http://x\")"  # text, never evaluated
+
+
+def test_a_generated_extract_imports_from_csv_and_xlsx_alike(tmp_path):
+    made = siak.generate(tmp_path / "g.csv", 200, "73.06", seed=5, share=0.05, extract_date=TODAY)
+    siak.generate(tmp_path / "g.xlsx", 200, "73.06", seed=5, share=0.05, extract_date=TODAY)
+    first = run_import(tmp_path / "g.csv")
+    counts = (first.rows, first.accepted, first.rejected)
+    assert first.status == "done" and made == 200 and first.rows == 200 and 0 < first.rejected < 40
+    outreach = db.session.scalar(select(func.count()).select_from(OutreachItem).where(
+        OutreachItem.import_id == first.id))
+    second = run_import(tmp_path / "g.xlsx")
+    assert second.status == "done", second.message
+    assert (second.rows, second.accepted, second.rejected) == counts
+    assert db.session.get(PopulationCurrent, "73.06").import_id == second.id
+    # The replaced extract is gone; the new one lists the same children.
+    assert db.session.scalar(select(func.count()).select_from(PopulationPerson).where(
+        PopulationPerson.import_id == first.id)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutreachItem).where(
+        OutreachItem.import_id == second.id)) == outreach > 0
+
+
+# ---- refused files: nothing half-imported, the previous extract still in use ------------------
+
+@pytest.fixture
+def in_use(tmp_path):
+    job = run_import(write_csv(tmp_path / "first.csv", FAMILIES))
+    assert job.status == "done"
+    return job
+
+
+def refused(path: Path, district: str = "73.06") -> PopulationImport:
+    job = run_import(path, district)
+    assert job.status == "failed"
+    assert db.session.scalar(select(func.count()).select_from(PopulationPerson).where(
+        PopulationPerson.import_id == job.id)) == 0
+    return job
+
+
+def assert_still_in_use(first):
+    assert db.session.get(PopulationCurrent, "73.06").import_id == first.id
+    assert db.session.scalar(select(func.count()).select_from(PopulationPerson).where(
+        PopulationPerson.import_id == first.id)) == len(FAMILIES)
+
+
+def test_a_file_that_is_no_extract_is_refused(tmp_path, in_use):
+    path = tmp_path / "x.pdf"
+    path.write_bytes(b"%PDF-1.4 not an extract")
+    assert "CSV" in refused(path).message
+    assert_still_in_use(in_use)
+
+
+def test_missing_columns_are_named(tmp_path, in_use):
+    columns = [c for c in COLUMNS if c not in ("TGL_LHR", "NO_KEL", "AKTA_LHR", "NO_AKTA_LHR")]
+    job = refused(write_csv(tmp_path / "x.csv", FAMILIES, columns))
+    assert "TGL_LHR" in job.message and "NO_KEL" in job.message and "AKTA_LHR" in job.message
+    assert "NIK," not in job.message
+    assert_still_in_use(in_use)
+
+
+def test_another_districts_extract_is_refused(tmp_path, in_use):
+    rows = [dict(row, NO_KAB="71", NO_KEC="01", NO_KEL="1001") for row in FAMILIES]
+    job = refused(write_csv(tmp_path / "x.csv", rows))
+    assert "73.06" in job.message
+    assert_still_in_use(in_use)
+
+
+def test_a_zip_bomb_dressed_as_xlsx_is_refused_unread(tmp_path, in_use):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/workbook.xml", "<workbook/>")
+        with package.open("xl/worksheets/sheet1.xml", "w") as sheet:  # 16 MB of zeros in some 16 kB
+            block = b"\0" * (1024 * 1024)
+            for _ in range(16):
+                sheet.write(block)
+    assert path.stat().st_size < 200_000
+    assert "XLSX" in refused(path).message
+    assert_still_in_use(in_use)
+
+
+def test_a_failure_midway_leaves_nothing(tmp_path, in_use, monkeypatch):
+    from casemgmt.population import importer
+
+    monkeypatch.setattr(importer, "BATCH", 2)
+    monkeypatch.setattr(importer, "list_rows", lambda import_id: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        run_import(write_csv(tmp_path / "x.csv", FAMILIES))
+    failed = db.session.scalars(select(PopulationImport).order_by(PopulationImport.id.desc())).first()
+    assert failed.status == "failed"
+    assert db.session.scalar(select(func.count()).select_from(PopulationPerson).where(
+        PopulationPerson.import_id == failed.id)) == 0
+    assert_still_in_use(in_use)
+
+
+def test_the_command_line_imports_and_reports_rows(app, tmp_path):
+    bad = dict(FAMILIES[1], TGL_LHR="00-00-0000")
+    path = write_csv(tmp_path / "x.csv", [FAMILIES[0], bad])
+    result = app.test_cli_runner().invoke(args=["population", "import", str(path), "--district", "73.06"])
+    assert result.exit_code == 0, result.output
+    assert "2 rows, 1 accepted, 1 rejected" in result.output and "row 3:" in result.output
+    result = app.test_cli_runner().invoke(args=["population", "import", str(path), "--district", "73.71"])
+    assert result.exit_code != 0 and "73.71" in result.output
