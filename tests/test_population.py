@@ -249,3 +249,167 @@ def test_the_command_line_imports_and_reports_rows(app, tmp_path):
     assert "2 rows, 1 accepted, 1 rejected" in result.output and "row 3:" in result.output
     result = app.test_cli_runner().invoke(args=["population", "import", str(path), "--district", "73.71"])
     assert result.exit_code != 0 and "73.71" in result.output
+
+
+# ---- the API ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def queue(app, monkeypatch):
+    from casemgmt import jobs
+
+    jobs.use_app(app)
+    monkeypatch.setattr(jobs.huey, "immediate", True)
+
+
+def upload(api, user, content: bytes, name="extract.csv", area="73.06"):
+    return api("post", "/api/v1/population/imports", user,
+               data={"file": (io.BytesIO(content), name), "area_code": area}, content_type="multipart/form-data")
+
+
+def csv_bytes(rows, columns=COLUMNS) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_a_coordinator_uploads_and_follows_an_import(api, queue):
+    from casemgmt.storage import StoredFile
+
+    response = upload(api, "koordinator", csv_bytes(FAMILIES + [dict(FAMILIES[1], TGL_LHR="00-00-0000")]))
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json()["status"] == "queued"
+    answer = api("get", f"/api/v1/population/imports/{response.get_json()['id']}", "koordinator").get_json()
+    assert {k: answer[k] for k in ("status", "rows", "accepted", "rejected")} == {
+        "status": "done", "rows": 9, "accepted": 8, "rejected": 1}
+    assert answer["errors"] == [{"row": 10, "message": answer["errors"][0]["message"]}]
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0  # the upload is not kept
+
+
+@pytest.mark.parametrize("user", ["social_worker", "village_worker", "analyst", "agency_officer"])
+def test_only_the_districts_coordinators_and_admins_import(api, queue, users, user):
+    response = upload(api, users[user].username, csv_bytes(FAMILIES))
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(PopulationImport)) == 0
+
+
+def test_a_coordinator_may_not_import_another_district(api, queue):
+    assert upload(api, "koordinator", csv_bytes(FAMILIES), area="73.71").status_code == 403
+
+
+def test_an_upload_over_the_limit_is_refused_by_its_size_unread(api, app, queue, monkeypatch):
+    monkeypatch.setitem(app.config, "POPULATION_MAX_BYTES", 1000)
+    response = upload(api, "koordinator", csv_bytes(FAMILIES * 10))
+    assert response.status_code == 413
+    assert "MB" in response.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(PopulationImport)) == 0
+
+
+def test_a_file_that_is_no_extract_is_refused_at_upload(api, queue):
+    response = upload(api, "koordinator", b"%PDF-1.4\n", name="x.pdf")
+    assert response.status_code == 422
+    assert "CSV" in response.get_json()["error"]["message"]
+
+
+@pytest.fixture
+def imported(tmp_path, users):
+    job = run_import(write_csv(tmp_path / "x.csv", FAMILIES + [
+        person(nik(20), "7306070000000003", "ANAK DESA LAIN", "1", born(8), "4", certificate="1",
+               village=OTHER_VILLAGE)]))
+    assert job.status == "done"
+    return job
+
+
+def outreach(api, user, query=""):
+    response = api("get", f"/api/v1/outreach{query}", user)
+    return response.status_code, response.get_json()
+
+
+def test_the_coordinator_lists_the_district_a_village_worker_their_village(api, imported):
+    status, page = outreach(api, "koordinator", "?rule=no_birth_certificate")
+    assert status == 200
+    assert {item["name"] for item in page["items"]} == {"ANAK TIGA", "ANAK DESA LAIN"}
+    item = page["items"][0]
+    assert set(item) == {"id", "rule", "name", "sex", "birth_date", "area_code", "kk_number", "status", "case_id"}
+    status, page = outreach(api, "desa", "?rule=no_birth_certificate")
+    assert status == 200 and [item["name"] for item in page["items"]] == ["ANAK TIGA"]
+    assert outreach(api, "desa", f"?area_code={OTHER_VILLAGE}")[0] == 403
+    for user in ("peksos", "analis", "dukcapil", "admin"):
+        assert outreach(api, user)[0] == 403, user
+    assert db.session.scalar(select(func.count()).select_from(AccessLogEntry).where(
+        AccessLogEntry.action == "outreach_list")) == 2
+
+
+def test_the_outreach_list_pages_by_keyset(api, imported):
+    seen, cursor = [], None
+    while True:
+        status, page = outreach(api, "koordinator", "?limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 9
+
+
+def test_a_status_change_keeps_history_and_not_applicable_needs_a_reason(api, imported):
+    from casemgmt.population.models import OutreachEvent
+
+    _status, page = outreach(api, "desa", "?rule=out_of_school")
+    item_id = page["items"][0]["id"]
+    url = f"/api/v1/outreach/{item_id}/status"
+    assert api("post", url, "desa", json={"status": "not_applicable"}).status_code == 422
+    response = api("post", url, "desa", json={"status": "not_applicable", "note": "Pindah ke Makassar"})
+    assert response.status_code == 200 and response.get_json()["status"] == "not_applicable"
+    assert api("post", url, "desa", json={"status": "resolved", "note": None}).status_code == 200
+    assert [e.status for e in db.session.scalars(select(OutreachEvent).where(
+        OutreachEvent.outreach_id == item_id).order_by(OutreachEvent.id))] == ["not_applicable", "resolved"]
+    other = db.session.scalars(select(OutreachItem.id).where(OutreachItem.area_code == OTHER_VILLAGE)).first()
+    assert api("post", f"/api/v1/outreach/{other}/status", "desa", json={"status": "resolved"}).status_code == 404
+
+
+def test_an_outreach_row_becomes_a_case_and_survives_the_next_extract(api, imported, tmp_path):
+    from casemgmt.cases.models import Case
+
+    _status, page = outreach(api, "koordinator", "?rule=no_birth_certificate&area_code=" + VILLAGE)
+    item_id = page["items"][0]["id"]
+    response = api("post", f"/api/v1/outreach/{item_id}/case", "koordinator",
+                   json={"concerns": ["no_birth_certificate"], "description": "Belum punya akta."})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    case = db.session.get(Case, response.get_json()["id"])
+    assert case.stage == "report" and case.complaint.channel == "outreach"
+    assert db.session.get(OutreachItem, item_id).case_id == case.id
+    second = run_import(write_csv(tmp_path / "again.csv", FAMILIES))
+    assert second.status == "done"
+    assert db.session.get(OutreachItem, item_id).case_id == case.id  # kept past the replacement
+    carried = db.session.scalars(select(OutreachItem).where(OutreachItem.import_id == second.id,
+                                                            OutreachItem.case_id == case.id)).one()
+    assert carried.status == "in_progress"
+    assert db.session.scalar(select(func.count()).select_from(PopulationPerson).where(
+        PopulationPerson.import_id == imported.id)) == 1
+
+
+def test_the_summary_counts_and_hides_small_counts_from_analysts(api, imported):
+    status, coordinator = outreach(api, "koordinator", "/summary")
+    assert status == 200
+    assert coordinator["by_area"][VILLAGE]["female_headed_household"] == 2
+    assert coordinator["by_area"][OTHER_VILLAGE] == {"no_birth_certificate": 1, "no_parent_in_household": 1}
+    assert coordinator["children"] == 5
+    status, analyst = outreach(api, "analis", "/summary?area_code=73.06")
+    assert status == 200 and analyst["children"] == 5
+    assert analyst["by_area"][VILLAGE]["female_headed_household"] == "<5"
+    assert outreach(api, "peksos", "/summary")[0] == 403
+
+
+def test_retention_removes_the_extract_but_the_rows_that_became_cases(imported, users):
+    from casemgmt.dbtypes import utcnow
+
+    item = db.session.scalars(select(OutreachItem).where(OutreachItem.rule == "out_of_school")).one()
+    case = services.open_case(users["coordinator"], item, ["out_of_school"], "Tidak sekolah.")
+    db.session.commit()
+    assert services.sweep_retention(utcnow() + timedelta(days=179)) == 0
+    assert services.sweep_retention(utcnow() + timedelta(days=181)) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutreachItem)) == 1
+    assert db.session.scalars(select(PopulationPerson.name)).all() == ["ANAK TIGA"]
+    assert db.session.get(OutreachItem, item.id).case_id == case.id

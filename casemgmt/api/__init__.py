@@ -23,13 +23,14 @@ def register_api(app) -> None:
     from casemgmt.api.cases import blp as cases_blp
     from casemgmt.api.directory import blp as directory_blp
     from casemgmt.api.offline import blp as offline_blp
+    from casemgmt.api.population import blp as population_blp
     from casemgmt.api.conferences import blp as conferences_blp
     from casemgmt.api.referrals import blp as referrals_blp
     from casemgmt.api.reports import blp as reports_blp
     from casemgmt.api.workflow import blp as workflow_blp
 
     for blp in (auth_blp, directory_blp, cases_blp, workflow_blp, referrals_blp, conferences_blp, reports_blp,
-                offline_blp):
+                offline_blp, population_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated, no cookies: CSRF does not apply
 
