@@ -38,6 +38,10 @@ RECORD_ROUTES = {
     "api_cases.summary_pdf": ("GET", "/api/v1/cases/{case}/summary.pdf", None),
     "cases.subject_access": ("GET", "/cases/{case}/subject-access.json", None),
     "cases.download_attachment": ("GET", "/cases/{case}/attachments/{attachment}", None),
+    "api_population.get_import": ("GET", "/api/v1/population/imports/{population_import}", None),
+    "api_population.outreach_status": ("POST", "/api/v1/outreach/{outreach}/status", {"status": "in_progress"}),
+    "api_population.outreach_case": ("POST", "/api/v1/outreach/{outreach}/case",
+                                     {"concerns": ["no_birth_certificate"], "description": "Belum punya akta."}),
     "workflow.update_action": ("POST", "/cases/{case}/actions/{action}", None),
     "workflow.save_assessment": ("POST", "/cases/{case}/assessment", None),
     "workflow.plan": ("GET", "/cases/{case}/plan", None),
@@ -134,7 +138,8 @@ PUBLIC = {"offline.service_worker", "offline.manifest", "home.health", "home.rea
 API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", "api_directory.organisations",
              "api_cases.create_case", "api_cases.list_cases", "api_workflow.list_approvals", "api_referrals.box",
              "api_conferences.tasks", "api_conferences.schedule", "api_reports.get_indicators",
-             "api_offline.offline_bundle"}
+             "api_offline.offline_bundle", "api_population.start_import", "api_population.outreach_list",
+             "api_population.outreach_summary"}
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -176,8 +181,9 @@ def world(users):
             {"description": "Periksa anak", "owner_organisation_id": org.id, "due_date": date.today()}])
         export = ExportJob(user_id=coordinator.id, format="csv", filters={}, status="queued")
         db.session.add(export)
+        population_import, outreach = extract_of(district, area)
         db.session.commit()
-        return {"case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
+        return {"population_import": population_import, "outreach": outreach, "case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
                 "attachment": attachment.id, "conference": conference.id, "task": decision.tasks[0].id,
                 "export": export.id}
 
@@ -188,6 +194,26 @@ def world(users):
                    users["agency_officer"].organisation, "73.06.01.2006", "73.06", "birth_certificate")
     inside.update(user=users["social_worker"].id, org=users["agency_officer"].organisation_id)
     return {"in": inside, "out": out}
+
+
+def extract_of(district: str, village: str) -> tuple[int, int]:
+    """A district's extract in use, of one child without a birth certificate: (import, outreach row)."""
+    from casemgmt.population.models import OutreachItem, PopulationCurrent, PopulationImport, PopulationPerson
+
+    job = PopulationImport(district_code=district, status="done", extract_date=date.today(), errors=[])
+    db.session.add(job)
+    db.session.flush()
+    child = PopulationPerson(import_id=job.id, row_number=2, nik=village.replace(".", "")[:6] + "5003140001",
+                             kk_number=village.replace(".", "")[:6] + "0000000001", name="Anak Ekstrak", sex="F",
+                             birth_date=date(2014, 3, 10), age=10, relationship=4, area_code=village,
+                             has_birth_certificate=False)
+    db.session.add(child)
+    db.session.flush()
+    item = OutreachItem(import_id=job.id, person_id=child.id, rule="no_birth_certificate", area_code=village,
+                        status="open")
+    db.session.add_all([item, PopulationCurrent(district_code=district, import_id=job.id)])
+    db.session.flush()
+    return job.id, item.id
 
 
 def request(web, api_token, method, path, body):
@@ -282,6 +308,12 @@ IN_SCOPE = {
                            "analyst": 404, "admin": 404},
     "api_cases.history": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,
                           "analyst": 404, "admin": 404},
+    "api_population.get_import": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                                  "agency_officer": 404, "analyst": 404, "admin": 404},
+    "api_population.outreach_status": {"village_worker": 200, "social_worker": 404, "coordinator": 200,
+                                       "agency_officer": 404, "analyst": 404, "admin": 404},
+    "api_population.outreach_case": {"village_worker": 201, "social_worker": 404, "coordinator": 201,
+                                     "agency_officer": 404, "analyst": 404, "admin": 404},
 }
 
 
