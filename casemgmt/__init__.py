@@ -118,6 +118,7 @@ def register_blueprints(app: App) -> None:
     from casemgmt.directory.views import bp as directory_bp
     from casemgmt.home.views import bp as home_bp
     from casemgmt.offline.views import bp as offline_bp
+    from casemgmt.population.views import bp as population_bp
     from casemgmt.referrals.views import bp as referrals_bp
     from casemgmt.reports.views import bp as reports_bp
     from casemgmt.workflow.views import bp as workflow_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: App) -> None:
     app.register_blueprint(conferences_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(offline_bp)
+    app.register_blueprint(population_bp)
     register_api(app)
 
 

@@ -27,15 +27,16 @@ from casemgmt.referrals.models import Referral
 # contents; the analyst sees aggregates only.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine", "referrals.box",
-                                 "tasks.view", "conferences.view"}),
+                                 "tasks.view", "conferences.view", "outreach.view"}),
     "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "cases.offline", "approvals.view",
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
-                              "indicators.view"}),
+                              "indicators.view", "outreach.view", "population.import"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
     "analyst": frozenset({"directory.view", "indicators.view"}),
-    "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage"}),
+    "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage",
+                        "population.import"}),
 }
 
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role needs a permission set"

@@ -38,6 +38,10 @@ RECORD_ROUTES = {
     "api_cases.summary_pdf": ("GET", "/api/v1/cases/{case}/summary.pdf", None),
     "cases.subject_access": ("GET", "/cases/{case}/subject-access.json", None),
     "cases.download_attachment": ("GET", "/cases/{case}/attachments/{attachment}", None),
+    "population.import_status": ("GET", "/population/imports/{population_import}", None),
+    "population.outreach_row": ("GET", "/outreach/{outreach}", None),
+    "population.outreach_status": ("POST", "/outreach/{outreach}/status", None),
+    "population.outreach_case": ("POST", "/outreach/{outreach}/case", None),
     "api_population.get_import": ("GET", "/api/v1/population/imports/{population_import}", None),
     "api_population.outreach_status": ("POST", "/api/v1/outreach/{outreach}/status", {"status": "in_progress"}),
     "api_population.outreach_case": ("POST", "/api/v1/outreach/{outreach}/case",
@@ -108,6 +112,7 @@ PERMISSION_PAGES = {
     "conferences.review": "conferences.manage", "home.tasks": "tasks.view",
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
     "offline.outbox": "cases.register", "offline.session_token": None, "offline.field_cases": "cases.offline",
+    "population.imports_page": "population.import", "population.outreach": "outreach.view",
 }
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
@@ -122,6 +127,7 @@ PAGE_PATHS = {
     "conferences.new": "/conferences/new", "conferences.review": "/conferences/review", "home.tasks": "/tasks",
     "reports.indicators_page": "/reports/indicators", "reports.quarterly_pdf": "/reports/quarterly.pdf",
     "offline.outbox": "/app/outbox", "offline.session_token": "/app/session", "offline.field_cases": "/app/cases",
+    "population.imports_page": "/population", "population.outreach": "/outreach",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.
 PERMISSION_POSTS = {
@@ -130,6 +136,7 @@ PERMISSION_POSTS = {
     "accounts.unlock": ("/admin/users/{user}/unlock", "users.manage"),
     "accounts.reset_two_factor": ("/admin/users/{user}/two-factor-reset", "users.manage"),
     "reports.start_export": ("/exports", "cases.list"),
+    "population.upload": ("/population/imports", "population.import"),
     "home.mark_notifications_read": ("/notifications/read", None),
     "accounts.logout": ("/logout", None),
 }
@@ -308,6 +315,10 @@ IN_SCOPE = {
                            "analyst": 404, "admin": 404},
     "api_cases.history": {"village_worker": 403, "social_worker": 200, "coordinator": 200, "agency_officer": 403,
                           "analyst": 404, "admin": 404},
+    "population.import_status": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                                 "agency_officer": 404, "analyst": 404, "admin": 404},
+    "population.outreach_row": {"village_worker": 200, "social_worker": 404, "coordinator": 200,
+                                "agency_officer": 404, "analyst": 404, "admin": 404},
     "api_population.get_import": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
                                   "agency_officer": 404, "analyst": 404, "admin": 404},
     "api_population.outreach_status": {"village_worker": 200, "social_worker": 404, "coordinator": 200,

@@ -413,3 +413,48 @@ def test_retention_removes_the_extract_but_the_rows_that_became_cases(imported, 
     assert db.session.scalar(select(func.count()).select_from(OutreachItem)) == 1
     assert db.session.scalars(select(PopulationPerson.name)).all() == ["ANAK TIGA"]
     assert db.session.get(OutreachItem, item.id).case_id == case.id
+
+
+# ---- pages --------------------------------------------------------------------------------------
+
+def test_the_coordinator_uploads_on_the_page_and_watches_it_finish(web, users, queue):
+    web.login("koordinator")
+    page = web.get("/population").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and "73.06" in page
+    response = web.post("/population/imports", {"area_code": "73.06",
+                                                "file": (io.BytesIO(csv_bytes(FAMILIES)), "extract.csv")},
+                        content_type="multipart/form-data")
+    assert response.status_code == 302
+    progress = web.get(response.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert progress.startswith('<div id="import-progress"') and "hx-get" not in progress  # done: no more polling
+    assert "8" in progress and "<script" not in progress
+    refused_page = web.post("/population/imports", {"area_code": "73.06",
+                                                    "file": (io.BytesIO(b"\x00\x01garbage"), "x.csv")},
+                            content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "CSV" in refused_page and "XLSX" in refused_page
+    assert db.session.scalar(select(func.count()).select_from(PopulationImport)) == 1
+
+
+def test_the_village_worker_sees_a_lean_list_of_their_village_and_updates_a_row(web, imported):
+    web.login("desa")
+    page = web.get("/outreach").get_data(as_text=True)
+    assert "list-group" in page and "<table" not in page
+    assert "ANAK TIGA" in page and "ANAK DESA LAIN" not in page
+    item = db.session.scalars(select(OutreachItem).where(OutreachItem.rule == "out_of_school")).one()
+    row_page = web.get(f"/outreach/{item.id}").get_data(as_text=True)
+    assert "ANAK TIGA" in row_page
+    response = web.post(f"/outreach/{item.id}/status", {"status": "not_applicable", "note": ""},
+                        follow_redirects=True)
+    assert db.session.get(OutreachItem, item.id).status == "open"
+    web.post(f"/outreach/{item.id}/status", {"status": "resolved", "note": "Sudah sekolah lagi"})
+    db.session.expire_all()
+    assert db.session.get(OutreachItem, item.id).status == "resolved"
+    assert response.status_code == 200
+    other = db.session.scalars(select(OutreachItem.id).where(OutreachItem.area_code == OTHER_VILLAGE)).first()
+    assert web.get(f"/outreach/{other}").status_code == 404
+
+
+def test_the_coordinator_filters_the_district_list_by_village_and_rule(web, imported):
+    web.login("koordinator")
+    page = web.get(f"/outreach?area={OTHER_VILLAGE}&rule=no_birth_certificate").get_data(as_text=True)
+    assert "ANAK DESA LAIN" in page and "ANAK TIGA" not in page and "<table" in page

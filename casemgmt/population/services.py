@@ -42,6 +42,15 @@ def too_large(size: int | None) -> bool:
     return size is not None and size > current_app.config["POPULATION_MAX_BYTES"]
 
 
+def size_limit_mb() -> int:
+    return current_app.config["POPULATION_MAX_BYTES"] // (1024 * 1024)
+
+
+def current_of(district: str | None) -> PopulationImport | None:
+    import_id = importer.current_import_id(district) if district else None
+    return db.session.get(PopulationImport, import_id) if import_id else None
+
+
 def size_message() -> str:
     return _("The file is larger than %(size)s MB, the most an extract may be.",
              size=format_number(current_app.config["POPULATION_MAX_BYTES"] // (1024 * 1024)))
