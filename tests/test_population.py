@@ -458,3 +458,23 @@ def test_the_coordinator_filters_the_district_list_by_village_and_rule(web, impo
     web.login("koordinator")
     page = web.get(f"/outreach?area={OTHER_VILLAGE}&rule=no_birth_certificate").get_data(as_text=True)
     assert "ANAK DESA LAIN" in page and "ANAK TIGA" not in page and "<table" in page
+
+
+def test_an_outreach_row_given_to_a_village_worker_is_in_their_tasks(imported, users):
+    from casemgmt.home.tasks import my_tasks
+
+    item = db.session.scalars(select(OutreachItem).where(OutreachItem.rule == "out_of_school")).one()
+    from casemgmt.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        services.assign(users["village_worker"], item, users["village_worker"])  # only the coordinator gives
+    db.session.rollback()
+    item = db.session.scalars(select(OutreachItem).where(OutreachItem.rule == "out_of_school")).one()
+    services.assign(users["coordinator"], item, users["village_worker"])
+    db.session.commit()
+    tasks, _cursor = my_tasks(users["village_worker"])
+    assert [(t.kind, t.row_id) for t in tasks] == [("outreach", item.id)]
+    assert "ANAK" not in tasks[0].description  # no child's name in a task line
+    services.set_status(users["village_worker"], item, "resolved", "Sudah sekolah")
+    db.session.commit()
+    assert my_tasks(users["village_worker"])[0] == []

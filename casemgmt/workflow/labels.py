@@ -15,7 +15,8 @@ REFERRAL_STATUS_LABELS = {"sent": _l("Sent"), "accepted": _l("Accepted"), "decli
 
 
 TASK_KIND_LABELS = {"stage_deadline": _l("Stage deadline"), "conference_action": _l("Conference action"),
-                    "referral_answer": _l("Referral to answer"), "approval": _l("Approval")}
+                    "referral_answer": _l("Referral to answer"), "approval": _l("Approval"),
+                    "outreach": _l("Outreach visit")}
 
 
 def consent_label(code: str) -> str:
