@@ -478,3 +478,34 @@ def test_an_outreach_row_given_to_a_village_worker_is_in_their_tasks(imported, u
     services.set_status(users["village_worker"], item, "resolved", "Sudah sekolah")
     db.session.commit()
     assert my_tasks(users["village_worker"])[0] == []
+
+
+# ---- coverage -----------------------------------------------------------------------------------
+
+def test_indicators_gain_birth_certificate_coverage(api, imported):
+    data = api("get", "/api/v1/indicators?area_code=73.06", "koordinator").get_json()
+    coverage = data["birth_certificate_coverage"]
+    # Under 18: ANAK DUA, ANAK TIGA (none), ANAK ENAM, CUCU DELAPAN; ANAK DESA LAIN (none) elsewhere.
+    assert (coverage["children"], coverage["with_certificate"]) == (5, 3)
+    assert coverage["by_sex"]["F"] == {"children": 2, "with_certificate": 1, "percent": 50.0}
+    assert coverage["by_area"] == {"73.06.01": {"children": 4, "with_certificate": 3, "percent": 75.0},
+                                   "73.06.07": {"children": 1, "with_certificate": 0, "percent": 0.0}}
+    assert set(coverage["by_age_group"]) == {"0-4", "5-9", "10-14", "15-17"}
+    analyst = api("get", "/api/v1/indicators?area_code=73.06", "analis").get_json()["birth_certificate_coverage"]
+    assert analyst["children"] == 5 and analyst["with_certificate"] == "<5"
+    assert analyst["by_area"]["73.06.07"] == {"children": "<5", "with_certificate": 0, "percent": None}
+    maros = api("get", "/api/v1/indicators?area_code=73.09", "analis").get_json()
+    assert "birth_certificate_coverage" not in maros  # no extract there
+
+
+def test_the_indicators_page_and_quarterly_pdf_show_coverage(web, imported, monkeypatch):
+    from casemgmt.reports import views
+
+    web.login("koordinator")
+    page = web.get("/reports/indicators?area=73.06").get_data(as_text=True)
+    assert page.count("<svg") == 6 and "75.0" in page  # the five case charts and coverage by kecamatan
+    assert "ANAK" not in page
+    rendered = []
+    monkeypatch.setattr(views, "html_to_pdf", lambda html: rendered.append(html) or (b"%PDF-", None))
+    assert web.get("/reports/quarterly.pdf?area=73.06").status_code == 200
+    assert "75.0" in rendered[0] and rendered[0].count("<svg") == 6 and "ANAK" not in rendered[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, case, cast, func, select, update
+from sqlalchemy import String, and_, case, cast, func, select, update
 from werkzeug.exceptions import NotFound
 
 from casemgmt import access, storage
@@ -376,8 +376,11 @@ def assigned_to(user, limit: int = 50) -> list:
 
 # ---- counts -------------------------------------------------------------------------------------
 
-def suppressed(n: int, hide: bool):
-    return "<5" if hide and 0 < n < 5 else n
+def suppressed(n, hide: bool):
+    """Counts as the viewer may see them (reports.indicators.suppress for analysts)."""
+    from casemgmt.reports.indicators import suppress
+
+    return suppress(n) if hide else n
 
 
 def _count_area(user, asked: str | None) -> str:
@@ -420,30 +423,54 @@ def summary(user, asked: str | None) -> dict:
 AGE_GROUPS = ((0, 4), (5, 9), (10, 14), (15, 17))
 
 
-def coverage(area: str, hide: bool, level: int = 3) -> dict | None:
+def coverage(area: str, hide: bool, level: int | None = None) -> dict | None:
     """Birth-certificate coverage of the children (under 18) of an area's extracts in use: in
-    all, by sex, by age group and by area at ``level`` dots (2 kecamatan, 3 village). None when
-    no extract covers the area."""
+    all, by sex, by age group and by the areas one level down (or at ``level`` dots: 2
+    kecamatan, 3 village), each {"children", "with_certificate"}. None when no extract covers
+    the area. ``hide``: counts of 1 to 4 as "<5", and no percentage from them."""
     imports = _current_imports(area)
     if not imports:
         return None
+    level = min(3, area.count(".") + 1) if level is None else level
     base = and_(PopulationPerson.import_id.in_(imports), PopulationPerson.age < 18,
                 access.within(PopulationPerson.area_code, area))
-    certified = func.sum(cast(PopulationPerson.has_birth_certificate, Integer))
-    group = func.substr(PopulationPerson.area_code, 1, {1: 5, 2: 8, 3: 13}[level])
+    certified = func.sum(case((PopulationPerson.has_birth_certificate, 1), else_=0))
+    group = func.substr(PopulationPerson.area_code, 1, {0: 2, 1: 5, 2: 8, 3: 13}[level])
     age_group = case(*[(PopulationPerson.age <= high, f"{low}-{high}") for low, high in AGE_GROUPS])
-    total = {"children": 0, "with_certificate": 0, "by_sex": {}, "by_age": {}, "by_area": {}}
-    for key, column in (("by_sex", PopulationPerson.sex), ("by_age", age_group), ("by_area", group)):
+    total = {"children": 0, "with_certificate": 0, "by_sex": {}, "by_age_group": {}, "by_area": {}}
+    for key, column in (("by_sex", PopulationPerson.sex), ("by_age_group", age_group), ("by_area", group)):
         for value, n, with_cert in db.session.execute(
                 select(column, func.count(), certified).where(base).group_by(column).order_by(column)):
-            total[key][value] = {"children": suppressed(n, hide), "with_certificate": suppressed(int(with_cert or 0),
-                                                                                              hide)}
+            total[key][value] = {"children": n, "with_certificate": int(with_cert or 0)}
             if key == "by_sex":
                 total["children"] += n
                 total["with_certificate"] += int(with_cert or 0)
-    total["children"] = suppressed(total["children"], hide)
-    total["with_certificate"] = suppressed(total["with_certificate"], hide)
-    return total
+    return _coverage_for_viewer(total, hide)
+
+
+def _percent(entry: dict):
+    n, with_cert = entry["children"], entry["with_certificate"]
+    if isinstance(n, str) or not n:
+        return None
+    return round(100 * with_cert / n, 1) if not isinstance(with_cert, str) else None
+
+
+def _coverage_for_viewer(total: dict, hide: bool) -> dict:
+    out = {"children": suppressed(total["children"], hide),
+           "with_certificate": suppressed(total["with_certificate"], hide)}
+    for key in ("by_sex", "by_age_group", "by_area"):
+        out[key] = {value: {"children": suppressed(entry["children"], hide),
+                            "with_certificate": suppressed(entry["with_certificate"], hide)}
+                    for value, entry in total[key].items()}
+        for entry in out[key].values():
+            entry["percent"] = _percent(entry)
+    out["percent"] = _percent(out)
+    return out
+
+
+def coverage_indicator(area: str, user) -> dict | None:
+    """GET /api/v1/indicators' birth_certificate_coverage, for the pages and the PDF too."""
+    return coverage(area, access.small_counts_hidden(user))
 
 
 def resolved_per_month(area: str) -> dict[str, int]:
