@@ -32,7 +32,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
-                              "indicators.view", "outreach.view", "population.import"}),
+                              "indicators.view", "outreach.view", "outreach.export", "population.import"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
     "analyst": frozenset({"directory.view", "indicators.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage",

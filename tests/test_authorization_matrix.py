@@ -113,6 +113,7 @@ PERMISSION_PAGES = {
     "reports.indicators_page": "indicators.view", "reports.quarterly_pdf": "indicators.view",
     "offline.outbox": "cases.register", "offline.session_token": None, "offline.field_cases": "cases.offline",
     "population.imports_page": "population.import", "population.outreach": "outreach.view",
+    "population.outreach_csv": "outreach.export",
 }
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
@@ -128,6 +129,7 @@ PAGE_PATHS = {
     "reports.indicators_page": "/reports/indicators", "reports.quarterly_pdf": "/reports/quarterly.pdf",
     "offline.outbox": "/app/outbox", "offline.session_token": "/app/session", "offline.field_cases": "/app/cases",
     "population.imports_page": "/population", "population.outreach": "/outreach",
+    "population.outreach_csv": "/outreach.csv",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.
 PERMISSION_POSTS = {

@@ -509,3 +509,17 @@ def test_the_indicators_page_and_quarterly_pdf_show_coverage(web, imported, monk
     monkeypatch.setattr(views, "html_to_pdf", lambda html: rendered.append(html) or (b"%PDF-", None))
     assert web.get("/reports/quarterly.pdf?area=73.06").status_code == 200
     assert "75.0" in rendered[0] and rendered[0].count("<svg") == 6 and "ANAK" not in rendered[0]
+
+
+def test_only_the_coordinator_downloads_the_list_and_formulas_stay_inert(web, make_web, tmp_path, users):
+    rows = FAMILIES + [person(nik(30), KK1, '=HYPERLINK("http://x","klik")', "1", born(7), "4", certificate="1")]
+    assert run_import(write_csv(tmp_path / "x.csv", rows)).status == "done"
+    web.login("koordinator")
+    response = web.get("/outreach.csv?rule=no_birth_certificate")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.data.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert len(lines) == 3 and {line[0] for line in lines[1:]} == {"ANAK TIGA", "'=HYPERLINK(\"http://x\",\"klik\")"}
+    village = make_web()
+    village.login("desa")
+    assert village.get("/outreach.csv").status_code == 403

@@ -244,9 +244,9 @@ LIST_COLUMNS = (OutreachItem.id, OutreachItem.rule, OutreachItem.status, Outreac
                 PopulationPerson.sex, PopulationPerson.birth_date, PopulationPerson.kk_number)
 
 
-def outreach_page(user, filters: OutreachFilters, limit: int = 50, cursor: str | None = None):
+def outreach_page(user, filters: OutreachFilters, limit: int = 50, cursor: str | None = None, log: bool = True):
     """A page of the outreach rows the user may see (by id), and the next page's cursor. Writes
-    one access-log row for the list."""
+    one access-log row for the list (``log``)."""
     problems = filters.problems()
     if problems:
         raise ValidationFailed(problems)
@@ -255,7 +255,8 @@ def outreach_page(user, filters: OutreachFilters, limit: int = 50, cursor: str |
     if not access.area_contains(own, area):
         raise Forbidden(_("You may see the outreach lists of %(area)s only.", area=own))
     import_id = _current(district)
-    audit.log_access(user, "outreach_list", "outreach", area)
+    if log:
+        audit.log_access(user, "outreach_list", "outreach", area)
     if import_id is None:
         return [], None
     query = (select(*LIST_COLUMNS).join(PopulationPerson, PopulationPerson.id == OutreachItem.person_id)
@@ -271,6 +272,20 @@ def outreach_page(user, filters: OutreachFilters, limit: int = 50, cursor: str |
     if len(rows) > limit:
         return rows[:limit], cursor_of(rows[limit - 1].id)
     return rows, None
+
+
+def export_rows(user, filters: OutreachFilters):
+    """The coordinator's own outreach list, every page of it, for a CSV: the one export that
+    names children of the extract. Village workers and everyone else get none (Forbidden)."""
+    scope = access.outreach_scope(user)
+    if scope is None or user.role != "coordinator":
+        raise Forbidden()
+    cursor = None
+    while True:
+        rows, cursor = outreach_page(user, filters, 1000, cursor, log=cursor is None)
+        yield from rows
+        if cursor is None:
+            return
 
 
 def outreach_json(row) -> dict:

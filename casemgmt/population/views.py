@@ -76,6 +76,37 @@ def outreach():
                            rule_labels={r.name: r.label for r in RULES})
 
 
+@bp.get("/outreach.csv")
+@requires("outreach.export")
+def outreach_csv():
+    """The coordinator's outreach list as CSV (cells that would start a formula made inert). A
+    district's list is some tens of thousands of rows: written whole, then sent."""
+    from itertools import chain
+
+    from flask import Response
+
+    from casemgmt.csvcells import csv_bytes
+
+    filters = services.OutreachFilters(request.args.get("rule") or None, request.args.get("area") or None,
+                                       request.args.get("status") or None)
+    rows = services.export_rows(current_user, filters)
+    try:
+        first = next(rows, None)  # refusals (403, bad filters) are answered before the download starts
+    except ServiceError as exc:
+        refused(exc)
+        flash(exc.said, "warning")
+        return redirect(url_for("population.outreach"))
+    rule_labels = {r.name: str(r.label) for r in RULES}
+    statuses = {k: str(v) for k, v in _labels().items()}
+    header = [_("Child"), _("Sex"), _("Born"), _("Village"), _("KK"), _("Rule"), _("Status"), _("Case")]
+
+    every = chain([] if first is None else [first], rows)
+    body = csv_bytes(header, ([row.name, row.sex, row.birth_date.isoformat(), row.area_code, row.kk_number,
+                               rule_labels.get(row.rule, row.rule), statuses.get(row.status, row.status),
+                               row.case_id or ""] for row in every))
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="outreach.csv"'})
+
+
 @bp.get("/outreach/<int:item_id>")
 @login_required  # a record out of the user's scope is 404, whatever the role
 def outreach_row(item_id: int):
