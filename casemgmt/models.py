@@ -50,6 +50,7 @@ tally.install()
 from casemgmt.population.models import (  # noqa: F401,E402
     OutreachEvent,
     OutreachItem,
+    PopulationCount,
     PopulationCurrent,
     PopulationImport,
     PopulationPerson,

@@ -17,7 +17,6 @@ from casemgmt.extensions import db
 from casemgmt.population import services
 from casemgmt.population.models import OutreachItem, PopulationCurrent, PopulationImport, PopulationPerson
 from casemgmt.population.rules import RULES, matching_people
-from tests.factories import PASSWORD, OrganisationFactory, UserFactory, bearer_for
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("siak_extract", ROOT / "tools" / "siak_extract.py")
@@ -523,3 +522,14 @@ def test_only_the_coordinator_downloads_the_list_and_formulas_stay_inert(web, ma
     village = make_web()
     village.login("desa")
     assert village.get("/outreach.csv").status_code == 403
+
+
+def test_counts_outlive_the_retention_without_names(imported):
+    from casemgmt.dbtypes import utcnow
+    from casemgmt.population.models import PopulationCount
+
+    before = services.coverage("73.06", False)
+    assert services.sweep_retention(utcnow() + timedelta(days=181)) == 1
+    assert db.session.scalar(select(func.count()).select_from(PopulationPerson)) == 0
+    assert services.coverage("73.06", False) == before  # anonymised counts stay
+    assert db.session.scalar(select(func.count()).select_from(PopulationCount)) > 0

@@ -103,3 +103,22 @@ class OutreachEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     case_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class PopulationCount(db.Model):
+    """Counts of an extract made at import, what the coverage and outreach summaries read: children
+    (under 18) per village, sex and age group with how many have a birth certificate (``rule``
+    empty), and outreach rows per village and rule (``sex`` and ``age_group`` empty). Names none,
+    so they stay when retention removes the extract's people."""
+    __tablename__ = "population_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(nullable=False)
+    area_code: Mapped[str] = mapped_column(byte_ordered(13), nullable=False)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    age_group: Mapped[str | None] = mapped_column(String(5))
+    rule: Mapped[str | None] = mapped_column(String(40))
+    n: Mapped[int] = mapped_column(nullable=False)
+    with_certificate: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    __table_args__ = (Index("ix_population_count_area", "import_id", "area_code"),)

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, case, cast, func, select, update
+from sqlalchemy import String, and_, cast, func, select, update
 from werkzeug.exceptions import NotFound
 
 from casemgmt import access, storage
@@ -28,6 +28,7 @@ from casemgmt.population.models import (
     OUTREACH_STATUSES,
     OutreachEvent,
     OutreachItem,
+    PopulationCount,
     PopulationCurrent,
     PopulationImport,
     PopulationPerson,
@@ -158,6 +159,7 @@ def run_file(import_id: int, path: Path) -> None:
         importer.load(job, path, kind)
         job = db.session.get(PopulationImport, import_id)
         importer.list_rows(import_id)
+        importer.count_rows(import_id)
         old = importer.switch(job)
         if old is not None:
             importer.carry_over(old, import_id)
@@ -424,18 +426,14 @@ def summary(user, asked: str | None) -> dict:
     by_area: dict = {}
     children = 0
     if imports:
+        c = PopulationCount
         for code, rule, n in db.session.execute(
-                select(OutreachItem.area_code, OutreachItem.rule, func.count())
-                .where(OutreachItem.import_id.in_(imports), access.within(OutreachItem.area_code, area))
-                .group_by(OutreachItem.area_code, OutreachItem.rule).order_by(OutreachItem.area_code)):
+                select(c.area_code, c.rule, c.n).where(c.import_id.in_(imports), c.rule.is_not(None),
+                                                       access.within(c.area_code, area)).order_by(c.area_code, c.rule)):
             by_area.setdefault(code, {})[rule] = suppressed(n, hide)
-        children = db.session.scalar(select(func.count()).select_from(PopulationPerson).where(
-            PopulationPerson.import_id.in_(imports), PopulationPerson.age < 18,
-            access.within(PopulationPerson.area_code, area))) or 0
+        children = db.session.scalar(select(func.coalesce(func.sum(c.n), 0)).where(
+            c.import_id.in_(imports), c.rule.is_(None), access.within(c.area_code, area))) or 0
     return {"by_area": by_area, "children": suppressed(children, hide)}
-
-
-AGE_GROUPS = ((0, 4), (5, 9), (10, 14), (15, 17))
 
 
 def coverage(area: str, hide: bool, level: int | None = None) -> dict | None:
@@ -447,18 +445,17 @@ def coverage(area: str, hide: bool, level: int | None = None) -> dict | None:
     if not imports:
         return None
     level = min(3, area.count(".") + 1) if level is None else level
-    base = and_(PopulationPerson.import_id.in_(imports), PopulationPerson.age < 18,
-                access.within(PopulationPerson.area_code, area))
-    certified = func.sum(case((PopulationPerson.has_birth_certificate, 1), else_=0))
-    group = func.substr(PopulationPerson.area_code, 1, {0: 2, 1: 5, 2: 8, 3: 13}[level])
-    age_group = case(*[(PopulationPerson.age <= high, f"{low}-{high}") for low, high in AGE_GROUPS])
+    c = PopulationCount
+    base = and_(c.import_id.in_(imports), c.rule.is_(None), access.within(c.area_code, area))
+    group = func.substr(c.area_code, 1, {0: 2, 1: 5, 2: 8, 3: 13}[level])
     total = {"children": 0, "with_certificate": 0, "by_sex": {}, "by_age_group": {}, "by_area": {}}
-    for key, column in (("by_sex", PopulationPerson.sex), ("by_age_group", age_group), ("by_area", group)):
+    for key, column in (("by_sex", c.sex), ("by_age_group", c.age_group), ("by_area", group)):
         for value, n, with_cert in db.session.execute(
-                select(column, func.count(), certified).where(base).group_by(column).order_by(column)):
-            total[key][value] = {"children": n, "with_certificate": int(with_cert or 0)}
+                select(column, func.sum(c.n), func.sum(c.with_certificate)).where(base).group_by(column)
+                .order_by(column)):
+            total[key][value] = {"children": int(n), "with_certificate": int(with_cert or 0)}
             if key == "by_sex":
-                total["children"] += n
+                total["children"] += int(n)
                 total["with_certificate"] += int(with_cert or 0)
     return _coverage_for_viewer(total, hide)
 

@@ -6,7 +6,8 @@ Create Date: 2026-12-07 15:44:54
 
 An extract is one import's people (population_person); population_current names the one a
 district uses, switched when a new import is complete. Outreach rows are what the rules of
-casemgmt/population/rules.py list, one per child per rule.
+casemgmt/population/rules.py list, one per child per rule; population_count holds the
+counts the coverage reads, which stay (naming nobody) when retention removes the people.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -22,6 +23,20 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('population_count',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('import_id', sa.Integer(), nullable=False),
+    sa.Column('area_code', byte_ordered(13), nullable=False),
+    sa.Column('sex', sa.String(length=1), nullable=True),
+    sa.Column('age_group', sa.String(length=5), nullable=True),
+    sa.Column('rule', sa.String(length=40), nullable=True),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('with_certificate', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_population_count'))
+    )
+    with op.batch_alter_table('population_count', schema=None) as batch_op:
+        batch_op.create_index('ix_population_count_area', ['import_id', 'area_code'], unique=False)
+
     op.create_table('population_person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('import_id', sa.Integer(), nullable=False),
@@ -135,3 +150,7 @@ def downgrade():
         batch_op.drop_index('ix_population_person_area')
 
     op.drop_table('population_person')
+    with op.batch_alter_table('population_count', schema=None) as batch_op:
+        batch_op.drop_index('ix_population_count_area')
+
+    op.drop_table('population_count')
