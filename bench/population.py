@@ -105,9 +105,15 @@ def main() -> None:
     parser.add_argument("--database", type=Path, default=None)
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--reads-only", action="store_true",
+                        help="measure the reads on --database, imported by an earlier run")
     args = parser.parse_args()
     if args.child:
         child_import(args.database, args.extract, args.district)
+        return
+    if args.reads_only:
+        print(json.dumps(reads(args.database, args.district, args.iterations), indent=1))
+        print("load average", os.getloadavg())
         return
     scratch = Path(tempfile.mkdtemp(prefix="population-bench-", dir="/work/bench-data"))
     database = args.database or scratch / "population.db"

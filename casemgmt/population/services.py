@@ -261,8 +261,12 @@ def outreach_page(user, filters: OutreachFilters, limit: int = 50, cursor: str |
         audit.log_access(user, "outreach_list", "outreach", area)
     if import_id is None:
         return [], None
+    # A village is one value of the list's index (import, area, id), read in id order; a larger
+    # area is a range of it.
+    in_area = (OutreachItem.area_code == area if area.count(".") == 3
+               else access.within(OutreachItem.area_code, area))
     query = (select(*LIST_COLUMNS).join(PopulationPerson, PopulationPerson.id == OutreachItem.person_id)
-             .where(OutreachItem.import_id == import_id, access.within(OutreachItem.area_code, area)))
+             .where(OutreachItem.import_id == import_id, in_area))
     if filters.rule:
         query = query.where(OutreachItem.rule == filters.rule)
     if filters.status:
