@@ -287,8 +287,13 @@ def world(app, users, org):
                                                 "organisation_id": org.id, "due_date": "2026-12-01"}]}]})
     assert plan.status_code == 200, plan.get_data(as_text=True)
     action = plan.get_json()["goals"][0]["actions"][0]["id"]
+    from tests.test_authorization_matrix import extract_of
+    from casemgmt.transactions import commit
+
+    import_id, item_id = extract_of("73.06", "73.06.01.2006")
+    commit()
     ids = {"case_id": case.id, "referral_id": referral.get_json()["id"], "conference_id": conference.get_json()["id"],
-           "action_id": action, "approval_id": 1}
+           "action_id": action, "approval_id": 1, "import_id": import_id, "item_id": item_id}
     return client, tokens, ids, {"org": org.id, "worker": users["social_worker"].id, "dukcapil": dukcapil}
 
 
@@ -327,6 +332,8 @@ def _bodies(ids, refs):
         ("post", "/api/v1/referrals/{referral_id}/cancel"): {"version": 1, "reason": "x"},
         ("post", "/api/v1/conferences"): {"title": "x", "scheduled_at": "2026-12-01T10:00:00+08:00", "area_code": "73.06",
                                           "location": "x", "case_ids": [ids["case_id"]], "organisation_ids": [refs["org"]]},
+        ("post", "/api/v1/outreach/{item_id}/status"): {"status": "not_applicable", "note": "Pindah"},
+        ("post", "/api/v1/outreach/{item_id}/case"): {"concerns": ["no_birth_certificate"], "description": "x"},
         ("post", "/api/v1/conferences/{conference_id}/attendance"): {
             "attendees": [{"name": "x", "organisation_id": refs["org"], "sex": "F"}]},
         ("post", "/api/v1/conferences/{conference_id}/decisions"): {
