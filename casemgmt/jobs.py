@@ -218,6 +218,15 @@ def import_population(import_id: int):
         run_queued(import_id)
 
 
+@periodic(60, minute="*")
+def requeue_population_imports():
+    """Imports left waiting by a queue that was away (population.services.requeue_waiting)."""
+    from casemgmt.population.services import requeue_waiting
+
+    with app().app_context():
+        return requeue_waiting(int(os.environ.get("CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS") or 120))
+
+
 @periodic(24 * 3600, hour="19", minute="0")
 def population_retention():
     """Remove the extracts past their district's retention, but the rows that became cases."""

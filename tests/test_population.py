@@ -533,3 +533,35 @@ def test_counts_outlive_the_retention_without_names(imported):
     assert db.session.scalar(select(func.count()).select_from(PopulationPerson)) == 0
     assert services.coverage("73.06", False) == before  # anonymised counts stay
     assert db.session.scalar(select(func.count()).select_from(PopulationCount)) > 0
+
+
+def test_an_upload_waits_for_a_queue_that_is_away_and_runs_once_it_is_back(api, app, monkeypatch):
+    from casemgmt import jobs
+
+    def away(import_id):
+        raise ConnectionError("queue away")
+
+    monkeypatch.setattr(jobs, "import_population", away)
+    response = upload(api, "koordinator", csv_bytes(FAMILIES))
+    assert response.status_code == 202
+    job = db.session.get(PopulationImport, response.get_json()["id"])
+    assert job.status == "queued"
+    monkeypatch.setattr(jobs, "import_population", lambda import_id: services.run_queued(import_id))
+    assert services.requeue_waiting(0) == 1
+    db.session.expire_all()
+    assert db.session.get(PopulationImport, job.id).status == "done"
+
+
+def test_an_xlsx_keeps_a_formula_as_text_and_refuses_a_nik_stored_as_a_number(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    for row in (FAMILIES[0], dict(FAMILIES[1], NAMA_LGKP="=1+1"), dict(FAMILIES[2], NIK=int(FAMILIES[2]["NIK"]))):
+        sheet.append([row[c] for c in COLUMNS])
+    book.save(tmp_path / "x.xlsx")
+    job = run_import(tmp_path / "x.xlsx")
+    assert (job.status, job.accepted, job.rejected) == ("done", 2, 1)
+    assert "NIK" in job.errors[0]["message"] and job.errors[0]["row"] == 4
+    assert db.session.scalars(select(PopulationPerson.name).where(PopulationPerson.nik == nik(2))).one() == "=1+1"

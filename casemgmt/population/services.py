@@ -95,10 +95,28 @@ def start_import(user, upload, area_code: str | None) -> PopulationImport:
     return job
 
 
-def enqueue(import_id: int) -> None:
+def enqueue(import_id: int) -> bool:
+    """Hand the import to the worker. The queue away: the import stays queued in the database
+    and requeue_waiting hands it over once the queue answers again."""
     from casemgmt import jobs
 
-    jobs.import_population(import_id)
+    try:
+        jobs.import_population(import_id)
+    except Exception as exc:  # redis.ConnectionError, sqlite3.OperationalError: the queue, not the import
+        current_app.logger.warning("population import %s not queued, kept for requeue_waiting: %s", import_id,
+                                   type(exc).__name__)
+        return False
+    return True
+
+
+def requeue_waiting(older_than_seconds: int) -> int:
+    """Queue again the imports still waiting after ``older_than_seconds`` (run_queued claims an
+    import once, so one queued twice runs once)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    waiting = db.session.scalars(select(PopulationImport.id).where(PopulationImport.status == "queued",
+                                                                   PopulationImport.created_at <= cutoff)).all()
+    db.session.rollback()
+    return sum(enqueue(import_id) for import_id in waiting)
 
 
 def run_queued(import_id: int) -> None:
