@@ -42,6 +42,7 @@ RECORD_ROUTES = {
     "population.outreach_row": ("GET", "/outreach/{outreach}", None),
     "population.outreach_status": ("POST", "/outreach/{outreach}/status", None),
     "population.outreach_case": ("POST", "/outreach/{outreach}/case", None),
+    "population.outreach_assign": ("POST", "/outreach/{outreach}/assign", None),
     "api_population.get_import": ("GET", "/api/v1/population/imports/{population_import}", None),
     "api_population.outreach_status": ("POST", "/api/v1/outreach/{outreach}/status", {"status": "in_progress"}),
     "api_population.outreach_case": ("POST", "/api/v1/outreach/{outreach}/case",

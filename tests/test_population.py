@@ -565,3 +565,15 @@ def test_an_xlsx_keeps_a_formula_as_text_and_refuses_a_nik_stored_as_a_number(tm
     assert (job.status, job.accepted, job.rejected) == ("done", 2, 1)
     assert "NIK" in job.errors[0]["message"] and job.errors[0]["row"] == 4
     assert db.session.scalars(select(PopulationPerson.name).where(PopulationPerson.nik == nik(2))).one() == "=1+1"
+
+
+def test_the_coordinator_gives_a_row_to_a_village_worker_on_its_page(web, make_web, imported, users):
+    item = db.session.scalars(select(OutreachItem).where(OutreachItem.rule == "out_of_school")).one()
+    web.login("koordinator")
+    assert users["village_worker"].full_name in web.get(f"/outreach/{item.id}").get_data(as_text=True)
+    web.post(f"/outreach/{item.id}/assign", {"worker_id": users["village_worker"].id})
+    db.session.expire_all()
+    assert db.session.get(OutreachItem, item.id).assigned_user_id == users["village_worker"].id
+    village = make_web()
+    village.login("desa")
+    assert village.post(f"/outreach/{item.id}/assign", {"worker_id": users["village_worker"].id}).status_code == 403

@@ -113,9 +113,28 @@ def outreach_row(item_id: int):
     item = services.outreach_or_404(current_user, item_id)
     person = db.session.get(PopulationPerson, item.person_id)
     rule = next((r for r in RULES if r.name == item.rule), None)
+    workers = (access.active_users_in(item.area_code, "village_worker")
+               if access.coordinates(current_user, access.district_of(item.area_code)) else [])
     return render_template("population/row.html", item=item, person=person, rule=rule, statuses=_labels(),
-                           history=services.history(item), concerns=CONCERNS,
+                           history=services.history(item), concerns=CONCERNS, workers=workers,
                            suggested=item.rule if item.rule in CONCERNS else None)
+
+
+@bp.post("/outreach/<int:item_id>/assign")
+@login_required  # a record out of the user's scope is 404, whatever the role
+def outreach_assign(item_id: int):
+    from casemgmt.accounts.models import User
+
+    item = services.outreach_or_404(current_user, item_id)
+    worker = db.session.get(User, request.form.get("worker_id", type=int) or 0)
+    try:
+        services.assign(current_user, item, worker)
+    except ServiceError as exc:
+        refused(exc)
+        flash(exc.said, "danger")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("population.outreach_row", item_id=item_id))
 
 
 @bp.post("/outreach/<int:item_id>/status")
