@@ -119,6 +119,7 @@ def register_blueprints(app: App) -> None:
     from casemgmt.home.views import bp as home_bp
     from casemgmt.notify.views import bp as notify_bp
     from casemgmt.offline.views import bp as offline_bp
+    from casemgmt.population.views import bp as population_bp
     from casemgmt.referrals.views import bp as referrals_bp
     from casemgmt.reports.views import bp as reports_bp
     from casemgmt.workflow.views import bp as workflow_bp
@@ -135,6 +136,7 @@ def register_blueprints(app: App) -> None:
     app.register_blueprint(offline_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(transfers_bp)
+    app.register_blueprint(population_bp)
     register_api(app)
 
 
@@ -161,10 +163,11 @@ def register_cli(app: App) -> None:
     from casemgmt.demo import demo_cli
     from casemgmt.directory.cli import areas_cli, organisations_cli
     from casemgmt.notify.cli import notify_cli
+    from casemgmt.population.cli import population_cli
     from casemgmt.privacy.cli import backup_command, privacy_cli
     from casemgmt.reports.cli import reports_cli
     from casemgmt.workflow.cli import workflow_cli
 
     for group in (areas_cli, organisations_cli, users_cli, demo_cli, workflow_cli, privacy_cli, backup_command,
-                  reports_cli, notify_cli):
+                  reports_cli, notify_cli, population_cli):
         app.cli.add_command(group)

@@ -28,16 +28,17 @@ from casemgmt.referrals.models import Referral
 # contents; the analyst sees aggregates only.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_worker": frozenset({"directory.view", "cases.register", "complaints.mine", "referrals.box",
-                                 "tasks.view", "conferences.view"}),
+                                 "tasks.view", "conferences.view", "outreach.view"}),
     "social_worker": frozenset({"directory.view", "cases.register", "cases.list", "cases.offline", "approvals.view",
                                 "referrals.box", "tasks.view", "conferences.view"}),
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
-                              "indicators.view", "transfers.manage", "kpis.view"}),
+                              "indicators.view", "transfers.manage", "kpis.view", "outreach.view",
+                              "outreach.export", "population.import"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
     "analyst": frozenset({"directory.view", "indicators.view", "kpis.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage",
-                        "notifications.log", "kpis.view"}),
+                        "notifications.log", "kpis.view", "population.import"}),
 }
 
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role needs a permission set"
@@ -649,3 +650,36 @@ def small_counts_hidden(user) -> bool:
 def owns_export(user, job) -> bool:
     """An export belongs to whoever asked for it, while their account is active."""
     return _active(user) and job is not None and job.user_id == user.id
+
+
+# ---- population extract and outreach ----------------------------------------------------------
+
+def imports_population(user, district_code: str | None) -> bool:
+    """Whether the user may load a district's SIAK extract: its coordinators and admins."""
+    return (_active(user) and user.role in ("coordinator", "admin") and district_code is not None
+            and district_code.count(".") == 1 and district_of(user.area_code) == district_code)
+
+
+def outreach_scope(user) -> tuple[str, str] | None:
+    """Whose outreach rows a user sees by name, as (district, area within it): a coordinator
+    every row of their district, a village worker the rows of their own village; nobody else
+    (an analyst sees counts only: counts_outreach)."""
+    if not _active(user) or not user.area_code:
+        return None
+    district = district_of(user.area_code)
+    if user.role == "coordinator" and district:
+        return district, district
+    if user.role == "village_worker" and district and user.area_code.count(".") == 3:
+        return district, user.area_code
+    return None
+
+
+def counts_outreach(user) -> str | None:
+    """The area whose outreach counts the user may see (coordinators and village workers as
+    outreach_scope; an analyst their whole area, with small counts hidden)."""
+    scope = outreach_scope(user)
+    if scope:
+        return scope[1]
+    if _active(user) and user.role == "analyst":
+        return user.area_code or "73"
+    return None

@@ -87,6 +87,10 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_REFRESH_EACH_REQUEST": False,  # security.SEEN_STEP
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which idles out
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # uploads
+        # A district's SIAK extract (a million residents is some 250 MB of CSV) and what its
+        # XLSX may unpack to; larger ones are refused by size before a byte is read.
+        "POPULATION_MAX_BYTES": int(_env("POPULATION_MAX_BYTES", str(400 * 1024 * 1024))),
+        "POPULATION_MAX_UNPACKED_BYTES": int(_env("POPULATION_MAX_UNPACKED_BYTES", str(1536 * 1024 * 1024))),
         # A JSON body (the largest the contract knows, a plan of many goals, is some kilobytes).
         "MAX_JSON_BYTES": int(_env("MAX_JSON_BYTES", str(1024 * 1024))),
         # Where attachments were kept before they moved into the database (casemgmt.storage):

@@ -253,5 +253,32 @@ def run_export(job_id: int):
         run(job_id)
 
 
+@huey.task()
+def import_population(import_id: int):
+    """Read an uploaded SIAK extract into a new extract (population.services.run_queued)."""
+    from casemgmt.population.services import run_queued
+
+    with app().app_context():
+        run_queued(import_id)
+
+
+@periodic(60, minute="*")
+def requeue_population_imports():
+    """Imports left waiting by a queue that was away (population.services.requeue_waiting)."""
+    from casemgmt.population.services import requeue_waiting
+
+    with app().app_context():
+        return requeue_waiting(int(os.environ.get("CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS") or 120))
+
+
+@periodic(24 * 3600, hour="19", minute="0")
+def population_retention():
+    """Remove the extracts past their district's retention, but the rows that became cases."""
+    from casemgmt.population.services import sweep_retention
+
+    with app().app_context():
+        return sweep_retention()
+
+
 if Path(sys.argv[0]).name.startswith("huey_consumer"):
     _check_services_before_consuming()

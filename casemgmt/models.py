@@ -51,3 +51,11 @@ from casemgmt.transfers.models import Transfer  # noqa: F401,E402
 from casemgmt.reports import tally  # noqa: E402
 
 tally.install()
+from casemgmt.population.models import (  # noqa: F401,E402
+    OutreachEvent,
+    OutreachItem,
+    PopulationCount,
+    PopulationCurrent,
+    PopulationImport,
+    PopulationPerson,
+)

@@ -43,6 +43,15 @@ RECORD_ROUTES = {
     "cases.download_attachment": ("GET", "/cases/{case}/attachments/{attachment}", None),
     "cases.save_household_head": ("POST", "/cases/{case}/household/head", None),
     "api_households.get_household": ("GET", "/api/v1/households/{household}", None),
+    "population.import_status": ("GET", "/population/imports/{population_import}", None),
+    "population.outreach_row": ("GET", "/outreach/{outreach}", None),
+    "population.outreach_status": ("POST", "/outreach/{outreach}/status", None),
+    "population.outreach_case": ("POST", "/outreach/{outreach}/case", None),
+    "population.outreach_assign": ("POST", "/outreach/{outreach}/assign", None),
+    "api_population.get_import": ("GET", "/api/v1/population/imports/{population_import}", None),
+    "api_population.outreach_status": ("POST", "/api/v1/outreach/{outreach}/status", {"status": "in_progress"}),
+    "api_population.outreach_case": ("POST", "/api/v1/outreach/{outreach}/case",
+                                     {"concerns": ["no_birth_certificate"], "description": "Belum punya akta."}),
     "workflow.update_action": ("POST", "/cases/{case}/actions/{action}", None),
     "workflow.save_assessment": ("POST", "/cases/{case}/assessment", None),
     "workflow.plan": ("GET", "/cases/{case}/plan", None),
@@ -132,6 +141,8 @@ PERMISSION_PAGES = {
     "offline.outbox": "cases.register", "offline.session_token": None, "offline.field_cases": "cases.offline",
     "notify.index": None, "notify.preferences": None, "notify.delivery_log": "notifications.log",
     "transfers.index": "transfers.manage",
+    "population.imports_page": "population.import", "population.outreach": "outreach.view",
+    "population.outreach_csv": "outreach.export",
 }
 PAGE_PATHS = {
     "home.index": "/", "accounts.change_password": "/account/password", "accounts.two_factor": "/account/two-factor", "workflow.sop_help": "/help/sop",
@@ -152,6 +163,8 @@ PAGE_PATHS = {
     "notify.index": "/notifications", "notify.preferences": "/account/notifications",
     "notify.delivery_log": "/admin/notifications",
     "transfers.index": "/transfers",
+    "population.imports_page": "/population", "population.outreach": "/outreach",
+    "population.outreach_csv": "/outreach.csv",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.
 PERMISSION_POSTS = {
@@ -160,6 +173,7 @@ PERMISSION_POSTS = {
     "accounts.unlock": ("/admin/users/{user}/unlock", "users.manage"),
     "accounts.reset_two_factor": ("/admin/users/{user}/two-factor-reset", "users.manage"),
     "reports.start_export": ("/exports", "cases.list"),
+    "population.upload": ("/population/imports", "population.import"),
     "home.mark_notifications_read": ("/notifications/read", None),
     "accounts.logout": ("/logout", None),
 }
@@ -171,7 +185,9 @@ API_LISTS = {"api_auth.whoami", "api_auth.revoke_token", "api_directory.areas", 
              "api_offline.offline_bundle", "api_notifications.list_notifications",
              "api_notifications.get_preferences", "api_notifications.put_preferences",
              "api_auth.update_me", "api_push.push_key", "api_push.subscribe", "api_push.unsubscribe",
-             "api_transfers.incoming", "api_transfers.reassign"}
+             "api_transfers.incoming", "api_transfers.reassign",
+             "api_population.start_import", "api_population.outreach_list",
+             "api_population.outreach_summary"}
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -217,9 +233,11 @@ def world(users):
         export = ExportJob(user_id=coordinator.id, format="csv", filters={}, status="queued")
         db.session.add(export)
         transfer = transfers.request_transfer(case, coordinator, takalar.id, "Keluarga pindah.")
+        population_import, outreach = extract_of(district, area)
         db.session.commit()
         notification = db.session.scalar(select(Notification.id).where(Notification.user_id == worker.id).limit(1))
-        return {"notification": notification, "case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
+        return {"notification": notification, "population_import": population_import, "outreach": outreach,
+                "case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
                 "attachment": attachment.id, "conference": conference.id, "task": decision.tasks[0].id,
                 "export": export.id, "household": case.child.household_id, "worker": worker.id,
                 "transfer": transfer.id}
@@ -233,6 +251,26 @@ def world(users):
                    "7306010101200001")
     inside.update(user=users["social_worker"].id, org=users["agency_officer"].organisation_id)
     return {"in": inside, "out": out}
+
+
+def extract_of(district: str, village: str) -> tuple[int, int]:
+    """A district's extract in use, of one child without a birth certificate: (import, outreach row)."""
+    from casemgmt.population.models import OutreachItem, PopulationCurrent, PopulationImport, PopulationPerson
+
+    job = PopulationImport(district_code=district, status="done", extract_date=date.today(), errors=[])
+    db.session.add(job)
+    db.session.flush()
+    child = PopulationPerson(import_id=job.id, row_number=2, nik=village.replace(".", "")[:6] + "5003140001",
+                             kk_number=village.replace(".", "")[:6] + "0000000001", name="Anak Ekstrak", sex="F",
+                             birth_date=date(2014, 3, 10), age=10, relationship=4, area_code=village,
+                             has_birth_certificate=False)
+    db.session.add(child)
+    db.session.flush()
+    item = OutreachItem(import_id=job.id, person_id=child.id, rule="no_birth_certificate", area_code=village,
+                        status="open")
+    db.session.add_all([item, PopulationCurrent(district_code=district, import_id=job.id)])
+    db.session.flush()
+    return job.id, item.id
 
 
 def request(web, api_token, method, path, body):
@@ -345,6 +383,16 @@ IN_SCOPE = {
                        "analyst": 404, "admin": 404},
     "api_transfers.get_transfer": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
                                    "agency_officer": 404, "analyst": 404, "admin": 404},
+    "population.import_status": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                                 "agency_officer": 404, "analyst": 404, "admin": 404},
+    "population.outreach_row": {"village_worker": 200, "social_worker": 404, "coordinator": 200,
+                                "agency_officer": 404, "analyst": 404, "admin": 404},
+    "api_population.get_import": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
+                                  "agency_officer": 404, "analyst": 404, "admin": 404},
+    "api_population.outreach_status": {"village_worker": 200, "social_worker": 404, "coordinator": 200,
+                                       "agency_officer": 404, "analyst": 404, "admin": 404},
+    "api_population.outreach_case": {"village_worker": 201, "social_worker": 404, "coordinator": 201,
+                                     "agency_officer": 404, "analyst": 404, "admin": 404},
 }
 
 

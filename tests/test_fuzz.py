@@ -291,8 +291,15 @@ def world(app, users, org):
     transfer = client.post(f"/api/v1/cases/{case.id}/transfers", headers=tokens["koordinator"], json={
         "to_organisation_id": makassar, "reason": "Pindah"})
     assert transfer.status_code == 201, transfer.get_data(as_text=True)
+    from tests.test_authorization_matrix import extract_of
+    from casemgmt.transactions import commit
+
+    import_id, item_id = extract_of("73.06", "73.06.01.2006")
+    commit()
     ids = {"case_id": case.id, "referral_id": referral.get_json()["id"], "conference_id": conference.get_json()["id"],
-           "action_id": action, "approval_id": 1, "transfer_id": transfer.get_json()["id"]}
+           "action_id": action, "approval_id": 1, "transfer_id": transfer.get_json()["id"], "import_id": import_id,
+           "notification_id": 1,
+           "item_id": item_id}
     return client, tokens, ids, {"org": org.id, "worker": users["social_worker"].id, "dukcapil": dukcapil,
                                  "makassar": makassar}
 
@@ -332,6 +339,8 @@ def _bodies(ids, refs):
         ("post", "/api/v1/referrals/{referral_id}/cancel"): {"version": 1, "reason": "x"},
         ("post", "/api/v1/conferences"): {"title": "x", "scheduled_at": "2026-12-01T10:00:00+08:00", "area_code": "73.06",
                                           "location": "x", "case_ids": [ids["case_id"]], "organisation_ids": [refs["org"]]},
+        ("post", "/api/v1/outreach/{item_id}/status"): {"status": "not_applicable", "note": "Pindah"},
+        ("post", "/api/v1/outreach/{item_id}/case"): {"concerns": ["no_birth_certificate"], "description": "x"},
         ("post", "/api/v1/conferences/{conference_id}/attendance"): {
             "attendees": [{"name": "x", "organisation_id": refs["org"], "sex": "F"}]},
         ("post", "/api/v1/conferences/{conference_id}/decisions"): {
@@ -346,6 +355,11 @@ def _bodies(ids, refs):
                                                              "cancel_referral_ids": [ids["referral_id"]]},
         ("post", "/api/v1/transfers/{transfer_id}/decline"): {"reason": "x", "version": 1},
         ("post", "/api/v1/transfers/{transfer_id}/cancel"): {"reason": "x", "version": 1},
+        ("patch", "/api/v1/me"): {"email": "x@example.org", "phone": "0812 3456 7890", "language": "en"},
+        ("put", "/api/v1/me/notification-preferences"): {"email": "daily", "push": "off", "sms": "immediate"},
+        ("post", "/api/v1/me/push-subscriptions"): {
+            "endpoint": "https://fcm.googleapis.com/fcm/send/x", "keys": {"p256dh": "x", "auth": "x"}},
+        ("delete", "/api/v1/me/push-subscriptions"): {"endpoint": "https://fcm.googleapis.com/fcm/send/x"},
     }
 
 

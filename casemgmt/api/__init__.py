@@ -26,6 +26,7 @@ def register_api(app) -> None:
     from casemgmt.api.households import blp as households_blp
     from casemgmt.api.offline import blp as offline_blp
     from casemgmt.api.push import blp as push_blp
+    from casemgmt.api.population import blp as population_blp
     from casemgmt.api.conferences import blp as conferences_blp
     from casemgmt.api.referrals import blp as referrals_blp
     from casemgmt.api.reports import blp as reports_blp
@@ -33,7 +34,7 @@ def register_api(app) -> None:
     from casemgmt.api.transfers import blp as transfers_blp
 
     for blp in (auth_blp, directory_blp, cases_blp, workflow_blp, referrals_blp, conferences_blp, reports_blp,
-                offline_blp, notifications_blp, push_blp, households_blp, transfers_blp):
+                offline_blp, notifications_blp, push_blp, households_blp, transfers_blp, population_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated, no cookies: CSRF does not apply
 

@@ -28,7 +28,13 @@ def get_indicators(query):
     area = indicator_area(user, query.get("area_code"))
     start, end = query.get("from_"), query.get("to")
     period = services.parse_period(start.isoformat() if start else None, end.isoformat() if end else None)
-    return json_response(indicators.for_viewer(indicators.compute(area, period), user), 200)
+    data = indicators.for_viewer(indicators.compute(area, period), user)
+    from casemgmt.population.services import coverage_indicator
+
+    coverage = coverage_indicator(area, user)  # where population data has been imported for the area
+    if coverage is not None:
+        data["birth_certificate_coverage"] = coverage
+    return json_response(data, 200)
 
 
 @blp.route("/kpis", methods=["GET"])

@@ -42,7 +42,7 @@ class TaskItem:
 TASKS_PAGE = 50  # tasks a page of my tasks lists
 # Each kind of task, in the cursor's order, with the type of the column its order reads first.
 _KINDS = {"stage_deadline": datetime, "conference_action": date, "referral_answer": datetime, "approval": datetime,
-          "juvenile_clock": datetime}
+          "juvenile_clock": datetime, "outreach": datetime}
 _UNUSED = {datetime: datetime(1970, 1, 1, tzinfo=timezone.utc), date: date(1970, 1, 1)}
 
 
@@ -122,6 +122,19 @@ def _task_sources(user, now: datetime) -> dict[str, tuple]:
                                       _("Decide: %(step)s", step=transition_label(approval.transition)),
                                       approval.requested_at, False, ("cases.show", {"case_id": approval.case_id}),
                                       (approval.requested_at, approval.id)))
+    if user.role == "village_worker":  # outreach rows of the extract in use given to them, oldest first
+        from casemgmt.population.models import OutreachItem, PopulationCurrent
+        from casemgmt.population.rules import rule
+
+        in_use = select(PopulationCurrent.import_id).where(
+            PopulationCurrent.district_code == ".".join((user.area_code or "").split(".")[:2]))
+        sources["outreach"] = (
+            select(OutreachItem).where(OutreachItem.assigned_user_id == user.id,
+                                       OutreachItem.status.in_(("open", "in_progress")),
+                                       OutreachItem.updated_at.is_not(None), OutreachItem.import_id.in_(in_use)),
+            OutreachItem.updated_at, OutreachItem.id,
+            lambda item: TaskItem("outreach", item.case_id, str(rule(item.rule).label), item.updated_at, False,
+                                  ("population.outreach_row", {"item_id": item.id}), (item.updated_at, item.id)))
     return sources
 
 

@@ -43,11 +43,33 @@ def _indicators_from_request():
     year, q = request.args.get("year", type=int), request.args.get("quarter", type=int)
     period = services.parse_period(request.args.get("from"), request.args.get("to"), year, q)
     data = indicators.for_viewer(indicators.compute(area, period), current_user)
+    _add_population(data, area)
     return area, period, data
 
 
+def _add_population(data: dict, area: str) -> None:
+    """Birth-certificate coverage and outreach counts, where an extract covers the area."""
+    from casemgmt.population import services as population
+
+    coverage = population.coverage_indicator(area, current_user)
+    if coverage is None:
+        return
+    data["birth_certificate_coverage"] = coverage
+    data["outreach"] = population.summary(current_user, area)
+    data["outreach_resolved_by_month"] = population.resolved_per_month(area)
+
+
 def _charts(data, labels):
-    return {
+    coverage = data.get("birth_certificate_coverage")
+    extra = {}
+    if coverage:
+        extra["coverage"] = charts.bar_chart(
+            {code: entry["percent"] for code, entry in coverage["by_area"].items() if entry["percent"] is not None},
+            title=_("Children with a birth certificate (%) by area"))
+        if data.get("outreach_resolved_by_month"):
+            extra["outreach_resolved"] = charts.bar_chart(data["outreach_resolved_by_month"],
+                                                          title=_("Outreach rows resolved by month"))
+    return extra | {
         "month": charts.bar_chart(data["complaints_by_month"], title=_("Complaints by month")),
         "concern": charts.bar_chart(dict(sorted(data["by_concern"].items(), key=lambda kv: str(kv[0]))),
                                     {k: str(v) for k, v in labels["concern"].items()}, _("Cases by concern")),
@@ -71,7 +93,14 @@ def indicators_page():
     labels = _labels()
     return render_template("reports/indicators.html", data=data, area=get_area(area), period=period,
                            labels=labels, charts=_charts(data, labels), args=request.args,
-                           area_names=_area_names(data), small_counts_hidden=small_counts_hidden(current_user))
+                           area_names=_area_names(data), small_counts_hidden=small_counts_hidden(current_user),
+                           outreach_rules=_outreach_rules())
+
+
+def _outreach_rules():
+    from casemgmt.population.rules import RULES
+
+    return RULES
 
 
 def _area_names(data) -> dict:
@@ -80,7 +109,8 @@ def _area_names(data) -> dict:
 
     from casemgmt.directory.models import Area
 
-    codes = list(data["by_area"])
+    codes = list(data["by_area"]) + list(data.get("birth_certificate_coverage", {}).get("by_area", {})) + list(
+        data.get("outreach", {}).get("by_area", {}))
     return dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes or ["-"]))).all())
 
 
@@ -95,7 +125,7 @@ def quarterly_pdf():
         management = {}
     html = render_template("pdf/quarterly_report.html", data=data, area=get_area(area), period=period, labels=labels,
                            charts=_charts(data, labels), generated=utcnow(), area_names=_area_names(data),
-                           **management)
+                           outreach_rules=_outreach_rules(), **management)
     pdf = html_to_pdf(html)[0]
     services.record_report_download(current_user, area)
     return Response(pdf, mimetype="application/pdf", headers={

@@ -67,7 +67,7 @@ REFERRAL_STATUS_LABELS = {"sent": _l("Sent"), "accepted": _l("Accepted"), "decli
 
 TASK_KIND_LABELS = {"stage_deadline": _l("Stage deadline"), "conference_action": _l("Conference action"),
                     "referral_answer": _l("Referral to answer"), "approval": _l("Approval"),
-                    "juvenile_clock": _l("Juvenile justice deadline")}
+                    "juvenile_clock": _l("Juvenile justice deadline"), "outreach": _l("Outreach visit")}
 
 
 def consent_label(code: str) -> str:

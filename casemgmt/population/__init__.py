@@ -1,0 +1,1 @@
+"""Population data (SIAK extracts), outreach rules and lists, birth-certificate coverage."""

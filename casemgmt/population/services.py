@@ -1,0 +1,520 @@
+"""Operations on population extracts: starting and running an import, the outreach lists and
+what a worker does with a row, and the retention sweep."""
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import format_number
+from flask_babel import gettext as _
+from sqlalchemy import String, and_, cast, func, select, update
+from werkzeug.exceptions import NotFound
+
+from casemgmt import access, storage
+from casemgmt.audit import services as audit
+from casemgmt.dbtypes import utcnow
+from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.extensions import db
+from casemgmt.i18n import local_zone
+from casemgmt.notify import events
+from casemgmt.paging import cursor_of, read_cursor
+from casemgmt.population import importer
+from casemgmt.population.importer import BadExtract
+from casemgmt.population.models import (
+    OUTREACH_STATUSES,
+    OutreachEvent,
+    OutreachItem,
+    PopulationCount,
+    PopulationCurrent,
+    PopulationImport,
+    PopulationPerson,
+)
+from casemgmt.population.rules import RULE_NAMES
+from casemgmt.transactions import after_commit
+
+
+# ---- imports ------------------------------------------------------------------------------------
+
+def too_large(size: int | None) -> bool:
+    return size is not None and size > current_app.config["POPULATION_MAX_BYTES"]
+
+
+def size_limit_mb() -> int:
+    return current_app.config["POPULATION_MAX_BYTES"] // (1024 * 1024)
+
+
+def current_of(district: str | None) -> PopulationImport | None:
+    import_id = importer.current_import_id(district) if district else None
+    return db.session.get(PopulationImport, import_id) if import_id else None
+
+
+def size_message() -> str:
+    return _("The file is larger than %(size)s MB, the most an extract may be.",
+             size=format_number(current_app.config["POPULATION_MAX_BYTES"] // (1024 * 1024)))
+
+
+def _new_import(user, district: str, filename: str) -> PopulationImport:
+    job = PopulationImport(district_code=district, user_id=getattr(user, "id", None), filename=filename[:200],
+                           status="queued", extract_date=utcnow().astimezone(local_zone()).date(), errors=[])
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def _check_district(user, area_code: str | None) -> str:
+    district = (area_code or "").strip()
+    if district.count(".") != 1 or not access.imports_population(user, district):
+        raise Forbidden(_("Only the coordinators and administrators of %(area)s may load its extract.",
+                          area=district or "-"))
+    return district
+
+
+def start_import(user, upload, area_code: str | None) -> PopulationImport:
+    """Keep an uploaded extract and queue its import (the worker reads it after this commits).
+    ``upload``: a werkzeug FileStorage. The file's kind is told from its first bytes."""
+    district = _check_district(user, area_code)
+    if upload is None or not upload.filename:
+        raise ValidationFailed({"file": _("Choose the extract file (CSV or XLSX).")})
+    stream = upload.stream
+    head = stream.read(8192)
+    importer.kind_of(head)
+    stream.seek(0)
+    job = _new_import(user, district, upload.filename)
+    job.storage_key = f"population/{job.id}-{secrets.token_hex(8)}"
+    stored = storage.save(job.storage_key, stream)
+    if too_large(stored.size):
+        raise BadExtract(size_message())
+    audit.record("population_import_requested", "population_import", job.id, actor=user,
+                 after={"district": district, "bytes": stored.size})
+    job_id = job.id
+    after_commit(lambda: enqueue(job_id))
+    return job
+
+
+def enqueue(import_id: int) -> bool:
+    """Hand the import to the worker. The queue away: the import stays queued in the database
+    and requeue_waiting hands it over once the queue answers again."""
+    from casemgmt import jobs
+
+    try:
+        jobs.import_population(import_id)
+    except Exception as exc:  # redis.ConnectionError, sqlite3.OperationalError: the queue, not the import
+        current_app.logger.warning("population import %s not queued, kept for requeue_waiting: %s", import_id,
+                                   type(exc).__name__)
+        return False
+    return True
+
+
+def requeue_waiting(older_than_seconds: int) -> int:
+    """Queue again the imports still waiting after ``older_than_seconds`` (run_queued claims an
+    import once, so one queued twice runs once)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    waiting = db.session.scalars(select(PopulationImport.id).where(PopulationImport.status == "queued",
+                                                                   PopulationImport.created_at <= cutoff)).all()
+    db.session.rollback()
+    return sum(enqueue(import_id) for import_id in waiting)
+
+
+def run_queued(import_id: int) -> None:
+    """The worker's part: claim the import, copy the stored file to scratch, import it."""
+    claimed = db.session.execute(update(PopulationImport).where(PopulationImport.id == import_id,
+                                                                PopulationImport.status == "queued")
+                                 .values(status="running")).rowcount
+    db.session.commit()
+    if not claimed:
+        return
+    job = db.session.get(PopulationImport, import_id)
+    with tempfile.TemporaryDirectory(prefix="casemgmt-population-") as scratch:
+        path = Path(scratch) / "extract"
+        try:
+            with storage.open_file(job.storage_key) as source, open(path, "wb") as target:
+                shutil.copyfileobj(source, target, storage.CHUNK_BYTES)
+        except storage.MissingFile:
+            _fail(import_id, _("The uploaded file is gone; upload it again."))
+            return
+        run_file(import_id, path)
+
+
+def import_file(user, path: Path, district: str, *, as_admin: bool = False) -> PopulationImport:
+    """The CLI's import: the file read where it lies, in this process. ``as_admin``: the command
+    line is the server's operator, who may load any district's extract."""
+    if not as_admin:
+        _check_district(user, district)
+    if district.count(".") != 1:
+        raise BadExtract(_("Give the district as its code, for example 73.06."))
+    if too_large(path.stat().st_size):
+        raise BadExtract(size_message())
+    job = _new_import(user, district, path.name)
+    job.status = "running"
+    db.session.commit()
+    run_file(job.id, path)
+    return db.session.get(PopulationImport, job.id)
+
+
+def _fail(import_id: int, message: str) -> None:
+    db.session.rollback()
+    importer.drop_partial(import_id)
+    job = db.session.get(PopulationImport, import_id)
+    job.status, job.message, job.finished_at = "failed", message, utcnow()
+    if job.storage_key:
+        storage.delete_file(job.storage_key)
+        job.storage_key = None
+    audit.record("population_import_failed", "population_import", import_id, after={"message": message[:200]})
+    db.session.commit()
+
+
+def run_file(import_id: int, path: Path) -> None:
+    """Import the file at ``path`` into the import ``import_id`` (status running). The district's
+    extract in use is switched in one transaction with the import marked done; the one it
+    replaces is purged after."""
+    job = db.session.get(PopulationImport, import_id)
+    try:
+        kind = importer.sniff_path(path)
+        importer.load(job, path, kind)
+        job = db.session.get(PopulationImport, import_id)
+        importer.list_rows(import_id)
+        importer.count_rows(import_id)
+        old = importer.switch(job)
+        if old is not None:
+            importer.carry_over(old, import_id)
+        job.status, job.finished_at = "done", utcnow()
+        if job.storage_key:
+            storage.delete_file(job.storage_key)
+            job.storage_key = None
+        audit.record("population_imported", "population_import", import_id,
+                     after={"rows": job.rows, "accepted": job.accepted, "rejected": job.rejected, "replaced": old})
+        db.session.commit()
+    except BadExtract as exc:
+        _fail(import_id, exc.message)
+        return
+    except Exception:
+        _fail(import_id, _("The import stopped on an error; the previous extract is still in use."))
+        raise
+    if old is not None:
+        importer.purge(old)
+        db.session.commit()
+
+
+def import_of(user, import_id: int) -> PopulationImport:
+    job = db.session.get(PopulationImport, import_id)
+    if job is None or not access.imports_population(user, job.district_code):
+        raise NotFound()
+    return job
+
+
+def import_json(job: PopulationImport) -> dict:
+    return {"id": job.id, "status": job.status, "rows": job.rows, "accepted": job.accepted,
+            "rejected": job.rejected, "errors": list(job.errors or [])[:importer.ERRORS_KEPT],
+            **({"message": job.message} if job.message else {})}
+
+
+def sweep_retention(now=None) -> int:
+    """Purge every extract older than its district's retention (population_retention_days),
+    keeping the rows that became cases. Returns how many extracts were purged."""
+    from casemgmt.directory.services import district_settings
+
+    now = now or utcnow()
+    purged = 0
+    for job in db.session.scalars(select(PopulationImport).where(PopulationImport.purged_at.is_(None),
+                                                                 PopulationImport.status == "done")).all():
+        days = district_settings(job.district_code).population_retention_days
+        if job.created_at <= now - timedelta(days=days):
+            importer.purge(job.id)
+            purged += 1
+            db.session.commit()
+    return purged
+
+
+# ---- outreach -----------------------------------------------------------------------------------
+
+@dataclass
+class OutreachFilters:
+    rule: str | None = None
+    area_code: str | None = None
+    status: str | None = None
+
+    def problems(self) -> dict:
+        found = {}
+        if self.rule and self.rule not in RULE_NAMES:
+            found["rule"] = _("Choose one of the outreach rules.")
+        if self.status and self.status not in OUTREACH_STATUSES:
+            found["status"] = _("Choose one of the statuses.")
+        if self.area_code and not all(part.isdigit() for part in self.area_code.split(".")):
+            found["area_code"] = _("Give a region code, for example 73.06.01.")
+        return found
+
+
+def _scope_or_forbidden(user) -> tuple[str, str]:
+    scope = access.outreach_scope(user)
+    if scope is None:
+        raise Forbidden()
+    return scope
+
+
+def _current(district: str) -> int | None:
+    return importer.current_import_id(district)
+
+
+LIST_COLUMNS = (OutreachItem.id, OutreachItem.rule, OutreachItem.status, OutreachItem.case_id,
+                OutreachItem.area_code, OutreachItem.assigned_user_id, OutreachItem.version, PopulationPerson.name,
+                PopulationPerson.sex, PopulationPerson.birth_date, PopulationPerson.kk_number)
+
+
+def outreach_page(user, filters: OutreachFilters, limit: int = 50, cursor: str | None = None, log: bool = True):
+    """A page of the outreach rows the user may see (by id), and the next page's cursor. Writes
+    one access-log row for the list (``log``)."""
+    problems = filters.problems()
+    if problems:
+        raise ValidationFailed(problems)
+    district, own = _scope_or_forbidden(user)
+    area = (filters.area_code or own).strip()
+    if not access.area_contains(own, area):
+        raise Forbidden(_("You may see the outreach lists of %(area)s only.", area=own))
+    import_id = _current(district)
+    if log:
+        audit.log_access(user, "outreach_list", "outreach", area)
+    if import_id is None:
+        return [], None
+    # A village is one value of the list's index (import, area, id), read in id order; a larger
+    # area is a range of it.
+    in_area = (OutreachItem.area_code == area if area.count(".") == 3
+               else access.within(OutreachItem.area_code, area))
+    query = (select(*LIST_COLUMNS).join(PopulationPerson, PopulationPerson.id == OutreachItem.person_id)
+             .where(OutreachItem.import_id == import_id, in_area))
+    if filters.rule:
+        query = query.where(OutreachItem.rule == filters.rule)
+    if filters.status:
+        query = query.where(OutreachItem.status == filters.status)
+    if cursor:
+        (last,) = read_cursor(cursor, int)
+        query = query.where(OutreachItem.id > last)
+    rows = db.session.execute(query.order_by(OutreachItem.id).limit(limit + 1)).all()
+    if len(rows) > limit:
+        return rows[:limit], cursor_of(rows[limit - 1].id)
+    return rows, None
+
+
+def export_rows(user, filters: OutreachFilters):
+    """The coordinator's own outreach list, every page of it, for a CSV: the one export that
+    names children of the extract. Village workers and everyone else get none (Forbidden)."""
+    scope = access.outreach_scope(user)
+    if scope is None or user.role != "coordinator":
+        raise Forbidden()
+    cursor = None
+    while True:
+        rows, cursor = outreach_page(user, filters, 1000, cursor, log=cursor is None)
+        yield from rows
+        if cursor is None:
+            return
+
+
+def outreach_json(row) -> dict:
+    return {"id": row.id, "rule": row.rule, "name": row.name, "sex": row.sex,
+            "birth_date": row.birth_date.isoformat(), "area_code": row.area_code, "kk_number": row.kk_number,
+            "status": row.status, "case_id": row.case_id}
+
+
+def outreach_or_404(user, item_id: int) -> OutreachItem:
+    """An outreach row the user may see by name; 404 for any other (and log the view)."""
+    scope = access.outreach_scope(user)
+    item = db.session.get(OutreachItem, item_id)
+    if item is None or scope is None:
+        raise NotFound()
+    district, own = scope
+    if item.import_id != _current(district) and item.case_id is None:
+        raise NotFound()
+    if not access.area_contains(own, item.area_code):
+        raise NotFound()
+    audit.log_access(user, "outreach_view", "outreach", item.id, case_id=item.case_id)
+    return item
+
+
+def _event(item: OutreachItem, user, note: str | None = None) -> None:
+    item.updated_at = utcnow()
+    db.session.add(OutreachEvent(outreach_id=item.id, status=item.status, note=note, user_id=user.id,
+                                 case_id=item.case_id))
+
+
+def set_status(user, item: OutreachItem, status: str, note: str | None) -> OutreachItem:
+    note = (note or "").strip()[:2000] or None
+    if status not in OUTREACH_STATUSES:
+        raise ValidationFailed({"status": _("Choose one of the statuses.")})
+    if status == "not_applicable" and not note:
+        raise ValidationFailed({"note": _("Say why the row does not apply.")})
+    before = {"status": item.status}
+    item.status = status
+    item.note = note or item.note
+    _event(item, user, note)
+    audit.record("outreach_status", "outreach", item.id, actor=user, before=before, after={"status": status})
+    db.session.flush()
+    return item
+
+
+def assign(user, item: OutreachItem, worker) -> OutreachItem:
+    """Give an outreach row to a village worker of its village (the coordinator of the district).
+    The row then appears in the worker's tasks."""
+    district = access.district_of(item.area_code)
+    if not access.coordinates(user, district):
+        raise Forbidden()
+    if worker is None or worker.role != "village_worker" or worker.area_code != item.area_code or not worker.active:
+        raise ValidationFailed({"worker": _("Choose a village worker of the row's village.")})
+    item.assigned_user_id = worker.id
+    if item.status == "open":
+        item.status = "in_progress"
+    _event(item, user, _("Given to %(name)s.", name=worker.full_name))
+    audit.record("outreach_assigned", "outreach", item.id, actor=user, after={"assigned_user_id": worker.id})
+    events.outreach_assigned([worker.id], f"{item.id}:{worker.id}", 1, f"/outreach/{item.id}", utcnow())
+    db.session.flush()
+    return item
+
+
+def open_case(user, item: OutreachItem, concerns: list, description: str | None):
+    """A case in stage report, channel outreach, for the row's child, linked to the row."""
+    from casemgmt.cases.intake import register_complaint
+
+    if item.case_id is not None:
+        raise ValidationFailed({"case": _("A case was already opened for this row.")})
+    person = db.session.get(PopulationPerson, item.person_id)
+    raw = {"channel": "outreach", "received_at": utcnow(),
+           "reporter": {"name": user.full_name, "phone": None, "relationship": _("outreach"), "anonymous": False},
+           "children": [{"name": person.name, "sex": person.sex, "birth_date": person.birth_date, "age_years": None,
+                         "nik": person.nik, "area_code": person.area_code, "address": None,
+                         "caregiver_name": None, "caregiver_relationship": None, "caregiver_phone": None}],
+           "concerns": concerns, "description": description, "urgent": False}
+    case = register_complaint(raw, user, {0: "new"}).cases[0]
+    item.case_id = case.id
+    if item.status == "open":
+        item.status = "in_progress"
+    _event(item, user, _("Case %(number)s opened.", number=case.number))
+    audit.record("outreach_case", "outreach", item.id, actor=user, after={"case_id": case.id})
+    db.session.flush()
+    return case
+
+
+def history(item: OutreachItem) -> list[OutreachEvent]:
+    return list(db.session.scalars(select(OutreachEvent).where(OutreachEvent.outreach_id == item.id)
+                                   .order_by(OutreachEvent.id)))
+
+
+def assigned_to(user, limit: int = 50) -> list:
+    """The open or in-progress outreach rows given to a village worker, of the extract in use."""
+    scope = access.outreach_scope(user)
+    if scope is None or user.role != "village_worker":
+        return []
+    import_id = _current(scope[0])
+    if import_id is None:
+        return []
+    return db.session.execute(
+        select(*LIST_COLUMNS).join(PopulationPerson, PopulationPerson.id == OutreachItem.person_id)
+        .where(OutreachItem.import_id == import_id, OutreachItem.assigned_user_id == user.id,
+               OutreachItem.status.in_(("open", "in_progress"))).order_by(OutreachItem.id).limit(limit)).all()
+
+
+# ---- counts -------------------------------------------------------------------------------------
+
+def suppressed(n, hide: bool):
+    """Counts as the viewer may see them (reports.indicators.suppress for analysts)."""
+    from casemgmt.reports.indicators import suppress
+
+    return suppress(n) if hide else n
+
+
+def _count_area(user, asked: str | None) -> str:
+    own = access.counts_outreach(user)
+    if own is None:
+        raise Forbidden()
+    area = (asked or own).strip()
+    if not access.area_contains(own, area) and not access.area_contains(area, own):
+        raise Forbidden(_("You may see the counts of %(area)s only.", area=own))
+    return area if access.area_contains(own, area) else own
+
+
+def _current_imports(area: str) -> list[int]:
+    """The extracts in use within (or around) an area."""
+    rows = db.session.execute(select(PopulationCurrent.district_code, PopulationCurrent.import_id)).all()
+    return [import_id for district, import_id in rows
+            if access.area_contains(area, district) or access.area_contains(district, area)]
+
+
+def summary(user, asked: str | None) -> dict:
+    """Outreach rows per village and rule, and the children (under 18) of the area."""
+    area = _count_area(user, asked)
+    hide = access.small_counts_hidden(user)
+    imports = _current_imports(area)
+    audit.log_access(user, "outreach_summary", "outreach", area)
+    by_area: dict = {}
+    children = 0
+    if imports:
+        c = PopulationCount
+        for code, rule, n in db.session.execute(
+                select(c.area_code, c.rule, c.n).where(c.import_id.in_(imports), c.rule.is_not(None),
+                                                       access.within(c.area_code, area)).order_by(c.area_code, c.rule)):
+            by_area.setdefault(code, {})[rule] = suppressed(n, hide)
+        children = db.session.scalar(select(func.coalesce(func.sum(c.n), 0)).where(
+            c.import_id.in_(imports), c.rule.is_(None), access.within(c.area_code, area))) or 0
+    return {"by_area": by_area, "children": suppressed(children, hide)}
+
+
+def coverage(area: str, hide: bool, level: int | None = None) -> dict | None:
+    """Birth-certificate coverage of the children (under 18) of an area's extracts in use: in
+    all, by sex, by age group and by the areas one level down (or at ``level`` dots: 2
+    kecamatan, 3 village), each {"children", "with_certificate"}. None when no extract covers
+    the area. ``hide``: counts of 1 to 4 as "<5", and no percentage from them."""
+    imports = _current_imports(area)
+    if not imports:
+        return None
+    level = min(3, area.count(".") + 1) if level is None else level
+    c = PopulationCount
+    base = and_(c.import_id.in_(imports), c.rule.is_(None), access.within(c.area_code, area))
+    group = func.substr(c.area_code, 1, {0: 2, 1: 5, 2: 8, 3: 13}[level])
+    total = {"children": 0, "with_certificate": 0, "by_sex": {}, "by_age_group": {}, "by_area": {}}
+    for key, column in (("by_sex", c.sex), ("by_age_group", c.age_group), ("by_area", group)):
+        for value, n, with_cert in db.session.execute(
+                select(column, func.sum(c.n), func.sum(c.with_certificate)).where(base).group_by(column)
+                .order_by(column)):
+            total[key][value] = {"children": int(n), "with_certificate": int(with_cert or 0)}
+            if key == "by_sex":
+                total["children"] += int(n)
+                total["with_certificate"] += int(with_cert or 0)
+    return _coverage_for_viewer(total, hide)
+
+
+def _percent(entry: dict):
+    n, with_cert = entry["children"], entry["with_certificate"]
+    if isinstance(n, str) or not n:
+        return None
+    return round(100 * with_cert / n, 1) if not isinstance(with_cert, str) else None
+
+
+def _coverage_for_viewer(total: dict, hide: bool) -> dict:
+    out = {"children": suppressed(total["children"], hide),
+           "with_certificate": suppressed(total["with_certificate"], hide)}
+    for key in ("by_sex", "by_age_group", "by_area"):
+        out[key] = {value: {"children": suppressed(entry["children"], hide),
+                            "with_certificate": suppressed(entry["with_certificate"], hide)}
+                    for value, entry in total[key].items()}
+        for entry in out[key].values():
+            entry["percent"] = _percent(entry)
+    out["percent"] = _percent(out)
+    return out
+
+
+def coverage_indicator(area: str, user) -> dict | None:
+    """GET /api/v1/indicators' birth_certificate_coverage, for the pages and the PDF too."""
+    return coverage(area, access.small_counts_hidden(user))
+
+
+def resolved_per_month(area: str) -> dict[str, int]:
+    """Outreach rows resolved (or found not to apply) per month, from their history."""
+    month = func.substr(cast(OutreachEvent.created_at, String), 1, 7)
+    rows = db.session.execute(
+        select(month, func.count(func.distinct(OutreachEvent.outreach_id)))
+        .join(OutreachItem, OutreachItem.id == OutreachEvent.outreach_id)
+        .where(OutreachEvent.status.in_(("resolved", "not_applicable")), access.within(OutreachItem.area_code, area))
+        .group_by(month).order_by(month)).all()
+    return {m: n for m, n in rows}
