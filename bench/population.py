@@ -52,7 +52,7 @@ def prepare(database: Path) -> None:
 
 def child_import(database: Path, path: Path, district: str) -> None:
     from casemgmt.extensions import db
-    from casemgmt.population.services import import_file
+    from casemgmt.population.runs import import_file
 
     app = app_for(database)
     with app.app_context():

@@ -255,8 +255,8 @@ def run_export(job_id: int):
 
 @huey.task()
 def import_population(import_id: int):
-    """Read an uploaded SIAK extract into a new extract (population.services.run_queued)."""
-    from casemgmt.population.services import run_queued
+    """Read an uploaded SIAK extract into a new extract (population.runs.run_queued)."""
+    from casemgmt.population.runs import run_queued
 
     with app().app_context():
         run_queued(import_id)
@@ -264,8 +264,8 @@ def import_population(import_id: int):
 
 @periodic(60, minute="*")
 def requeue_population_imports():
-    """Imports left waiting by a queue that was away (population.services.requeue_waiting)."""
-    from casemgmt.population.services import requeue_waiting
+    """Imports left waiting by a queue that was away (population.runs.requeue_waiting)."""
+    from casemgmt.population.runs import requeue_waiting
 
     with app().app_context():
         return requeue_waiting(int(os.environ.get("CASEMGMT_EXPORT_REQUEUE_AFTER_SECONDS") or 120))
@@ -274,7 +274,7 @@ def requeue_population_imports():
 @periodic(24 * 3600, hour="19", minute="0")
 def population_retention():
     """Remove the extracts past their district's retention, but the rows that became cases."""
-    from casemgmt.population.services import sweep_retention
+    from casemgmt.population.runs import sweep_retention
 
     with app().app_context():
         return sweep_retention()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from casemgmt.audit.models import AccessLogEntry
 from casemgmt.extensions import db
-from casemgmt.population import services
+from casemgmt.population import runs, services
 from casemgmt.population.models import OutreachItem, PopulationCurrent, PopulationImport, PopulationPerson
 from casemgmt.population.rules import RULES, matching_people
 
@@ -79,7 +79,7 @@ def write_csv(path: Path, rows, columns=COLUMNS, delimiter=",") -> Path:
 
 
 def run_import(path: Path, district: str = "73.06") -> PopulationImport:
-    return services.import_file(None, path, district, as_admin=True)
+    return runs.import_file(None, path, district, as_admin=True)
 
 
 def people_named(ids) -> set[str]:
@@ -407,8 +407,8 @@ def test_retention_removes_the_extract_but_the_rows_that_became_cases(imported, 
     item = db.session.scalars(select(OutreachItem).where(OutreachItem.rule == "out_of_school")).one()
     case = services.open_case(users["coordinator"], item, ["out_of_school"], "Tidak sekolah.")
     db.session.commit()
-    assert services.sweep_retention(utcnow() + timedelta(days=179)) == 0
-    assert services.sweep_retention(utcnow() + timedelta(days=181)) == 1
+    assert runs.sweep_retention(utcnow() + timedelta(days=179)) == 0
+    assert runs.sweep_retention(utcnow() + timedelta(days=181)) == 1
     assert db.session.scalar(select(func.count()).select_from(OutreachItem)) == 1
     assert db.session.scalars(select(PopulationPerson.name)).all() == ["ANAK TIGA"]
     assert db.session.get(OutreachItem, item.id).case_id == case.id
@@ -536,7 +536,7 @@ def test_counts_outlive_the_retention_without_names(imported):
     from casemgmt.population.models import PopulationCount
 
     before = services.coverage("73.06", False)
-    assert services.sweep_retention(utcnow() + timedelta(days=181)) == 1
+    assert runs.sweep_retention(utcnow() + timedelta(days=181)) == 1
     assert db.session.scalar(select(func.count()).select_from(PopulationPerson)) == 0
     assert services.coverage("73.06", False) == before  # anonymised counts stay
     assert db.session.scalar(select(func.count()).select_from(PopulationCount)) > 0
@@ -553,8 +553,8 @@ def test_an_upload_waits_for_a_queue_that_is_away_and_runs_once_it_is_back(api, 
     assert response.status_code == 202
     job = db.session.get(PopulationImport, response.get_json()["id"])
     assert job.status == "queued"
-    monkeypatch.setattr(jobs, "import_population", lambda import_id: services.run_queued(import_id))
-    assert services.requeue_waiting(0) == 1
+    monkeypatch.setattr(jobs, "import_population", lambda import_id: runs.run_queued(import_id))
+    assert runs.requeue_waiting(0) == 1
     db.session.expire_all()
     assert db.session.get(PopulationImport, job.id).status == "done"
 

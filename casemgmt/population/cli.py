@@ -19,7 +19,7 @@ def population_cli():
 def import_command(path: Path, district: str):
     """Import PATH (CSV or XLSX) as DISTRICT's extract, replacing the one in use when complete."""
     from casemgmt.population.importer import BadExtract
-    from casemgmt.population.services import import_file
+    from casemgmt.population.runs import import_file
 
     try:
         job = import_file(None, path, district.strip(), as_admin=True)
@@ -36,6 +36,6 @@ def import_command(path: Path, district: str):
 @with_appcontext
 def sweep_command():
     """Remove the extracts past their district's retention now (the worker does it nightly)."""
-    from casemgmt.population.services import sweep_retention
+    from casemgmt.population.runs import sweep_retention
 
     click.echo(f"{sweep_retention()} extracts purged")

@@ -1,18 +1,14 @@
-"""Operations on population extracts: starting and running an import, the outreach lists and
-what a worker does with a row, and the retention sweep."""
+"""Operations on population extracts: starting an import (population.runs runs it), the
+outreach lists and what a worker does with a row."""
 from __future__ import annotations
 
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, cast, func, select, update
+from sqlalchemy import String, and_, cast, func, select
 from werkzeug.exceptions import NotFound
 
 from casemgmt import access, storage
@@ -92,112 +88,10 @@ def start_import(user, upload, area_code: str | None) -> PopulationImport:
     audit.record("population_import_requested", "population_import", job.id, actor=user,
                  after={"district": district, "bytes": stored.size})
     job_id = job.id
+    from casemgmt.population.runs import enqueue
+
     after_commit(lambda: enqueue(job_id))
     return job
-
-
-def enqueue(import_id: int) -> bool:
-    """Hand the import to the worker. The queue away: the import stays queued in the database
-    and requeue_waiting hands it over once the queue answers again."""
-    from casemgmt import jobs
-
-    try:
-        jobs.import_population(import_id)
-    except Exception as exc:  # redis.ConnectionError, sqlite3.OperationalError: the queue, not the import
-        current_app.logger.warning("population import %s not queued, kept for requeue_waiting: %s", import_id,
-                                   type(exc).__name__)
-        return False
-    return True
-
-
-def requeue_waiting(older_than_seconds: int) -> int:
-    """Queue again the imports still waiting after ``older_than_seconds`` (run_queued claims an
-    import once, so one queued twice runs once)."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    waiting = db.session.scalars(select(PopulationImport.id).where(PopulationImport.status == "queued",
-                                                                   PopulationImport.created_at <= cutoff)).all()
-    db.session.rollback()
-    return sum(enqueue(import_id) for import_id in waiting)
-
-
-def run_queued(import_id: int) -> None:
-    """The worker's part: claim the import, copy the stored file to scratch, import it."""
-    claimed = db.session.execute(update(PopulationImport).where(PopulationImport.id == import_id,
-                                                                PopulationImport.status == "queued")
-                                 .values(status="running")).rowcount
-    db.session.commit()
-    if not claimed:
-        return
-    job = db.session.get(PopulationImport, import_id)
-    with tempfile.TemporaryDirectory(prefix="casemgmt-population-") as scratch:
-        path = Path(scratch) / "extract"
-        try:
-            with storage.open_file(job.storage_key) as source, open(path, "wb") as target:
-                shutil.copyfileobj(source, target, storage.CHUNK_BYTES)
-        except storage.MissingFile:
-            _fail(import_id, _("The uploaded file is gone; upload it again."))
-            return
-        run_file(import_id, path)
-
-
-def import_file(user, path: Path, district: str, *, as_admin: bool = False) -> PopulationImport:
-    """The CLI's import: the file read where it lies, in this process. ``as_admin``: the command
-    line is the server's operator, who may load any district's extract."""
-    if not as_admin:
-        _check_district(user, district)
-    if district.count(".") != 1:
-        raise BadExtract(_("Give the district as its code, for example 73.06."))
-    if too_large(path.stat().st_size):
-        raise BadExtract(size_message())
-    job = _new_import(user, district, path.name)
-    job.status = "running"
-    db.session.commit()
-    run_file(job.id, path)
-    return db.session.get(PopulationImport, job.id)
-
-
-def _fail(import_id: int, message: str) -> None:
-    db.session.rollback()
-    importer.drop_partial(import_id)
-    job = db.session.get(PopulationImport, import_id)
-    job.status, job.message, job.finished_at = "failed", message, utcnow()
-    if job.storage_key:
-        storage.delete_file(job.storage_key)
-        job.storage_key = None
-    audit.record("population_import_failed", "population_import", import_id, after={"message": message[:200]})
-    db.session.commit()
-
-
-def run_file(import_id: int, path: Path) -> None:
-    """Import the file at ``path`` into the import ``import_id`` (status running). The district's
-    extract in use is switched in one transaction with the import marked done; the one it
-    replaces is purged after."""
-    job = db.session.get(PopulationImport, import_id)
-    try:
-        kind = importer.sniff_path(path)
-        importer.load(job, path, kind)
-        job = db.session.get(PopulationImport, import_id)
-        importer.list_rows(import_id)
-        importer.count_rows(import_id)
-        old = importer.switch(job)
-        if old is not None:
-            importer.carry_over(old, import_id)
-        job.status, job.finished_at = "done", utcnow()
-        if job.storage_key:
-            storage.delete_file(job.storage_key)
-            job.storage_key = None
-        audit.record("population_imported", "population_import", import_id,
-                     after={"rows": job.rows, "accepted": job.accepted, "rejected": job.rejected, "replaced": old})
-        db.session.commit()
-    except BadExtract as exc:
-        _fail(import_id, exc.message)
-        return
-    except Exception:
-        _fail(import_id, _("The import stopped on an error; the previous extract is still in use."))
-        raise
-    if old is not None:
-        importer.purge(old)
-        db.session.commit()
 
 
 def import_of(user, import_id: int) -> PopulationImport:
@@ -211,23 +105,6 @@ def import_json(job: PopulationImport) -> dict:
     return {"id": job.id, "status": job.status, "rows": job.rows, "accepted": job.accepted,
             "rejected": job.rejected, "errors": list(job.errors or [])[:importer.ERRORS_KEPT],
             **({"message": job.message} if job.message else {})}
-
-
-def sweep_retention(now=None) -> int:
-    """Purge every extract older than its district's retention (population_retention_days),
-    keeping the rows that became cases. Returns how many extracts were purged."""
-    from casemgmt.directory.services import district_settings
-
-    now = now or utcnow()
-    purged = 0
-    for job in db.session.scalars(select(PopulationImport).where(PopulationImport.purged_at.is_(None),
-                                                                 PopulationImport.status == "done")).all():
-        days = district_settings(job.district_code).population_retention_days
-        if job.created_at <= now - timedelta(days=days):
-            importer.purge(job.id)
-            purged += 1
-            db.session.commit()
-    return purged
 
 
 # ---- outreach -----------------------------------------------------------------------------------
