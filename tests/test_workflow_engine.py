@@ -476,7 +476,7 @@ def test_the_background_job_runs_the_sweep(app, users):
     # Scheduled every 15 minutes by the consumer (the indicator recount runs every minute).
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 15))}
     every_minute = {type(jobs.refresh_indicators.s()).__name__, type(jobs.requeue_exports.s()).__name__,
-                    type(jobs.deliver_notifications.s()).__name__}
+                    type(jobs.deliver_notifications.s()).__name__, type(jobs.requeue_population_imports.s()).__name__}
     assert due == {type(jobs.overdue_sweep.s()).__name__, type(jobs.due_soon_sweep.s()).__name__} | every_minute
     due = {type(t).__name__ for t in jobs.huey.read_periodic(datetime(2026, 1, 1, 10, 7))}
     assert due == every_minute

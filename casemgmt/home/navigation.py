@@ -17,6 +17,9 @@ class NavItem:
     label: str
     permission: str
     description: str = ""
+    # In the bar at the top of every page; False: only among the home page's entries (work done
+    # a few times a year, so the bar keeps to daily work and fits a laptop's width).
+    bar: bool = True
 
 
 NAVIGATION: tuple[NavItem, ...] = (
@@ -39,7 +42,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("population.outreach", _l("Outreach"), "outreach.view",
             _l("Children the population extract lists for a visit, by village and rule.")),
     NavItem("population.imports_page", _l("Population data"), "population.import",
-            _l("Load the district's SIAK extract from Dukcapil.")),
+            _l("Load the district's SIAK extract from Dukcapil."), bar=False),
     NavItem("reports.indicators_page", _l("Indicators"), "indicators.view",
             _l("The district's figures for a period, and the quarterly PKSAI report.")),
     NavItem("directory.organisations", _l("Service directory"), "directory.view",
