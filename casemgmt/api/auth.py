@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 
 from casemgmt.accounts import services
 from casemgmt.api.schemas import MePatchSchema, MeSchema, TokenRequestSchema, TokenSchema, me

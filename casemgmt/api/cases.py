@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from casemgmt.access import can, case_accesses, case_or_404

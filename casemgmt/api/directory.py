@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 
 from casemgmt.api.schemas import AreaListSchema, AreaQuerySchema, OrganisationListSchema, OrganisationQuerySchema
 from casemgmt.directory import services

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 
 from casemgmt.access import case_accesses, offline_cases
 from casemgmt.api.idempotency import json_response

@@ -3,7 +3,7 @@ an outreach row's status and its case."""
 from __future__ import annotations
 
 from flask import g, request
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.api.idempotency import json_response

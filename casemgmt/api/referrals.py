@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, g
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import case_or_404, referral_or_404

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 from marshmallow import fields, validate
 
 from casemgmt.access import indicator_area, kpi_area

@@ -3,7 +3,7 @@ accept or decline, and hand a worker's open cases to another."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from casemgmt.access import case_or_404

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, g
-from flask_smorest import Blueprint
+from casemgmt.api.blueprint import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy.orm import lazyload
 
