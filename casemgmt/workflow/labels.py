@@ -12,6 +12,8 @@ CLOSURE_LABELS = {**DISMISS_REASONS, **TERMINATION_REASONS}
 
 RISK_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 CASE_STATUS_LABELS = {"open": _l("Open"), "closed": _l("Closed")}
+# A background job's (a population import's, an export's).
+JOB_STATUS_LABELS = {"queued": _l("Waiting"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
 
 # What each kind of timeline entry says when it carries nothing more specific (cases/_event.html
 # words the ones with data); every kind written with cases.timeline.add_event has one.
@@ -103,6 +105,7 @@ def template_globals() -> dict:
         "task_kind_label": lambda code: str(TASK_KIND_LABELS.get(code, code)),
         "risk_label": lambda code: str(RISK_LABELS.get(code, code or "")),
         "case_status_label": lambda code: str(CASE_STATUS_LABELS.get(code, code or "")),
+        "job_status_label": lambda code: str(JOB_STATUS_LABELS.get(code, code or "")),
         "event_label": event_label,
         "referral_status_label": lambda code: str(REFERRAL_STATUS_LABELS.get(code, code)),
     }
