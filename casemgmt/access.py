@@ -34,11 +34,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "coordinator": frozenset({"directory.view", "cases.register", "cases.list", "approvals.view", "triage.view",
                               "referrals.box", "tasks.view", "conferences.view", "conferences.manage",
                               "indicators.view", "transfers.manage", "kpis.view", "outreach.view",
-                              "outreach.export", "population.import"}),
+                              "outreach.export", "population.import", "districts.settings"}),
     "agency_officer": frozenset({"directory.view", "referrals.box", "tasks.view", "conferences.view"}),
     "analyst": frozenset({"directory.view", "indicators.view", "kpis.view"}),
     "admin": frozenset({"directory.view", "users.manage", "organisations.manage", "deadlines.manage",
-                        "notifications.log", "kpis.view", "population.import"}),
+                        "notifications.log", "kpis.view", "population.import", "districts.settings"}),
 }
 
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role needs a permission set"
@@ -443,6 +443,12 @@ def coordinates(user, district_code: str | None) -> bool:
     """Whether the user is the PKSAI coordinator of this kabupaten/kota."""
     return (_active(user) and user.role == "coordinator" and district_code is not None
             and district_of(user.area_code) == district_code)
+
+
+def may_set_district(user, district_code: str | None) -> bool:
+    """What a district sets for itself (directory.models.DistrictSettings): its coordinator, or an
+    administrator for any district."""
+    return can(user, "districts.settings") and (user.role == "admin" or coordinates(user, district_code))
 
 
 def active_users_in(district_code: str, role: str) -> list:

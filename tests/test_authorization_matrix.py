@@ -142,6 +142,7 @@ PERMISSION_PAGES = {
     "notify.index": None, "notify.preferences": None, "notify.delivery_log": "notifications.log",
     "transfers.index": "transfers.manage",
     "population.imports_page": "population.import", "population.outreach": "outreach.view",
+    "directory.district_settings_page": "districts.settings",
     "population.outreach_csv": "outreach.export",
 }
 PAGE_PATHS = {
@@ -164,6 +165,7 @@ PAGE_PATHS = {
     "notify.delivery_log": "/admin/notifications",
     "transfers.index": "/transfers",
     "population.imports_page": "/population", "population.outreach": "/outreach",
+    "directory.district_settings_page": "/directory/districts/settings",
     "population.outreach_csv": "/outreach.csv",
 }
 # POST-only actions that need a permission, and the ones any logged-in user may post.

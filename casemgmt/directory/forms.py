@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES, choices
 from casemgmt.forms import Form, MultiCheckboxField, PlaceField
@@ -27,4 +27,15 @@ class OrganisationForm(Form):
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=200)])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
     active = BooleanField(_l("Active"), default=True)
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class DistrictSettingsForm(Form):
+    """What a district sets for itself (directory.services.save_district_settings checks the ranges)."""
+
+    digest_time = TimeField(_l("Time of the daily e-mail digest (WITA)"), validators=[InputRequired()])
+    caseload_threshold = IntegerField(_l("Open cases per social worker above which a caseload is flagged"),
+                                      validators=[InputRequired()])
+    population_retention_days = IntegerField(_l("Days a population extract is kept when no newer one "
+                                                "replaces it"), validators=[InputRequired()])
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])

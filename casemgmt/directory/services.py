@@ -313,3 +313,42 @@ def pickable_areas(top: str | None) -> list[Area]:
     if area is None:
         return []
     return [area] + (children(area.code) if area.level == "province" else [])
+
+
+SETTING_LIMITS = {"caseload_threshold": (1, 200), "population_retention_days": (1, 3650)}
+
+
+def save_district_settings(user, district: str, data: dict, version: int | None) -> DistrictSettings:
+    """Set a district's own values (digest_time, caseload_threshold, population_retention_days);
+    all valid or nothing changes. Only its coordinator or an administrator."""
+    from datetime import time
+
+    from casemgmt.access import may_set_district
+    from casemgmt.errors import Forbidden, check_version
+
+    if district_of(district) != district or get_area(district) is None or not may_set_district(user, district):
+        raise Forbidden()
+    saved = db.session.get(DistrictSettings, district)
+    check_version(saved, version)
+    errors: dict[str, str] = {}
+    if not isinstance(data.get("digest_time"), time):
+        errors["digest_time"] = _("Give a time of day, for example 07:00.")
+    for field, (low, high) in SETTING_LIMITS.items():
+        value = data.get(field)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            errors[field] = _("A whole number from %(low)d to %(high)d.", low=low, high=high)
+    if errors:
+        raise ValidationFailed(errors)
+    current = district_settings(district)
+    before = {f: str(getattr(current, f)) for f in ("digest_time", *SETTING_LIMITS)}
+    if saved is None:
+        saved = DistrictSettings(area_code=district)
+        db.session.add(saved)
+    for field in ("digest_time", *SETTING_LIMITS):
+        setattr(saved, field, data[field])
+    after = {f: str(getattr(saved, f)) for f in before}
+    b, a = audit.changes(before, after)
+    if a:
+        audit.record("district_settings_changed", "area", district, actor=user, before=b, after=a)
+    db.session.flush()
+    return saved

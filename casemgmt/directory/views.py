@@ -10,7 +10,7 @@ from flask_login import current_user
 from casemgmt.access import district_of, requires
 from casemgmt.codes import ORGANISATION_KINDS, SERVICES
 from casemgmt.directory import services
-from casemgmt.directory.forms import OrganisationForm
+from casemgmt.directory.forms import DistrictSettingsForm, OrganisationForm
 from casemgmt.directory.models import Organisation
 from casemgmt.errors import StaleVersion, ValidationFailed
 from casemgmt.extensions import db
@@ -113,6 +113,41 @@ def edit_organisation(org_id: int):
     status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
     return render_template("directory/organisation_form.html", form=form, org=org,
                            current=org if conflict else None), status
+
+
+@bp.route("/districts/settings", methods=["GET", "POST"])
+@requires("districts.settings")
+def district_settings_page():
+    """A coordinator's own district; an administrator picks one (?district=73.06)."""
+    district = (request.values.get("district") if current_user.role == "admin"
+                else district_of(current_user.area_code)) or "73.06"
+    if services.get_area(district) is None or district_of(district) != district:
+        abort(404)
+    current = services.district_settings(district)
+    saved_version = current.version if current in db.session else 0
+    form = DistrictSettingsForm()
+    if request.method == "GET":
+        form.process(obj=current, version=saved_version)
+    conflict = False
+    if form.validate_on_submit():
+        data = {"digest_time": form.digest_time.data, "caseload_threshold": form.caseload_threshold.data,
+                "population_retention_days": form.population_retention_days.data}
+        try:
+            services.save_district_settings(current_user, district, data, form.version.data or 0)
+        except StaleVersion as exc:
+            refused(exc)
+            conflict = True
+            form.form_errors.append(exc.message)
+            show_current_version(form.version, saved_version)
+        except ValidationFailed as exc:
+            refused(exc, form)
+        else:
+            flash(_("Settings of %(district)s saved.", district=services.get_area(district).name), "success")
+            return redirect(url_for("directory.district_settings_page", district=district))
+    districts = services.children("73") if current_user.role == "admin" else []
+    status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
+    return render_template("directory/district_settings.html", form=form, area=services.get_area(district),
+                           districts=districts), status
 
 
 @bp.get("/areas/options")

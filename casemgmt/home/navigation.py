@@ -51,6 +51,8 @@ NAVIGATION: tuple[NavItem, ...] = (
             _l("Create accounts, reset passwords, disable users.")),
     NavItem("workflow.deadlines", _l("Deadlines"), "deadlines.manage",
             _l("The SOP's deadlines for each kabupaten/kota.")),
+    NavItem("directory.district_settings_page", _l("District settings"), "districts.settings",
+            _l("The daily digest's time, the caseload threshold, how long population data is kept."), bar=False),
     NavItem("notify.delivery_log", _l("Deliveries"), "notifications.log",
             _l("The notifications sent by e-mail and other channels: sent, failed and why.")),
 )

@@ -62,10 +62,13 @@ def approval_decided(approval, case, actor, now: datetime) -> None:
                  "approval_id": approval.id})
 
 
+def _case_assigned(case, worker_id, actor, now: datetime) -> Notice:
+    return notice("case_assigned", _others([worker_id], actor), key=f"case_assigned:{case.id}:{worker_id}:{_iso(now)}",
+                  case_id=case.id, link=f"/cases/{case.id}", data={"number": case.number, "due_at": _iso(case.due_at)})
+
+
 def case_assigned(case, worker_id, actor, now: datetime) -> None:
-    notify("case_assigned", _others([worker_id], actor), key=f"case_assigned:{case.id}:{worker_id}:{_iso(now)}",
-           case_id=case.id, link=f"/cases/{case.id}", now=now,
-           data={"number": case.number, "due_at": _iso(case.due_at)})
+    notify_many([_case_assigned(case, worker_id, actor, now)], now)
 
 
 def caseload_reassigned(cases, from_worker_id: int, to_worker_id: int, actor, now: datetime) -> None:
@@ -81,18 +84,23 @@ def caseload_reassigned(cases, from_worker_id: int, to_worker_id: int, actor, no
            now=now, data={"count": len(cases)})
 
 
+def _complaint_status(case, status: str, actor, now: datetime) -> Notice:
+    return notice("complaint_status", _others([case.registered_by_id], actor),
+                  key=f"complaint_status:{case.id}:{status}:{_iso(now)}", case_id=case.id, link="/complaints/mine",
+                  data={"number": case.number, "status": status})
+
+
 def complaint_status(case, status: str, actor, now: datetime) -> None:
     """Whoever registered the complaint hears what became of it: accepted, dismissed, closed."""
-    notify("complaint_status", _others([case.registered_by_id], actor),
-           key=f"complaint_status:{case.id}:{status}:{_iso(now)}", case_id=case.id, link="/complaints/mine",
-           now=now, data={"number": case.number, "status": status})
+    notify_many([_complaint_status(case, status, actor, now)], now)
 
 
 def after_transition(case, transition_name: str, closed: bool, actor, now: datetime) -> None:
-    """A transition's notices: the worker a triage assigned, the complaint's registrar."""
+    """A transition's notices: the worker a triage assigned, the complaint's registrar (one write
+    for both)."""
     if transition_name == "accept":
-        case_assigned(case, case.assigned_worker_id, actor, now)
-        complaint_status(case, "accepted", actor, now)
+        notify_many([_case_assigned(case, case.assigned_worker_id, actor, now),
+                     _complaint_status(case, "accepted", actor, now)], now)
     elif transition_name == "dismiss":
         complaint_status(case, "dismissed", actor, now)
     elif closed:

@@ -98,22 +98,19 @@ def notify(kind: str, recipients, *, key: str, data: dict | None = None, link: s
 _RECIPIENTS = (select(User, NotificationPreference)
                .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
                .where(User.id.in_(bindparam("ids", expanding=True)), User.active.is_(True)))
-_TOLD = select(Notification.user_id, Notification.event_key).where(
-    Notification.event_key.in_(bindparam("keys", expanding=True)), Notification.user_id.in_(bindparam("ids", expanding=True)))
 _INSERTS: dict = {}
 
 
 def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]:
-    """notify() for many events at once (a sweep's batch): four statements whatever their number."""
+    """notify() for many events at once (a sweep's batch): three statements whatever their number.
+    A person already told of an event (its key) is left out by the insert itself."""
     ids = set().union(*(n.recipients for n in notices)) if notices else set()
     if not ids:
         return []
     now = now or utcnow()
-    keys = {n.key for n in notices}
     users = {user.id: (user, preference)
              for user, preference in db.session.execute(_RECIPIENTS, {"ids": list(ids)})}
-    told = {tuple(row) for row in db.session.execute(_TOLD, {"keys": list(keys), "ids": list(ids)})} \
-        if users else set()
+    told: set[tuple[int, str]] = set()  # within this batch
     made = []
     for n in notices:
         for user_id in sorted(n.recipients):
@@ -129,13 +126,13 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]
     channels = registry.configured()
     db.session.flush()  # the event's own rows first (the case a notice points to)
     # Core INSERTs of many rows each: a sweep's batch or one event's several recipients cost two
-    # statements. A person told of the same event by another transaction at the same moment is
-    # left out by the unique (user_id, event_key), never an error that would undo the event.
+    # statements. A person told of the same event before, or by another transaction at the same
+    # moment, is left out by the unique (user_id, event_key), never an error that would undo the event.
     inserted = {(user_id, key): notification_id for notification_id, user_id, key in db.session.execute(
         _insert_new_notifications(), [row for row, _urgent, _user, _preference in made])}
     if len(inserted) < len(made):
-        log.warning("a notification was already written by another transaction",
-                    extra={"kinds": sorted({n.kind for n in notices}), "outcome": "duplicate"})
+        log.debug("notifications already written for these events left out",
+                  extra={"kinds": sorted({n.kind for n in notices}), "outcome": "duplicate"})
     rows = [(inserted[(row["user_id"], row["event_key"])], urgent, user, preference)
             for row, urgent, user, preference in made if (row["user_id"], row["event_key"]) in inserted]
     if channels and rows:
