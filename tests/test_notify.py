@@ -253,3 +253,32 @@ def test_a_notice_another_transaction_wrote_meanwhile_is_left_out_not_an_error(u
     assert sorted(db.session.scalars(select(Notification.user_id).where(Notification.event_key == "race"))) == \
         sorted([worker.id, coordinator.id])
     assert db.session.scalar(select(db.func.count(Delivery.id))) == 2
+
+
+def test_a_message_goes_to_each_of_a_persons_addresses_once():
+    """Two phones subscribed to push: both are sent the message; one gone and one reached is
+    sent (not tried again: the other would get it twice); none reached says the retryable failure."""
+    from casemgmt.notify.channels import Message, PermanentFailure, TemporaryFailure
+    from casemgmt.notify.delivery import _send_all
+
+    class Phones:
+        name = "push"
+
+        def __init__(self, answers):
+            self.answers, self.sent = answers, []
+
+        def send(self, message, address, *, delivery_id=None):
+            self.sent.append((address, delivery_id))
+            if self.answers[address] is not None:
+                raise self.answers[address]
+
+    message = Message(kind="case_assigned", subject="s", text="t", link="/cases/1", language="id")
+    both = Phones({"a": None, "b": None})
+    assert _send_all(both, message, ["a", "b"], 7) is None and both.sent == [("a", "7"), ("b", "7")]
+    one_gone = Phones({"a": PermanentFailure("410 gone"), "b": None})
+    assert _send_all(one_gone, message, ["a", "b"], 7) is None
+    later = TemporaryFailure("503")
+    none_reached = Phones({"a": PermanentFailure("410 gone"), "b": later})
+    assert _send_all(none_reached, message, ["a", "b"], 7) is later
+    gone = PermanentFailure("404")
+    assert _send_all(Phones({"a": gone}), message, ["a"], 7) is gone

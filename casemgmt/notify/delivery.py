@@ -97,6 +97,16 @@ def _send(channel, message, address, delivery_id: int) -> DeliveryFailed | None:
     return None
 
 
+def _send_all(channel, message, addresses: list[str], delivery_id: int) -> DeliveryFailed | None:
+    """One message to each of the person's addresses on the channel (a push subscription per
+    phone or browser). Delivered to any: sent, and not tried again (the others would get it
+    twice). Delivered to none: the failure that says most (one worth retrying, if any)."""
+    errors = [_send(channel, message, address, delivery_id) for address in addresses]
+    if any(error is None for error in errors):
+        return None
+    return next((error for error in errors if error.retry), errors[0])
+
+
 def send_claimed(token: str, channels: dict, counts: dict, now: datetime | None = None) -> None:
     """Send what the claim ``token`` holds: one message per delivery, one e-mail per person for
     the deliveries of their daily digest. Outcomes are dated ``now``, or each as it comes."""
@@ -117,7 +127,7 @@ def send_claimed(token: str, channels: dict, counts: dict, now: datetime | None 
             counts["skipped"] += 1
             commit()
             continue
-        error = _send(channel, message_for(notification, language_of(user)), addresses[0], delivery.id)
+        error = _send_all(channel, message_for(notification, language_of(user)), addresses, delivery.id)
         _finish([delivery], now or utcnow(), error, counts)
     for (_user_id, name), group in digests.items():
         user = group[0][2]
@@ -131,7 +141,7 @@ def send_claimed(token: str, channels: dict, counts: dict, now: datetime | None 
             commit()
             continue
         message = digest_message([n for _d, n, _u in group], language_of(user))
-        _finish(deliveries, now or utcnow(), _send(channel, message, addresses[0], deliveries[0].id), counts)
+        _finish(deliveries, now or utcnow(), _send_all(channel, message, addresses, deliveries[0].id), counts)
 
 
 def deliver_due(now: datetime | None = None, limit: int = BATCH, max_batches: int | None = None) -> dict:
