@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import http_ece
 import pytest
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from casemgmt.extensions import db
 from casemgmt.notify.channels import Message, PermanentFailure, TemporaryFailure
 from casemgmt.notify.push import PushChannel, PushSubscription, new_key_pair, payload
+from tests.loopback import LoopbackServer
 
 SUBJECT = "mailto:pksai-gowa@example.id"
 
@@ -46,13 +46,12 @@ class Browser:
         return json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"))
 
 
-class PushService:
+class PushService(LoopbackServer):
     """A push service on loopback: records each request and answers ``status``."""
 
     def __init__(self):
         self.status = 201
         self.hold = False
-        self.release = threading.Event()
         self.received: list[dict] = []
         service = self
 
@@ -70,15 +69,7 @@ class PushService:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        LoopbackServer.__init__(self, Handler)
 
 
 @pytest.fixture

@@ -4,26 +4,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from casemgmt.notify.channels import Message, PermanentFailure, TemporaryFailure
 from casemgmt.notify.sms import LIMIT_GSM, LIMIT_UCS2, REPLAY_WINDOW_SECONDS, SmsGateway, sms_text
+from tests.loopback import LoopbackServer
 
 SECRET = "rahasia-bersama-gateway"
 
 
-class Receiver:
+class Receiver(LoopbackServer):
     """A provider's end: verifies the signature as docs/sms-gateway.md tells providers to, and
     answers with ``status`` (or keeps the caller waiting until ``release`` is set)."""
 
     def __init__(self):
         self.status = 202
         self.hold = False
-        self.release = threading.Event()
         self.received: list[dict] = []
         receiver = self
 
@@ -47,15 +46,8 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        LoopbackServer.__init__(self, Handler)
+        self.url = f"{self.origin}/send"
 
 
 @pytest.fixture
