@@ -7,10 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, get_locale
 from flask_login import current_user
 
-from casemgmt import codes
+from casemgmt import codes, i18n
 from casemgmt.access import can
 from casemgmt.home.navigation import items_for
 
@@ -79,7 +79,7 @@ def init_app(app) -> None:
         place_levels=place_levels,
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else "")
+        i18n.format_datetime(value, fmt) if value else "")
     from casemgmt.workflow.labels import template_globals
 
     app.jinja_env.globals.update(template_globals())
@@ -87,6 +87,6 @@ def init_app(app) -> None:
     app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.filters["birth_date"] = birth_date
     app.jinja_env.filters["iso_datetime"] = lambda value, fmt="short": (
-        format_datetime(datetime.fromisoformat(value), fmt) if value else "")
+        i18n.format_datetime(datetime.fromisoformat(value), fmt) if value else "")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

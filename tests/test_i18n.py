@@ -4,10 +4,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,3 +179,25 @@ def test_templates_translate_in_the_locale_asked_now(app):
             assert render_template_string("{{ _('Timeline') }} {{ ngettext('%(num)d day', '%(num)d days', 2) }}") \
                 == "Timeline 2 days"
         assert render_template_string("{{ _('Timeline') }}") == "Riwayat"
+
+
+@settings(max_examples=60, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)),
+       aware=st.booleans())
+def test_moments_are_written_as_babel_writes_them(app, moment, aware):
+    """The pages' datetime filter parses each pattern once (i18n.format_datetime): what it writes
+    is what Flask-Babel writes, in both languages, every named format and a pattern."""
+    import flask_babel
+
+    from casemgmt import i18n
+
+    if aware:
+        moment = moment.replace(tzinfo=timezone(timedelta(hours=-3)))
+    for lang in ("id", "en"):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            from flask import session
+
+            session["lang"] = lang
+            flask_babel.refresh()
+            for fmt in (*i18n.NAMED_FORMATS, "d MMM yyyy HH.mm", "EEEE, d MMMM y 'pukul' HH:mm"):
+                assert i18n.format_datetime(moment, fmt) == flask_babel.format_datetime(moment, fmt), (lang, fmt)
