@@ -51,6 +51,11 @@ from casemgmt.transfers.models import Transfer  # noqa: F401,E402
 from casemgmt.reports import tally  # noqa: E402
 
 tally.install()
+# The counts a coordinator's home and triage page keep for a minute are dropped as the district's
+# cases, conferences and settings change (workflow.kept_counts).
+from casemgmt.workflow import kept_counts  # noqa: E402
+
+kept_counts.install()
 from casemgmt.population.models import (  # noqa: F401,E402
     OutreachEvent,
     OutreachItem,

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from casemgmt import create_app
+from casemgmt.workflow import kept_counts
 from casemgmt.extensions import db, limiter
 from casemgmt.transactions import commit
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory, bearer_for
@@ -70,6 +71,7 @@ def _clean_database(app):
     ctx = app.app_context()
     ctx.push()
     limiter.reset()
+    kept_counts.forget()  # the database is emptied below without the sessions' knowledge
     yield
     db.session.rollback()
     db.session.remove()

@@ -189,6 +189,9 @@ class Case(CaseState, db.Model):
         Index("ix_case_record_district_due", "district_code", "status", "due_at", "stage"),
         Index("ix_case_record_district_queue", "district_code", "status", "stage", "urgent", "created_at", "id"),
         Index("ix_case_record_worker_due", "assigned_worker_id", "status", "due_at", "stage"),
+        # Whether any case of a district was saved since a moment, in one probe: the counts a
+        # coordinator's pages keep are dropped when one was (workflow.kept_counts).
+        Index("ix_case_record_district_updated", "district_code", "updated_at"),
         # PostgreSQL: the words, and the words behind the district, so a coordinator's search
         # reads only their district's matches instead of every district's (search.py).
         Index("ix_case_record_fts",

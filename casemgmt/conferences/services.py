@@ -8,7 +8,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal_column, or_, select, type_coerce
 
-from casemgmt.access import case_accesses, coordinates, district_of, may_manage_conference, owns_task, scope_cases
+from casemgmt.access import (
+    case_accesses,
+    coordinates,
+    district_of,
+    may_manage_conference,
+    owns_task,
+    scope_cases,
+    scope_district,
+)
 from casemgmt.accounts.models import User
 from casemgmt.audit import services as audit
 from casemgmt.cases.models import Case
@@ -18,6 +26,7 @@ from casemgmt.directory.models import Organisation
 from casemgmt.errors import Forbidden, ServiceError, ValidationFailed, check_version
 from casemgmt.extensions import db
 from casemgmt.notify import events as tell
+from casemgmt.workflow import kept_counts
 from casemgmt.workflow.deadlines import hours_for
 from casemgmt.workflow.models import Approval
 from casemgmt.workflow.services import decide_approval
@@ -91,10 +100,17 @@ def count_not_reviewed(user, now: datetime | None = None) -> int:
         # created_at range, SQLite's planner would take (district, created_at, id) and read every
         # case of the district in that range. "|| ''" is no index's column.
         created = type_coerce(Case.created_at.concat(literal_column("''")), Case.created_at.type)
-    cutoff, due = _due_for_review(district_of(user.area_code), now or utcnow(), created)
+    now = now or utcnow()
+    cutoff, due = _due_for_review(district_of(user.area_code), now, created)
     counted = scope_cases(user, select(func.count(Case.id))).where(Case.status == "open", due)
     discussed = counted.where(Case.id.in_(_reviewed_since(cutoff)))
-    return (db.session.scalar(counted) or 0) - (db.session.scalar(discussed) or 0)
+
+    def count() -> int:
+        return (db.session.scalar(counted) or 0) - (db.session.scalar(discussed) or 0)
+
+    district = scope_district(user)
+    # A whole district's (the coordinator's scope): kept a minute at most (workflow.kept_counts).
+    return kept_counts.kept(district, "not_reviewed", now, count) if district else count()
 
 
 @dataclass

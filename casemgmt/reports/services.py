@@ -88,14 +88,15 @@ def dashboard(user, now: datetime | None = None) -> dict:
         # holds yet are the triage count's.
         data["overdue_by_worker"] = {k: n for k, n in counts.by_worker(overdue=True).items() if k is not None}
         data["workload"] = {k: n for k, n in counts.by_worker().items() if k is not None}
-        data["answer_hours"] = (answer_hours(district, Period(local_day(now - timedelta(days=90)), local_day(now)))
-                                if district else {})
         data["conferences"] = list(db.session.scalars(
             select(CaseConference).where(CaseConference.district_code == district,
                                          CaseConference.status == "scheduled", CaseConference.scheduled_at >= now)
             .order_by(CaseConference.scheduled_at).limit(5)))
         data["not_reviewed"] = count_not_reviewed(user, now)
         data["kpi"] = home_kpis(user, district, now) if district else None
+        # Medians of 90 days, counted with the indicators: reading the referral buckets of 90
+        # days is most of a home page's time in a large district.
+        data["answer_hours"] = data["kpi"]["answer_hours"] if district else {}
     return data
 
 
@@ -114,8 +115,9 @@ def home_kpis(user, district: str, now: datetime) -> dict:
     from casemgmt.reports.models import KpiSnapshot
 
     snapshot = db.session.get(KpiSnapshot, district)
-    if snapshot is not None and snapshot.computed_at > now - HOME_FRESH:
-        result, counted_at = json.loads(snapshot.data), snapshot.computed_at
+    result = json.loads(snapshot.data) if snapshot is not None and snapshot.computed_at > now - HOME_FRESH else None
+    if result is not None and "answer_hours" in result:  # kept before the answer hours were: counted again
+        counted_at = snapshot.computed_at
     else:
         result, counted_at = count_home_kpis(district, now), now
     shown = kpis.for_viewer(result, user)
@@ -130,7 +132,9 @@ def count_home_kpis(district: str, now: datetime) -> dict:
     from casemgmt.reports import kpis
     from casemgmt.reports.models import KpiSnapshot
 
-    result = kpis.compute(district, Period(local_day(now - timedelta(days=HOME_DAYS)), local_day(now)), now)
+    period = Period(local_day(now - timedelta(days=HOME_DAYS)), local_day(now))
+    result = kpis.compute(district, period, now)
+    result["answer_hours"] = answer_hours(district, period)
     table = KpiSnapshot.__table__
     values = {"district_code": district, "computed_at": now, "data": json.dumps(result, sort_keys=True)}
     if db.session.get_bind().dialect.name == "postgresql":

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import false, func, select
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy import case as sql_case
 
 from casemgmt import paging
 from casemgmt.accounts.services import named_counts
-from casemgmt.access import scope_cases
-from casemgmt.cases.models import Case
+from casemgmt.access import scope_cases, scope_district
+from casemgmt.cases.models import Case, Child
 from casemgmt.dbtypes import utcnow
 from casemgmt.extensions import db
+from casemgmt.workflow import kept_counts
 from casemgmt.workflow.models import Approval
 
 
@@ -54,17 +56,23 @@ def open_counts(user, now: datetime | None = None, assigned_to_me: bool = False)
 
     now = now or utcnow()
     late = func.count(sql_case((Case.overdue_at(now), 1)))
-    rows = [tuple(row) for row in db.session.execute(
-        scope_cases(user, select(Case.stage, Case.assigned_worker_id, func.count(), late), assigned_to_me)
-        .where(Case.status == "open").group_by(Case.stage, Case.assigned_worker_id))]
+
+    def count():
+        return [tuple(row) for row in db.session.execute(
+            scope_cases(user, select(Case.stage, Case.assigned_worker_id, func.count(), late), assigned_to_me)
+            .where(Case.status == "open").group_by(Case.stage, Case.assigned_worker_id))]
+
+    district = None if assigned_to_me else scope_district(user)
+    # A whole district's (the coordinator's scope): kept a minute at most (workflow.kept_counts).
+    rows = kept_counts.kept(district, "open", now, count) if district else count()
     ids = {worker for _stage, worker, _n, _late in rows if worker is not None}
     names = {uid: (name, username) for uid, name, username in db.session.execute(
         select(User.id, User.full_name, User.username).where(User.id.in_(ids)))} if ids else {}
     return OpenCounts(rows, names)
 
 
-TRIAGE_PAGE = 50  # new complaints a triage page lists
-OVERDUE_SHOWN = 50  # the most overdue cases the triage page lists; the case list filters the rest
+TRIAGE_PAGE = 25  # new complaints a triage page lists, a page as the API's lists (API.md)
+OVERDUE_SHOWN = 25  # the most overdue cases the triage page lists; the case list filters the rest
 URGENT, NOT_URGENT = "urgent", "other"  # the queue's two parts, listed in this order
 
 
@@ -73,7 +81,7 @@ class TriageBoard:
     queue: list[Case]  # a page of new complaints, urgent first then oldest
     queue_next: str | None  # the cursor of the queue's next page
     waiting: int  # new complaints in all
-    overdue: list[Case]  # the most overdue open cases, at most OVERDUE_SHOWN
+    overdue: list  # the most overdue open cases (id, number, stage, due_at), at most OVERDUE_SHOWN
     overdue_total: int
     by_stage: dict[str, int]  # overdue cases by stage
     by_worker: list[tuple[str | None, int]]  # overdue cases by worker's name (None: not assigned yet), most first
@@ -85,7 +93,10 @@ def triage_queue(user, cursor: str | None = None, limit: int | None = None) -> t
     is read through the (district, status, stage, urgent, created_at, id) index, a page at a
     time. A complaint marked urgent while a coordinator pages is on the first pages, not again on
     the later ones."""
-    base = scope_cases(user).where(Case.status == "open", Case.stage == "report")
+    # What the page shows of each: the case, its complaint, its child and village; not the worker
+    # (none yet), the concerns or the child's own village, which Case and Child load by default.
+    base = scope_cases(user).where(Case.status == "open", Case.stage == "report").options(
+        lazyload(Case.assigned_worker), lazyload(Case.concern_rows), joinedload(Case.child).lazyload(Child.area))
 
     def part(urgent: bool):
         def read(after, room):
@@ -107,8 +118,10 @@ def triage_board(user, now: datetime | None = None, cursor: str | None = None) -
     now = now or utcnow()
     queue, queue_next = triage_queue(user, cursor)  # first: a spoiled cursor is refused before counting
     counts = open_counts(user, now)
-    overdue = list(db.session.scalars(scope_cases(user).where(Case.overdue_at(now))
-                                      .order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)))
+    # Their number, stage and deadline, as the page lists them: rows, not cases with all they load.
+    overdue = list(db.session.execute(scope_cases(user, select(Case.id, Case.number, Case.stage, Case.due_at))
+                                      .where(Case.overdue_at(now)).order_by(Case.due_at, Case.id)
+                                      .limit(OVERDUE_SHOWN)))
     by_stage = counts.by_stage(overdue=True)
     by_worker = sorted(counts.by_worker(overdue=True).items(), key=lambda kv: -kv[1])
     return TriageBoard(queue, queue_next, counts.by_stage().get("report", 0), overdue,
