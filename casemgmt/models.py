@@ -54,6 +54,8 @@ tally.install()
 from casemgmt.population.models import (  # noqa: F401,E402
     OutreachEvent,
     OutreachItem,
+    OutreachLetter,
+    OutreachLetterSequence,
     PopulationCount,
     PopulationCurrent,
     PopulationImport,

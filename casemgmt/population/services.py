@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
 from flask_babel import format_number
@@ -25,6 +26,8 @@ from casemgmt.population.models import (
     OUTREACH_STATUSES,
     OutreachEvent,
     OutreachItem,
+    OutreachLetter,
+    OutreachLetterSequence,
     PopulationCount,
     PopulationCurrent,
     PopulationImport,
@@ -271,6 +274,111 @@ def open_case(user, item: OutreachItem, concerns: list, description: str | None)
     audit.record("outreach_case", "outreach", item.id, actor=user, after={"case_id": case.id})
     db.session.flush()
     return case
+
+
+# ---- the birth-certificate letter to Dukcapil ------------------------------------------------------
+
+LETTER_RULE = "no_birth_certificate"
+
+
+def letter_of(item: OutreachItem) -> OutreachLetter | None:
+    return db.session.scalar(select(OutreachLetter).where(OutreachLetter.outreach_id == item.id))
+
+
+def dukcapil_of(district: str):
+    """The district's Dukcapil office in the directory: the one registered at the district
+    itself first, else the first of its area by name."""
+    from casemgmt.directory.models import Organisation
+
+    return db.session.scalars(
+        select(Organisation).where(Organisation.kind == "dukcapil", Organisation.active.is_(True),
+                                   access.within(Organisation.area_code, district))
+        .order_by((Organisation.area_code != district), Organisation.name).limit(1)).first()
+
+
+def issue_letter(user, item: OutreachItem) -> tuple[OutreachLetter, bool]:
+    """The letter to the district's Dukcapil asking for the birth certificate of the child of an
+    outreach row of rule no_birth_certificate, and whether it was made now. The row goes in
+    progress with an entry naming the letter, and the office's members are told.
+
+    A row has one letter: issuing it again answers the letter already issued (same number,
+    nothing new written, nobody told twice). A second number for the same child would look like
+    a second request to Dukcapil, and a worker on a weak connection who taps again, or the
+    coordinator after the volunteer, needs the letter, not a refusal."""
+    from casemgmt.cases.intake import next_in_sequence
+    from casemgmt.directory.models import Area, Organisation
+
+    if not access.works_outreach(user, item.area_code):
+        raise Forbidden()
+    if item.rule != LETTER_RULE:
+        raise ValidationFailed({"rule": _("A letter to Dukcapil is for a child without a birth certificate only.")})
+    existing = letter_of(item)
+    if existing is not None:
+        return existing, False
+    if item.status in ("resolved", "not_applicable"):
+        raise ValidationFailed({"status": _("The row is closed; set it open or in progress before issuing a "
+                                            "letter.")})
+    sender = db.session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    if sender is None:
+        raise ValidationFailed({"organisation": _("Your account belongs to no organisation; ask an administrator "
+                                                  "to set it.")})
+    district = access.district_of(item.area_code)
+    office = dukcapil_of(district)
+    if office is None:
+        raise ValidationFailed({"dukcapil": _("No Dukcapil office of %(district)s is in the directory; ask an "
+                                              "administrator to add it.", district=district)})
+    person = db.session.get(PopulationPerson, item.person_id)
+    village = db.session.get(Area, item.area_code)
+    now = utcnow()
+    year = now.astimezone(local_zone()).year
+    serial = next_in_sequence(OutreachLetterSequence.__table__, district, year)
+    letter = OutreachLetter(
+        outreach_id=item.id, number=f"AKTA/{district.replace('.', '')}/{year}/{serial:05d}", district_code=district,
+        from_organisation_id=sender.id, to_organisation_id=office.id, issued_by_id=user.id,
+        issued_by_name=user.full_name, issued_at=now,
+        child={"name": person.name, "nik": person.nik, "kk_number": person.kk_number, "sex": person.sex,
+               "birth_place": person.birth_place, "birth_date": person.birth_date.isoformat(),
+               "mother_name": person.mother_name, "father_name": person.father_name, "address": person.address,
+               "area_code": item.area_code, "village": village.display_name if village else item.area_code})
+    db.session.add(letter)
+    db.session.flush()
+    before = {"status": item.status}
+    if item.status == "open":
+        item.status = "in_progress"
+    _event(item, user, _("Letter %(number)s to %(office)s issued.", number=letter.number, office=office.name))
+    audit.record("outreach_letter", "outreach", item.id, actor=user, before=before,
+                 after={"status": item.status, "letter_id": letter.id, "number": letter.number})
+    events.outreach_letter(office.id, letter.id, letter.number, user, now)
+    db.session.flush()
+    return letter, True
+
+
+def letter_or_404(user, letter_id: int) -> OutreachLetter:
+    """A letter the user may read (its row's workers, the addressed office); 404 for any other."""
+    letter = db.session.get(OutreachLetter, letter_id)
+    if letter is None:
+        raise NotFound()
+    item = db.session.get(OutreachItem, letter.outreach_id)
+    if item is None or not access.reads_outreach_letter(user, letter, item.area_code):
+        raise NotFound()
+    return letter
+
+
+def letter_pdf(user, letter: OutreachLetter) -> bytes:
+    """The letter as a PDF, the same every time; the view is access-logged."""
+    from flask import render_template
+
+    from casemgmt.directory.models import Organisation
+    from casemgmt.pdf import html_to_pdf
+
+    child = dict(letter.child)
+    child["birth_date"] = date.fromisoformat(child["birth_date"])
+    html = render_template("pdf/outreach_letter.html", letter=letter, child=child,
+                           sender=db.session.get(Organisation, letter.from_organisation_id),
+                           office=db.session.get(Organisation, letter.to_organisation_id))
+    audit.log_access(user, "outreach_letter_view", "outreach_letter", letter.id)
+    db.session.flush()
+    return html_to_pdf(html)[0]
 
 
 def history(item: OutreachItem) -> list[OutreachEvent]:
