@@ -134,6 +134,7 @@ def truth(cells: dict) -> dict:
 def test_no_hidden_count_can_be_worked_out_from_what_analysts_see(counts):
     coverage, summary = services.protected_counts("73.06", [counts.id])
     assert services.coverage("73.06", True) == coverage  # the page, the PDF and the API read the same
+    assert list(coverage["by_age_group"]) == list(AGE_GROUPS)  # youngest first, not "10-14" before "5-9"
     cells, sums = shown_system(coverage, summary)
     values = truth(cells)
     unknown = {key for key, shown in cells.items() if shown is None or isinstance(shown, str)}

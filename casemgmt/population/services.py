@@ -479,8 +479,9 @@ def _coverage_raw(area: str, imports: list[int], level: int | None,
                 entry = total[key].setdefault(value, {"children": 0, "with_certificate": 0})
                 entry["children"] += n
                 entry["with_certificate"] += with_cert
+    ages = {f"{low}-{high}": i for i, (low, high) in enumerate(importer.AGE_GROUPS)}
     for key in ("by_sex", "by_age_group", "by_area"):
-        total[key] = dict(sorted(total[key].items()))
+        total[key] = dict(sorted(total[key].items(), key=lambda kv: (ages.get(kv[0], 99), kv[0] or "")))
     return total
 
 
@@ -595,7 +596,7 @@ def home_coverage(user) -> dict | None:
 
     chart = charts.bar_chart({code: entry["percent"] for code, entry in coverage["by_area"].items()
                               if entry["percent"] is not None}, names,
-                             gettext("Children with a birth certificate (%) by area"), width=360, suffix="%")
+                             gettext("With a birth certificate (%)"), width=360, suffix="%")
     from casemgmt.reports.suppression import any_secondary
 
     return {"area": area, "coverage": coverage, "names": names, "chart": chart,
