@@ -139,7 +139,7 @@ class OutreachLetter(db.Model):
     outreach_id: Mapped[int] = mapped_column(ForeignKey("outreach_item.id", ondelete="CASCADE"), nullable=False,
                                              unique=True)
     number: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
-    district_code: Mapped[str] = mapped_column(String(5), nullable=False)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), nullable=False)
     from_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
     to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False, index=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -152,6 +152,6 @@ class OutreachLetterSequence(db.Model):
     """The last letter number given in a district and year (AKTA/7306/2026/00012)."""
     __tablename__ = "outreach_letter_sequence"
 
-    district_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last_value: Mapped[int] = mapped_column(nullable=False, default=0)

@@ -12,6 +12,8 @@ only for children under 18 without a birth certificate.
 import sqlalchemy as sa
 from alembic import op
 
+from casemgmt.dbtypes import byte_ordered
+
 # revision identifiers, used by Alembic.
 revision = 'c3e7a1d5b942'
 down_revision = 'b5d8330da8d8'
@@ -27,7 +29,7 @@ def upgrade():
         batch_op.add_column(sa.Column('address', sa.String(length=300), nullable=True))
 
     op.create_table('outreach_letter_sequence',
-    sa.Column('district_code', sa.String(length=5), nullable=False),
+    sa.Column('district_code', byte_ordered(13), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('last_value', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('district_code', 'year', name=op.f('pk_outreach_letter_sequence'))
@@ -36,7 +38,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('outreach_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
-    sa.Column('district_code', sa.String(length=5), nullable=False),
+    sa.Column('district_code', byte_ordered(13), nullable=False),
     sa.Column('from_organisation_id', sa.Integer(), nullable=False),
     sa.Column('to_organisation_id', sa.Integer(), nullable=False),
     sa.Column('issued_by_id', sa.Integer(), nullable=True),
