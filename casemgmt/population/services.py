@@ -419,12 +419,13 @@ def _current_imports(area: str) -> list[int]:
             if access.area_contains(area, district) or access.area_contains(district, area)]
 
 
-def _rule_counts(area: str, imports: list[int]) -> dict:
-    """{village: {rule: n}} of the outreach rows of the extracts in use."""
+def _rule_counts(area: str, imports: list[int], rule: str | None = None) -> dict:
+    """{village: {rule: n}} of the outreach rows of the extracts in use (of one ``rule``)."""
     by_area: dict = {}
     c = PopulationCount
+    which = c.rule.is_not(None) if rule is None else c.rule == rule
     for code, rule, n in db.session.execute(
-            select(c.area_code, c.rule, c.n).where(c.import_id.in_(imports), c.rule.is_not(None),
+            select(c.area_code, c.rule, c.n).where(c.import_id.in_(imports), which,
                                                    access.within(c.area_code, area)).order_by(c.area_code, c.rule)):
         by_area.setdefault(code, {})[rule] = n
     return by_area
@@ -455,7 +456,7 @@ def coverage(area: str, hide: bool, level: int | None = None) -> dict | None:
     if not imports:
         return None
     if hide:
-        return protected_counts(area, imports, level)[0]
+        return protected_counts(area, imports, level, coverage_only=True)[0]
     return _with_percent(_coverage_raw(area, imports, level))
 
 
@@ -488,7 +489,8 @@ def _coverage_raw(area: str, imports: list[int], level: int | None,
 BREAKDOWNS = ("by_sex", "by_age_group", "by_area")
 
 
-def protected_counts(area: str, imports: list[int], level: int | None = None) -> tuple[dict, dict]:
+def protected_counts(area: str, imports: list[int], level: int | None = None,
+                     coverage_only: bool = False) -> tuple[dict, dict]:
     """The coverage and the outreach summary of an area as analysts see them, protected as one
     table (reports.suppression.protect), since they are shown together and add up: each row's
     children are those with a certificate plus those without (implied); each breakdown adds up
@@ -497,7 +499,9 @@ def protected_counts(area: str, imports: list[int], level: int | None = None) ->
     from casemgmt.reports.suppression import protect
 
     raw = _coverage_raw(area, imports, level)
-    rules = _rule_counts(area, imports)
+    # The other rules' counts are in no sum: they never change what the coverage hides, so an
+    # answer of the coverage alone reads the no_birth_certificate counts only.
+    rules = _rule_counts(area, imports, LETTER_RULE if coverage_only else None)
     values, sums, implied = {}, [], set()
 
     def row(key, entry):
@@ -569,7 +573,7 @@ def home_coverage(user) -> dict | None:
         imports = _current_imports(area)
         if not imports:
             return None
-        coverage = protected_counts(area, imports)[0]
+        coverage = protected_counts(area, imports, coverage_only=True)[0]
         codes = list(coverage["by_area"])
         names = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes or ["-"]))).all())
     else:
