@@ -112,8 +112,8 @@ def shown_system(coverage: dict, summary: dict):
         for rule, n in by_rule.items():
             cells[("rule", village, rule)] = n
     for kecamatan in coverage["by_area"]:
-        sums.append(((("by_area", kecamatan, "without")),
-                     [("rule", v, "no_birth_certificate") for v in summary["by_area"] if v.startswith(kecamatan + ".")]))
+        villages = [v for v in summary["by_area"] if v.startswith(kecamatan + ".")]
+        sums.append((("by_area", kecamatan, "without"), [("rule", v, "no_birth_certificate") for v in villages]))
     return cells, sums
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import String, cast, func, select
 from werkzeug.exceptions import NotFound
 
 from casemgmt import access, storage
