@@ -16,6 +16,7 @@ from casemgmt.notify.messages import in_app_text, message_for
 from casemgmt.notify.models import Notification
 from casemgmt.population.models import OutreachEvent, OutreachItem, OutreachLetter
 from tests.factories import OrganisationFactory, UserFactory
+from tests.sql import counting
 from tests.test_population import FAMILIES, KK1, OTHER_VILLAGE, VILLAGE, born, nik, person, run_import, write_csv
 
 # ANAK TIGA (KK1, Barembeng) has no certificate; the extract gives what the letter prints.
@@ -183,3 +184,22 @@ def test_the_lists_offer_the_letter_on_rows_without_a_certificate(web, make_web,
     coordinator.login("koordinator")
     page = coordinator.get("/outreach").get_data(as_text=True)
     assert page.count("/letter\"") == 2  # Barembeng's and Panakkukang's child
+
+
+def test_an_issue_that_meets_a_row_changed_meanwhile_makes_no_letter(extract, users):
+    from sqlalchemy import update
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from casemgmt.population import services
+
+    item = row_of("no_birth_certificate")
+    # Another request issued (or changed the row) after this one read it.
+    db.session.execute(update(OutreachItem).where(OutreachItem.id == item.id).values(version=item.version + 1)
+                       .execution_options(synchronize_session=False))
+    with counting() as statements, pytest.raises(StaleDataError):
+        services.issue_letter(users["coordinator"], item)
+    # The row is written before the letter: on PostgreSQL a second issue at the same moment waits
+    # on the row and meets its new version (409), never the letter's unique key (500).
+    assert not any("outreach_letter" in statement and "INSERT" in statement for statement in statements)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutreachLetter)) == 0

@@ -330,6 +330,13 @@ def issue_letter(user, item: OutreachItem) -> tuple[OutreachLetter, bool]:
     person = db.session.get(PopulationPerson, item.person_id)
     village = db.session.get(Area, item.area_code)
     now = utcnow()
+    # The row is written first: a second issue at the same moment then waits for this one and
+    # meets a changed version (409), not a second letter.
+    before = {"status": item.status}
+    if item.status == "open":
+        item.status = "in_progress"
+    item.updated_at = now
+    db.session.flush()
     year = now.astimezone(local_zone()).year
     serial = next_in_sequence(OutreachLetterSequence.__table__, district, year)
     letter = OutreachLetter(
@@ -342,9 +349,6 @@ def issue_letter(user, item: OutreachItem) -> tuple[OutreachLetter, bool]:
                "area_code": item.area_code, "village": village.display_name if village else item.area_code})
     db.session.add(letter)
     db.session.flush()
-    before = {"status": item.status}
-    if item.status == "open":
-        item.status = "in_progress"
     _event(item, user, _("Letter %(number)s to %(office)s issued.", number=letter.number, office=office.name))
     audit.record("outreach_letter", "outreach", item.id, actor=user, before=before,
                  after={"status": item.status, "letter_id": letter.id, "number": letter.number})
