@@ -680,6 +680,20 @@ def outreach_scope(user) -> tuple[str, str] | None:
     return None
 
 
+def works_outreach(user, area_code: str | None) -> bool:
+    """Whether the user may act on an outreach row of this village (change its status, open a
+    case, issue a letter): whoever sees it by name (outreach_scope)."""
+    scope = outreach_scope(user)
+    return scope is not None and area_contains(scope[1], area_code)
+
+
+def reads_outreach_letter(user, letter, area_code: str) -> bool:
+    """A birth-certificate letter to Dukcapil: whoever may act on its row, and the members of the
+    Dukcapil office it is addressed to (that letter only, nothing else of the extract)."""
+    return works_outreach(user, area_code) or (
+        _active(user) and user.role == "agency_officer" and user.organisation_id == letter.to_organisation_id)
+
+
 def counts_outreach(user) -> str | None:
     """The area whose outreach counts the user may see (coordinators and village workers as
     outreach_scope; an analyst their whole area, with small counts hidden)."""

@@ -59,6 +59,8 @@ kept_counts.install()
 from casemgmt.population.models import (  # noqa: F401,E402
     OutreachEvent,
     OutreachItem,
+    OutreachLetter,
+    OutreachLetterSequence,
     PopulationCount,
     PopulationCurrent,
     PopulationImport,

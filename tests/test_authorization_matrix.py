@@ -48,6 +48,8 @@ RECORD_ROUTES = {
     "population.outreach_status": ("POST", "/outreach/{outreach}/status", None),
     "population.outreach_case": ("POST", "/outreach/{outreach}/case", None),
     "population.outreach_assign": ("POST", "/outreach/{outreach}/assign", None),
+    "population.outreach_letter": ("POST", "/outreach/{outreach}/letter", None),
+    "population.outreach_letter_pdf": ("GET", "/outreach/letters/{outreach_letter}.pdf", None),
     "api_population.get_import": ("GET", "/api/v1/population/imports/{population_import}", None),
     "api_population.outreach_status": ("POST", "/api/v1/outreach/{outreach}/status", {"status": "in_progress"}),
     "api_population.outreach_case": ("POST", "/api/v1/outreach/{outreach}/case",
@@ -235,10 +237,11 @@ def world(users):
         export = ExportJob(user_id=coordinator.id, format="csv", filters={}, status="queued")
         db.session.add(export)
         transfer = transfers.request_transfer(case, coordinator, takalar.id, "Keluarga pindah.")
-        population_import, outreach = extract_of(district, area)
+        population_import, outreach, outreach_letter = extract_of(district, area, org.id)
         db.session.commit()
         notification = db.session.scalar(select(Notification.id).where(Notification.user_id == worker.id).limit(1))
         return {"notification": notification, "population_import": population_import, "outreach": outreach,
+                "outreach_letter": outreach_letter,
                 "case": case.id, "approval": approval.id, "action": action.id, "referral": referral.id,
                 "attachment": attachment.id, "conference": conference.id, "task": decision.tasks[0].id,
                 "export": export.id, "household": case.child.household_id, "worker": worker.id,
@@ -255,9 +258,16 @@ def world(users):
     return {"in": inside, "out": out}
 
 
-def extract_of(district: str, village: str) -> tuple[int, int]:
-    """A district's extract in use, of one child without a birth certificate: (import, outreach row)."""
-    from casemgmt.population.models import OutreachItem, PopulationCurrent, PopulationImport, PopulationPerson
+def extract_of(district: str, village: str, office_id: int) -> tuple[int, int, int]:
+    """A district's extract in use, of one child without a birth certificate: (import, outreach row,
+    the row's letter to ``office_id``)."""
+    from casemgmt.population.models import (
+        OutreachItem,
+        OutreachLetter,
+        PopulationCurrent,
+        PopulationImport,
+        PopulationPerson,
+    )
 
     job = PopulationImport(district_code=district, status="done", extract_date=date.today(), errors=[])
     db.session.add(job)
@@ -272,7 +282,15 @@ def extract_of(district: str, village: str) -> tuple[int, int]:
                         status="open")
     db.session.add_all([item, PopulationCurrent(district_code=district, import_id=job.id)])
     db.session.flush()
-    return job.id, item.id
+    letter = OutreachLetter(outreach_id=item.id, number=f"AKTA/{district.replace('.', '')}/2026/00001",
+                            district_code=district, from_organisation_id=office_id, to_organisation_id=office_id,
+                            issued_by_name="Petugas", child={"name": child.name, "nik": child.nik,
+                                                             "kk_number": child.kk_number, "sex": "F",
+                                                             "birth_date": "2014-03-10", "area_code": village,
+                                                             "village": village})
+    db.session.add(letter)
+    db.session.flush()
+    return job.id, item.id, letter.id
 
 
 def request(web, api_token, method, path, body):
@@ -389,6 +407,12 @@ IN_SCOPE = {
                                  "agency_officer": 404, "analyst": 404, "admin": 404},
     "population.outreach_row": {"village_worker": 200, "social_worker": 404, "coordinator": 200,
                                 "agency_officer": 404, "analyst": 404, "admin": 404},
+    # The letter: issued by whoever works the row (an issued one answers again); read by them and
+    # by the Dukcapil office it is addressed to.
+    "population.outreach_letter": {"village_worker": 302, "social_worker": 404, "coordinator": 302,
+                                   "agency_officer": 404, "analyst": 404, "admin": 404},
+    "population.outreach_letter_pdf": {"village_worker": 200, "social_worker": 404, "coordinator": 200,
+                                       "agency_officer": 200, "analyst": 404, "admin": 404},
     "api_population.get_import": {"village_worker": 404, "social_worker": 404, "coordinator": 200,
                                   "agency_officer": 404, "analyst": 404, "admin": 404},
     "api_population.outreach_status": {"village_worker": 200, "social_worker": 404, "coordinator": 200,

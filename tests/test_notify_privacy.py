@@ -68,6 +68,7 @@ def test_no_message_of_any_kind_carries_the_childs_fields(users):
     events.complaint_status(case, "closed", worker, now + timedelta(seconds=1))
     events.transfer_requested(case, [coordinator.id], "1", now + timedelta(days=3), now)
     events.outreach_assigned([village.id], "73.06.01.2006:1", 12, "/cases", now)
+    events.outreach_letter(officer.organisation_id, 1, "AKTA/7306/2026/00001", village, now)
     events.caseload_reassigned([case, case], worker.id, officer.id, coordinator, now)
     events.caseload_reassigned([case], officer.id, worker.id, coordinator, now + timedelta(seconds=1))
     commit()

@@ -235,7 +235,12 @@ def allocate_case_number(district_code: str, year: int) -> str:
     The counter row is updated in place, so two saves at once wait for each other (row lock on
     PostgreSQL, the write lock on SQLite) instead of taking the same number.
     """
-    table = CaseNumberSequence.__table__
+    value = next_in_sequence(CaseNumberSequence.__table__, district_code, year)
+    return f"{district_code.replace('.', '')}-{year}-{value:06d}"
+
+
+def next_in_sequence(table, district_code: str, year: int) -> int:
+    """The next value of a (district_code, year, last_value) counter table, from 1."""
     bump = (update(table).where(table.c.district_code == district_code, table.c.year == year)
             .values(last_value=table.c.last_value + 1).returning(table.c.last_value))
     value = db.session.execute(bump).scalar()
@@ -244,7 +249,7 @@ def allocate_case_number(district_code: str, year: int) -> str:
         db.session.execute(insert(table).values(district_code=district_code, year=year, last_value=0)
                            .on_conflict_do_nothing())
         value = db.session.execute(bump).scalar()
-    return f"{district_code.replace('.', '')}-{year}-{value:06d}"
+    return value
 
 
 # ---- registering ----------------------------------------------------------------------------

@@ -25,9 +25,11 @@ def index():
     from casemgmt.reports.services import dashboard
 
     from casemgmt.home.waiting import waiting_for
+    from casemgmt.population.services import home_coverage
 
     return render_template("home/index.html", user=current_user, sop_stages=STAGES, notifications=notes,
-                           notified_cases=cases, dash=dashboard(current_user), waiting=waiting_for(current_user))
+                           notified_cases=cases, dash=dashboard(current_user), waiting=waiting_for(current_user),
+                           home_coverage=home_coverage(current_user))
 
 
 @bp.get("/tasks")

@@ -188,3 +188,10 @@ def transfer_requested(case, user_ids, key: str, due_at: datetime | None, now: d
 def outreach_assigned(user_ids, key: str, count: int, link: str, now: datetime) -> None:
     notify("outreach_assigned", user_ids, key=f"outreach_assigned:{key}", link=link, now=now,
            data={"count": count})
+
+
+def outreach_letter(organisation_id: int, letter_id: int, number: str, actor, now: datetime) -> None:
+    """A birth-certificate letter from an outreach row: the addressed Dukcapil office's members
+    hear its number and where to read it, never whose it is."""
+    notify("outreach_letter", _others(members_of([organisation_id]), actor), key=f"outreach_letter:{letter_id}",
+           link=f"/outreach/letters/{letter_id}.pdf", now=now, data={"reference": number})

@@ -133,6 +133,10 @@ def texts(kind: str, d: dict) -> tuple[str, str]:
         return (_("New outreach for your village"),
                 _("%(count)s children of the population extract wait for an outreach visit.",
                   count=d.get("count", "")))
+    if kind == "outreach_letter":
+        return (_("Birth-certificate request %(reference)s", reference=reference),
+                _("Letter %(reference)s asks your office for a child's birth certificate (akta kelahiran). "
+                  "Open it to see the child's details.", reference=reference))
     raise ValueError(f"unknown notification kind {kind!r}")
 
 

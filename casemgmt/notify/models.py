@@ -13,8 +13,9 @@ from casemgmt.extensions import db
 KINDS = ("referral_received", "referral_due_soon", "referral_answered", "approval_requested",
          "approval_decided", "case_assigned", "deadline_due_soon", "deadline_overdue", "conference_invited",
          "task_assigned", "complaint_status", "transfer_requested", "outreach_assigned",
-         # Beyond API.md's list: the worker whose cases a coordinator moved to someone else.
-         "caseload_moved")
+         # Beyond API.md's list: the worker whose cases a coordinator moved to someone else; the
+         # Dukcapil office a birth-certificate letter from an outreach row is addressed to.
+         "caseload_moved", "outreach_letter")
 
 # pending: waits for next_attempt_at; sending: claimed by a worker; sent; failed (for good);
 # skipped: never sent (no address, the channel off for this user or not configured).

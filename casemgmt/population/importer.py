@@ -26,6 +26,7 @@ from casemgmt.extensions import db
 from casemgmt.population.models import (
     OutreachEvent,
     OutreachItem,
+    OutreachLetter,
     PopulationCount,
     PopulationCurrent,
     PopulationImport,
@@ -42,6 +43,9 @@ REQUIRED = ("NIK", "NO_KK", "NAMA_LGKP", "JENIS_KLMIN", "TGL_LHR", "STAT_HBKEL",
             "NO_KEL")
 CERTIFICATE = ("AKTA_LHR", "NO_AKTA_LHR")  # either, or both
 OPTIONAL = ("STAT_KWN", "PDDK_AKH", "NIK_IBU", "NIK_AYAH")
+# What a birth-certificate letter to Dukcapil prints beyond the lists' fields: read and kept only
+# for a child under 18 without a certificate.
+LETTER_FIELDS = ("TMPT_LHR", "NAMA_LGKP_IBU", "NAMA_LGKP_AYAH", "ALAMAT", "NO_RT", "NO_RW")
 
 
 def _codes(pairs: dict[int, tuple[str, ...]]) -> dict[str, int]:
@@ -299,16 +303,28 @@ class RowReader:
             has = _code(akta_cell, CERTIFICATES, "AKTA_LHR", required="NO_AKTA_LHR" not in self.names) != 1
         if "NO_AKTA_LHR" in self.names:
             has = has and bool(_text(akta_number_cell))
+        age = self.on.year - born.year - ((self.on.month, self.on.day) < (born.month, born.day))
         return {
-            "nik": nik, "kk_number": kk, "name": name, "sex": sex, "birth_date": born,
-            "age": self.on.year - born.year - ((self.on.month, self.on.day) < (born.month, born.day)),
+            "nik": nik, "kk_number": kk, "name": name, "sex": sex, "birth_date": born, "age": age,
             "relationship": _code(rel_cell, RELATIONSHIPS, "STAT_HBKEL"),
             "marital_status": _code(marital_cell, MARITAL, "STAT_KWN", required=False),
             "education": _code(education_cell, EDUCATION, "PDDK_AKH", required=False),
             "nik_mother": _nik(mother_cell, "NIK_IBU", required=False),
             "nik_father": _nik(father_cell, "NIK_AYAH", required=False),
             "area_code": area, "has_birth_certificate": has,
+            **(self.letter_fields(values) if age < 18 and not has else NO_LETTER_FIELDS),
         }
+
+    def letter_fields(self, values: list) -> dict:
+        place, mother, father, street, rt, rw = (_text(v) for v in self.cells(values, LETTER_FIELDS))
+        address = street
+        if rt or rw:
+            address = ", ".join(part for part in (street, f"RT {rt or '-'}/RW {rw or '-'}") if part)
+        return {"birth_place": place[:100] or None, "mother_name": mother[:200] or None,
+                "father_name": father[:200] or None, "address": address[:300] or None}
+
+
+NO_LETTER_FIELDS = {"birth_place": None, "mother_name": None, "father_name": None, "address": None}
 
 
 class OtherDistrict(RowProblem):
@@ -338,7 +354,8 @@ def load(job: PopulationImport, path: Path, kind: str) -> None:
     job_id = job.id
 
     columns = ("import_id", "row_number", "nik", "kk_number", "name", "sex", "birth_date", "age", "relationship",
-               "marital_status", "education", "nik_mother", "nik_father", "area_code", "has_birth_certificate")
+               "marital_status", "education", "nik_mother", "nik_father", "area_code", "has_birth_certificate",
+               "birth_place", "mother_name", "father_name", "address")
     connection = db.session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     # The driver's executemany, without building a parameter dict per row: a million rows.
@@ -418,14 +435,14 @@ def carry_over(old_id: int, new_id: int) -> int:
     """What was done about a child under the previous extract (status, note, worker, case) goes
     on with the same child (NIK) and rule in the new one."""
     worked = db.session.execute(
-        select(OutreachItem.rule, PopulationPerson.nik, OutreachItem.status, OutreachItem.note, OutreachItem.case_id,
-               OutreachItem.assigned_user_id)
+        select(OutreachItem.id, OutreachItem.rule, PopulationPerson.nik, OutreachItem.status, OutreachItem.note,
+               OutreachItem.case_id, OutreachItem.assigned_user_id)
         .join(PopulationPerson, PopulationPerson.id == OutreachItem.person_id)
         .where(OutreachItem.import_id == old_id,
                (OutreachItem.status != "open") | OutreachItem.case_id.is_not(None)
                | OutreachItem.assigned_user_id.is_not(None))).all()
     moved = 0
-    for rule, nik, status, note, case_id, assigned in worked:
+    for old_item, rule, nik, status, note, case_id, assigned in worked:
         target = db.session.execute(
             select(OutreachItem.id).join(PopulationPerson, PopulationPerson.id == OutreachItem.person_id)
             .where(OutreachItem.import_id == new_id, OutreachItem.rule == rule, PopulationPerson.nik == nik)
@@ -433,6 +450,9 @@ def carry_over(old_id: int, new_id: int) -> int:
         if target is not None:
             db.session.execute(update(OutreachItem).where(OutreachItem.id == target).values(
                 status=status, note=note, case_id=case_id, assigned_user_id=assigned))
+            # The letter issued for the child goes on with the child's row (one letter a row).
+            db.session.execute(update(OutreachLetter).where(OutreachLetter.outreach_id == old_item).values(
+                outreach_id=target))
             moved += 1
     return moved
 
@@ -444,6 +464,7 @@ def purge(import_id: int) -> None:
 
     gone = select(OutreachItem.id).where(OutreachItem.import_id == import_id, OutreachItem.case_id.is_(None))
     db.session.execute(delete(OutreachEvent).where(OutreachEvent.outreach_id.in_(gone)))
+    db.session.execute(delete(OutreachLetter).where(OutreachLetter.outreach_id.in_(gone)))
     db.session.execute(delete(OutreachItem).where(OutreachItem.import_id == import_id,
                                                   OutreachItem.case_id.is_(None)))
     kept = select(OutreachItem.person_id).where(OutreachItem.import_id == import_id)

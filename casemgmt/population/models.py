@@ -42,8 +42,9 @@ class PopulationCurrent(db.Model):
 
 
 class PopulationPerson(db.Model):
-    """One resident of an extract, as far as the outreach rules and lists need (no address,
-    religion or occupation is kept)."""
+    """One resident of an extract, as far as the outreach rules and lists need (no religion or
+    occupation is kept). Place of birth, parents' names and address are kept only for the
+    children a birth-certificate letter to Dukcapil may be about (under 18, no certificate)."""
     __tablename__ = "population_person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +63,10 @@ class PopulationPerson(db.Model):
     nik_father: Mapped[str | None] = mapped_column(String(16))
     area_code: Mapped[str] = mapped_column(byte_ordered(13), nullable=False)
     has_birth_certificate: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    birth_place: Mapped[str | None] = mapped_column(String(100))
+    mother_name: Mapped[str | None] = mapped_column(String(200))
+    father_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (Index("ix_population_person_kk", "import_id", "kk_number"),
                       Index("ix_population_person_area", "import_id", "area_code"))
@@ -122,3 +127,31 @@ class PopulationCount(db.Model):
     with_certificate: Mapped[int] = mapped_column(nullable=False, default=0)
 
     __table_args__ = (Index("ix_population_count_area", "import_id", "area_code"),)
+
+
+class OutreachLetter(db.Model):
+    """A letter to the district's Dukcapil asking for a child's birth certificate, issued from an
+    outreach row of rule no_birth_certificate: one per row. ``child`` is the identity as the
+    letter printed it, so that every download is the same letter; it goes with its row."""
+    __tablename__ = "outreach_letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outreach_id: Mapped[int] = mapped_column(ForeignKey("outreach_item.id", ondelete="CASCADE"), nullable=False,
+                                             unique=True)
+    number: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), nullable=False)
+    from_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False, index=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    issued_by_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    child: Mapped[dict] = mapped_column(JSON, nullable=False)
+
+
+class OutreachLetterSequence(db.Model):
+    """The last letter number given in a district and year (AKTA/7306/2026/00012)."""
+    __tablename__ = "outreach_letter_sequence"
+
+    district_code: Mapped[str] = mapped_column(byte_ordered(13), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(nullable=False, default=0)

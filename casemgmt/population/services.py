@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import String, cast, func, select
 from werkzeug.exceptions import NotFound
 
 from casemgmt import access, storage
@@ -25,6 +26,8 @@ from casemgmt.population.models import (
     OUTREACH_STATUSES,
     OutreachEvent,
     OutreachItem,
+    OutreachLetter,
+    OutreachLetterSequence,
     PopulationCount,
     PopulationCurrent,
     PopulationImport,
@@ -273,6 +276,115 @@ def open_case(user, item: OutreachItem, concerns: list, description: str | None)
     return case
 
 
+# ---- the birth-certificate letter to Dukcapil ------------------------------------------------------
+
+LETTER_RULE = "no_birth_certificate"
+
+
+def letter_of(item: OutreachItem) -> OutreachLetter | None:
+    return db.session.scalar(select(OutreachLetter).where(OutreachLetter.outreach_id == item.id))
+
+
+def dukcapil_of(district: str):
+    """The district's Dukcapil office in the directory: the one registered at the district
+    itself first, else the first of its area by name."""
+    from casemgmt.directory.models import Organisation
+
+    return db.session.scalars(
+        select(Organisation).where(Organisation.kind == "dukcapil", Organisation.active.is_(True),
+                                   access.within(Organisation.area_code, district))
+        .order_by((Organisation.area_code != district), Organisation.name).limit(1)).first()
+
+
+def issue_letter(user, item: OutreachItem) -> tuple[OutreachLetter, bool]:
+    """The letter to the district's Dukcapil asking for the birth certificate of the child of an
+    outreach row of rule no_birth_certificate, and whether it was made now. The row goes in
+    progress with an entry naming the letter, and the office's members are told.
+
+    A row has one letter: issuing it again answers the letter already issued (same number,
+    nothing new written, nobody told twice). A second number for the same child would look like
+    a second request to Dukcapil, and a worker on a weak connection who taps again, or the
+    coordinator after the volunteer, needs the letter, not a refusal."""
+    from casemgmt.cases.intake import next_in_sequence
+    from casemgmt.directory.models import Area, Organisation
+
+    if not access.works_outreach(user, item.area_code):
+        raise Forbidden()
+    if item.rule != LETTER_RULE:
+        raise ValidationFailed({"rule": _("A letter to Dukcapil is for a child without a birth certificate only.")})
+    existing = letter_of(item)
+    if existing is not None:
+        return existing, False
+    if item.status in ("resolved", "not_applicable"):
+        raise ValidationFailed({"status": _("The row is closed; set it open or in progress before issuing a "
+                                            "letter.")})
+    sender = db.session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    if sender is None:
+        raise ValidationFailed({"organisation": _("Your account belongs to no organisation; ask an administrator "
+                                                  "to set it.")})
+    district = access.district_of(item.area_code)
+    office = dukcapil_of(district)
+    if office is None:
+        raise ValidationFailed({"dukcapil": _("No Dukcapil office of %(district)s is in the directory; ask an "
+                                              "administrator to add it.", district=district)})
+    person = db.session.get(PopulationPerson, item.person_id)
+    village = db.session.get(Area, item.area_code)
+    now = utcnow()
+    # The row is written first: a second issue at the same moment then waits for this one and
+    # meets a changed version (409), not a second letter.
+    before = {"status": item.status}
+    if item.status == "open":
+        item.status = "in_progress"
+    item.updated_at = now
+    db.session.flush()
+    year = now.astimezone(local_zone()).year
+    serial = next_in_sequence(OutreachLetterSequence.__table__, district, year)
+    letter = OutreachLetter(
+        outreach_id=item.id, number=f"AKTA/{district.replace('.', '')}/{year}/{serial:05d}", district_code=district,
+        from_organisation_id=sender.id, to_organisation_id=office.id, issued_by_id=user.id,
+        issued_by_name=user.full_name, issued_at=now,
+        child={"name": person.name, "nik": person.nik, "kk_number": person.kk_number, "sex": person.sex,
+               "birth_place": person.birth_place, "birth_date": person.birth_date.isoformat(),
+               "mother_name": person.mother_name, "father_name": person.father_name, "address": person.address,
+               "area_code": item.area_code, "village": village.display_name if village else item.area_code})
+    db.session.add(letter)
+    db.session.flush()
+    _event(item, user, _("Letter %(number)s to %(office)s issued.", number=letter.number, office=office.name))
+    audit.record("outreach_letter", "outreach", item.id, actor=user, before=before,
+                 after={"status": item.status, "letter_id": letter.id, "number": letter.number})
+    events.outreach_letter(office.id, letter.id, letter.number, user, now)
+    db.session.flush()
+    return letter, True
+
+
+def letter_or_404(user, letter_id: int) -> OutreachLetter:
+    """A letter the user may read (its row's workers, the addressed office); 404 for any other."""
+    letter = db.session.get(OutreachLetter, letter_id)
+    if letter is None:
+        raise NotFound()
+    item = db.session.get(OutreachItem, letter.outreach_id)
+    if item is None or not access.reads_outreach_letter(user, letter, item.area_code):
+        raise NotFound()
+    return letter
+
+
+def letter_pdf(user, letter: OutreachLetter) -> bytes:
+    """The letter as a PDF, the same every time; the view is access-logged."""
+    from flask import render_template
+
+    from casemgmt.directory.models import Organisation
+    from casemgmt.pdf import html_to_pdf
+
+    child = dict(letter.child)
+    child["birth_date"] = date.fromisoformat(child["birth_date"])
+    html = render_template("pdf/outreach_letter.html", letter=letter, child=child,
+                           sender=db.session.get(Organisation, letter.from_organisation_id),
+                           office=db.session.get(Organisation, letter.to_organisation_id))
+    audit.log_access(user, "outreach_letter_view", "outreach_letter", letter.id)
+    db.session.flush()
+    return html_to_pdf(html)[0]
+
+
 def history(item: OutreachItem) -> list[OutreachEvent]:
     return list(db.session.scalars(select(OutreachEvent).where(OutreachEvent.outreach_id == item.id)
                                    .order_by(OutreachEvent.id)))
@@ -294,13 +406,6 @@ def assigned_to(user, limit: int = 50) -> list:
 
 # ---- counts -------------------------------------------------------------------------------------
 
-def suppressed(n, hide: bool):
-    """Counts as the viewer may see them (reports.indicators.suppress for analysts)."""
-    from casemgmt.reports.indicators import suppress
-
-    return suppress(n) if hide else n
-
-
 def _count_area(user, asked: str | None) -> str:
     own = access.counts_outreach(user)
     if own is None:
@@ -318,47 +423,124 @@ def _current_imports(area: str) -> list[int]:
             if access.area_contains(area, district) or access.area_contains(district, area)]
 
 
+def _rule_counts(area: str, imports: list[int], rule: str | None = None) -> dict:
+    """{village: {rule: n}} of the outreach rows of the extracts in use (of one ``rule``)."""
+    by_area: dict = {}
+    c = PopulationCount
+    which = c.rule.is_not(None) if rule is None else c.rule == rule
+    for code, rule, n in db.session.execute(
+            select(c.area_code, c.rule, c.n).where(c.import_id.in_(imports), which,
+                                                   access.within(c.area_code, area)).order_by(c.area_code, c.rule)):
+        by_area.setdefault(code, {})[rule] = n
+    return by_area
+
+
 def summary(user, asked: str | None) -> dict:
-    """Outreach rows per village and rule, and the children (under 18) of the area."""
+    """Outreach rows per village and rule, and the children (under 18) of the area. Analysts see
+    them protected together with the area's coverage (protected_counts)."""
     area = _count_area(user, asked)
     hide = access.small_counts_hidden(user)
     imports = _current_imports(area)
     audit.log_access(user, "outreach_summary", "outreach", area)
-    by_area: dict = {}
-    children = 0
-    if imports:
-        c = PopulationCount
-        for code, rule, n in db.session.execute(
-                select(c.area_code, c.rule, c.n).where(c.import_id.in_(imports), c.rule.is_not(None),
-                                                       access.within(c.area_code, area)).order_by(c.area_code, c.rule)):
-            by_area.setdefault(code, {})[rule] = suppressed(n, hide)
-        children = db.session.scalar(select(func.coalesce(func.sum(c.n), 0)).where(
-            c.import_id.in_(imports), c.rule.is_(None), access.within(c.area_code, area))) or 0
-    return {"by_area": by_area, "children": suppressed(children, hide)}
+    if not imports:
+        return {"by_area": {}, "children": 0}
+    if hide:
+        return protected_counts(area, imports)[1]
+    raw = _coverage_raw(area, imports, None, parts=())
+    return {"by_area": _rule_counts(area, imports), "children": raw["children"]}
 
 
 def coverage(area: str, hide: bool, level: int | None = None) -> dict | None:
     """Birth-certificate coverage of the children (under 18) of an area's extracts in use: in
     all, by sex, by age group and by the areas one level down (or at ``level`` dots: 2
-    kecamatan, 3 village), each {"children", "with_certificate"}. None when no extract covers
-    the area. ``hide``: counts of 1 to 4 as "<5", and no percentage from them."""
+    kecamatan, 3 village), each {"children", "with_certificate", "percent"}. None when no
+    extract covers the area. ``hide``: as analysts see it (protected_counts), no percentage from
+    a hidden count."""
     imports = _current_imports(area)
     if not imports:
         return None
+    if hide:
+        return protected_counts(area, imports, level, coverage_only=True)[0]
+    return _with_percent(_coverage_raw(area, imports, level))
+
+
+def _coverage_raw(area: str, imports: list[int], level: int | None,
+                  parts=("by_sex", "by_age_group", "by_area")) -> dict:
+    """The coverage counts, unprotected, from one grouped read of the counts table (area one
+    level down or at ``level``, sex, age group: some hundreds of rows for a province)."""
     level = min(3, area.count(".") + 1) if level is None else level
     c = PopulationCount
-    base = and_(c.import_id.in_(imports), c.rule.is_(None), access.within(c.area_code, area))
     group = func.substr(c.area_code, 1, {0: 2, 1: 5, 2: 8, 3: 13}[level])
     total = {"children": 0, "with_certificate": 0, "by_sex": {}, "by_age_group": {}, "by_area": {}}
-    for key, column in (("by_sex", c.sex), ("by_age_group", c.age_group), ("by_area", group)):
-        for value, n, with_cert in db.session.execute(
-                select(column, func.sum(c.n), func.sum(c.with_certificate)).where(base).group_by(column)
-                .order_by(column)):
-            total[key][value] = {"children": int(n), "with_certificate": int(with_cert or 0)}
-            if key == "by_sex":
-                total["children"] += int(n)
-                total["with_certificate"] += int(with_cert or 0)
-    return _coverage_for_viewer(total, hide)
+    for code, sex, age_group, n, with_cert in db.session.execute(
+            select(group, c.sex, c.age_group, func.sum(c.n), func.sum(c.with_certificate))
+            .where(c.import_id.in_(imports), c.rule.is_(None), access.within(c.area_code, area))
+            .group_by(group, c.sex, c.age_group)):
+        n, with_cert = int(n), int(with_cert or 0)
+        total["children"] += n
+        total["with_certificate"] += with_cert
+        for key, value in (("by_sex", sex), ("by_age_group", age_group), ("by_area", code)):
+            if key in parts:
+                entry = total[key].setdefault(value, {"children": 0, "with_certificate": 0})
+                entry["children"] += n
+                entry["with_certificate"] += with_cert
+    ages = {f"{low}-{high}": i for i, (low, high) in enumerate(importer.AGE_GROUPS)}
+    for key in ("by_sex", "by_age_group", "by_area"):
+        total[key] = dict(sorted(total[key].items(), key=lambda kv: (ages.get(kv[0], 99), kv[0] or "")))
+    return total
+
+
+BREAKDOWNS = ("by_sex", "by_age_group", "by_area")
+
+
+def protected_counts(area: str, imports: list[int], level: int | None = None,
+                     coverage_only: bool = False) -> tuple[dict, dict]:
+    """The coverage and the outreach summary of an area as analysts see them, protected as one
+    table (reports.suppression.protect), since they are shown together and add up: each row's
+    children are those with a certificate plus those without (implied); each breakdown adds up
+    to the area's total; the no_birth_certificate rows of an area's villages are its children
+    without a certificate. Both answers hide the same cells."""
+    from casemgmt.reports.suppression import protect
+
+    raw = _coverage_raw(area, imports, level)
+    # The other rules' counts are in no sum: they never change what the coverage hides, so an
+    # answer of the coverage alone reads the no_birth_certificate counts only.
+    rules = _rule_counts(area, imports, LETTER_RULE if coverage_only else None)
+    values, sums, implied = {}, [], set()
+
+    def row(key, entry):
+        values[key + ("children",)] = entry["children"]
+        values[key + ("with",)] = entry["with_certificate"]
+        values[key + ("without",)] = entry["children"] - entry["with_certificate"]
+        implied.add(key + ("without",))
+        sums.append((key + ("children",), [key + ("with",), key + ("without",)]))
+
+    row(("all",), raw)
+    for breakdown in BREAKDOWNS:
+        for value, entry in raw[breakdown].items():
+            row((breakdown, value), entry)
+        for column in ("children", "with", "without"):
+            sums.append((("all", column), [(breakdown, value, column) for value in raw[breakdown]]))
+    for village, counts in rules.items():
+        for rule_name, n in counts.items():
+            values[("rule", village, rule_name)] = n
+    for value in raw["by_area"]:
+        villages = [("rule", village, LETTER_RULE) for village in rules
+                    if access.area_contains(value, village) and LETTER_RULE in rules[village]]
+        if villages:
+            sums.append((("by_area", value, "without"), villages))
+    shown = protect(values, sums, set(values) - implied)
+
+    def entry(key) -> dict:
+        return {"children": shown[key + ("children",)], "with_certificate": shown[key + ("with",)]}
+
+    coverage = {"children": shown[("all", "children")], "with_certificate": shown[("all", "with")]}
+    for breakdown in BREAKDOWNS:
+        coverage[breakdown] = {value: entry((breakdown, value)) for value in raw[breakdown]}
+    summary_shown = {"by_area": {village: {rule_name: shown[("rule", village, rule_name)] for rule_name in counts}
+                                 for village, counts in rules.items()},
+                     "children": shown[("all", "children")]}
+    return _with_percent(coverage), summary_shown
 
 
 def _percent(entry: dict):
@@ -368,17 +550,65 @@ def _percent(entry: dict):
     return round(100 * with_cert / n, 1) if not isinstance(with_cert, str) else None
 
 
-def _coverage_for_viewer(total: dict, hide: bool) -> dict:
-    out = {"children": suppressed(total["children"], hide),
-           "with_certificate": suppressed(total["with_certificate"], hide)}
-    for key in ("by_sex", "by_age_group", "by_area"):
-        out[key] = {value: {"children": suppressed(entry["children"], hide),
-                            "with_certificate": suppressed(entry["with_certificate"], hide)}
-                    for value, entry in total[key].items()}
-        for entry in out[key].values():
+def _with_percent(total: dict) -> dict:
+    for key in BREAKDOWNS:
+        for entry in total[key].values():
             entry["percent"] = _percent(entry)
-    out["percent"] = _percent(out)
-    return out
+    total["percent"] = _percent(total)
+    return total
+
+
+def home_coverage(user) -> dict | None:
+    """Birth-certificate coverage on a home page: the coordinator's district by kecamatan, the
+    analyst's area by the areas one level down (protected as on the indicators page, so both
+    hide the same cells), with a chart. None for other roles and where no extract is in use.
+    The coordinator's is one statement over the counts table; nothing reads the extract's people."""
+    from casemgmt.directory.models import Area
+
+    if user.role == "coordinator":
+        area = access.district_of(user.area_code)
+    elif user.role == "analyst":
+        area = access.counts_outreach(user)
+    else:
+        return None
+    if not area:
+        return None
+    if user.role == "analyst":
+        imports = _current_imports(area)
+        if not imports:
+            return None
+        coverage = protected_counts(area, imports, coverage_only=True)[0]
+        codes = list(coverage["by_area"])
+        names = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes or ["-"]))).all())
+    else:
+        c = PopulationCount
+        group = func.substr(c.area_code, 1, 8).label("code")
+        in_use = select(PopulationCurrent.import_id).where(PopulationCurrent.district_code == area)
+        counts = (select(group, func.sum(c.n).label("n"), func.sum(c.with_certificate).label("w"))
+                  .where(c.import_id.in_(in_use), c.rule.is_(None), access.within(c.area_code, area))
+                  .group_by(group).subquery())
+        rows = db.session.execute(select(counts.c.code, Area.name, counts.c.n, counts.c.w)
+                                  .outerjoin(Area, Area.code == counts.c.code).order_by(counts.c.code)).all()
+        if not rows:
+            return None
+        names = {code: name for code, name, _n, _w in rows if name}
+        coverage = {"children": sum(int(n) for *_x, n, _w in rows),
+                    "with_certificate": sum(int(w or 0) for *_x, w in rows),
+                    "by_area": {code: {"children": int(n), "with_certificate": int(w or 0)}
+                                for code, _name, n, w in rows},
+                    "by_sex": {}, "by_age_group": {}}
+        coverage = _with_percent(coverage)
+    from flask_babel import gettext
+
+    from casemgmt.reports import charts
+
+    chart = charts.bar_chart({code: entry["percent"] for code, entry in coverage["by_area"].items()
+                              if entry["percent"] is not None}, names,
+                             gettext("With a birth certificate (%)"), width=360, suffix="%")
+    from casemgmt.reports.suppression import any_secondary
+
+    return {"area": area, "coverage": coverage, "names": names, "chart": chart,
+            "secondary": any_secondary([coverage["children"], coverage["with_certificate"], coverage["by_area"]])}
 
 
 def coverage_indicator(area: str, user) -> dict | None:

@@ -73,6 +73,7 @@ def outreach():
     lean = current_user.role == "village_worker"
     return render_template("population/outreach.html", rows=rows, next_cursor=next_cursor, cursor=cursor,
                            filters=filters, rules=RULES, statuses=_labels(), lean=lean,
+                           letter_rule=services.LETTER_RULE,
                            rule_labels={r.name: r.label for r in RULES})
 
 
@@ -117,7 +118,9 @@ def outreach_row(item_id: int):
                if access.coordinates(current_user, access.district_of(item.area_code)) else [])
     return render_template("population/row.html", item=item, person=person, rule=rule, statuses=_labels(),
                            history=services.history(item), concerns=CONCERNS, workers=workers,
-                           suggested=item.rule if item.rule in CONCERNS else None)
+                           suggested=item.rule if item.rule in CONCERNS else None,
+                           letter_rule=services.LETTER_RULE,
+                           letter=services.letter_of(item) if item.rule == services.LETTER_RULE else None)
 
 
 @bp.post("/outreach/<int:item_id>/assign")
@@ -164,3 +167,32 @@ def outreach_case(item_id: int):
         return redirect(url_for("population.outreach_row", item_id=item_id))
     return redirect(url_for("cases.show", case_id=case.id))
 
+
+
+@bp.post("/outreach/<int:item_id>/letter")
+@login_required  # a record out of the user's scope is 404, whatever the role
+def outreach_letter(item_id: int):
+    """Issue the row's birth-certificate letter to Dukcapil (or find the one issued), then show
+    the row with the letter's download."""
+    item = services.outreach_or_404(current_user, item_id)
+    try:
+        letter, made = services.issue_letter(current_user, item)
+    except ServiceError as exc:
+        refused(exc)
+        flash(exc.said, "danger")
+    else:
+        flash(_("Letter %(number)s to Dukcapil issued.", number=letter.number) if made else
+              _("This row's letter is %(number)s; it was issued before.", number=letter.number), "success")
+    return redirect(url_for("population.outreach_row", item_id=item_id))
+
+
+@bp.get("/outreach/letters/<int:letter_id>.pdf")
+@login_required  # a record out of the user's scope is 404, whatever the role
+def outreach_letter_pdf(letter_id: int):
+    from flask import Response
+
+    letter = services.letter_or_404(current_user, letter_id)
+    pdf = services.letter_pdf(current_user, letter)
+    name = letter.number.replace("/", "-").lower()
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="surat-akta-{name}.pdf"'})

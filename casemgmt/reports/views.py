@@ -57,6 +57,9 @@ def _add_population(data: dict, area: str) -> None:
     data["birth_certificate_coverage"] = coverage
     data["outreach"] = population.summary(current_user, area)
     data["outreach_resolved_by_month"] = population.resolved_per_month(area)
+    from casemgmt.reports.suppression import any_secondary
+
+    data["population_secondary"] = any_secondary([coverage, data["outreach"]])
 
 
 def _charts(data, labels):
