@@ -1,7 +1,7 @@
 """Cases: an index of when each district's cases were last saved
 
 Revision ID: c3f7a1e9d205
-Revises: b5d8330da8d8
+Revises: c3e7a1d5b942
 Create Date: 2026-12-07 19:00:00
 
 The counts a coordinator's home and triage page keep for a minute are dropped when a case of
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3f7a1e9d205'
-down_revision = 'b5d8330da8d8'
+down_revision = 'c3e7a1d5b942'
 branch_labels = None
 depends_on = None
 
