@@ -95,21 +95,43 @@ def notify(kind: str, recipients, *, key: str, data: dict | None = None, link: s
 
 
 # Built once: an event's notices cost their statements' execution, not their construction.
-_RECIPIENTS = (select(User, NotificationPreference)
+# The recipients as plain rows (what the channels' addresses and the preferences need), not ORM
+# objects, and every statement Core on the session's connection.
+_RECIPIENTS = (select(User.id, User.email, User.phone, User.area_code,
+                      NotificationPreference.email.label("email_mode"),
+                      NotificationPreference.push.label("push_mode"),
+                      NotificationPreference.sms.label("sms_mode"))
                .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
                .where(User.id.in_(bindparam("ids", expanding=True)), User.active.is_(True)))
+_WITH_ADDRESSES: dict = {}  # _RECIPIENTS with the channels' has_address columns, by channels
 _INSERTS: dict = {}
+_DELIVERIES = Delivery.__table__.insert()
+
+
+def _recipients(channels: dict):
+    """_RECIPIENTS, and for each channel that can say so in SQL whether a user has an address
+    there, a column ``<channel>_reachable``."""
+    names = tuple(name for name, channel in channels.items() if hasattr(channel, "has_address"))
+    if names not in _WITH_ADDRESSES:
+        _WITH_ADDRESSES[names] = _RECIPIENTS.add_columns(
+            *(channels[name].has_address().label(f"{name}_reachable") for name in names))
+    return _WITH_ADDRESSES[names]
 
 
 def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]:
-    """notify() for many events at once (a sweep's batch): three statements whatever their number.
-    A person already told of an event (its key) is left out by the insert itself."""
+    """notify() for many events at once (a sweep's batch): three statements whatever their number
+    (the recipients with their preferences and addresses, the notices, the deliveries). A person
+    already told of an event (its key) is left out by the insert itself."""
     ids = set().union(*(n.recipients for n in notices)) if notices else set()
     if not ids:
         return []
     now = now or utcnow()
-    users = {user.id: (user, preference)
-             for user, preference in db.session.execute(_RECIPIENTS, {"ids": list(ids)})}
+    # The event's own rows first (the case a notice points to, a user changed in this
+    # transaction); then Core statements on the session's connection, in its transaction.
+    db.session.flush()
+    connection = db.session.connection()
+    channels = registry.configured()
+    users = {row.id: row for row in connection.execute(_recipients(channels), {"ids": list(ids)})}
     told: set[tuple[int, str]] = set()  # within this batch
     made = []
     for n in notices:
@@ -117,34 +139,30 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]
             if user_id not in users or (user_id, n.key) in told:
                 continue
             told.add((user_id, n.key))
-            user, preference = users[user_id]
             made.append(({"user_id": user_id, "case_id": n.case_id, "kind": n.kind, "data": n.data, "link": n.link,
-                          "urgent": n.urgent, "event_key": n.key, "created_at": now, "read_at": None},
-                         n.urgent, user, preference))
+                          "urgent": n.urgent, "event_key": n.key, "created_at": now}, n.urgent))
     if not made:
         return []
-    channels = registry.configured()
-    db.session.flush()  # the event's own rows first (the case a notice points to)
     # Core INSERTs of many rows each: a sweep's batch or one event's several recipients cost two
     # statements. A person told of the same event before, or by another transaction at the same
     # moment, is left out by the unique (user_id, event_key), never an error that would undo the event.
-    inserted = {(user_id, key): notification_id for notification_id, user_id, key in db.session.execute(
-        _insert_new_notifications(), [row for row, _urgent, _user, _preference in made])}
+    inserted = {(user_id, key): notification_id for notification_id, user_id, key in connection.execute(
+        _insert_new_notifications(connection.dialect.name), [row for row, _urgent in made])}
     if len(inserted) < len(made):
         log.debug("notifications already written for these events left out",
                   extra={"kinds": sorted({n.kind for n in notices}), "outcome": "duplicate"})
-    rows = [(inserted[(row["user_id"], row["event_key"])], urgent, user, preference)
-            for row, urgent, user, preference in made if (row["user_id"], row["event_key"]) in inserted]
+    rows = [(inserted[(row["user_id"], row["event_key"])], urgent, users[row["user_id"]])
+            for row, urgent in made if (row["user_id"], row["event_key"]) in inserted]
     if channels and rows:
-        db.session.execute(Delivery.__table__.insert(), [
-            _delivery(notification_id, urgent, user, preference, name, channel, now)
-            for notification_id, urgent, user, preference in rows for name, channel in channels.items()])
-    return [notification_id for notification_id, _urgent, _user, _preference in rows]
+        plan = _Plan(now)
+        connection.execute(_DELIVERIES, [plan.delivery(notification_id, urgent, user, name, channel)
+                                         for notification_id, urgent, user in rows
+                                         for name, channel in channels.items()])
+    return [notification_id for notification_id, _urgent, _user in rows]
 
 
-def _insert_new_notifications():
+def _insert_new_notifications(dialect: str):
     """INSERT ... ON CONFLICT (user_id, event_key) DO NOTHING RETURNING, in the database's dialect."""
-    dialect = db.session.get_bind().dialect.name
     if dialect not in _INSERTS:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -156,24 +174,45 @@ def _insert_new_notifications():
     return _INSERTS[dialect]
 
 
-def _digest_time(user) -> time:
-    from casemgmt.directory.services import district_settings
+def _mode(user, name: str) -> str:
+    """How ``user`` (a row of _RECIPIENTS) wants to hear on channel ``name``."""
+    return getattr(user, f"{name}_mode", None) or "immediate"
 
-    return district_settings(user.area_code).digest_time
+
+def _reachable(user, name: str, channel) -> bool:
+    """Whether the channel has an address for ``user`` (a row of _recipients)."""
+    known = getattr(user, f"{name}_reachable", None)
+    return bool(known) if known is not None else bool(channel.addresses(user))
 
 
-def _delivery(notification_id: int, urgent: bool, user, preference, name: str, channel, now: datetime) -> dict:
-    """The delivery row of one notification on one channel, due as the module's docstring says."""
-    mode = getattr(preference, name, None) or "immediate"
-    row = {"notification_id": notification_id, "user_id": user.id, "channel": name, "status": "pending",
-           "digest": False, "attempts": 0, "next_attempt_at": now, "claimed_at": None, "claim_token": None,
-           "last_error": None, "sent_at": None, "created_at": now}
-    if mode == "off":
-        row.update(status="skipped", last_error="off in the user's preferences", next_attempt_at=None)
-    elif not channel.addresses(user):
-        row.update(status="skipped", last_error="no address", next_attempt_at=None)
-    elif mode == "daily" and not urgent:
-        row.update(digest=True, next_attempt_at=next_digest(_digest_time(user), now))
-    elif not urgent:
-        row["next_attempt_at"] = quiet_until(now) or now
-    return row
+class _Plan:
+    """When each delivery of one write is due, as the module's docstring says; a district's
+    digest time is looked up once per write."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.quiet_until = quiet_until(now) or now
+        self.digest_at: dict[str | None, datetime] = {}
+
+    def _digest(self, area_code: str | None) -> datetime:
+        if area_code not in self.digest_at:
+            from casemgmt.directory.services import district_settings
+
+            self.digest_at[area_code] = next_digest(district_settings(area_code).digest_time, self.now)
+        return self.digest_at[area_code]
+
+    def delivery(self, notification_id: int, urgent: bool, user, name: str, channel) -> dict:
+        """The delivery row of one notification on one channel."""
+        mode = _mode(user, name)
+        row = {"notification_id": notification_id, "user_id": user.id, "channel": name, "status": "pending",
+               "digest": False, "attempts": 0, "next_attempt_at": self.now, "last_error": None,
+               "created_at": self.now}
+        if mode == "off":
+            row.update(status="skipped", last_error="off in the user's preferences", next_attempt_at=None)
+        elif not _reachable(user, name, channel):
+            row.update(status="skipped", last_error="no address", next_attempt_at=None)
+        elif mode == "daily" and not urgent:
+            row.update(digest=True, next_attempt_at=self._digest(user.area_code))
+        elif not urgent:
+            row["next_attempt_at"] = self.quiet_until
+        return row
