@@ -155,9 +155,12 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]
             for row, urgent in made if (row["user_id"], row["event_key"]) in inserted]
     if channels and rows:
         plan = _Plan(now)
-        connection.execute(_DELIVERIES, [plan.delivery(notification_id, urgent, user, name, channel)
+        # Each recipient's mode and address per channel, once for all their notices.
+        ways = {user.id: [(name, *_way(user, name, channel)) for name, channel in channels.items()]
+                for _id, _urgent, user in rows}
+        connection.execute(_DELIVERIES, [plan.delivery(notification_id, urgent, user, name, mode, reachable)
                                          for notification_id, urgent, user in rows
-                                         for name, channel in channels.items()])
+                                         for name, mode, reachable in ways[user.id]])
     return [notification_id for notification_id, _urgent, _user in rows]
 
 
@@ -174,15 +177,15 @@ def _insert_new_notifications(dialect: str):
     return _INSERTS[dialect]
 
 
-def _mode(user, name: str) -> str:
-    """How ``user`` (a row of _RECIPIENTS) wants to hear on channel ``name``."""
-    return getattr(user, f"{name}_mode", None) or "immediate"
-
-
-def _reachable(user, name: str, channel) -> bool:
-    """Whether the channel has an address for ``user`` (a row of _recipients)."""
-    known = getattr(user, f"{name}_reachable", None)
-    return bool(known) if known is not None else bool(channel.addresses(user))
+def _way(user, name: str, channel) -> tuple[str, bool]:
+    """How ``user`` (a row of _recipients) wants to hear on channel ``name``, and whether the
+    channel has an address for them."""
+    values = user._mapping
+    mode = values.get(f"{name}_mode") or "immediate"
+    if mode == "off":
+        return mode, False
+    known = values.get(f"{name}_reachable")
+    return mode, bool(known) if known is not None else bool(channel.addresses(user))
 
 
 class _Plan:
@@ -201,15 +204,14 @@ class _Plan:
             self.digest_at[area_code] = next_digest(district_settings(area_code).digest_time, self.now)
         return self.digest_at[area_code]
 
-    def delivery(self, notification_id: int, urgent: bool, user, name: str, channel) -> dict:
+    def delivery(self, notification_id: int, urgent: bool, user, name: str, mode: str, reachable: bool) -> dict:
         """The delivery row of one notification on one channel."""
-        mode = _mode(user, name)
         row = {"notification_id": notification_id, "user_id": user.id, "channel": name, "status": "pending",
                "digest": False, "attempts": 0, "next_attempt_at": self.now, "last_error": None,
                "created_at": self.now}
         if mode == "off":
             row.update(status="skipped", last_error="off in the user's preferences", next_attempt_at=None)
-        elif not _reachable(user, name, channel):
+        elif not reachable:
             row.update(status="skipped", last_error="no address", next_attempt_at=None)
         elif mode == "daily" and not urgent:
             row.update(digest=True, next_attempt_at=self._digest(user.area_code))
