@@ -156,8 +156,11 @@ def notify_many(notices: list[Notice], now: datetime | None = None) -> list[int]
     if channels and rows:
         plan = _Plan(now)
         # Each recipient's mode and address per channel, once for all their notices.
-        ways = {user.id: [(name, *_way(user, name, channel)) for name, channel in channels.items()]
-                for _id, _urgent, user in rows}
+        ways = {}
+        for _id, _urgent, user in rows:
+            if user.id not in ways:
+                values = user._asdict()  # a dict's get: a Row's builds an exception for a missing key
+                ways[user.id] = [(name, *_way(user, values, name, channel)) for name, channel in channels.items()]
         connection.execute(_DELIVERIES, [plan.delivery(notification_id, urgent, user, name, mode, reachable)
                                          for notification_id, urgent, user in rows
                                          for name, mode, reachable in ways[user.id]])
@@ -177,10 +180,9 @@ def _insert_new_notifications(dialect: str):
     return _INSERTS[dialect]
 
 
-def _way(user, name: str, channel) -> tuple[str, bool]:
-    """How ``user`` (a row of _recipients) wants to hear on channel ``name``, and whether the
-    channel has an address for them."""
-    values = user._mapping
+def _way(user, values: dict, name: str, channel) -> tuple[str, bool]:
+    """How ``user`` (a row of _recipients, ``values`` its columns) wants to hear on channel
+    ``name``, and whether the channel has an address for them."""
     mode = values.get(f"{name}_mode") or "immediate"
     if mode == "off":
         return mode, False
