@@ -193,7 +193,7 @@ def _insert_deliveries(connection, deliveries: list[dict]) -> None:
         compiled = table.insert().compile(dialect=dialect, column_keys=list(_DELIVERY_COLUMNS))
         keys = tuple(compiled.positiontup) if compiled.positional else _DELIVERY_COLUMNS
         assert set(keys) == set(_DELIVERY_COLUMNS), keys  # every column is a parameter, by its key
-        processors = tuple(table.c[key].type.bind_processor(dialect) for key in keys)
+        processors = tuple(table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys)
         _DRIVER_INSERTS[dialect.name] = (str(compiled), keys, processors, compiled.positional)
     sql, keys, processors, positional = _DRIVER_INSERTS[dialect.name]
     done: dict = {}
