@@ -219,6 +219,13 @@ def _way(user, values: dict, name: str, channel) -> tuple[str, bool]:
     return mode, bool(known) if known is not None else bool(channel.addresses(user))
 
 
+def _digest_time(user) -> time:
+    """The time of day of the daily digest where ``user`` (a User or a recipient row) works."""
+    from casemgmt.directory.services import district_settings
+
+    return district_settings(user.area_code).digest_time
+
+
 class _Plan:
     """When each delivery of one write is due, as the module's docstring says; a district's
     digest time is looked up once per write."""
@@ -228,12 +235,10 @@ class _Plan:
         self.quiet_until = quiet_until(now) or now
         self.digest_at: dict[str | None, datetime] = {}
 
-    def _digest(self, area_code: str | None) -> datetime:
-        if area_code not in self.digest_at:
-            from casemgmt.directory.services import district_settings
-
-            self.digest_at[area_code] = next_digest(district_settings(area_code).digest_time, self.now)
-        return self.digest_at[area_code]
+    def _digest(self, user) -> datetime:
+        if user.area_code not in self.digest_at:
+            self.digest_at[user.area_code] = next_digest(_digest_time(user), self.now)
+        return self.digest_at[user.area_code]
 
     def delivery(self, notification_id: int, urgent: bool, user, name: str, mode: str, reachable: bool) -> dict:
         """The delivery row of one notification on one channel."""
@@ -245,7 +250,7 @@ class _Plan:
         elif not reachable:
             row.update(status="skipped", last_error="no address", next_attempt_at=None)
         elif mode == "daily" and not urgent:
-            row.update(digest=True, next_attempt_at=self._digest(user.area_code))
+            row.update(digest=True, next_attempt_at=self._digest(user))
         elif not urgent:
             row["next_attempt_at"] = self.quiet_until
         return row
