@@ -186,7 +186,8 @@ def _insert_deliveries(connection, deliveries: list[dict]) -> None:
     """INSERT the delivery rows, handed to the database driver as one executemany. An event's
     deliveries are many rows of few distinct values (the same instant, the same statuses):
     each distinct value goes through its column type's bind processor once, where a Core
-    executemany processes every parameter of every row (most of the write's time)."""
+    executemany processes every parameter of every row (a fifth of the write's time with three
+    channels)."""
     dialect = connection.dialect
     if dialect.name not in _DRIVER_INSERTS:
         table = Delivery.__table__
