@@ -8,7 +8,11 @@
    them takes (claimed, not sent); a second sweep right after, which must write nothing.
 2. The extra cost of the notification rows on a referral and on a transition (a triage that
    assigns a worker): the time spent inside the notify calls of each operation, p50 and p95
-   over --iterations runs, each rolled back.
+   over --iterations runs, each rolled back; and the whole event hook (events.referral_sent,
+   events.after_transition: the recipients' lookup as well as the rows).
+
+Only e-mail is configured (planned, never sent) unless --all-channels adds Web Push (a new VAPID
+key) and the SMS gateway (a closed port): the outbox then plans three deliveries per notice.
 
 The database is changed (cases made overdue, e-mail addresses given): use a copy.
 """
@@ -41,9 +45,17 @@ def main():
     parser.add_argument("--notifications", type=int, default=10_000)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--skip-sweep", action="store_true", help="measure the cost per operation only")
+    parser.add_argument("--all-channels", action="store_true", help="configure push and SMS as well as e-mail")
     args = parser.parse_args()
     os.environ["CASEMGMT_DATABASE_URL"] = args.database_url
     os.environ.setdefault("CASEMGMT_SMTP_URL", "smtp://127.0.0.1:1")  # planned, never sent here
+    if args.all_channels:
+        from casemgmt.notify.push import new_key_pair
+
+        os.environ.setdefault("CASEMGMT_VAPID_PRIVATE_KEY", new_key_pair()[0])
+        os.environ.setdefault("CASEMGMT_VAPID_SUBJECT", "mailto:bench@example.id")
+        os.environ.setdefault("CASEMGMT_SMS_GATEWAY_URL", "http://127.0.0.1:1/sms")
+        os.environ.setdefault("CASEMGMT_SMS_GATEWAY_SECRET", "bench")
     os.environ.setdefault("CASEMGMT_CHECK_SERVICES", "0")
     from sqlalchemy import func, select, update
 
@@ -125,7 +137,7 @@ def cost(args):
     from casemgmt.referrals import services as referrals
     from casemgmt.workflow import services as workflow
 
-    spent, rows, cpu_spent = [], [], []
+    spent, rows, cpu_spent, hook_cpu = [], [], [], []
     def timed(real):
         def call(*a, **kw):
             db.session.flush()  # what the operation wrote before is its own cost, not the notices'
@@ -137,8 +149,17 @@ def cost(args):
             return ids
         return call
 
+    def hooked(real):
+        def call(*a, **kw):
+            db.session.flush()
+            cpu = time.process_time()
+            real(*a, **kw)
+            hook_cpu[-1] += time.process_time() - cpu
+        return call
+
     # The events call notify (one event) or notify_many (several at once, as a triage does).
     events.notify, events.notify_many = timed(outbox.notify), timed(outbox.notify_many)
+    events.referral_sent, events.after_transition = hooked(events.referral_sent), hooked(events.after_transition)
     referral_ms, transition_ms, referral_total, transition_total = [], [], [], []
     cases = list(db.session.execute(
         select(Case.id).where(Case.status == "open", Case.stage == "intervention",
@@ -159,6 +180,7 @@ def cost(args):
         spent.append(0.0)
         rows.append(0)
         cpu_spent.append(0.0)
+        hook_cpu.append(0.0)
         t = time.perf_counter()
         referrals.make_referral(case, worker, to_organisation_id=org.id, service=org.services[0],
                                 reason="Bench.", consent={"given_by": "caregiver", "recorded_on": date.today()})
@@ -177,6 +199,7 @@ def cost(args):
         spent.append(0.0)
         rows.append(0)
         cpu_spent.append(0.0)
+        hook_cpu.append(0.0)
         t = time.perf_counter()
         workflow.apply_transition(case, "accept", coordinator, {"risk_level": "medium",
                                                                 "assigned_worker_id": worker.id})
@@ -185,10 +208,12 @@ def cost(args):
         transition_ms.append(spent[-1])
         db.session.rollback()
     n = len(referral_ms)
-    for name, extra, total, cpu in (("referral", referral_ms, referral_total, cpu_spent[:n]),
-                                    ("transition (accept)", transition_ms, transition_total, cpu_spent[n:])):
+    for name, extra, total, cpu, hook in (
+            ("referral", referral_ms, referral_total, cpu_spent[:n], hook_cpu[:n]),
+            ("transition (accept)", transition_ms, transition_total, cpu_spent[n:], hook_cpu[n:])):
         if extra:
-            print(f"{name}: notify CPU time p50 {pct(cpu, 50) * 1000:.2f} ms, p95 {pct(cpu, 95) * 1000:.2f} ms")
+            print(f"{name}: notify CPU time p50 {pct(cpu, 50) * 1000:.2f} ms, p95 {pct(cpu, 95) * 1000:.2f} ms; "
+                  f"whole event hook CPU p50 {pct(hook, 50) * 1000:.2f} ms, p95 {pct(hook, 95) * 1000:.2f} ms")
             print(f"{name}: {len(extra)} runs, {sum(rows[:len(extra)]) if name == 'referral' else sum(rows[-len(extra):])} "
                   f"notifications in all; notify p50 {pct(extra, 50) * 1000:.2f} ms, "
                   f"p95 {pct(extra, 95) * 1000:.2f} ms; whole operation p50 {pct(total, 50) * 1000:.1f} ms, "

@@ -94,6 +94,11 @@ def test_deliveries_follow_preferences_addresses_and_quiet_hours(users, email):
     # Everyone keeps the in-app notice.
     assert {n.user_id for n in db.session.scalars(select(Notification).where(Notification.event_key == "day"))} \
         == {plain.id, without.id, off.id, daily.id}
+    # The times are stored as the models store them: a query by an instant finds them (SQLite
+    # keeps text, and "06:00:00" is not "06:00:00.000000").
+    at_six = datetime(2026, 12, 8, 6, 0, tzinfo=WITA)
+    assert db.session.scalar(select(db.func.count(Delivery.id)).where(
+        Delivery.created_at == NIGHT, Delivery.next_attempt_at == at_six)) == 1
 
 
 def test_no_channel_configured_means_in_app_only(users, app):

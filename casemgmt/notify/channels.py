@@ -50,13 +50,21 @@ class Channel(Protocol):
     """A way out. ``from_config`` answers None when the deployment has not configured it."""
 
     name: str  # "email", "push" or "sms": the keys of the preferences of API.md
+    # The configuration keys from_config reads, and only those: it is handed nothing else, and
+    # its instance is kept until one of them changes (notify.registry).
+    settings: tuple[str, ...]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Channel | None": ...
 
     def addresses(self, user: Any) -> list[str]:
-        """Where this user is reached on this channel; empty when they are not."""
+        """Where this user is reached on this channel; empty when they are not. ``user`` is a
+        User, or a row with the same attributes (the outbox's recipients)."""
         ...
+
+    # Optional, for a channel whose addresses are rows of their own: ``has_address()``, an SQL
+    # expression true for a user_account row the channel has an address for. The outbox asks it
+    # in its query of an event's recipients instead of calling addresses() for each.
 
     def send(self, message: Message, address: str, *, delivery_id: str | None = None) -> None:
         """Send one message to one address; raise a DeliveryFailed when it did not go.

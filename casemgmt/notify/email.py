@@ -27,6 +27,7 @@ def _smtp_failure(code: int, what: str) -> Exception:
 
 class EmailChannel:
     name = "email"
+    settings = ("SMTP_URL", "MAIL_FROM", "SMTP_CA_FILE")  # what from_config reads (notify.registry)
 
     def __init__(self, host: str, port: int, sender: str, username: str | None = None,
                  password: str | None = None, starttls: bool = False, ca_file: str | None = None,

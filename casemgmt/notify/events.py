@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from casemgmt.accounts.models import User
 from casemgmt.extensions import db
@@ -19,11 +19,17 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+_MEMBERS = select(User.id).where(User.organisation_id.in_(bindparam("ids", expanding=True)), User.active.is_(True))
+
+
 def members_of(organisation_ids) -> list[int]:
+    """The active members of these organisations (ids): a Core query on the session's connection,
+    after a flush so that it sees this transaction's changes."""
     ids = [i for i in organisation_ids if i is not None]
     if not ids:
         return []
-    return list(db.session.scalars(select(User.id).where(User.organisation_id.in_(ids), User.active.is_(True))))
+    db.session.flush()
+    return list(db.session.connection().execute(_MEMBERS, {"ids": ids}).scalars())
 
 
 def _others(ids, actor) -> set[int]:

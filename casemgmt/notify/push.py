@@ -173,6 +173,7 @@ class PushChannel:
     """The ``push`` channel: one encrypted, VAPID-signed POST per browser."""
 
     name = "push"
+    settings = ("VAPID_PRIVATE_KEY", "VAPID_SUBJECT", "PUSH_TIMEOUT")  # what from_config reads (notify.registry)
 
     def __init__(self, vapid, subject: str, timeout: float = 10.0):
         self.vapid = vapid
@@ -193,6 +194,14 @@ class PushChannel:
         return list(db.session.scalars(select(PushSubscription.endpoint)
                                        .where(PushSubscription.user_id == user.id)
                                        .order_by(PushSubscription.id)))
+
+    @staticmethod
+    def has_address():
+        """Whether a user_account row has a subscription, as a column of the outbox's query of
+        an event's recipients (so that it asks in the same statement)."""
+        from casemgmt.accounts.models import User
+
+        return select(PushSubscription.id).where(PushSubscription.user_id == User.id).exists()
 
     def send(self, message: Message, address: str, *, delivery_id: str | None = None) -> None:
         """Push to the subscription at ``address`` (an endpoint). A gone subscription (404/410)

@@ -54,6 +54,7 @@ class SmsGateway:
     """The ``sms`` channel: SMS or WhatsApp, as the district's provider delivers them."""
 
     name = "sms"
+    settings = ("SMS_GATEWAY_URL", "SMS_GATEWAY_SECRET", "SMS_GATEWAY_TIMEOUT")  # what from_config reads (notify.registry)
 
     def __init__(self, url: str, secret: str, timeout: float = 10.0):
         self.url = url

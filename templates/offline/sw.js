@@ -90,16 +90,22 @@ self.addEventListener("push", function (event) {
   event.waitUntil(self.registration.showNotification(d.title || "casemgmt", {body: d.body || "", data: d.link || "/", icon: {{ icon|tojson }}}));
 });
 
+{# The window is focused at once, while the tap lets the worker do so (the allowance is short and
+   a page's load on a weak signal can outlast it), and navigated whether or not the focus was
+   allowed: the navigation needs no tap. A window without this worker (navigate refuses it) or
+   none at all: a new one. #}
 self.addEventListener("notificationclick", function (event) {
   event.notification.close();
   var u = new URL(event.notification.data || "/", self.location.origin), o = self.location.origin;
   u = o + u.pathname + u.search + u.hash;
+  function focus(c) { return c.focus().catch(function () {}); }
   event.waitUntil(self.clients.matchAll({type: "window", includeUncontrolled: true}).then(function (cs) {
     cs = cs.filter(function (c) { return c.url.indexOf(o + "/") === 0; });
     var same = cs.filter(function (c) { return c.url === u; })[0];
-    if (same) { return same.focus(); }
+    if (same) { return focus(same); }
     if (!cs.length) { return self.clients.openWindow(u); }
-    return cs[0].navigate(u).then(function (c) { return c ? c.focus() : self.clients.openWindow(u); },
+    var focused = focus(cs[0]);
+    return cs[0].navigate(u).then(function (c) { return c ? focused : self.clients.openWindow(u); },
                                   function () { return self.clients.openWindow(u); });
   }));
 });
