@@ -441,7 +441,7 @@ def test_the_village_worker_sees_a_lean_list_of_their_village_and_updates_a_row(
     assert "ANAK TIGA" in page and "ANAK DESA LAIN" not in page
     item = db.session.scalars(select(OutreachItem).where(OutreachItem.rule == "out_of_school")).one()
     row_page = web.get(f"/outreach/{item.id}").get_data(as_text=True)
-    assert "ANAK TIGA" in row_page
+    assert "ANAK TIGA" in row_page and "Barembeng" in row_page and f">{VILLAGE}<" not in row_page
     response = web.post(f"/outreach/{item.id}/status", {"status": "not_applicable", "note": ""},
                         follow_redirects=True)
     assert db.session.get(OutreachItem, item.id).status == "open"
@@ -455,8 +455,15 @@ def test_the_village_worker_sees_a_lean_list_of_their_village_and_updates_a_row(
 
 def test_the_coordinator_filters_the_district_list_by_village_and_rule(web, imported):
     web.login("koordinator")
-    page = web.get(f"/outreach?area={OTHER_VILLAGE}&rule=no_birth_certificate").get_data(as_text=True)
-    assert "ANAK DESA LAIN" in page and "ANAK TIGA" not in page and "<table" in page
+    # The place picker sends one value per level: the deepest chosen is the filter.
+    page = web.get(f"/outreach?area=73.06&area=73.06.07&area={OTHER_VILLAGE}&rule=no_birth_certificate"
+                   ).get_data(as_text=True)
+    assert "ANAK DESA LAIN" in page and "ANAK TIGA" not in page
+    # Places by their names, sexes in words; the chosen village stays chosen in the picker.
+    assert "Panakkukang" in page and f">{OTHER_VILLAGE}<" not in page
+    assert f'<option value="{OTHER_VILLAGE}" selected>' in page
+    assert ("Perempuan" in page or "Laki-laki" in page) and "· F ·" not in page and "· M ·" not in page
+    assert 'name="area" value' not in page  # no code typed into a text box
 
 
 def test_an_outreach_row_given_to_a_village_worker_is_in_their_tasks(imported, users):

@@ -8,10 +8,11 @@ from flask_login import current_user, login_required
 
 from casemgmt import access
 from casemgmt.access import requires
-from casemgmt.codes import CONCERNS
+from casemgmt.codes import CONCERNS, SEXES
+from casemgmt.directory.services import areas_by_code, get_area
 from casemgmt.errors import ServiceError
 from casemgmt.extensions import db
-from casemgmt.forms import refused
+from casemgmt.forms import deepest_place, refused
 from casemgmt.paging import or_first_page
 from casemgmt.population import services
 from casemgmt.population.models import PopulationImport, PopulationPerson
@@ -61,8 +62,7 @@ def import_status(import_id: int):
 @bp.get("/outreach")
 @requires("outreach.view")
 def outreach():
-    filters = services.OutreachFilters(request.args.get("rule") or None, request.args.get("area") or None,
-                                       request.args.get("status") or None)
+    filters = _outreach_filters()
     try:
         (rows, next_cursor), cursor = or_first_page(
             lambda c: services.outreach_page(current_user, filters, 50, c), request.args.get("cursor"))
@@ -71,10 +71,19 @@ def outreach():
         flash(exc.said, "warning")
         return redirect(url_for("population.outreach"))
     lean = current_user.role == "village_worker"
+    places = {a.code: a.display_name for a in areas_by_code(sorted({row.area_code for row in rows}))}
     return render_template("population/outreach.html", rows=rows, next_cursor=next_cursor, cursor=cursor,
-                           filters=filters, rules=RULES, statuses=_labels(), lean=lean,
+                           filters=filters, rules=RULES, statuses=_labels(), lean=lean, places=places,
+                           sexes=SEXES, picked=filters.area_code or access.district_of(current_user.area_code),
                            letter_rule=services.LETTER_RULE,
                            rule_labels={r.name: r.label for r in RULES})
+
+
+def _outreach_filters() -> services.OutreachFilters:
+    """The list's filters as asked: the area is the deepest place the place picker chose."""
+    return services.OutreachFilters(request.args.get("rule") or None,
+                                    deepest_place(request.args.getlist("area")) or None,
+                                    request.args.get("status") or None)
 
 
 @bp.get("/outreach.csv")
@@ -88,8 +97,7 @@ def outreach_csv():
 
     from casemgmt.csvcells import csv_bytes
 
-    filters = services.OutreachFilters(request.args.get("rule") or None, request.args.get("area") or None,
-                                       request.args.get("status") or None)
+    filters = _outreach_filters()
     rows = services.export_rows(current_user, filters)
     try:
         first = next(rows, None)  # refusals (403, bad filters) are answered before the download starts
@@ -116,7 +124,9 @@ def outreach_row(item_id: int):
     rule = next((r for r in RULES if r.name == item.rule), None)
     workers = (access.active_users_in(item.area_code, "village_worker")
                if access.coordinates(current_user, access.district_of(item.area_code)) else [])
+    area = get_area(item.area_code)
     return render_template("population/row.html", item=item, person=person, rule=rule, statuses=_labels(),
+                           place=area.display_name if area else item.area_code,
                            history=services.history(item), concerns=CONCERNS, workers=workers,
                            suggested=item.rule if item.rule in CONCERNS else None,
                            letter_rule=services.LETTER_RULE,
