@@ -217,7 +217,7 @@ def _caseload(area_code: str, counts: dict | None = None) -> dict:
             .where(_districts(Case.district_code, area_code), Case.status == "open",
                    Case.assigned_worker_id.is_not(None))
             .group_by(Case.assigned_worker_id)).all())
-    workers = {u.id: u for u in db.session.scalars(select(User).where(or_(
+    workers = {u.id: u for u in db.session.execute(select(User.id, User.full_name, User.area_code).where(or_(
         User.id.in_(list(counts) or [0]),
         and_(User.role == "social_worker", User.active.is_(True), within(User.area_code, area_code)))))}
     thresholds: dict[str, int] = {}
@@ -433,51 +433,53 @@ def compute(area_code: str, period: Period, now: datetime | None = None) -> dict
     before_start = period.start - timedelta(days=1)
     parts = [("period", ("kpi_step", "kpi_close", "kpi_ref"), _covering(period.start, period.end)),
              ("cases", ("kpi_case",), _everything()),
-             ("closed_before", ("kpi_close",), _covering(None, before_start)),
+             ("closed_before", ("closure",), _covering(None, before_start)),
              ("idle", ("kpi_idle",), _covering(None, idle_day - timedelta(days=1))),
              ("created", ("kpi_case",), _covering(None, period.end))]
     parts += [(f"due {day}", ("kpi_case",), _covering(None, day - timedelta(days=1))) for day in review_days]
     read = _read(area_code, *parts)
     in_period = read["period"]
 
+    # Each part's keys are summed as written first, then read once each.
+    hist: dict = defaultdict(Counter)  # (step, month) -> {tenths: n}
+    taken: dict = defaultdict(Counter)  # (step, month, district) -> {level<TAB>hours: n}
+    close_days: dict = defaultdict(Counter)  # month -> {tenths: n}
+    sent: dict = defaultdict(Counter)  # month -> {referral key: n}
+    for district, first, section, data in in_period:
+        month = month_no[tally.month_of(first)]
+        if section == "kpi_step":
+            for number, step in enumerate(STEPS):
+                if step in data:
+                    hist[(number, month)].update(data[step])
+                    taken[(number, month, district)].update(data[step + "_ok"])
+        elif section == "kpi_close":
+            close_days[month].update(data.get("days", {}))
+        else:
+            sent[month].update(data.get("referral", {}))
+
     # Steps: the cases of the period within their clock, as the district sets it now.
     clocks = _clock_hours(area_code)
-    step_rows: Counter = Counter()
-    for district, first, section, data in in_period:
-        if section != "kpi_step":
-            continue
-        month = month_no[tally.month_of(first)]
-        for number, step in enumerate(STEPS):
-            for tenths, n in data.get(step, {}).items():
-                step_rows[(number, month, int(tenths), None)] += n
-            for key, n in data.get(step + "_ok", {}).items():
-                level, hours = key.split("\t")
-                ok = int(int(hours) <= clocks(step, level, district))
-                step_rows[(number, month, None, ok)] += n
-    # _step_summary counts each case once: the histogram's rows give the median, the clock's the share.
-    steps = _step_summary_split(step_rows, months)
+    in_time: Counter = Counter()  # (step, month) -> cases within the clock
+    for (number, month, district), counts in taken.items():
+        for key, n in counts.items():
+            level, hours = key.split("\t")
+            if int(hours) <= clocks(STEPS[number], level, district):
+                in_time[(number, month)] += n
+    steps = _step_summary_split(hist, in_time, months)
 
     # Closure: closed in the period of those open at some time in it (registered before its end,
     # not closed before its start).
-    closure_rows: Counter = Counter()
-    for _district, first, section, data in in_period:
-        if section == "kpi_close":
-            month = month_no[tally.month_of(first)]
-            for tenths, n in data.get("days", {}).items():
-                closure_rows[(month, int(tenths))] += n
+    closure_rows = [(month, int(tenths), n) for month, counts in close_days.items() for tenths, n in counts.items()]
     closed_before = _sum(read["closed_before"], "closed") - sum(
         n for _d, _s, _section, data in read["closed_before"] for day, n in data.get("later", {}).items()
         if date.fromisoformat(day) > period.end)
     open_during = _sum(read["created"], "created") - closed_before
-    closure = _closure_summary([(m, t, n) for (m, t), n in closure_rows.items()], months, open_during)
+    closure = _closure_summary(closure_rows, months, open_during)
 
     # Referrals sent in the period; an unanswered one is due once its deadline passed.
     referral_rows: dict = defaultdict(Counter)
-    for _district, first, section, data in in_period:
-        if section != "kpi_ref":
-            continue
-        month = month_no[tally.month_of(first)]
-        for key, n in data.get("referral", {}).items():
+    for month, counts in sent.items():
+        for key, n in counts.items():
             agency, due, in_time, accepted, completed = key.split("\t")
             is_due = due == "a" or (due != "" and datetime.fromisoformat(due) < now)
             referral_rows[(int(agency) if agency else None, month)].update(
@@ -521,29 +523,29 @@ def _clock_hours(area_code: str):
         select(DeadlineSetting.clock, DeadlineSetting.district_code, DeadlineSetting.level, DeadlineSetting.hours)
         .where(DeadlineSetting.clock.in_(STEPS), within(DeadlineSetting.district_code, area_code)))}
 
+    longest = {clock: max(DEFAULT_HOURS[clock].values()) for clock in STEPS}
+
     def hours(clock: str, level: str, district: str) -> int:
-        if (clock, district, level) in own:
-            return own[(clock, district, level)]
-        return DEFAULT_HOURS[clock].get(level, max(DEFAULT_HOURS[clock].values()))
+        found = own.get((clock, district, level))
+        return found if found is not None else DEFAULT_HOURS[clock].get(level, longest[clock])
 
     return hours
 
 
-def _step_summary_split(rows: Counter, months) -> dict:
-    """``_step_summary`` from the buckets' two counts of each case: by tenths (None for within)
-    and by within its clock (None for tenths)."""
+def _step_summary_split(hist: dict, in_time: Counter, months) -> dict:
+    """``_step_summary`` from the buckets: {(step, month): {tenths: n}} of the cases that took
+    each step, and {(step, month): n} of those within its clock."""
     out = {}
     for number, step in enumerate(STEPS):
         histogram: Counter = Counter()
         counted, ok = Counter(), Counter()
-        for (s, month, tenths, in_time), n in rows.items():
+        for (s, month), counts in hist.items():
             if s != number:
                 continue
-            if tenths is not None:
-                histogram[float(tenths) / 10] += n
+            for tenths, n in counts.items():
+                histogram[int(tenths) / 10] += n
                 counted[month] += n
-            else:
-                ok[month] += n if in_time else 0
+            ok[month] += in_time[(number, month)]
         total = sum(counted.values())
         key = "median_hours" if step == "triage" else "median_days"
         out[step] = {key: median_of(histogram), "within_deadline_pct": _pct(sum(ok.values()), total),
@@ -557,27 +559,46 @@ def _reviewed_from(read: dict, districts, review_cut: dict) -> dict:
     """Open cases past report registered before the district's review cut-off (from the
     buckets of the days before the cut-off's, and that day's counted), and of them those
     discussed in a conference closed since (a few, counted from the conferences)."""
-    from casemgmt.conferences.models import CaseConference, ConferenceCase
-
     due = reviewed = 0
+    counted: dict = {}  # per cut-off (most districts share one): counts by district
     for district in districts:
         cutoff = review_cut[district]
         day = tally.local_day(cutoff)
+        if cutoff not in counted:
+            counted[cutoff] = (_registered_by_district(tally.day_bounds(day, day)[0], cutoff),
+                               _discussed_by_district(cutoff))
+        registered, discussed = counted[cutoff]
         due += sum(n for d, _s, _section, data in read[f"due {day}"] if d == district
-                   for n in data.get("due", {}).values())
-        due += db.session.scalar(
-            select(func.count(Case.id)).where(Case.district_code.concat("") == district, Case.status == "open",
-                                              Case.stage != "report",
-                                              Case.created_at >= tally.day_bounds(day, day)[0],
-                                              Case.created_at < cutoff)) or 0
-        reviewed += db.session.scalar(
-            select(func.count(func.distinct(Case.id))).select_from(ConferenceCase)
-            .join(CaseConference, CaseConference.id == ConferenceCase.conference_id)
-            .join(Case, Case.id == ConferenceCase.case_id)
-            .where(CaseConference.status == "closed", CaseConference.closed_at >= cutoff,
-                   Case.district_code.concat("") == district, Case.status == "open", Case.stage != "report",
-                   Case.created_at < cutoff)) or 0
+                   for n in data.get("due", {}).values()) + registered.get(district, 0)
+        reviewed += discussed.get(district, 0)
     return {"due": due, "reviewed": reviewed, "reviewed_in_conference_pct": _pct(reviewed, due)}
+
+
+def _registered_by_district(start: datetime, cutoff: datetime) -> Counter:
+    """{district: its open cases past report registered between ``start`` and ``cutoff``}, read
+    by the registration time's index (one day's cases)."""
+    return Counter(dict(db.session.execute(
+        select(Case.district_code, func.count(Case.id))
+        .where(kpi_tally._open(), Case.stage != "report", Case.created_at >= start, Case.created_at < cutoff)
+        .group_by(Case.district_code)).all()))
+
+
+def _discussed_by_district(cutoff: datetime) -> Counter:
+    """{district: its open cases past report registered before ``cutoff`` and discussed in a
+    conference (of any district: a case may have moved since) closed since then}: the few
+    cases discussed, read by their ids."""
+    from casemgmt.conferences.models import CaseConference, ConferenceCase
+
+    ids = sorted(set(db.session.scalars(
+        select(ConferenceCase.case_id).join(CaseConference, CaseConference.id == ConferenceCase.conference_id)
+        .where(CaseConference.status == "closed", CaseConference.closed_at >= cutoff))))
+    out: Counter = Counter()
+    for i in range(0, len(ids), 900):
+        out.update(dict(db.session.execute(
+            select(Case.district_code, func.count(Case.id))
+            .where(Case.id.in_(ids[i:i + 900]), Case.status == "open", Case.stage != "report",
+                   Case.created_at < cutoff).group_by(Case.district_code)).all()))
+    return out
 
 
 def for_api(result: dict, user) -> dict:

@@ -11,7 +11,8 @@ the indicators count every committed change. A bucket holds, per section:
 - ``intake`` (by the local day the complaint was received): complaints by channel, cases, sex,
   age group, current stage, village, concern, and histograms of the days to triage, to the
   assessment and to the approved plan (rounded to a tenth of a day, as the indicators are);
-- ``closure`` (by the local day of closure): closure reasons;
+- ``closure`` (by the local day of closure): closure reasons, and the closures registered on a
+  later day than they closed, by that day;
 - ``referral`` (by the local day sent): service, agency and status, and a histogram of the
   hours to an answer;
 - ``delivered`` (by the day a service was delivered): services;
@@ -88,10 +89,13 @@ def tally(district: str, first: date | None = None, last: date | None = None, se
     if "intake" in sections:
         _intake(out, area, start, end)
     if "closure" in sections:
-        rows = db.session.execute(select(Case.closed_at, Case.closure_reason).where(
+        rows = db.session.execute(select(Case.closed_at, Case.closure_reason, Case.created_at).where(
             area, *_between(Case.closed_at, start, end)))
-        for closed_at, reason in rows:
-            out[(local_day(closed_at), "closure")]["closed"][reason or "unknown"] += 1
+        for closed_at, reason, created_at in rows:
+            day, registered = local_day(closed_at), local_day(created_at)
+            out[(day, "closure")]["closed"][reason or "unknown"] += 1
+            if registered > day:  # registered after it closed (by the day registered): kpis' open count
+                out[(day, "closure")]["later"][registered.isoformat()] += 1
     if "referral" in sections:
         _referrals(out, area, start, end)
     if "delivered" in sections:
