@@ -340,8 +340,11 @@ def _before_flush(session: Session, _context, _instances) -> None:
                 marks.append(("bucket_of_case", obj, (local_day(_old(obj, "closed_at")), "closure")))
             if not new and _old(obj, "created_at") is not None:
                 marks.append(("bucket_of_case", obj, (local_day(_old(obj, "created_at")), "kpi_case")))
-        elif isinstance(obj, Child) and not new and _changed(obj, "sex", "birth_date", "nik", "birth_date_estimated"):
-            marks.append(("child", obj, None))
+        elif isinstance(obj, Child) and not new:
+            if _changed(obj, "sex", "birth_date"):
+                marks.append(("child", obj, "intake"))
+            if _changed(obj, "nik", "birth_date_estimated"):
+                marks.append(("child", obj, "kpi_case"))
         elif isinstance(obj, Complaint) and not new and _changed(obj, "received_at", "channel"):
             marks.append(("complaint", obj, None))
             if _old(obj, "received_at") is not None:
@@ -394,8 +397,8 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
         elif kind == "bucket_of_case":
             extra_days.append((obj.id, *arg))
         elif kind == "child":
-            for cid in db.session.scalars(select(Case.id).where(Case.child_id == obj.id)):
-                case_sections.update(((cid, "intake"), (cid, "kpi_case")))
+            case_sections.update((cid, arg) for cid in db.session.scalars(
+                select(Case.id).where(Case.child_id == obj.id)))
         elif kind in ("complaint", "complaint_old"):
             for cid in db.session.scalars(select(Case.id).where(Case.complaint_id == obj.id)):
                 if kind == "complaint":
