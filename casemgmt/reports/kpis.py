@@ -18,8 +18,10 @@ indicators"), for a district or the province and a period, counted by the databa
 - Data quality of the open cases now: without NIK, with an estimated birth date, and with no
   timeline entry for 90 days, each a filter of the case list (cases.records.CaseFilters).
 
-Medians are read from histograms the database groups (tenths of an hour or a day), never from
-every case's row: a province holds a million cases.
+Medians are read from histograms (tenths of an hour or a day), never from every case's row: a
+province holds a million cases. ``compute`` sums them, and every other count, from the tally's
+buckets (reports.kpi_tally); ``compute_live`` counts the same from the records, what the buckets
+are tested against.
 """
 from __future__ import annotations
 
