@@ -86,3 +86,24 @@ def test_buckets_equal_the_live_count_through_changes(app, district, users):
     commit()
     assert kept == kpi_buckets()
     assert db.session.scalar(select(Case.status).where(Case.id == c3.id)) == "open"
+
+
+def test_the_home_leaves_the_indicators_out_while_the_buckets_are_counted(make_web, district, monkeypatch):
+    """A large database upgraded to new buckets answers "not ready" until the worker counted
+    them: the coordinator's home still opens, without its indicator section."""
+    from casemgmt import jobs
+    from casemgmt.reports.models import IndicatorBuild, KpiSnapshot
+
+    db.session.query(IndicatorBuild).delete()
+    db.session.query(KpiSnapshot).delete()
+    commit()
+    monkeypatch.setattr(tally, "INLINE_REBUILD", 0)  # as if it held more cases than a request may count
+    queued = []
+    monkeypatch.setattr(jobs, "rebuild_indicators", lambda: queued.append(1))
+    coordinator = make_web()
+    coordinator.login("koordinator")
+    response = coordinator.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="h-kpis"' not in page and "idle=y" not in page
+    assert queued  # the worker was asked to count them
