@@ -378,6 +378,38 @@ def _covering(first: date | None, last: date):
     return or_(*spans), test
 
 
+def _period_covering(first: date, last: date):
+    """(SQL, sign) of the buckets that sum to the local days ``first`` to ``last`` with the
+    fewest rows: a month partly inside is its days inside (sign 1), or, when fewer lie outside,
+    its monthly roll-up less the days outside (sign -1 for those)."""
+    table = IndicatorBucket.__table__
+    plus_months, plus_days, minus_days = set(), [], []
+    month = tally.month_of(first)
+    while month <= last:
+        month_end = tally.next_month(month) - timedelta(days=1)
+        lo, hi = max(first, month), min(last, month_end)
+        inside = (hi - lo).days + 1
+        if (month_end - month).days + 1 - inside < inside:
+            plus_months.add(month)
+            minus_days += [span for span in ((month, lo - timedelta(days=1)), (hi + timedelta(days=1), month_end))
+                           if span[0] <= span[1]]
+        else:
+            plus_days.append((lo, hi))
+        month = tally.next_month(month)
+    spans = [and_(table.c.grain == "month", table.c.start.in_(sorted(plus_months)))] if plus_months else []
+    spans += [and_(table.c.grain == "day", table.c.start >= lo, table.c.start <= hi)
+              for lo, hi in plus_days + minus_days]
+
+    def sign(grain, day):
+        if grain == "month":
+            return 1 if day in plus_months else 0
+        if any(lo <= day <= hi for lo, hi in plus_days):
+            return 1
+        return -1 if any(lo <= day <= hi for lo, hi in minus_days) else 0
+
+    return or_(*spans), sign
+
+
 def _everything():
     """Every bucket, as the monthly roll-ups hold it."""
     table = IndicatorBucket.__table__
@@ -386,20 +418,22 @@ def _everything():
 
 def _read(area_code: str, *parts) -> dict:
     """{part's name: [(district, first day, section, {kind: {key: n}})]} of the area's buckets,
-    each part (name, sections, (SQL, test) of the buckets' span), in one statement."""
+    each part (name, sections, (SQL, test) of the buckets' span), in one statement; the
+    buckets a part subtracts (its test gives -1) under "<name> minus"."""
     import json
 
     table = IndicatorBucket.__table__
     conditions = [and_(table.c.section.in_(sections), sql) for _name, sections, (sql, _test) in parts]
-    out: dict = {name: [] for name, _sections, _span in parts}
+    out: dict = {name + suffix: [] for name, _sections, _span in parts for suffix in ("", " minus")}
     for district, grain, start, section, data in db.session.execute(
             select(table.c.district_code, table.c.grain, table.c.start, table.c.section, table.c.data)
             .where(within(table.c.district_code, area_code), or_(*conditions))):
         decoded = None
         for name, sections, (_sql, test) in parts:
-            if section in sections and test(grain, start):
+            sign = test(grain, start) if section in sections else 0
+            if sign:
                 decoded = decoded if decoded is not None else json.loads(data)
-                out[name].append((district, start, section, decoded))
+                out[name + (" minus" if sign == -1 else "")].append((district, start, section, decoded))
     return out
 
 
@@ -433,7 +467,7 @@ def compute(area_code: str, period: Period, now: datetime | None = None) -> dict
     review_cut = {d: review_due_before(now, d) for d in districts}
     review_days = {tally.local_day(cut) for cut in review_cut.values()}
     before_start = period.start - timedelta(days=1)
-    parts = [("period", ("kpi_step", "kpi_close", "kpi_ref"), _covering(period.start, period.end)),
+    parts = [("period", ("kpi_step", "kpi_close", "kpi_ref"), _period_covering(period.start, period.end)),
              ("cases", ("kpi_case",), _everything()),
              ("closed_before", ("closure",), _covering(None, before_start)),
              ("idle", ("kpi_idle",), _covering(None, idle_day - timedelta(days=1))),
@@ -447,17 +481,25 @@ def compute(area_code: str, period: Period, now: datetime | None = None) -> dict
     taken: dict = defaultdict(Counter)  # (step, month, district) -> {level<TAB>hours: n}
     close_days: dict = defaultdict(Counter)  # month -> {tenths: n}
     sent: dict = defaultdict(Counter)  # month -> {referral key: n}
-    for district, first, section, data in in_period:
-        month = month_no[tally.month_of(first)]
-        if section == "kpi_step":
-            for number, step in enumerate(STEPS):
-                if step in data:
-                    hist[(number, month)].update(data[step])
-                    taken[(number, month, district)].update(data[step + "_ok"])
-        elif section == "kpi_close":
-            close_days[month].update(data.get("days", {}))
-        else:
-            sent[month].update(data.get("referral", {}))
+    for rows, add in ((in_period, Counter.update), (read["period minus"], Counter.subtract)):
+        for district, first, section, data in rows:
+            month = month_no[tally.month_of(first)]
+            if section == "kpi_step":
+                for number, step in enumerate(STEPS):
+                    if step in data:
+                        add(hist[(number, month)], data[step])
+                        add(taken[(number, month, district)], data[step + "_ok"])
+            elif section == "kpi_close":
+                add(close_days[month], data.get("days", {}))
+            else:
+                add(sent[month], data.get("referral", {}))
+    if read["period minus"]:  # what was taken off leaves keys counted 0
+        for counters in (hist, taken, close_days, sent):
+            for key in [k for k, c in counters.items() if not +c]:
+                del counters[key]
+            for c in counters.values():
+                for key in [k for k, n in c.items() if n <= 0]:
+                    del c[key]
 
     # Steps: the cases of the period within their clock, as the district sets it now.
     clocks = _clock_hours(area_code)
