@@ -163,6 +163,7 @@ def refresh_home_kpis():
 
     from casemgmt.accounts.models import User
     from casemgmt.dbtypes import utcnow
+    from casemgmt.errors import NotReady
     from casemgmt.extensions import db
     from casemgmt.reports.services import count_home_kpis
     from casemgmt.transactions import commit
@@ -172,7 +173,10 @@ def refresh_home_kpis():
             select(User.area_code).where(User.role == "coordinator", User.active.is_(True),
                                          User.area_code.is_not(None)))}
         for district in sorted(codes):
-            count_home_kpis(district, utcnow())
+            try:
+                count_home_kpis(district, utcnow())
+            except NotReady:  # the buckets are being counted (rebuild_indicators): next hour
+                return 0
             commit()
         return len(codes)
 

@@ -62,9 +62,7 @@ def _buckets(area_code: str, period: Period, sections=tally.SECTIONS):
     """(grain, start, section, data) of the buckets covering the period: whole months from the
     monthly roll-up, the days at either end from the daily buckets."""
     table = IndicatorBucket.__table__
-    where = [within(table.c.district_code, area_code)]
-    if set(sections) != set(tally.SECTIONS):
-        where.append(table.c.section.in_(sections))
+    where = [within(table.c.district_code, area_code), table.c.section.in_(sections)]
     months = _whole_months(period)
     if months:
         first, last = months

@@ -18,8 +18,10 @@ indicators"), for a district or the province and a period, counted by the databa
 - Data quality of the open cases now: without NIK, with an estimated birth date, and with no
   timeline entry for 90 days, each a filter of the case list (cases.records.CaseFilters).
 
-Medians are read from histograms the database groups (tenths of an hour or a day), never from
-every case's row: a province holds a million cases.
+Medians are read from histograms (tenths of an hour or a day), never from every case's row: a
+province holds a million cases. ``compute`` sums them, and every other count, from the tally's
+buckets (reports.kpi_tally); ``compute_live`` counts the same from the records, what the buckets
+are tested against.
 """
 from __future__ import annotations
 
@@ -27,19 +29,19 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Float, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 
 from casemgmt.access import district_of, small_counts_hidden, within
 from casemgmt.cases import records
-from casemgmt.cases.models import Case, CaseEvent, Child, Complaint
+from casemgmt.cases.models import Case, Child, Complaint
 from casemgmt.dbtypes import utcnow
 from casemgmt.directory.models import Area
 from casemgmt.errors import ValidationFailed
 from casemgmt.extensions import db
-from casemgmt.reports import tally
+from casemgmt.reports import kpi_tally, tally
 from casemgmt.reports.indicators import SMALL, Period, suppress
+from casemgmt.reports.kpi_tally import seconds_between
+from casemgmt.reports.models import IndicatorBucket
 
 MAX_MONTHS = 60  # a trend of five years; each month is a term of the statements
 
@@ -51,34 +53,7 @@ STEPS = ("triage", "assessment", "plan")
 
 # --- portable SQL --------------------------------------------------------------------------------
 
-class seconds_between(FunctionElement):
-    """Whole seconds from ``earlier`` to ``later`` (two UTCDateTime columns), on SQLite and
-    PostgreSQL alike."""
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between)
-def _seconds_pg(element, compiler, **kw):
-    later, earlier = list(element.clauses)
-    return (f"ROUND(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})))")
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element, compiler, **kw):
-    later, earlier = list(element.clauses)
-    return (f"ROUND((julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
-            f" * 86400.0)")
-
-
-def _first_move(from_stage: str, to_stage: str | None = None):
-    """When the case first left ``from_stage`` (for ``to_stage`` if given): a correlated
-    subquery read through the (case_id, at, id) index of the timeline."""
-    where = [CaseEvent.case_id == Case.id, CaseEvent.kind == "transition", CaseEvent.from_stage == from_stage]
-    if to_stage:
-        where.append(CaseEvent.to_stage == to_stage)
-    return select(func.min(CaseEvent.at)).where(*where).scalar_subquery()
+_first_move = kpi_tally.first_move
 
 
 def _area(column, area_code: str):
@@ -152,8 +127,7 @@ def _steps(area_code: str, start: datetime, end: datetime, months) -> dict:
     first moves out of report, assessment and planning, through the timeline's (case_id, at)
     index) into a common table that the three steps then group, each in tenths of its unit
     from the complaint (for the median) and within its clock or not."""
-    moves = {"triaged": _first_move("report"), "assessed": _first_move("assessment", "intervention_plan"),
-             "planned": _first_move("intervention_plan", "intervention")}
+    moves = kpi_tally.step_moves()
     # The complaint's time index picks the period's cases (``|| ''`` keeps the planner off the
     # area index, which would read every case of the district first: tally does the same).
     per_case = (select(Case.district_code, Case.urgent, Case.risk_level, Complaint.received_at,
@@ -180,6 +154,11 @@ def _steps(area_code: str, start: datetime, end: datetime, months) -> dict:
     every = union_all(*parts).subquery()
     rows = db.session.execute(select(every.c.step, every.c.month, every.c.tenths, every.c.ok, func.count())
                               .group_by(every.c.step, every.c.month, every.c.tenths, every.c.ok)).all()
+    return _step_summary(rows, months)
+
+
+def _step_summary(rows, months) -> dict:
+    """The steps' indicators from (step number, month, tenths of its unit, within its clock, n)."""
     out = {}
     for number, step in enumerate(STEPS):
         histogram: Counter = Counter()
@@ -213,6 +192,11 @@ def _closure(area_code: str, start: datetime, end: datetime, months) -> dict:
         select(_month_index(Case.closed_at, months).label("month"), days.label("tenths"), func.count())
         .join(Complaint, Complaint.id == Case.complaint_id).where(area, closed_in)
         .group_by("month", "tenths")).all()
+    return _closure_summary(rows, months, open_during)
+
+
+def _closure_summary(rows, months, open_during: int) -> dict:
+    """The closure indicators from (month, tenths of a day to close, n)."""
     histogram: Counter = Counter()
     by_month: Counter = Counter()
     for month, tenths, n in rows:
@@ -224,16 +208,18 @@ def _closure(area_code: str, start: datetime, end: datetime, months) -> dict:
             "closed_by_month": {months[m][0].strftime("%Y-%m"): by_month.get(m, 0) for m in range(len(months))}}
 
 
-def _caseload(area_code: str) -> dict:
+def _caseload(area_code: str, counts: dict | None = None) -> dict:
+    """Open cases per worker (``counts``: {worker id: open cases}, counted here if not given)."""
     from casemgmt.accounts.models import User
     from casemgmt.directory.services import district_settings
 
-    counts = dict(db.session.execute(
-        select(Case.assigned_worker_id, func.count(Case.id))
-        .where(_districts(Case.district_code, area_code), Case.status == "open",
-               Case.assigned_worker_id.is_not(None))
-        .group_by(Case.assigned_worker_id)).all())
-    workers = {u.id: u for u in db.session.scalars(select(User).where(or_(
+    if counts is None:
+        counts = dict(db.session.execute(
+            select(Case.assigned_worker_id, func.count(Case.id))
+            .where(_districts(Case.district_code, area_code), Case.status == "open",
+                   Case.assigned_worker_id.is_not(None))
+            .group_by(Case.assigned_worker_id)).all())
+    workers = {u.id: u for u in db.session.execute(select(User.id, User.full_name, User.area_code).where(or_(
         User.id.in_(list(counts) or [0]),
         and_(User.role == "social_worker", User.active.is_(True), within(User.area_code, area_code)))))}
     thresholds: dict[str, int] = {}
@@ -256,7 +242,6 @@ def _caseload(area_code: str) -> dict:
 
 
 def _referrals(area_code: str, start: datetime, end: datetime, now: datetime, months) -> dict:
-    from casemgmt.directory.models import Organisation
     from casemgmt.referrals.models import Referral
 
     answered = Referral.responded_at.is_not(None)
@@ -274,6 +259,13 @@ def _referrals(area_code: str, start: datetime, end: datetime, now: datetime, mo
         .where(_area(Case.area_code.concat(""), area_code), Referral.created_at >= start, Referral.created_at < end,
                Referral.status != "cancelled")
         .group_by(Referral.to_organisation_id, "month")).all()
+    return _referral_summary(rows, months)
+
+
+def _referral_summary(rows, months) -> dict:
+    """The referral indicators from (agency, month, due, answered in time, accepted, completed)."""
+    from casemgmt.directory.models import Organisation
+
     agencies: dict = defaultdict(Counter)
     months_seen: dict = defaultdict(Counter)
     for agency, month, n_due, n_in_time, n_accepted, n_completed in rows:
@@ -331,12 +323,16 @@ def _data_quality(area_code: str, now: datetime) -> dict:
             "idle_over_90_days": idle}
 
 
-def compute(area_code: str, period: Period, now: datetime | None = None) -> dict:
-    """Every management indicator of the area (a district or the province) for the period, in
-    full: the API's and the page's answer before ``for_viewer`` takes out what a role may not see."""
-    now = now or utcnow()
+def _check_period(period: Period) -> None:
     if (period.end.year - period.start.year) * 12 + period.end.month - period.start.month >= MAX_MONTHS:
         raise ValidationFailed({"from": _("Choose a period of at most %(n)s months.", n=MAX_MONTHS)})
+
+
+def compute_live(area_code: str, period: Period, now: datetime | None = None) -> dict:
+    """``compute``'s answer counted over the records themselves (seconds in a large district):
+    what the buckets must always agree with."""
+    now = now or utcnow()
+    _check_period(period)
     start, end = tally.day_bounds(period.start, period.end)
     months = _months(period)
     closure = _closure(area_code, start, end, months)
@@ -351,6 +347,302 @@ def compute(area_code: str, period: Period, now: datetime | None = None) -> dict
         "reviewed_in_conference_pct": reviewed["reviewed_in_conference_pct"], "review": reviewed,
         "data_quality": _data_quality(area_code, now),
     }
+
+
+# --- from the tally's buckets --------------------------------------------------------------------
+
+def _covering(first: date | None, last: date):
+    """(SQL on the bucket table, the same test in Python) for the buckets covering the local
+    days ``first`` (the beginning if None) to ``last``: whole months from the monthly
+    roll-up, the days at either end."""
+    table = IndicatorBucket.__table__
+    start = first or date(1900, 1, 1)
+    whole_first = start if start.day == 1 else tally.next_month(start)
+    whole_last = tally.month_of(last) if (last + timedelta(days=1)).day == 1 else \
+        tally.month_of(tally.month_of(last) - timedelta(days=1))
+    if whole_first > whole_last:
+        return (and_(table.c.grain == "day", table.c.start >= start, table.c.start <= last),
+                lambda grain, day: grain == "day" and start <= day <= last)
+    spans = [and_(table.c.grain == "month", table.c.start >= whole_first, table.c.start <= whole_last)]
+    if start < whole_first:
+        spans.append(and_(table.c.grain == "day", table.c.start >= start, table.c.start < whole_first))
+    if tally.next_month(whole_last) <= last:
+        spans.append(and_(table.c.grain == "day", table.c.start >= tally.next_month(whole_last),
+                          table.c.start <= last))
+
+    def test(grain, day):
+        if grain == "month":
+            return whole_first <= day <= whole_last
+        return start <= day < whole_first or tally.next_month(whole_last) <= day <= last
+
+    return or_(*spans), test
+
+
+def _period_covering(first: date, last: date):
+    """(SQL, sign) of the buckets that sum to the local days ``first`` to ``last`` with the
+    fewest rows: a month partly inside is its days inside (sign 1), or, when fewer lie outside,
+    its monthly roll-up less the days outside (sign -1 for those)."""
+    table = IndicatorBucket.__table__
+    plus_months, plus_days, minus_days = set(), [], []
+    month = tally.month_of(first)
+    while month <= last:
+        month_end = tally.next_month(month) - timedelta(days=1)
+        lo, hi = max(first, month), min(last, month_end)
+        inside = (hi - lo).days + 1
+        if (month_end - month).days + 1 - inside < inside:
+            plus_months.add(month)
+            minus_days += [span for span in ((month, lo - timedelta(days=1)), (hi + timedelta(days=1), month_end))
+                           if span[0] <= span[1]]
+        else:
+            plus_days.append((lo, hi))
+        month = tally.next_month(month)
+    spans = [and_(table.c.grain == "month", table.c.start.in_(sorted(plus_months)))] if plus_months else []
+    spans += [and_(table.c.grain == "day", table.c.start >= lo, table.c.start <= hi)
+              for lo, hi in plus_days + minus_days]
+
+    def sign(grain, day):
+        if grain == "month":
+            return 1 if day in plus_months else 0
+        if any(lo <= day <= hi for lo, hi in plus_days):
+            return 1
+        return -1 if any(lo <= day <= hi for lo, hi in minus_days) else 0
+
+    return or_(*spans), sign
+
+
+def _everything():
+    """Every bucket, as the monthly roll-ups hold it."""
+    table = IndicatorBucket.__table__
+    return table.c.grain == "month", lambda grain, _day: grain == "month"
+
+
+def _read(area_code: str, *parts) -> dict:
+    """{part's name: [(district, first day, section, {kind: {key: n}})]} of the area's buckets,
+    each part (name, sections, (SQL, test) of the buckets' span), in one statement; the
+    buckets a part subtracts (its test gives -1) under "<name> minus"."""
+    import json
+
+    table = IndicatorBucket.__table__
+    conditions = [and_(table.c.section.in_(sections), sql) for _name, sections, (sql, _test) in parts]
+    out: dict = {name + suffix: [] for name, _sections, _span in parts for suffix in ("", " minus")}
+    for district, grain, start, section, data in db.session.execute(
+            select(table.c.district_code, table.c.grain, table.c.start, table.c.section, table.c.data)
+            .where(within(table.c.district_code, area_code), or_(*conditions))):
+        decoded = None
+        for name, sections, (_sql, test) in parts:
+            sign = test(grain, start) if section in sections else 0
+            if sign:
+                decoded = decoded if decoded is not None else json.loads(data)
+                out[name + (" minus" if sign == -1 else "")].append((district, start, section, decoded))
+    return out
+
+
+def _sum(rows, kind: str) -> int:
+    return sum(n for _d, _s, _section, data in rows for n in data.get(kind, {}).values())
+
+
+def compute(area_code: str, period: Period, now: datetime | None = None) -> dict:
+    """Every management indicator of the area (a district or the province) for the period, in
+    full: the API's and the page's answer before ``for_viewer`` takes out what a role may not see.
+
+    Summed from the tally's buckets (reports.kpi_tally), recounted first where changes are
+    pending, so that they equal ``compute_live``'s count of the records: the period's parts from
+    its days and months; the state of the open cases now (caseload, data quality, cases due for
+    a review) from the buckets of every day, by the day the case was registered; idle cases by
+    the day of their latest timeline entry. A cut-off inside a day (90 days idle, the review's
+    clock) is counted exactly for that one day from the records."""
+    from casemgmt.cases.records import IDLE_DAYS
+
+    now = now or utcnow()
+    _check_period(period)
+    tally.ensure_current(area_code)
+    start, end = tally.day_bounds(period.start, period.end)
+    months = _months(period)
+    month_no = {first: i for i, (first, _s, _e) in enumerate(months)}
+    idle_cut = now - timedelta(days=IDLE_DAYS)
+    idle_day = tally.local_day(idle_cut)
+    districts = [district_of(area_code)] if district_of(area_code) else db.session.scalars(
+        select(Area.code).where(Area.level == "regency", within(Area.code, area_code))).all()
+    from casemgmt.conferences.services import review_due_before
+    review_cut = {d: review_due_before(now, d) for d in districts}
+    review_days = {tally.local_day(cut) for cut in review_cut.values()}
+    before_start = period.start - timedelta(days=1)
+    parts = [("period", ("kpi_step", "kpi_close", "kpi_ref"), _period_covering(period.start, period.end)),
+             ("cases", ("kpi_case",), _everything()),
+             ("closed_before", ("closure",), _covering(None, before_start)),
+             ("idle", ("kpi_idle",), _covering(None, idle_day - timedelta(days=1))),
+             ("created", ("kpi_case",), _covering(None, period.end))]
+    parts += [(f"due {day}", ("kpi_case",), _covering(None, day - timedelta(days=1))) for day in review_days]
+    read = _read(area_code, *parts)
+    in_period = read["period"]
+
+    # Each part's keys are summed as written first, then read once each.
+    hist: dict = defaultdict(Counter)  # (step, month) -> {tenths: n}
+    taken: dict = defaultdict(Counter)  # (step, month, district) -> {level<TAB>hours: n}
+    close_days: dict = defaultdict(Counter)  # month -> {tenths: n}
+    sent: dict = defaultdict(Counter)  # month -> {referral key: n}
+    for rows, add in ((in_period, Counter.update), (read["period minus"], Counter.subtract)):
+        for district, first, section, data in rows:
+            month = month_no[tally.month_of(first)]
+            if section == "kpi_step":
+                for number, step in enumerate(STEPS):
+                    if step in data:
+                        add(hist[(number, month)], data[step])
+                        add(taken[(number, month, district)], data[step + "_ok"])
+            elif section == "kpi_close":
+                add(close_days[month], data.get("days", {}))
+            else:
+                add(sent[month], data.get("referral", {}))
+    if read["period minus"]:  # what was taken off leaves keys counted 0
+        for counters in (hist, taken, close_days, sent):
+            for key in [k for k, c in counters.items() if not +c]:
+                del counters[key]
+            for c in counters.values():
+                for key in [k for k, n in c.items() if n <= 0]:
+                    del c[key]
+
+    # Steps: the cases of the period within their clock, as the district sets it now.
+    clocks = _clock_hours(area_code)
+    in_time: Counter = Counter()  # (step, month) -> cases within the clock
+    for (number, month, district), counts in taken.items():
+        for key, n in counts.items():
+            level, hours = key.split("\t")
+            if int(hours) <= clocks(STEPS[number], level, district):
+                in_time[(number, month)] += n
+    steps = _step_summary_split(hist, in_time, months)
+
+    # Closure: closed in the period of those open at some time in it (registered before its end,
+    # not closed before its start).
+    closure_rows = [(month, int(tenths), n) for month, counts in close_days.items() for tenths, n in counts.items()]
+    closed_before = _sum(read["closed_before"], "closed") - sum(
+        n for _d, _s, _section, data in read["closed_before"] for day, n in data.get("later", {}).items()
+        if date.fromisoformat(day) > period.end)
+    open_during = _sum(read["created"], "created") - closed_before
+    closure = _closure_summary(closure_rows, months, open_during)
+
+    # Referrals sent in the period; an unanswered one is due once its deadline passed.
+    referral_rows: dict = defaultdict(Counter)
+    for month, counts in sent.items():
+        for key, n in counts.items():
+            agency, due, in_time, accepted, completed = key.split("\t")
+            is_due = due == "a" or (due != "" and datetime.fromisoformat(due) < now)
+            referral_rows[(int(agency) if agency else None, month)].update(
+                due=n * is_due, in_time=n * int(in_time), accepted=n * int(accepted), completed=n * int(completed))
+    referrals = _referral_summary([(agency, month, c["due"], c["in_time"], c["accepted"], c["completed"])
+                                   for (agency, month), c in referral_rows.items()], months)
+
+    # The open cases now.
+    cases = read["cases"]
+    workers: Counter = Counter()
+    for _district, _first, _section, data in cases:
+        workers.update({int(w): n for w, n in data.get("worker", {}).items()})
+    opened = _sum(cases, "open")
+    idle = (_sum(read["idle"], "open") + _sum(cases, "quiet")
+            + kpi_tally.idle_on_day(_area(Case.area_code.concat(""), area_code),
+                                    tally.day_bounds(idle_day, idle_day)[0], idle_cut))
+    no_nik, estimated = _sum(cases, "no_nik"), _sum(cases, "estimated")
+    quality = {"open": opened, "without_nik": no_nik, "without_nik_pct": _pct(no_nik, opened),
+               "estimated_birth_date": estimated, "estimated_birth_date_pct": _pct(estimated, opened),
+               "idle_over_90_days": idle}
+    review = _reviewed_from(read, districts, review_cut)
+    return {
+        "area_code": area_code, "from": period.start.isoformat(), "to": period.end.isoformat(),
+        **steps,
+        "closure_rate_pct": closure["closure_rate_pct"], "median_days_to_close": closure["median_days_to_close"],
+        "closure": closure,
+        "caseload": _caseload(area_code, {w: n for w, n in workers.items() if n}),
+        "referrals": referrals,
+        "reviewed_in_conference_pct": review["reviewed_in_conference_pct"], "review": review,
+        "data_quality": quality,
+    }
+
+
+def _clock_hours(area_code: str):
+    """(step, level, district) -> the step's clock in hours, the district's own where it set one:
+    as ``_deadline_hours`` reads them."""
+    from casemgmt.workflow.deadlines import DEFAULT_HOURS
+    from casemgmt.workflow.models import DeadlineSetting
+
+    own = {(clock, district, level): hours for clock, district, level, hours in db.session.execute(
+        select(DeadlineSetting.clock, DeadlineSetting.district_code, DeadlineSetting.level, DeadlineSetting.hours)
+        .where(DeadlineSetting.clock.in_(STEPS), within(DeadlineSetting.district_code, area_code)))}
+
+    longest = {clock: max(DEFAULT_HOURS[clock].values()) for clock in STEPS}
+
+    def hours(clock: str, level: str, district: str) -> int:
+        found = own.get((clock, district, level))
+        return found if found is not None else DEFAULT_HOURS[clock].get(level, longest[clock])
+
+    return hours
+
+
+def _step_summary_split(hist: dict, in_time: Counter, months) -> dict:
+    """``_step_summary`` from the buckets: {(step, month): {tenths: n}} of the cases that took
+    each step, and {(step, month): n} of those within its clock."""
+    out = {}
+    for number, step in enumerate(STEPS):
+        histogram: Counter = Counter()
+        counted, ok = Counter(), Counter()
+        for (s, month), counts in hist.items():
+            if s != number:
+                continue
+            for tenths, n in counts.items():
+                histogram[int(tenths) / 10] += n
+                counted[month] += n
+            ok[month] += in_time[(number, month)]
+        total = sum(counted.values())
+        key = "median_hours" if step == "triage" else "median_days"
+        out[step] = {key: median_of(histogram), "within_deadline_pct": _pct(sum(ok.values()), total),
+                     "counted": total,
+                     "by_month": {months[m][0].strftime("%Y-%m"): _pct(ok[m], counted[m]) for m in sorted(counted)},
+                     "counted_by_month": {months[m][0].strftime("%Y-%m"): counted[m] for m in sorted(counted)}}
+    return out
+
+
+def _reviewed_from(read: dict, districts, review_cut: dict) -> dict:
+    """Open cases past report registered before the district's review cut-off (from the
+    buckets of the days before the cut-off's, and that day's counted), and of them those
+    discussed in a conference closed since (a few, counted from the conferences)."""
+    due = reviewed = 0
+    counted: dict = {}  # per cut-off (most districts share one): counts by district
+    for district in districts:
+        cutoff = review_cut[district]
+        day = tally.local_day(cutoff)
+        if cutoff not in counted:
+            counted[cutoff] = (_registered_by_district(tally.day_bounds(day, day)[0], cutoff),
+                               _discussed_by_district(cutoff))
+        registered, discussed = counted[cutoff]
+        due += sum(n for d, _s, _section, data in read[f"due {day}"] if d == district
+                   for n in data.get("due", {}).values()) + registered.get(district, 0)
+        reviewed += discussed.get(district, 0)
+    return {"due": due, "reviewed": reviewed, "reviewed_in_conference_pct": _pct(reviewed, due)}
+
+
+def _registered_by_district(start: datetime, cutoff: datetime) -> Counter:
+    """{district: its open cases past report registered between ``start`` and ``cutoff``}, read
+    by the registration time's index (one day's cases)."""
+    return Counter(dict(db.session.execute(
+        select(Case.district_code, func.count(Case.id))
+        .where(kpi_tally._open(), Case.stage != "report", Case.created_at >= start, Case.created_at < cutoff)
+        .group_by(Case.district_code)).all()))
+
+
+def _discussed_by_district(cutoff: datetime) -> Counter:
+    """{district: its open cases past report registered before ``cutoff`` and discussed in a
+    conference (of any district: a case may have moved since) closed since then}: the few
+    cases discussed, read by their ids."""
+    from casemgmt.conferences.models import CaseConference, ConferenceCase
+
+    ids = sorted(set(db.session.scalars(
+        select(ConferenceCase.case_id).join(CaseConference, CaseConference.id == ConferenceCase.conference_id)
+        .where(CaseConference.status == "closed", CaseConference.closed_at >= cutoff))))
+    out: Counter = Counter()
+    for i in range(0, len(ids), 900):
+        out.update(dict(db.session.execute(
+            select(Case.district_code, func.count(Case.id))
+            .where(Case.id.in_(ids[i:i + 900]), Case.status == "open", Case.stage != "report",
+                   Case.created_at < cutoff).group_by(Case.district_code)).all()))
+    return out
 
 
 def for_api(result: dict, user) -> dict:

@@ -111,6 +111,7 @@ def home_kpis(user, district: str, now: datetime) -> dict:
     hour, and a home finding none fresh counts it and keeps it for the next."""
     import json
 
+    from casemgmt.errors import NotReady
     from casemgmt.reports import kpis
     from casemgmt.reports.models import KpiSnapshot
 
@@ -119,7 +120,10 @@ def home_kpis(user, district: str, now: datetime) -> dict:
     if result is not None and "answer_hours" in result:  # kept before the answer hours were: counted again
         counted_at = snapshot.computed_at
     else:
-        result, counted_at = count_home_kpis(district, now), now
+        try:
+            result, counted_at = count_home_kpis(district, now), now
+        except NotReady:  # the buckets are being counted after an upgrade: the home shows none yet
+            return None
     shown = kpis.for_viewer(result, user)
     shown["counted_at"] = counted_at
     return shown

@@ -11,10 +11,12 @@ the indicators count every committed change. A bucket holds, per section:
 - ``intake`` (by the local day the complaint was received): complaints by channel, cases, sex,
   age group, current stage, village, concern, and histograms of the days to triage, to the
   assessment and to the approved plan (rounded to a tenth of a day, as the indicators are);
-- ``closure`` (by the local day of closure): closure reasons;
+- ``closure`` (by the local day of closure): closure reasons, and the closures registered on a
+  later day than they closed, by that day;
 - ``referral`` (by the local day sent): service, agency and status, and a histogram of the
   hours to an answer;
-- ``delivered`` (by the day a service was delivered): services.
+- ``delivered`` (by the day a service was delivered): services;
+- the management indicators' sections (``kpi_*``, reports.kpi_tally describes them).
 
 A complaint about children in two districts counts once in each.
 """
@@ -37,11 +39,14 @@ from casemgmt.errors import NotReady
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
 from casemgmt.referrals.models import Referral
+from casemgmt.reports import kpi_tally
 from casemgmt.reports.models import IndicatorBucket, IndicatorBuild, IndicatorDirty
 from casemgmt.workflow.models import PlanAction
 
 
 SECTIONS = ("intake", "closure", "referral", "delivered")
+# The management indicators' sections (reports.kpi_tally), kept in the same buckets.
+ALL_SECTIONS = SECTIONS + kpi_tally.KPI_SECTIONS
 AGE_GROUPS = ("0-4", "5-9", "10-14", "15-17")
 MEDIAN_FROM = {"report": "triage", "assessment": "assessment", "intervention_plan": "approved_plan"}
 SEP = "\t"
@@ -84,14 +89,19 @@ def tally(district: str, first: date | None = None, last: date | None = None, se
     if "intake" in sections:
         _intake(out, area, start, end)
     if "closure" in sections:
-        rows = db.session.execute(select(Case.closed_at, Case.closure_reason).where(
+        rows = db.session.execute(select(Case.closed_at, Case.closure_reason, Case.created_at).where(
             area, *_between(Case.closed_at, start, end)))
-        for closed_at, reason in rows:
-            out[(local_day(closed_at), "closure")]["closed"][reason or "unknown"] += 1
+        for closed_at, reason, created_at in rows:
+            day, registered = local_day(closed_at), local_day(created_at)
+            out[(day, "closure")]["closed"][reason or "unknown"] += 1
+            if registered > day:  # registered after it closed (by the day registered): kpis' open count
+                out[(day, "closure")]["later"][registered.isoformat()] += 1
     if "referral" in sections:
         _referrals(out, area, start, end)
     if "delivered" in sections:
         _delivered(out, area, first, last)
+    if set(sections) & set(kpi_tally.KPI_SECTIONS):
+        kpi_tally.count(out, sections, area, start, end, local_day)
     return out
 
 
@@ -252,7 +262,7 @@ def rebuild() -> int:
     districts = db.session.scalars(select(Area.code).where(Area.level == "regency").order_by(Area.code)).all()
     counted = 0
     for district in districts:
-        buckets = tally(district)
+        buckets = tally(district, sections=ALL_SECTIONS)
         if not buckets:
             continue
         counted += 1
@@ -309,29 +319,44 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
     marks = session.info.setdefault("indicator_marks", [])
     # session.new builds a new set at each call: read once, or a flush of n objects costs n².
-    added = session.new
-    for obj in list(added) + list(session.dirty) + list(session.deleted):
+    added, deleted = session.new, session.deleted
+    for obj in list(added) + list(session.dirty) + list(deleted):
         new = obj in added
         if isinstance(obj, Case):
-            if new or _changed(obj, "stage", "status", "area_code", "child_id", "complaint_id"):
+            if new or _changed(obj, "stage", "status", "area_code", "child_id", "complaint_id", "urgent",
+                               "risk_level"):
                 marks.append(("case", obj, "intake"))
             if new or _changed(obj, "closed_at", "closure_reason", "area_code"):
                 marks.append(("case", obj, "closure"))
+            if new or _changed(obj, "status", "stage", "assigned_worker_id", "area_code", "child_id", "created_at"):
+                marks.append(("case", obj, "kpi_case"))
+            if not new and _changed(obj, "status", "area_code"):
+                marks.append(("case_idle", obj, None))
             if not new and _changed(obj, "area_code"):
                 marks.append(("case_all", obj, None))
                 old_district = district_of(_old(obj, "area_code"))
                 marks.append(("case_all_in", obj, old_district))
             if not new and _old(obj, "closed_at") is not None:
                 marks.append(("bucket_of_case", obj, (local_day(_old(obj, "closed_at")), "closure")))
-        elif isinstance(obj, Child) and not new and _changed(obj, "sex", "birth_date"):
-            marks.append(("child", obj, None))
+            if not new and _old(obj, "created_at") is not None:
+                marks.append(("bucket_of_case", obj, (local_day(_old(obj, "created_at")), "kpi_case")))
+        elif isinstance(obj, Child) and not new:
+            if _changed(obj, "sex", "birth_date"):
+                marks.append(("child", obj, "intake"))
+            if _changed(obj, "nik", "birth_date_estimated"):
+                marks.append(("child", obj, "kpi_case"))
         elif isinstance(obj, Complaint) and not new and _changed(obj, "received_at", "channel"):
             marks.append(("complaint", obj, None))
             if _old(obj, "received_at") is not None:
                 marks.append(("complaint_old", obj, local_day(_old(obj, "received_at"))))
-        elif isinstance(obj, (CaseConcern, CaseEvent)):
-            if isinstance(obj, CaseEvent) and obj.kind != "transition":
-                continue
+        elif isinstance(obj, CaseEvent):
+            # Any entry: the case's latest entry (idle or not) may have moved.
+            marks.append(("event", obj, obj in deleted))
+            if not new and _old(obj, "at") is not None:
+                marks.append(("of_case_day", obj, (local_day(_old(obj, "at")), "kpi_idle")))
+            if obj.kind == "transition":
+                marks.append(("of_case", obj, "intake"))
+        elif isinstance(obj, CaseConcern):
             marks.append(("of_case", obj, "intake"))
         elif isinstance(obj, Referral):
             marks.append(("referral", obj, None))
@@ -351,9 +376,20 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
     case_sections: set[tuple[int, str]] = set()
     extra_days: list[tuple[int, date, str]] = []
     moved: list[tuple[int, str | None]] = []
+    entries: dict[int, set[int]] = defaultdict(set)  # case -> its entries written in this transaction
+    latest_of: set[int] = set()  # cases whose latest entry's day bucket is touched
     for kind, obj, arg in marks:
         if kind == "case":
             case_sections.add((obj.id, arg))
+        elif kind == "case_idle":
+            latest_of.add(obj.id)
+        elif kind == "event":
+            case_sections.add((obj.case_id, "kpi_case"))
+            latest_of.add(obj.case_id)
+            if arg:  # deleted: it may have been the latest
+                extra_days.append((obj.case_id, local_day(obj.at), "kpi_idle"))
+            else:
+                entries[obj.case_id].add(obj.id)
         elif kind == "case_all":
             moved.append((obj.id, None))
         elif kind == "case_all_in":
@@ -361,12 +397,12 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
         elif kind == "bucket_of_case":
             extra_days.append((obj.id, *arg))
         elif kind == "child":
-            case_sections.update((cid, "intake") for cid in db.session.scalars(
+            case_sections.update((cid, arg) for cid in db.session.scalars(
                 select(Case.id).where(Case.child_id == obj.id)))
         elif kind in ("complaint", "complaint_old"):
             for cid in db.session.scalars(select(Case.id).where(Case.complaint_id == obj.id)):
                 if kind == "complaint":
-                    case_sections.add((cid, "intake"))
+                    case_sections.update(((cid, "intake"), (cid, "closure")))  # days to close too
                 else:
                     extra_days.append((cid, arg, "intake"))
         elif kind == "of_case":
@@ -378,13 +414,20 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
             extra_days.append((case_id, local_day(created_at), "referral"))
             if delivered_on is not None:
                 extra_days.append((case_id, delivered_on, "delivered"))
+    latest_of.update(cid for cid, _d in moved)
+    # The day of each such case's latest entry, before and after this transaction's entries.
+    latest = kpi_tally.last_entries(latest_of)
+    before = kpi_tally.last_entries(entries, leaving_out={i for ids in entries.values() for i in ids if i})
+    for cid in latest_of:
+        for at in {latest.get(cid), before.get(cid)} - {None}:
+            extra_days.append((cid, local_day(at), "kpi_idle"))
     ids = {cid for cid, _s in case_sections} | {cid for cid, *_r in extra_days} | {cid for cid, _d in moved}
     facts = {}
     for chunk in _chunks(sorted(i for i in ids if i is not None)):
-        for cid, area_code, received_at, closed_at in db.session.execute(
-                select(Case.id, Case.area_code, Complaint.received_at, Case.closed_at)
+        for cid, area_code, received_at, closed_at, created_at in db.session.execute(
+                select(Case.id, Case.area_code, Complaint.received_at, Case.closed_at, Case.created_at)
                 .join(Complaint, Complaint.id == Case.complaint_id).where(Case.id.in_(chunk))):
-            facts[cid] = (district_of(area_code), received_at, closed_at)
+            facts[cid] = (district_of(area_code), received_at, closed_at, created_at)
     moved_from = {cid: district for cid, district in moved if district}
 
     def districts(cid):  # a case moved in this transaction is recounted where it was too
@@ -393,10 +436,12 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
     for cid, section in case_sections:
         if cid not in facts:
             continue
-        _district, received_at, closed_at = facts[cid]
+        _district, received_at, closed_at, created_at = facts[cid]
         for district in districts(cid):
             if section == "intake":
                 buckets.add((district, local_day(received_at), "intake"))
+            elif section == "kpi_case":
+                buckets.add((district, local_day(created_at), "kpi_case"))
             elif closed_at is not None:
                 buckets.add((district, local_day(closed_at), "closure"))
     for cid, day, section in extra_days:
@@ -405,8 +450,10 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
     for cid, district in moved:  # a case moved to another district: every bucket of it, in both
         if cid not in facts:
             continue
-        here, received_at, closed_at = facts[cid]
-        days = [(local_day(received_at), "intake")]
+        here, received_at, closed_at, created_at = facts[cid]
+        days = [(local_day(received_at), "intake"), (local_day(created_at), "kpi_case")]
+        if cid in latest:
+            days.append((local_day(latest[cid]), "kpi_idle"))
         if closed_at is not None:
             days.append((local_day(closed_at), "closure"))
         for created_at, delivered_on in db.session.execute(
@@ -418,6 +465,8 @@ def _resolve(marks) -> set[tuple[str, date, str]]:
             select(PlanAction.done_on).where(PlanAction.case_id == cid, PlanAction.done_on.is_not(None)))]
         for day, section in days:
             buckets.add((district or here, day, section))
+    buckets |= {(district, day, kpi_tally.COMPANION[section]) for district, day, section in buckets
+                if section in kpi_tally.COMPANION}
     return {b for b in buckets if b[0]}
 
 
