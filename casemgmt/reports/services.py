@@ -96,7 +96,7 @@ def dashboard(user, now: datetime | None = None) -> dict:
         data["kpi"] = home_kpis(user, district, now) if district else None
         # Medians of 90 days, counted with the indicators: reading the referral buckets of 90
         # days is most of a home page's time in a large district.
-        data["answer_hours"] = data["kpi"]["answer_hours"] if district else {}
+        data["answer_hours"] = (data["kpi"] or {}).get("answer_hours", {})
     return data
 
 

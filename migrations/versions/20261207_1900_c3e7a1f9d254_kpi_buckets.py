@@ -1,7 +1,7 @@
 """Reports: the management indicators counted in the indicator buckets
 
 Revision ID: c3e7a1f9d254
-Revises: b5d8330da8d8
+Revises: c3f7a1e9d205
 Create Date: 2026-12-07 19:00:00
 
 The tally (reports.tally, reports.kpi_tally) keeps new sections in indicator_bucket: no table
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3e7a1f9d254'
-down_revision = 'b5d8330da8d8'
+down_revision = 'c3f7a1e9d205'
 branch_labels = None
 depends_on = None
 
