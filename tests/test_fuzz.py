@@ -294,7 +294,7 @@ def world(app, users, org):
     from tests.test_authorization_matrix import extract_of
     from casemgmt.transactions import commit
 
-    import_id, item_id = extract_of("73.06", "73.06.01.2006")
+    import_id, item_id, _letter_id = extract_of("73.06", "73.06.01.2006", users["agency_officer"].organisation_id)
     commit()
     ids = {"case_id": case.id, "referral_id": referral.get_json()["id"], "conference_id": conference.get_json()["id"],
            "action_id": action, "approval_id": 1, "transfer_id": transfer.get_json()["id"], "import_id": import_id,

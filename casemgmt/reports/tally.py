@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context
 from sqlalchemy import delete, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -292,14 +293,28 @@ def ensure_current(area_code: str | None = None) -> None:
     request may); until then the indicators answer "not ready"."""
     if db.session.get(IndicatorBuild, 1) is None:
         if db.session.scalar(select(func.count(Case.id))) > INLINE_REBUILD:
-
-            db.session.rollback()
+            _end(commit=False)
             jobs.rebuild_indicators()
             raise NotReady()
         rebuild()
-        db.session.commit()
+        _end(commit=True)
     while refresh_pending(area_code):
         pass
+
+
+def _end(commit: bool) -> None:
+    """Ends a round of counting. A job's or command's rounds commit (or end their reading) each;
+    in a request the request's one transaction holds them (transactions.py commits it when the
+    view returns), so that nothing the request changed before, as the session's last activity,
+    is committed early or lost."""
+    if has_request_context():
+        if commit:
+            db.session.flush()
+        return
+    if commit:
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 # --- which buckets a transaction touched ---------------------------------------------------------
@@ -490,14 +505,15 @@ ROUND = 200
 
 def refresh_pending(area_code: str | None = None, limit: int | None = None) -> int:
     """Recounts the buckets that up to ``limit`` (ROUND) pending changes touched (within an area,
-    or everywhere), and commits. Run in a loop by the background worker every minute and before
-    indicators are read, so the indicators always count every committed change. Returns the
-    number of buckets recounted (0: nothing was pending)."""
+    or everywhere), and commits (in a request, the request commits: _end). Run in a loop by the
+    background worker every minute and before indicators are read, so the indicators always
+    count every committed change. Returns the number of buckets recounted (0: nothing was
+    pending)."""
     limit = limit or ROUND
     if db.session.get(IndicatorBuild, 1) is None:
         # Never counted yet: the full count (rebuild) counts everything and clears this pile.
         # Recounting buckets now would only race it for the same rows.
-        db.session.rollback()
+        _end(commit=False)
         return 0
     table = IndicatorDirty.__table__
     query = select(table.c.id, table.c.district_code, table.c.day, table.c.section).order_by(table.c.id).limit(limit)
@@ -507,7 +523,7 @@ def refresh_pending(area_code: str | None = None, limit: int | None = None) -> i
         query = query.with_for_update(skip_locked=True)  # two workers share the pile, never the same row
     claimed = db.session.execute(query).all()
     if not claimed:
-        db.session.rollback()
+        _end(commit=False)
         return 0
     buckets = {(district, day, section) for _id, district, day, section in claimed}
     refresh(buckets)
@@ -515,7 +531,7 @@ def refresh_pending(area_code: str | None = None, limit: int | None = None) -> i
     ids = [row[0] for row in claimed]
     for chunk in _chunks(ids):
         db.session.execute(delete(table).where(table.c.id.in_(chunk)))
-    db.session.commit()
+    _end(commit=True)
     return len(buckets)
 
 
