@@ -56,3 +56,13 @@ def refresh_statistics(connection) -> bool:
     connection.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
     connection.exec_driver_sql("ANALYZE")
     return True
+
+
+def listen_to_sessions(**listeners) -> None:
+    """Listens to every session's events (``before_flush=fn`` ...), each listener once however
+    often this is called: the app factory runs once per app, tests make several."""
+    from sqlalchemy.orm import Session
+
+    for name, listener in listeners.items():
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

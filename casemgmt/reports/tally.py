@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context
-from sqlalchemy import delete, event, func, inspect, select, update
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from casemgmt import jobs
@@ -539,15 +539,8 @@ def _forget(session: Session, *_args) -> None:
     session.info.pop("indicator_marks", None)
 
 
-_installed = False
-
-
 def install() -> None:
-    """Keeps the buckets current for every session (called once by the app factory)."""
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "before_flush", _before_flush)
-    event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_rollback", _forget)
-    _installed = True
+    """Keeps the buckets current for every session."""
+    from casemgmt.dbsetup import listen_to_sessions
+
+    listen_to_sessions(before_flush=_before_flush, before_commit=_before_commit, after_rollback=_forget)

@@ -24,7 +24,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Callable, TypeVar
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from casemgmt.cases.models import Case
@@ -108,15 +108,8 @@ def _rolled_back(session: Session, *_args) -> None:
     session.info.pop("kept_counts_districts", None)
 
 
-_installed = False
-
-
 def install() -> None:
-    """Marks the districts each session changes (called once by the app factory)."""
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "before_flush", _touched)
-    event.listen(Session, "after_commit", _committed)
-    event.listen(Session, "after_rollback", _rolled_back)
-    _installed = True
+    """Marks the districts each session changes."""
+    from casemgmt.dbsetup import listen_to_sessions
+
+    listen_to_sessions(before_flush=_touched, after_commit=_committed, after_rollback=_rolled_back)
