@@ -236,6 +236,23 @@ def test_the_bell_the_page_and_the_preferences_page(web, users):
     assert web.post("/account/notifications", {"email": "weekly"}).status_code == 422
 
 
+def test_the_home_shows_the_newest_few_and_links_to_the_rest(web, users):
+    """A worker back from leave has dozens unread: the home lists the newest five, the rest are
+    a link away, not a page of them on a phone."""
+    from casemgmt.workflow.notices import HOME_NOTICES
+
+    worker = users["social_worker"]
+    for n in range(HOME_NOTICES + 3):
+        notify("case_assigned", [worker], key=f"k{n}", link="/cases/1", data={"number": f"7306-2026-{n:06d}"},
+               now=datetime(2026, 12, 1, 8, n, tzinfo=timezone.utc))
+    commit()
+    web.login("peksos")
+    home = web.get("/").get_data(as_text=True)
+    shown = [n for n in range(HOME_NOTICES + 3) if f"7306-2026-{n:06d}" in home]
+    assert shown == list(range(3, HOME_NOTICES + 3))  # the newest five
+    assert f"Semua {HOME_NOTICES + 3} pemberitahuan yang belum dibaca" in home and "/notifications?unread=1" in home
+
+
 def test_the_admin_reads_the_delivery_log(admin_web, users, email):
     notify("case_assigned", [UserFactory(username="tanpa.email", role="agency_officer", email=None)], key="k",
            data={"number": "A"})

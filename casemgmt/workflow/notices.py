@@ -18,10 +18,14 @@ def tell_overdue(case: Case, user_ids, now: datetime) -> int:
     return events.deadline_overdue(case, user_ids, now)
 
 
-def unread_notifications(user) -> list:
+HOME_NOTICES = 5  # the newest unread notifications the home shows; the notifications page has them all
+
+
+def unread_notifications(user, limit: int = HOME_NOTICES) -> list:
+    """The user's newest unread notifications, at most ``limit``."""
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
                                                               Notification.read_at.is_(None))
-                                   .order_by(Notification.created_at.desc()).limit(50)))
+                                   .order_by(Notification.created_at.desc()).limit(limit)))
 
 
 def mark_all_read(user) -> None:
