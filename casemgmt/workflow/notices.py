@@ -21,11 +21,11 @@ def tell_overdue(case: Case, user_ids, now: datetime) -> int:
 HOME_NOTICES = 5  # the newest unread notifications the home shows; the notifications page has them all
 
 
-def unread_notifications(user, limit: int = HOME_NOTICES) -> list:
-    """The user's newest unread notifications, at most ``limit``."""
+def unread_notifications(user, limit: int | None = None) -> list:
+    """The user's newest unread notifications, at most ``limit`` (HOME_NOTICES)."""
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
                                                               Notification.read_at.is_(None))
-                                   .order_by(Notification.created_at.desc()).limit(limit)))
+                                   .order_by(Notification.created_at.desc()).limit(limit or HOME_NOTICES)))
 
 
 def mark_all_read(user) -> None:
