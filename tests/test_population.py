@@ -464,6 +464,9 @@ def test_the_coordinator_filters_the_district_list_by_village_and_rule(web, impo
     assert f'<option value="{OTHER_VILLAGE}" selected>' in page
     assert ("Perempuan" in page or "Laki-laki" in page) and "· F ·" not in page and "· M ·" not in page
     assert 'name="area" value' not in page  # no code typed into a text box
+    # Another district's area is refused, naming the coordinator's own by its name.
+    refused = web.get("/outreach?area=73.09")
+    assert refused.status_code == 403 and "Kabupaten Gowa" in refused.get_data(as_text=True)
 
 
 def test_an_outreach_row_given_to_a_village_worker_is_in_their_tasks(imported, users):

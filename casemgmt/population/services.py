@@ -16,6 +16,7 @@ from casemgmt import access, storage
 from casemgmt.audit import services as audit
 from casemgmt.dbtypes import utcnow
 from casemgmt.errors import Forbidden, ValidationFailed
+from casemgmt.directory.services import get_area
 from casemgmt.extensions import db
 from casemgmt.i18n import local_zone
 from casemgmt.notify import events
@@ -154,7 +155,9 @@ def outreach_page(user, filters: OutreachFilters, limit: int = 50, cursor: str |
     district, own = _scope_or_forbidden(user)
     area = (filters.area_code or own).strip()
     if not access.area_contains(own, area):
-        raise Forbidden(_("You may see the outreach lists of %(area)s only.", area=own))
+        place = get_area(own)
+        raise Forbidden(_("You may see the outreach lists of %(area)s only.",
+                          area=place.display_name if place else own))
     import_id = _current(district)
     if log:
         audit.log_access(user, "outreach_list", "outreach", area)
