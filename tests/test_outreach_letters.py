@@ -152,6 +152,18 @@ def test_a_row_of_another_rule_or_a_closed_row_gets_no_letter(web, extract):
     assert db.session.get(OutreachItem, other_rule.id).status == "open"
 
 
+def test_a_district_without_a_dukcapil_office_is_told_by_name(extract, users):
+    from casemgmt.errors import ValidationFailed
+    from casemgmt.population import services
+
+    users["agency_officer"].organisation.active = False  # Gowa's only Dukcapil office, closed
+    db.session.flush()
+    with pytest.raises(ValidationFailed) as refused:
+        services.issue_letter(users["coordinator"], row_of("no_birth_certificate"))
+    assert "Kabupaten Gowa" in str(refused.value.errors) and "73.06" not in str(refused.value.errors)
+    assert db.session.scalar(select(func.count()).select_from(OutreachLetter)) == 0
+
+
 def test_the_letter_goes_on_with_the_child_in_the_next_extract_and_leaves_with_the_row(web, extract, tmp_path):
     from datetime import timedelta
 

@@ -328,8 +328,10 @@ def issue_letter(user, item: OutreachItem) -> tuple[OutreachLetter, bool]:
     district = access.district_of(item.area_code)
     office = dukcapil_of(district)
     if office is None:
+        place = get_area(district)
         raise ValidationFailed({"dukcapil": _("No Dukcapil office of %(district)s is in the directory; ask an "
-                                              "administrator to add it.", district=district)})
+                                              "administrator to add it.",
+                                              district=place.display_name if place else district)})
     person = db.session.get(PopulationPerson, item.person_id)
     village = db.session.get(Area, item.area_code)
     now = utcnow()
