@@ -251,6 +251,14 @@ def test_the_home_shows_the_newest_few_and_links_to_the_rest(web, users):
     shown = [n for n in range(HOME_NOTICES + 3) if f"7306-2026-{n:06d}" in home]
     assert shown == list(range(3, HOME_NOTICES + 3))  # the newest five
     assert f"Semua {HOME_NOTICES + 3} pemberitahuan yang belum dibaca" in home and "/notifications?unread=1" in home
+    # A notice about no case (a letter to an agency, say) opens its own link from the home.
+    letter = notify("outreach_letter", [worker], key="letter-1", link="/outreach/letters/1.pdf",
+                    data={"number": "AKTA/7306/2026/00001"}, now=datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))[0]
+    commit()
+    home = web.get("/").get_data(as_text=True)
+    assert f'action="/notifications/{letter}/read"' in home
+    opened = web.post(f"/notifications/{letter}/read")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/outreach/letters/1.pdf")
 
 
 def test_the_admin_reads_the_delivery_log(admin_web, users, email):
